@@ -1,0 +1,246 @@
+/*
+ * callbacks - libmilter adapter for the policy engine; see callbacks.h.
+ *
+ * Lifetimes: the connection context lives from xxfi_connect to
+ * xxfi_close; the message context from xxfi_envfrom until the message
+ * ends: end of message, abort, a message-level refusal, or close.  A
+ * refusal at RCPT refuses that recipient only.
+ *
+ * Diagnostics: "out of memory at connect", "smfi_delrcpt failed for ...",
+ * "smfi_quarantine failed"; the engine logs the per-message summary.
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "callbacks.h"
+#include "engine.h"
+#include "logging.h"
+#include "reload.h"
+#include "reply.h"
+
+struct milter_session {
+	struct policy_conn *conn;
+	struct policy_msg *msg;
+};
+
+static int callbacks_sessions;
+
+int callbacks_active_sessions(void)
+{
+	return __atomic_load_n(&callbacks_sessions, __ATOMIC_ACQUIRE);
+}
+
+static struct milter_session *session_get(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* Passes the queue ID to the message once the MTA has assigned it. */
+static void session_queue_id(SMFICTX *ctx, struct milter_session *s)
+{
+	const char *qid = smfi_getsymval(ctx, "i");
+
+	if (s->msg != NULL && qid != NULL)
+		policy_msg_set_queue_id(s->msg, qid);
+}
+
+/* Ends the message context (it logs its summary line). */
+static void session_end_msg(struct milter_session *s)
+{
+	policy_msg_free(s->msg);
+	s->msg = NULL;
+}
+
+/* Replies for a message-level stage and ends the message when it is over. */
+static sfsistat session_reply(struct milter_session *s, SMFICTX *ctx,
+			      const struct policy_decision *d)
+{
+	sfsistat st = reply_send(ctx, d);
+
+	if (st != SMFIS_CONTINUE)
+		session_end_msg(s);
+	return st;
+}
+
+static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+			       unsigned long f2, unsigned long f3, unsigned long *pf0,
+			       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_DELRCPT |
+			     SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_SETSYMLIST;
+
+	*pf0 = f0 & want;
+	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	*pf2 = 0;
+	*pf3 = 0;
+	/* ask for the macros the policy needs, whatever the MTA's defaults */
+	if (f0 & SMFIF_SETSYMLIST) {
+		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
+		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i");
+		smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct milter_session *s = calloc(1, sizeof *s);
+	struct policy_snapshot *snap;
+	bool local;
+
+	if (s == NULL) {
+		logging_msg(PLOG_ERR, "out of memory at connect");
+		return SMFIS_TEMPFAIL;
+	}
+	__atomic_add_fetch(&callbacks_sessions, 1, __ATOMIC_ACQ_REL);
+	local = policy_is_local_submission(hostname, hostaddr);
+	snap = reload_current();
+	s->conn = policy_conn_new(snap, logging_get(), hostname, hostaddr, local);
+	policy_snapshot_unref(snap);	/* the connection holds its own reference */
+	smfi_setpriv(ctx, s);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct milter_session *s = session_get(ctx);
+	struct policy_decision d;
+
+	if (s == NULL)
+		return SMFIS_TEMPFAIL;
+	session_end_msg(s);	/* a transaction the MTA never closed */
+	s->msg = policy_msg_new(s->conn);
+	session_queue_id(ctx, s);
+	policy_mail(s->msg, argv[0], smfi_getsymval(ctx, "{auth_authen}"), &d);
+	return session_reply(s, ctx, &d);
+}
+
+static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct milter_session *s = session_get(ctx);
+	struct policy_decision d;
+
+	if (s == NULL || s->msg == NULL)
+		return SMFIS_TEMPFAIL;
+	session_queue_id(ctx, s);
+	policy_rcpt(s->msg, argv[0], &d);
+	return reply_send(ctx, &d);	/* refuses this recipient only */
+}
+
+static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct milter_session *s = session_get(ctx);
+	struct policy_decision d;
+
+	if (s == NULL || s->msg == NULL)
+		return SMFIS_TEMPFAIL;
+	session_queue_id(ctx, s);
+	policy_header(s->msg, name, value, &d);
+	return session_reply(s, ctx, &d);
+}
+
+static sfsistat mlfi_eoh(SMFICTX *ctx)
+{
+	struct milter_session *s = session_get(ctx);
+	struct policy_decision d;
+
+	if (s == NULL || s->msg == NULL)
+		return SMFIS_TEMPFAIL;
+	session_queue_id(ctx, s);
+	policy_eoh(s->msg, &d);
+	return session_reply(s, ctx, &d);
+}
+
+static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct milter_session *s = session_get(ctx);
+	struct policy_decision d;
+
+	if (s == NULL || s->msg == NULL)
+		return SMFIS_TEMPFAIL;
+	policy_body(s->msg, chunk, len, &d);
+	return session_reply(s, ctx, &d);
+}
+
+/* Local submission: removes the recipients the policy refused. */
+static int session_delete_refused(SMFICTX *ctx, struct milter_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->msg->nrcpts; i++) {
+		const struct policy_rcpt *r = &s->msg->rcpts[i];
+
+		if (r->refused && smfi_delrcpt(ctx, r->addr) != MI_SUCCESS) {
+			policy_msg_log(s->msg, PLOG_ERR, "smfi_delrcpt failed for %s", r->addr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static sfsistat mlfi_eom(SMFICTX *ctx)
+{
+	struct milter_session *s = session_get(ctx);
+	struct policy_decision d;
+	sfsistat st;
+
+	if (s == NULL || s->msg == NULL)
+		return SMFIS_TEMPFAIL;
+	session_queue_id(ctx, s);
+	policy_eom(s->msg, &d);
+	if (!decision_is_refusal(&d) && s->conn->local && session_delete_refused(ctx, s) != 0)
+		decision_ses(&d, "delrcpt", SES_ERR_SERVICE_UNAVAILABLE, "try again later");
+	if (d.action == POLICY_HOLD &&
+	    smfi_quarantine(ctx, d.text[0] ? d.text : (char *)"held by policy") != MI_SUCCESS)
+		policy_msg_log(s->msg, PLOG_ERR, "smfi_quarantine failed");
+	st = reply_send(ctx, &d);
+	session_end_msg(s);
+	return st == SMFIS_CONTINUE ? SMFIS_ACCEPT : st;
+}
+
+static sfsistat mlfi_abort(SMFICTX *ctx)
+{
+	struct milter_session *s = session_get(ctx);
+
+	if (s != NULL && s->msg != NULL) {
+		policy_msg_abort(s->msg);
+		session_end_msg(s);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_close(SMFICTX *ctx)
+{
+	struct milter_session *s = session_get(ctx);
+
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	session_end_msg(s);
+	policy_conn_free(s->conn);
+	free(s);
+	smfi_setpriv(ctx, NULL);
+	__atomic_sub_fetch(&callbacks_sessions, 1, __ATOMIC_ACQ_REL);
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc callbacks_desc = {
+	.xxfi_name = (char *)"ses-milter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_DELRCPT |
+		      SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_SETSYMLIST,
+	.xxfi_connect = mlfi_connect,
+	.xxfi_helo = NULL,
+	.xxfi_envfrom = mlfi_envfrom,
+	.xxfi_envrcpt = mlfi_envrcpt,
+	.xxfi_header = mlfi_header,
+	.xxfi_eoh = mlfi_eoh,
+	.xxfi_body = mlfi_body,
+	.xxfi_eom = mlfi_eom,
+	.xxfi_abort = mlfi_abort,
+	.xxfi_close = mlfi_close,
+	.xxfi_unknown = NULL,
+	.xxfi_data = NULL,
+	.xxfi_negotiate = mlfi_negotiate,
+};

@@ -1,0 +1,222 @@
+/*
+ * daemon - background, privileges, PID file, supervisor; see daemon.h.
+ *
+ * Diagnostics: "UserID X: no such user", "cannot write PID file ...",
+ * "milter process N killed by signal S; restarting", "milter process
+ * crashed 5 times within a minute; giving up".
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "logging.h"
+
+#define DAEMON_MAX_CRASHES 5	/* within DAEMON_CRASH_WINDOW seconds */
+#define DAEMON_CRASH_WINDOW 60
+
+int daemon_background(void)
+{
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (chdir("/") != 0)
+		return -1;
+	fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		return -1;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+int daemon_drop_privileges(const char *user)
+{
+	char name[256];
+	const char *group = NULL;
+	struct passwd *pw;
+	gid_t gid;
+
+	if (user == NULL || *user == '\0' || geteuid() != 0)
+		return 0;
+	if (snprintf(name, sizeof name, "%s", user) >= (int)sizeof name)
+		return -1;
+	if (strchr(name, ':') != NULL) {
+		group = strchr(name, ':') + 1;
+		*strchr(name, ':') = '\0';
+	}
+	pw = getpwnam(name);
+	if (pw == NULL) {
+		logging_msg(PLOG_ERR, "UserID %s: no such user", name);
+		return -1;
+	}
+	gid = pw->pw_gid;
+	if (group != NULL && *group != '\0') {
+		struct group *gr = getgrnam(group);
+
+		if (gr == NULL) {
+			logging_msg(PLOG_ERR, "UserID %s: no such group %s", user, group);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
+		logging_msg(PLOG_ERR, "cannot switch to user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_write_pidfile(const char *path)
+{
+	FILE *fp;
+
+	if (path == NULL || *path == '\0')
+		return 0;
+	fp = fopen(path, "w");
+	if (fp == NULL) {
+		logging_msg(PLOG_ERR, "cannot write PID file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	if (fclose(fp) != 0) {
+		logging_msg(PLOG_ERR, "cannot write PID file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void daemon_remove_pidfile(const char *path)
+{
+	if (path != NULL && *path != '\0')
+		unlink(path);
+}
+
+static volatile sig_atomic_t daemon_got_hup, daemon_got_term, daemon_got_chld;
+
+static void daemon_on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		daemon_got_hup = 1;
+	else if (sig == SIGCHLD)
+		daemon_got_chld = 1;
+	else
+		daemon_got_term = 1;
+}
+
+/* Installs the supervisor's handlers; returns the mask to wait with. */
+static void daemon_supervisor_signals(sigset_t *blocked, sigset_t *waitmask)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGCHLD };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = daemon_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(blocked);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(blocked, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, blocked, waitmask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigdelset(waitmask, sigs[i]);
+}
+
+/* Starts the worker child with default signal handling. */
+static pid_t daemon_spawn(int (*worker)(void *, unsigned), void *arg, unsigned restarts,
+			  const sigset_t *orig)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		sigprocmask(SIG_SETMASK, orig, NULL);
+		_exit(worker(arg, restarts));
+	}
+	return pid;
+}
+
+/* Waits for the child, passing signals on; returns its wait status. */
+static int daemon_watch(pid_t pid, const sigset_t *waitmask, bool *stopping)
+{
+	int status;
+
+	for (;;) {
+		while (!daemon_got_hup && !daemon_got_term && !daemon_got_chld)
+			sigsuspend(waitmask);
+		if (daemon_got_hup) {
+			daemon_got_hup = 0;
+			kill(pid, SIGUSR1);
+		}
+		if (daemon_got_term) {
+			daemon_got_term = 0;
+			*stopping = true;
+			kill(pid, SIGTERM);
+		}
+		daemon_got_chld = 0;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+	}
+}
+
+int daemon_supervise(int (*worker)(void *, unsigned), void *arg)
+{
+	sigset_t blocked, waitmask, orig;
+	time_t crashes[DAEMON_MAX_CRASHES] = { 0 };
+	unsigned ncrash = 0;
+	bool stopping = false;
+
+	daemon_supervisor_signals(&blocked, &waitmask);
+	sigprocmask(SIG_SETMASK, NULL, &orig);
+	sigdelset(&orig, SIGHUP);
+	sigdelset(&orig, SIGTERM);
+	sigdelset(&orig, SIGINT);
+	sigdelset(&orig, SIGCHLD);
+	for (;;) {
+		pid_t pid = daemon_spawn(worker, arg, ncrash, &orig);
+		int status;
+
+		if (pid < 0) {
+			logging_msg(PLOG_ERR, "cannot start milter process: %s", strerror(errno));
+			return 1;
+		}
+		status = daemon_watch(pid, &waitmask, &stopping);
+		if (WIFEXITED(status) || stopping)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+		logging_msg(PLOG_ERR, "milter process %ld killed by signal %d; restarting",
+			    (long)pid, WTERMSIG(status));
+		if (time(NULL) - crashes[ncrash % DAEMON_MAX_CRASHES] < DAEMON_CRASH_WINDOW) {
+			logging_msg(PLOG_ERR, "milter process crashed %d times within %d seconds; "
+				    "giving up", DAEMON_MAX_CRASHES, DAEMON_CRASH_WINDOW);
+			return 1;
+		}
+		crashes[ncrash++ % DAEMON_MAX_CRASHES] = time(NULL);
+		sleep(1);
+	}
+}

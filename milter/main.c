@@ -1,0 +1,219 @@
+/*
+ * main - ses-milter: command line, start-up, and the milter process.
+ *
+ *   ses-milter [-c FILE] [-f] [-n] [-p] [-V]
+ *
+ * Start-up order: read and check the configuration and data (fatal errors
+ * only here), set up logging, detach, write the PID file, then supervise
+ * the milter process, which opens the socket, drops privileges and runs
+ * libmilter.  See ses-milter(8).
+ */
+#include "autoconf.h"
+
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "callbacks.h"
+#include "config.h"
+#include "daemon.h"
+#include "listen.h"
+#include "logging.h"
+#include "mime_count.h"
+#include "reload.h"
+#include "snapshot.h"
+
+#define MAIN_DEFAULT_CONF SYSCONFDIR "/ses-milter/ses-milter.conf"
+
+struct main_opts {
+	const char *conf_path;
+	bool foreground;
+	bool check_only;
+	bool print_config;
+	const struct ses_config *conf;	/* of the first snapshot */
+};
+
+static void main_usage(FILE *fp)
+{
+	fprintf(fp, "usage: ses-milter [-c FILE] [-f] [-n] [-p] [-V]\n"
+		"  -c FILE  configuration file (default %s)\n"
+		"  -f       stay in the foreground\n"
+		"  -n       check the configuration and data, then exit\n"
+		"  -p       print the effective configuration, then exit\n"
+		"  -V       print the version, then exit\n", MAIN_DEFAULT_CONF);
+}
+
+/* Extra start-up checks -n makes beyond what the loaders check. */
+static int main_check_environment(const struct ses_config *conf)
+{
+	char spec[1024];
+	int errors = 0;
+
+	if (listen_normalize(conf->socket, spec, sizeof spec) != 0) {
+		fprintf(stderr, "%s: Socket %s: too long\n", conf->path, conf->socket);
+		errors++;
+	}
+	return errors;
+}
+
+/* Waits for the reload signal and reloads; runs in its own thread. */
+static void *main_reload_thread(void *unused)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;)
+		if (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
+			reload_now();
+	return NULL;
+}
+
+/* After libmilter stops listening: lets sessions in flight finish. */
+static void main_drain(long long timeout)
+{
+	long long waited = 0;
+	int n;
+
+	while ((n = callbacks_active_sessions()) > 0 && waited < timeout * 10) {
+		if (waited == 0)
+			logging_msg(PLOG_NOTICE, "stopping: waiting for %d sessions to finish", n);
+		usleep(100000);
+		waited++;
+	}
+}
+
+/* The milter process: socket, privileges, libmilter's main loop. */
+static int main_worker(void *arg, unsigned restarts)
+{
+	struct policy_snapshot *start;
+	const struct ses_config *conf;
+	pthread_t tid;
+	sigset_t set;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);	/* every thread inherits it */
+	if (restarts > 0)
+		reload_now();	/* pick up files changed since start-up */
+	/* socket and privileges come from the config in force now */
+	start = reload_current();
+	conf = start->conf;
+	if (smfi_register(callbacks_desc) != MI_SUCCESS) {
+		logging_msg(PLOG_ERR, "smfi_register failed");
+		return 1;
+	}
+	smfi_settimeout((int)conf->milter_timeout);
+	if (listen_open(conf) != 0)
+		return 1;
+	if (daemon_drop_privileges(conf->user) != 0)
+		return 1;
+	if (pthread_create(&tid, NULL, main_reload_thread, NULL) != 0) {
+		logging_msg(PLOG_ERR, "cannot start the reload thread");
+		return 1;
+	}
+	logging_msg(PLOG_NOTICE, "ses-milter %s listening on %s", VERSION, conf->socket);
+	rc = smfi_main();
+	main_drain(conf->milter_timeout);
+	logging_msg(PLOG_NOTICE, "ses-milter stopped");
+	policy_snapshot_unref(start);
+	return rc == MI_SUCCESS ? 0 : 1;
+}
+
+/* Loads the first snapshot; prints every problem on stderr. */
+static struct policy_snapshot *main_load(const char *path)
+{
+	struct diag_list diags = DIAG_LIST_INIT;
+	struct policy_snapshot *snap;
+	size_t i;
+
+	snap = policy_snapshot_load(path, &diags);
+	for (i = 0; i < diags.n; i++)
+		fprintf(stderr, "%s\n", diags.msgs[i]);
+	diag_free(&diags);
+	return snap;
+}
+
+static int main_parse(int argc, char **argv, struct main_opts *o)
+{
+	int c;
+
+	o->conf_path = MAIN_DEFAULT_CONF;
+	while ((c = getopt(argc, argv, "c:fhnpV")) != -1) {
+		switch (c) {
+		case 'c':
+			o->conf_path = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'n':
+			o->check_only = true;
+			break;
+		case 'p':
+			o->print_config = true;
+			break;
+		case 'V':
+			printf("ses-milter %s\n", VERSION);
+			exit(0);
+		case 'h':
+			main_usage(stdout);
+			exit(0);
+		default:
+			main_usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		main_usage(stderr);
+		exit(2);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct main_opts o = { 0 };
+	struct policy_snapshot *snap;
+	int rc;
+
+	main_parse(argc, argv, &o);
+	logging_setup_default();
+	snap = main_load(o.conf_path);
+	if (snap == NULL || main_check_environment(snap->conf) != 0) {
+		fprintf(stderr, "ses-milter: configuration has errors\n");
+		return 1;
+	}
+	if (o.print_config || o.check_only) {
+		struct strbuf sb = STRBUF_INIT;
+
+		if (o.print_config)
+			config_dump(snap->conf, &sb);
+		else
+			strbuf_appendf(&sb, "%s: configuration OK, %zu accounts\n",
+				       snap->conf->path, snap->accounts->n);
+		fputs(strbuf_cstr(&sb), stdout);
+		strbuf_free(&sb);
+		policy_snapshot_unref(snap);
+		return 0;
+	}
+	o.conf = snap->conf;
+	mime_count_init();
+	reload_init(o.conf_path, snap);
+	logging_setup(o.conf);
+	if (!o.foreground && daemon_background() != 0) {
+		logging_msg(PLOG_ERR, "cannot detach from the terminal");
+		return 1;
+	}
+	if (daemon_write_pidfile(o.conf->pid_file) != 0)
+		return 1;
+	rc = daemon_supervise(main_worker, &o);
+	daemon_remove_pidfile(o.conf->pid_file);
+	return rc;
+}

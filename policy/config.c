@@ -1,0 +1,195 @@
+/*
+ * config - the ses-milter.conf key table and its loader.
+ *
+ * Diagnostics: "FILE:LINE: unknown key Foo", "FILE:LINE: MaxRecipients must
+ * be between 1 and 100000", "FILE:LINE: Socket given twice (first on line N)".
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "config.h"
+
+const char *const config_log_levels[] = { "error", "warning", "notice", "info", "debug", NULL };
+static const int config_log_prios[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+
+const char *const config_facilities[] = {
+	"mail", "daemon", "user", "local0", "local1", "local2", "local3",
+	"local4", "local5", "local6", "local7", NULL
+};
+static const int config_facility_values[] = {
+	LOG_MAIL, LOG_DAEMON, LOG_USER, LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2,
+	LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7
+};
+
+static const char *const log_to_choices[] = { "syslog", "stderr", NULL };
+static const char *const on_failure_choices[] = { "tempfail", "accept", NULL };
+
+#define OFF(field) offsetof(struct ses_config, field)
+#define LIM(field) (offsetof(struct ses_config, limits) + offsetof(struct policy_limits, field))
+
+const struct conf_key config_keys[] = {
+	{ "Socket", CONF_STRING, "unix:/run/ses-milter/ses-milter.sock", 0, 0, NULL, OFF(socket),
+	  "Where to listen: unix:PATH, inet:PORT@HOST, inet:HOST:PORT or inet6:PORT@HOST." },
+	{ "SocketOwner", CONF_STRING, "", 0, 0, NULL, OFF(socket_owner),
+	  "Owner of a unix socket (a user name); empty leaves it to UserID." },
+	{ "SocketGroup", CONF_STRING, "", 0, 0, NULL, OFF(socket_group),
+	  "Group of a unix socket, e.g. postfix, so the MTA can connect; empty keeps the default." },
+	{ "SocketMode", CONF_MODE, "0660", 0, 0777, NULL, OFF(socket_mode),
+	  "Permissions of a unix socket." },
+	{ "UserID", CONF_STRING, "", 0, 0, NULL, OFF(user),
+	  "User (optionally user:group) to switch to after opening the socket when started as root; empty keeps the current user." },
+	{ "PidFile", CONF_STRING, "", 0, 0, NULL, OFF(pid_file),
+	  "File to write the process ID to; empty writes none." },
+	{ "LogTo", CONF_ENUM, "syslog", 0, 0, log_to_choices, OFF(log_to),
+	  "Where log lines go." },
+	{ "SyslogFacility", CONF_ENUM, "mail", 0, 0, config_facilities, OFF(syslog_facility),
+	  "Syslog facility when LogTo is syslog." },
+	{ "LogLevel", CONF_ENUM, "info", 0, 0, config_log_levels, OFF(log_level),
+	  "Most verbose level logged; info logs one summary line per message." },
+	{ "DataDir", CONF_STRING, "/var/lib/ses-milter", 0, 0, NULL, OFF(data_dir),
+	  "Directory of operator data managed with sesctl(8): accounts/ holds one file per account." },
+	{ "LocalAccount", CONF_STRING, "", 0, 0, NULL, OFF(local_account),
+	  "Account that locally submitted mail (sendmail(1), Postfix non_smtpd_milters) belongs to; empty treats it as inbound." },
+	{ "OnFailure", CONF_ENUM, "tempfail", 0, 0, on_failure_choices, OFF(on_failure),
+	  "What to do when a check cannot be made (backend or internal failure): tempfail (451 4.3.0) or accept." },
+	{ "MilterTimeout", CONF_INT, "300", 1, 7200, NULL, OFF(milter_timeout),
+	  "Seconds libmilter waits for the MTA before dropping a connection." },
+	{ "MaxRecipients", CONF_INT, "50", 1, 100000, NULL, LIM(max_recipients),
+	  "Recipients per message; the next RCPT gets 452 4.5.3." },
+	{ "MaxMessageSize", CONF_SIZE, "4M", 1024, 1073741824LL, NULL, LIM(max_message_size),
+	  "Whole message size, headers and attachments included, in bytes (K, M, G suffixes)." },
+	{ "MaxAttachments", CONF_INT, "10", 0, 10000, NULL, LIM(max_attachments),
+	  "Attachments per message." },
+	{ "SubjectMinChars", CONF_INT, "1", 0, 998, NULL, LIM(subject_min_chars),
+	  "Fewest characters in the decoded Subject; 1 makes a Subject mandatory." },
+	{ "SubjectMaxChars", CONF_INT, "998", 1, 998, NULL, LIM(subject_max_chars),
+	  "Most characters in the decoded Subject (the API variant uses 100)." },
+	{ "SubjectWarnChars", CONF_INT, "78", 1, 998, NULL, LIM(subject_warn_chars),
+	  "A Subject longer than this is accepted but logged as a warning." },
+	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL }
+};
+
+int config_log_priority(const struct ses_config *conf)
+{
+	return config_log_prios[conf->log_level];
+}
+
+int config_syslog_facility(const struct ses_config *conf)
+{
+	return config_facility_values[conf->syslog_facility];
+}
+
+void config_free(struct ses_config *conf)
+{
+	if (conf == NULL)
+		return;
+	conftab_free(config_keys, conf);
+	free(conf->path);
+	free(conf);
+}
+
+void config_check_limits(const struct policy_limits *lim, const char *file,
+			 unsigned line, struct diag_list *diags)
+{
+	if (lim->subject_min_chars > lim->subject_max_chars)
+		diag_add(diags, file, line,
+			 "SubjectMinChars (%lld) is larger than SubjectMaxChars (%lld)",
+			 lim->subject_min_chars, lim->subject_max_chars);
+}
+
+static void config_check(struct ses_config *conf, struct diag_list *diags)
+{
+	const char *s = conf->socket;
+
+	if (strncmp(s, "unix:", 5) != 0 && strncmp(s, "local:", 6) != 0 &&
+	    strncmp(s, "inet:", 5) != 0 && strncmp(s, "inet6:", 6) != 0 && s[0] != '/')
+		diag_add(diags, conf->path, 0,
+			 "Socket \"%s\" must start with unix:, inet: or inet6:", s);
+	if (*conf->data_dir != '/')
+		diag_add(diags, conf->path, 0, "DataDir \"%s\" must be an absolute path",
+			 conf->data_dir);
+	config_check_limits(&conf->limits, conf->path, 0, diags);
+}
+
+/* Reads the file line by line into conf; returns the number of errors added. */
+static size_t config_read(struct ses_config *conf, FILE *fp, const char *path,
+			  struct diag_list *diags)
+{
+	unsigned seen[64] = { 0 };
+	size_t before = diags->n;
+	char *line = NULL, *key, *value;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	char err[256];
+
+	while (getline(&line, &cap, fp) != -1) {
+		const struct conf_key *k;
+		size_t idx;
+
+		lineno++;
+		if (!conftab_split(line, &key, &value))
+			continue;
+		k = conftab_find(config_keys, key);
+		if (k == NULL) {
+			diag_add(diags, path, lineno, "unknown key %s", key);
+			continue;
+		}
+		idx = (size_t)(k - config_keys);
+		if (idx < 64 && seen[idx] != 0) {
+			diag_add(diags, path, lineno, "%s given twice (first on line %u)",
+				 k->name, seen[idx]);
+			continue;
+		}
+		if (idx < 64)
+			seen[idx] = lineno;
+		if (conftab_set(k, conf, value, err, sizeof err) != 0)
+			diag_add(diags, path, lineno, "%s", err);
+	}
+	free(line);
+	return diags->n - before;
+}
+
+struct ses_config *config_load(const char *path, struct diag_list *diags)
+{
+	struct ses_config *conf;
+	size_t before = diags->n;
+	FILE *fp;
+
+	conf = calloc(1, sizeof *conf);
+	if (conf == NULL)
+		abort();
+	conftab_defaults(config_keys, conf);
+	conf->path = strdup(path != NULL ? path : "(defaults)");
+	if (conf->path == NULL)
+		abort();
+	if (path != NULL) {
+		fp = fopen(path, "r");
+		if (fp == NULL) {
+			diag_add(diags, path, 0, "cannot open: %s", strerror(errno));
+			config_free(conf);
+			return NULL;
+		}
+		config_read(conf, fp, path, diags);
+		fclose(fp);
+	}
+	config_check(conf, diags);
+	if (diags->n > before) {
+		config_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+void config_dump(const struct ses_config *conf, struct strbuf *out)
+{
+	const struct conf_key *k;
+
+	for (k = config_keys; k->name != NULL; k++)
+		conftab_format(k, conf, out);
+}

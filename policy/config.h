@@ -1,0 +1,71 @@
+/*
+ * config - ses-milter.conf: the daemon's settings, one table of keys.
+ *
+ * A loaded config is immutable.  It is reached through a policy_snapshot
+ * (snapshot.h), which is reference-counted and swapped whole on reload.
+ */
+#ifndef SES_CONFIG_H
+#define SES_CONFIG_H
+
+#include <stdbool.h>
+
+#include "conftab.h"
+#include "diag.h"
+#include "strbuf.h"
+
+/* Message limits; the config holds the defaults, an account may override. */
+struct policy_limits {
+	long long max_recipients;
+	long long max_message_size;
+	long long max_attachments;
+	long long subject_min_chars;
+	long long subject_max_chars;
+	long long subject_warn_chars;
+};
+
+enum config_log_to { CONFIG_LOG_SYSLOG, CONFIG_LOG_STDERR };
+enum config_on_failure { CONFIG_FAIL_TEMPFAIL, CONFIG_FAIL_ACCEPT };
+
+struct ses_config {
+	char *path;		/* file it was read from */
+	char *socket;
+	char *socket_owner;
+	char *socket_group;
+	long long socket_mode;
+	char *user;
+	char *pid_file;
+	int log_to;		/* enum config_log_to */
+	int syslog_facility;	/* index into config_facilities */
+	int log_level;		/* index into config_log_levels */
+	char *data_dir;
+	char *local_account;
+	int on_failure;		/* enum config_on_failure */
+	long long milter_timeout;
+	struct policy_limits limits;
+};
+
+extern const struct conf_key config_keys[];
+extern const char *const config_log_levels[];	/* "error" ... "debug" */
+extern const char *const config_facilities[];	/* "mail", "daemon", "local0" ... */
+
+/* The syslog priority for the configured LogLevel. */
+int config_log_priority(const struct ses_config *conf);
+
+/* The syslog facility value for the configured SyslogFacility. */
+int config_syslog_facility(const struct ses_config *conf);
+
+/*
+ * Reads path (NULL for built-in defaults only).  Returns a config, or NULL
+ * when any error was found; every error is added to diags.  Caller frees.
+ */
+struct ses_config *config_load(const char *path, struct diag_list *diags);
+void config_free(struct ses_config *conf);
+
+/* Appends the effective configuration, one "Key value" line per key. */
+void config_dump(const struct ses_config *conf, struct strbuf *out);
+
+/* Checks the limits for consistency; adds a diagnostic per problem. */
+void config_check_limits(const struct policy_limits *lim, const char *file,
+			 unsigned line, struct diag_list *diags);
+
+#endif

@@ -1,0 +1,446 @@
+/*
+ * engine - runs the rule table over one SMTP session; see engine.h.
+ *
+ * The engine owns the message context: it selects the account, splits
+ * addresses, counts size, decodes the Subject and counts attachments, so
+ * that rules only compare.  It applies OnFailure to a rule that cannot
+ * decide, and in local submission mode it turns recipient refusals into
+ * end-of-message decisions.
+ *
+ * Diagnostics (all prefixed with the queue ID): "rule X failed: ...",
+ * "Subject has N characters (over M)", the summary line (engine_log.c).
+ */
+#include "autoconf.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "address.h"
+#include "engine.h"
+#include "mime_count.h"
+#include "rfc2047.h"
+#include "rule.h"
+
+static char *engine_strdup(const char *s)
+{
+	char *p = strdup(s != NULL ? s : "");
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+bool policy_is_local_submission(const char *client_name, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin;
+
+	/* Sendmail -bs and similar: no client address at all. */
+	if (sa == NULL)
+		return true;
+	/*
+	 * Postfix presents sendmail(1)/pickup mail to non_smtpd_milters as
+	 * "localhost" [127.0.0.1] port 0; a TCP client always has a port.
+	 */
+	if (sa->sa_family != AF_INET)
+		return false;
+	sin = (const struct sockaddr_in *)(const void *)sa;
+	return sin->sin_port == 0 && ntohl(sin->sin_addr.s_addr) == INADDR_LOOPBACK &&
+	       client_name != NULL && strcasecmp(client_name, "localhost") == 0;
+}
+
+struct policy_conn *policy_conn_new(struct policy_snapshot *snap, const struct plog *log,
+				    const char *client_name, const struct sockaddr *sa,
+				    bool local)
+{
+	struct policy_conn *c = calloc(1, sizeof *c);
+
+	if (c == NULL)
+		abort();
+	c->snap = policy_snapshot_ref(snap);
+	c->log = log;
+	c->client_name = engine_strdup(client_name);
+	c->local = local;
+	if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+		size_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+						      : sizeof(struct sockaddr_in6);
+		const void *addr = sa->sa_family == AF_INET
+			? (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr
+			: (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+		memcpy(&c->client_sa, sa, len);
+		c->have_sa = true;
+		if (inet_ntop(sa->sa_family, addr, c->client_addr, sizeof c->client_addr) == NULL)
+			c->client_addr[0] = '\0';
+	}
+	return c;
+}
+
+void policy_conn_free(struct policy_conn *conn)
+{
+	if (conn == NULL)
+		return;
+	policy_snapshot_unref(conn->snap);
+	free(conn->client_name);
+	free(conn->auth_login);
+	free(conn);
+}
+
+struct policy_msg *policy_msg_new(struct policy_conn *conn)
+{
+	struct policy_msg *m = calloc(1, sizeof *m);
+
+	if (m == NULL)
+		abort();
+	m->conn = conn;
+	m->limits = conn->snap->conf->limits;
+	m->attachments = -1;
+	decision_clear(&m->final);
+	conn->messages++;
+	return m;
+}
+
+void policy_msg_free(struct policy_msg *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	if (!m->logged && (m->nrcpts > 0 || m->decided || m->mode == POLICY_MODE_OUTBOUND))
+		policy_msg_summary(m, m->decided ? policy_action_name(m->final.action) : "aborted");
+	for (i = 0; i < m->nrcpts; i++)
+		free(m->rcpts[i].addr);
+	free(m->rcpts);
+	free(m->sender);
+	free(m->sender_domain);
+	strbuf_free(&m->content);
+	strbuf_free(&m->subject);
+	free(m);
+}
+
+void policy_msg_set_queue_id(struct policy_msg *m, const char *queue_id)
+{
+	if (queue_id != NULL && *queue_id != '\0')
+		snprintf(m->queue_id, sizeof m->queue_id, "%s", queue_id);
+}
+
+void policy_msg_log(const struct policy_msg *m, enum plog_level level, const char *fmt, ...)
+{
+	char line[1800];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	plog_msg(m->conn->log, level, "%s: %s", m->queue_id[0] ? m->queue_id : "NOQUEUE", line);
+}
+
+/* Sets the message-level decision (the first refusal sticks). */
+static void engine_decide(struct policy_msg *m, const struct policy_decision *d)
+{
+	if (m->decided && decision_is_refusal(&m->final))
+		return;
+	m->final = *d;
+	m->decided = true;
+}
+
+/* Turns a rule that could not decide into the configured failure action. */
+static void engine_rule_error(struct policy_msg *m, const struct rule *r,
+			      struct policy_decision *d)
+{
+	policy_msg_log(m, PLOG_ERR, "rule %s could not decide: %s", r->name,
+		       d->text[0] ? d->text : "no reason given");
+	if (m->conn->snap->conf->on_failure == CONFIG_FAIL_ACCEPT) {
+		decision_plain(d, POLICY_CONTINUE, r->name);
+		return;
+	}
+	decision_ses(d, r->name, SES_ERR_SERVICE_UNAVAILABLE, "try again later");
+}
+
+/* Runs the rules for ev->stage until one refuses; d holds the outcome. */
+static enum policy_action engine_run(struct policy_msg *m, const struct rule_event *ev,
+				     struct policy_decision *d)
+{
+	size_t i;
+
+	decision_clear(d);
+	if (m->mode != POLICY_MODE_OUTBOUND)
+		return POLICY_CONTINUE;
+	for (i = 0; i < rule_table_len; i++) {
+		const struct rule *r = rule_table[i];
+		enum rule_result res;
+
+		if ((r->stages & ev->stage) == 0)
+			continue;
+		decision_clear(d);
+		res = r->check(m, ev, d);
+		if (res == RULE_ERROR)
+			engine_rule_error(m, r, d);
+		else if (res == RULE_PASS)
+			decision_clear(d);
+		if (d->action != POLICY_CONTINUE)
+			return d->action;
+	}
+	decision_clear(d);
+	return POLICY_CONTINUE;
+}
+
+/* Picks the sending account: AUTH login, local account, trusted network. */
+static const struct account *engine_account(struct policy_msg *m, const char *auth_login,
+					    bool *unknown_login)
+{
+	const struct account_db *db = m->conn->snap->accounts;
+	const struct ses_config *conf = m->conn->snap->conf;
+	const struct account *a;
+
+	*unknown_login = false;
+	if (auth_login != NULL && *auth_login != '\0') {
+		a = account_by_login(db, auth_login);
+		if (a == NULL)
+			*unknown_login = true;
+		return a;
+	}
+	if (m->conn->local)
+		return *conf->local_account ? account_by_name(db, conf->local_account) : NULL;
+	if (m->conn->have_sa)
+		return account_by_addr(db, (const struct sockaddr *)&m->conn->client_sa);
+	return NULL;
+}
+
+enum policy_action policy_mail(struct policy_msg *m, const char *sender,
+			       const char *auth_login, struct policy_decision *d)
+{
+	struct strbuf local = STRBUF_INIT, domain = STRBUF_INIT;
+	struct rule_event ev = { .stage = RULE_STAGE_MAIL };
+	bool unknown_login;
+	enum address_status st;
+
+	m->sender = engine_strdup(sender);
+	st = address_split(sender, &local, &domain);
+	m->sender_domain = engine_strdup(st == ADDRESS_OK ? strbuf_cstr(&domain) : "");
+	strbuf_free(&local);
+	strbuf_free(&domain);
+	if (auth_login != NULL && *auth_login != '\0' && m->conn->auth_login == NULL)
+		m->conn->auth_login = engine_strdup(auth_login);
+
+	m->account = engine_account(m, auth_login, &unknown_login);
+	if (unknown_login) {
+		decision_set(d, POLICY_REJECT, "account", "550", "5.7.1",
+			     "OperationDenied.AccountNotFound login %s has no sending account",
+			     auth_login);
+		engine_decide(m, d);
+		return d->action;
+	}
+	if (m->account == NULL) {
+		m->mode = POLICY_MODE_INBOUND;
+		decision_plain(d, POLICY_ACCEPT, "inbound");
+		return d->action;
+	}
+	m->mode = POLICY_MODE_OUTBOUND;
+	m->limits = m->account->limits;
+	m->buffering = true;
+	if (engine_run(m, &ev, d) != POLICY_CONTINUE)
+		engine_decide(m, d);
+	return d->action;
+}
+
+/* Appends a recipient record; returns it. */
+static struct policy_rcpt *engine_add_rcpt(struct policy_msg *m, const char *rcpt)
+{
+	struct policy_rcpt *r;
+
+	r = realloc(m->rcpts, (m->nrcpts + 1) * sizeof *m->rcpts);
+	if (r == NULL)
+		abort();
+	m->rcpts = r;
+	r = &m->rcpts[m->nrcpts++];
+	memset(r, 0, sizeof *r);
+	r->addr = engine_strdup(rcpt);
+	decision_clear(&r->why);
+	return r;
+}
+
+enum policy_action policy_rcpt(struct policy_msg *m, const char *rcpt,
+			       struct policy_decision *d)
+{
+	struct rule_event ev = { .stage = RULE_STAGE_RCPT, .rcpt = rcpt };
+	struct policy_rcpt *r;
+
+	if (m->mode != POLICY_MODE_OUTBOUND) {
+		decision_clear(d);
+		return POLICY_CONTINUE;
+	}
+	r = engine_add_rcpt(m, rcpt);
+	if (engine_run(m, &ev, d) == POLICY_CONTINUE) {
+		m->naccepted++;
+		return POLICY_CONTINUE;
+	}
+	r->refused = true;
+	r->why = *d;
+	if (m->conn->local) {
+		/* non-SMTP submission: the MTA cannot refuse one recipient now */
+		decision_clear(d);
+		return POLICY_CONTINUE;
+	}
+	return d->action;
+}
+
+/* Counts (and keeps, while buffering) bytes of the message as it streams. */
+static void engine_count(struct policy_msg *m, const void *data, size_t len)
+{
+	m->size += len;
+	if (!m->buffering)
+		return;
+	if (m->size > (unsigned long long)m->limits.max_message_size) {
+		/* over the limit: the size rule refuses; keep nothing more */
+		m->buffering = false;
+		strbuf_free(&m->content);
+		return;
+	}
+	strbuf_append(&m->content, data, len);
+}
+
+/* Counts a header as the line it is in the message: CRLF line ends. */
+static void engine_count_header(struct policy_msg *m, const char *name, const char *value)
+{
+	const char *p, *nl;
+
+	engine_count(m, name, strlen(name));
+	engine_count(m, ": ", 2);
+	for (p = value; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		size_t n = (size_t)(nl - p);
+
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		engine_count(m, p, n);
+		engine_count(m, "\r\n", 2);
+	}
+	engine_count(m, p, strlen(p));
+	engine_count(m, "\r\n", 2);
+}
+
+/* Decodes the first Subject header for the subject rule and the logs. */
+static void engine_subject(struct policy_msg *m, const char *value)
+{
+	struct strbuf unfolded = STRBUF_INIT;
+
+	if (m->subjects++ > 0)
+		return;
+	rfc2047_unfold(value, strlen(value), &unfolded);
+	m->subject_status = (int)rfc2047_decode(unfolded.data ? unfolded.data : "",
+						 unfolded.len, &m->subject);
+	if (m->subject_status == RFC2047_OK)
+		m->subject_chars = utf8_chars(m->subject.data ? m->subject.data : "",
+					      m->subject.len);
+	strbuf_free(&unfolded);
+}
+
+enum policy_action policy_header(struct policy_msg *m, const char *name,
+				 const char *value, struct policy_decision *d)
+{
+	struct rule_event ev = { .stage = RULE_STAGE_HEADER, .header_name = name,
+				 .header_value = value };
+
+	if (m->mode != POLICY_MODE_OUTBOUND) {
+		decision_clear(d);
+		return POLICY_CONTINUE;
+	}
+	engine_count_header(m, name, value);
+	if (strcasecmp(name, "Subject") == 0)
+		engine_subject(m, value);
+	if (engine_run(m, &ev, d) != POLICY_CONTINUE)
+		engine_decide(m, d);
+	return d->action;
+}
+
+enum policy_action policy_eoh(struct policy_msg *m, struct policy_decision *d)
+{
+	struct rule_event ev = { .stage = RULE_STAGE_EOH };
+
+	if (m->mode != POLICY_MODE_OUTBOUND) {
+		decision_clear(d);
+		return POLICY_CONTINUE;
+	}
+	engine_count(m, "\r\n", 2);
+	if (engine_run(m, &ev, d) != POLICY_CONTINUE)
+		engine_decide(m, d);
+	return d->action;
+}
+
+enum policy_action policy_body(struct policy_msg *m, const unsigned char *chunk,
+			       size_t len, struct policy_decision *d)
+{
+	struct rule_event ev = { .stage = RULE_STAGE_BODY, .body_len = len };
+
+	if (m->mode != POLICY_MODE_OUTBOUND) {
+		decision_clear(d);
+		return POLICY_CONTINUE;
+	}
+	engine_count(m, chunk, len);
+	if (engine_run(m, &ev, d) != POLICY_CONTINUE)
+		engine_decide(m, d);
+	return d->action;
+}
+
+/*
+ * Local submission: a temporary refusal of any recipient defers the whole
+ * message (the MTA retries it); permanently refused recipients are marked
+ * for deletion, and a message left with none is refused.
+ */
+static enum policy_action engine_local_recipients(struct policy_msg *m,
+						  struct policy_decision *d)
+{
+	const struct policy_rcpt *first = NULL;
+	size_t i;
+
+	for (i = 0; i < m->nrcpts; i++) {
+		if (!m->rcpts[i].refused)
+			continue;
+		if (m->rcpts[i].why.action == POLICY_TEMPFAIL) {
+			*d = m->rcpts[i].why;
+			return d->action;
+		}
+		if (first == NULL)
+			first = &m->rcpts[i];
+	}
+	if (first != NULL && m->naccepted == 0) {
+		*d = first->why;
+		return d->action;
+	}
+	decision_clear(d);
+	return POLICY_CONTINUE;
+}
+
+enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
+{
+	struct rule_event ev = { .stage = RULE_STAGE_EOM };
+	unsigned count;
+
+	if (m->mode != POLICY_MODE_OUTBOUND) {
+		decision_plain(d, POLICY_ACCEPT, "inbound");
+		return d->action;
+	}
+	if (m->buffering) {
+		if (mime_count_attachments(strbuf_cstr(&m->content), m->content.len, &count) == 0)
+			m->attachments = (int)count;
+	}
+	if (engine_run(m, &ev, d) == POLICY_CONTINUE && m->conn->local)
+		engine_local_recipients(m, d);
+	if (d->action == POLICY_CONTINUE)
+		decision_plain(d, POLICY_ACCEPT, "policy");
+	engine_decide(m, d);
+	policy_msg_summary(m, policy_action_name(d->action));
+	return d->action;
+}
+
+void policy_msg_abort(struct policy_msg *m)
+{
+	if (m == NULL || m->logged)
+		return;
+	if (m->mode == POLICY_MODE_OUTBOUND)
+		policy_msg_summary(m, m->decided ? policy_action_name(m->final.action) : "aborted");
+}

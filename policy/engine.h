@@ -1,0 +1,126 @@
+/*
+ * engine - runs the rule table over one SMTP session.
+ *
+ * Two contexts with clear lifetimes:
+ *   policy_conn  connect .. close: client identity, the snapshot in force;
+ *   policy_msg   MAIL .. end of message or abort: sender, recipients,
+ *                counters, the decision so far.
+ * Each stage function returns the decision for that stage; the caller (the
+ * milter adapter, or a unit test) turns it into a reply.  In local
+ * submission mode (sendmail(1), Postfix non_smtpd_milters) recipient
+ * refusals cannot be given at RCPT, so they are kept and decided at end of
+ * message (see policy_eom()).
+ *
+ * Nothing here knows libmilter: addresses arrive as strings, the client as
+ * a sockaddr.
+ */
+#ifndef SES_ENGINE_H
+#define SES_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "account.h"
+#include "decision.h"
+#include "plog.h"
+#include "snapshot.h"
+#include "strbuf.h"
+
+enum policy_mode {
+	POLICY_MODE_INBOUND = 0,	/* mail for the service's domains */
+	POLICY_MODE_OUTBOUND,		/* an account sending */
+};
+
+struct policy_conn {
+	struct policy_snapshot *snap;	/* reference held until close */
+	const struct plog *log;
+	char *client_name;
+	char client_addr[64];		/* text form, "" when unknown */
+	struct sockaddr_storage client_sa;
+	bool have_sa;
+	bool local;			/* locally submitted, not SMTP */
+	unsigned messages;		/* transactions begun */
+	char *auth_login;		/* {auth_authen}, once known */
+};
+
+struct policy_rcpt {
+	char *addr;
+	bool refused;			/* refused (or to be deleted at EOM) */
+	struct policy_decision why;
+};
+
+struct policy_msg {
+	struct policy_conn *conn;
+	const struct account *account;	/* NULL for inbound */
+	enum policy_mode mode;
+	struct policy_limits limits;
+	char queue_id[32];
+	char *sender;			/* envelope sender as given */
+	char *sender_domain;		/* lower case; "" for the null sender */
+	struct policy_rcpt *rcpts;
+	size_t nrcpts;
+	size_t naccepted;
+	unsigned long long size;	/* header and body bytes so far */
+	bool buffering;			/* keeping content for end of message */
+	struct strbuf content;		/* header block and body, if buffering */
+	unsigned subjects;		/* Subject headers seen */
+	int subject_status;		/* enum rfc2047_status of the first one */
+	struct strbuf subject;		/* decoded (UTF-8) Subject */
+	size_t subject_chars;
+	int attachments;		/* -1 until counted at end of message */
+	struct policy_decision final;	/* the message-level decision */
+	bool decided;			/* final is set */
+	bool logged;			/* summary line written */
+};
+
+/*
+ * Starts a connection.  sa may be NULL (unknown client).  local says the
+ * MTA presents locally submitted mail.  Takes a snapshot reference.
+ */
+struct policy_conn *policy_conn_new(struct policy_snapshot *snap, const struct plog *log,
+				    const char *client_name, const struct sockaddr *sa,
+				    bool local);
+void policy_conn_free(struct policy_conn *conn);
+
+/* True when the MTA's connect information means local submission. */
+bool policy_is_local_submission(const char *client_name, const struct sockaddr *sa);
+
+/* Begins a transaction; the previous one must have been freed. */
+struct policy_msg *policy_msg_new(struct policy_conn *conn);
+/* Logs the summary line if not yet done, then frees.  NULL is allowed. */
+void policy_msg_free(struct policy_msg *m);
+
+/* Records the MTA's queue ID when it becomes known (may change). */
+void policy_msg_set_queue_id(struct policy_msg *m, const char *queue_id);
+
+/*
+ * Stage functions: each sets d and returns d->action.  POLICY_CONTINUE
+ * means go on; a refusal at RCPT refuses that recipient only.
+ */
+enum policy_action policy_mail(struct policy_msg *m, const char *sender,
+			       const char *auth_login, struct policy_decision *d);
+enum policy_action policy_rcpt(struct policy_msg *m, const char *rcpt,
+			       struct policy_decision *d);
+enum policy_action policy_header(struct policy_msg *m, const char *name,
+				 const char *value, struct policy_decision *d);
+enum policy_action policy_eoh(struct policy_msg *m, struct policy_decision *d);
+enum policy_action policy_body(struct policy_msg *m, const unsigned char *chunk,
+			       size_t len, struct policy_decision *d);
+/*
+ * End of message.  In local mode, recipients with rcpts[i].refused set
+ * must be deleted by the caller before accepting (see the adapter).
+ */
+enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d);
+
+/* The MTA aborted the transaction. */
+void policy_msg_abort(struct policy_msg *m);
+
+/* Logging with the queue ID first; used by the engine and the rules. */
+void policy_msg_log(const struct policy_msg *m, enum plog_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Writes the one summary line for the message (engine_log.c). */
+void policy_msg_summary(struct policy_msg *m, const char *outcome);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * snapshot - one immutable view of configuration and operator data.
+ *
+ * A connection takes a reference when it starts and keeps that snapshot
+ * until it closes, so a reload never changes the rules under a session in
+ * flight.  The last unref frees it.
+ */
+#ifndef SES_SNAPSHOT_H
+#define SES_SNAPSHOT_H
+
+#include <time.h>
+
+#include "account.h"
+#include "config.h"
+#include "diag.h"
+
+struct policy_snapshot {
+	int refs;			/* atomic */
+	struct ses_config *conf;
+	struct account_db *accounts;
+	time_t loaded;
+	unsigned long generation;	/* 1 for the first load, +1 per reload */
+};
+
+/*
+ * Loads the config at conf_path (NULL: defaults) and the account data it
+ * names.  Returns a snapshot with one reference, or NULL with every
+ * problem in diags.
+ */
+struct policy_snapshot *policy_snapshot_load(const char *conf_path,
+					     struct diag_list *diags);
+
+/* Builds a snapshot from parts it takes over (used by tests). */
+struct policy_snapshot *policy_snapshot_new(struct ses_config *conf,
+					    struct account_db *accounts);
+
+struct policy_snapshot *policy_snapshot_ref(struct policy_snapshot *snap);
+/* Drops one reference; NULL is allowed. */
+void policy_snapshot_unref(struct policy_snapshot *snap);
+
+#endif

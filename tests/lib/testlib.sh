@@ -1,0 +1,65 @@
+# testlib.sh - shared helpers for the shell test suites (sourced, not run).
+#
+# A suite sources this file, runs its cases and ends with t_done.  Each case
+# reports once with t_pass or t_fail; tests/run adds up the "RESULT:" lines.
+# Failure text follows the project's form: "got X, want Y".
+
+T_PASSED=0
+T_FAILED=0
+T_SKIPPED=0
+T_SUITE=${T_SUITE:-$(basename "$0" .sh)}
+
+t_pass() { T_PASSED=$((T_PASSED + 1)); printf 'PASS: %s: %s\n' "$T_SUITE" "$1"; }
+t_fail() { T_FAILED=$((T_FAILED + 1)); printf 'FAIL: %s: %s: %s\n' "$T_SUITE" "$1" "$2"; }
+t_skip() { T_SKIPPED=$((T_SKIPPED + 1)); printf 'SKIP: %s: %s: %s\n' "$T_SUITE" "$1" "$2"; }
+
+# t_eq NAME GOT WANT: passes when GOT equals WANT.
+t_eq() {
+	if [ "$2" = "$3" ]; then t_pass "$1"; else t_fail "$1" "got '$2', want '$3'"; fi
+}
+
+# t_match NAME TEXT REGEX: passes when TEXT matches the extended REGEX.
+t_match() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then t_pass "$1"
+	else t_fail "$1" "got '$(printf '%s' "$2" | head -c 400)', want a match for /$3/"; fi
+}
+
+# t_nomatch NAME TEXT REGEX: passes when TEXT does not match REGEX.
+t_nomatch() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then
+		t_fail "$1" "got '$(printf '%s' "$2" | grep -E -- "$3" | head -c 400)', want no match for /$3/"
+	else t_pass "$1"; fi
+}
+
+# t_free_port: prints a TCP port on 127.0.0.1 that nothing listens on.
+t_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# t_wait_port PORT [SECONDS]: waits until something listens on 127.0.0.1:PORT.
+t_wait_port() {
+	_i=0
+	while [ $_i -lt $((${2:-10} * 10)) ]; do
+		if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$1)))" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1; _i=$((_i + 1))
+	done
+	return 1
+}
+
+# t_wait_file PATH [SECONDS]: waits until PATH exists.
+t_wait_file() {
+	_i=0
+	while [ $_i -lt $((${2:-10} * 10)) ]; do
+		[ -e "$1" ] && return 0
+		sleep 0.1; _i=$((_i + 1))
+	done
+	return 1
+}
+
+# t_done: prints the suite's result line; exit status 1 when a case failed.
+t_done() {
+	printf 'RESULT: %s: %d passed, %d failed, %d skipped\n' "$T_SUITE" "$T_PASSED" "$T_FAILED" "$T_SKIPPED"
+	[ "$T_FAILED" -eq 0 ]
+}
