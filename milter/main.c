@@ -97,9 +97,17 @@ static int main_worker(void *arg, unsigned restarts)
 	sigset_t set;
 	int rc;
 
+	/*
+	 * Block the signals before any thread starts, so every thread inherits
+	 * the mask: SIGUSR1 goes to the reload thread's sigwait, the others to
+	 * libmilter's signal thread (which stops gracefully on SIGTERM).
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);	/* every thread inherits it */
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (restarts > 0)
 		reload_now();	/* pick up files changed since start-up */
 	/* socket and privileges come from the config in force now */
