@@ -25,7 +25,13 @@
  * Diagnostics: none logged; rfc2047_decode() returns the first problem as
  * an enum rfc2047_status and rfc2047_status_text() names it.  A failure of
  * iconv_open(3) other than an unknown charset (out of memory, too many
- * open files) is also reported as RFC2047_BAD_CHARSET.
+ * open files) is RFC2047_INTERNAL: the caller tempfails, it is not the
+ * sender's fault.
+ *
+ * Charset labels: mail clients label GBK text "gb2312", Windows-932 text
+ * "shift_jis" and Windows-949 text "euc-kr"; every mail reader decodes
+ * those labels with the superset (as the WHATWG Encoding Standard does),
+ * so this decoder does too, rather than refuse what recipients can read.
  *
  * Threads: iconv descriptors are opened and closed within each call;
  * there is no static mutable state.  Cost: glibc unloads a gconv module
@@ -260,6 +266,24 @@ static int rfc2047_iconv_step(iconv_t cd, char **inp, size_t *inleft,
 	}
 }
 
+/* The charset to decode a label with: its superset where readers use one. */
+static const char *rfc2047_superset(const char *charset)
+{
+	static const struct {
+		const char *label, *decode_as;
+	} supersets[] = {
+		{ "gb2312", "GBK" }, { "gb_2312-80", "GBK" }, { "x-gbk", "GBK" },
+		{ "shift_jis", "CP932" }, { "shift-jis", "CP932" }, { "sjis", "CP932" },
+		{ "x-sjis", "CP932" }, { "euc-kr", "CP949" }, { "ks_c_5601-1987", "CP949" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof supersets / sizeof supersets[0]; i++)
+		if (strcasecmp(charset, supersets[i].label) == 0)
+			return supersets[i].decode_as;
+	return charset;
+}
+
 /*
  * Converts n bytes in charset to UTF-8 appended to out.  iconv gets no
  * "//TRANSLIT" or "//IGNORE": EILSEQ (a byte sequence the charset lacks)
@@ -273,9 +297,9 @@ static enum rfc2047_status rfc2047_iconv(const char *charset, const char *in,
 	iconv_t cd;
 	int err;
 
-	cd = iconv_open("UTF-8", charset);
+	cd = iconv_open("UTF-8", rfc2047_superset(charset));
 	if (cd == (iconv_t)-1)
-		return RFC2047_BAD_CHARSET;
+		return errno == EINVAL ? RFC2047_BAD_CHARSET : RFC2047_INTERNAL;
 	err = rfc2047_iconv_step(cd, &inp, &inleft, out);
 	if (err == 0)
 		err = rfc2047_iconv_step(cd, NULL, NULL, out); /* reset */
@@ -413,6 +437,8 @@ const char *rfc2047_status_text(enum rfc2047_status status)
 		return "has bytes invalid in its charset";
 	case RFC2047_HAS_NUL:
 		return "contains a NUL byte";
+	case RFC2047_INTERNAL:
+		return "could not be decoded for lack of resources";
 	}
 	return "has an unknown problem";
 }

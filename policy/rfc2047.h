@@ -35,6 +35,7 @@ enum rfc2047_status {
 	RFC2047_BAD_ENCODING,	/* B or Q payload that does not decode */
 	RFC2047_BAD_DECODED,	/* decoded bytes invalid in their charset */
 	RFC2047_HAS_NUL,	/* a NUL byte, raw or decoded */
+	RFC2047_INTERNAL,	/* iconv could not start (memory, descriptors) */
 };
 
 /*

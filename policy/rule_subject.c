@@ -27,6 +27,11 @@ static enum rule_result subject_check_header(struct policy_msg *m, struct policy
 	}
 	if (m->subjects != 1)
 		return RULE_PASS;
+	if (m->subject_status == RFC2047_INTERNAL) {
+		decision_ses(d, SUBJECT_RULE, SES_ERR_SERVICE_UNAVAILABLE, "Subject %s",
+			     rfc2047_status_text(RFC2047_INTERNAL));
+		return RULE_ERROR;
+	}
 	if (m->subject_status != RFC2047_OK) {
 		decision_ses(d, SUBJECT_RULE, SES_ERR_SUBJECT_LENGTH, "Subject %s",
 			     rfc2047_status_text((enum rfc2047_status)m->subject_status));
