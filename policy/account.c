@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "account.h"
 #include "strbuf.h"
@@ -71,6 +72,8 @@ bool account_name_valid(const char *name)
 
 	if (len == 0 || len > 64 || !isalnum((unsigned char)name[0]))
 		return false;
+	if (len > 4 && strcmp(name + len - 4, ".tmp") == 0)
+		return false;	/* the loader skips *.tmp: staged edits */
 	for (i = 0; i < len; i++)
 		if (!isalnum((unsigned char)name[i]) && name[i] != '.' && name[i] != '_' &&
 		    name[i] != '-')
@@ -212,11 +215,17 @@ static struct account *account_read(const char *path, const char *label,
 	char *line = NULL, *key, *value;
 	size_t cap = 0, before = diags->n;
 	unsigned lineno = 0;
+	struct stat st;
 	FILE *fp;
 
 	fp = fopen(path, "r");
 	if (fp == NULL) {
 		diag_add(diags, label, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+		diag_add(diags, label, 0, "not a regular file");
+		fclose(fp);
 		return NULL;
 	}
 	a = calloc(1, sizeof *a);
@@ -230,6 +239,8 @@ static struct account *account_read(const char *path, const char *label,
 		if (conftab_split(line, &key, &value))
 			account_parse_line(a, key, value, label, lineno, diags);
 	}
+	if (ferror(fp))
+		diag_add(diags, label, 0, "cannot read: %s", strerror(errno));
 	free(line);
 	fclose(fp);
 	config_check_limits(&a->limits, label, 0, diags);
@@ -304,16 +315,26 @@ static void account_db_check(const struct account_db *db, const char *dir,
 		}
 }
 
-/* Skips editor backups, hidden files and sesctl's temporary files. */
-static bool account_file_wanted(const char *name)
+/*
+ * Skips editor backups, hidden files, sesctl's temporary files and
+ * anything that is not a file (a subdirectory such as accounts/archive).
+ * An entry stat cannot examine is kept, so loading it reports why.
+ */
+static bool account_file_wanted(const char *dir, const char *name)
 {
+	struct strbuf path = STRBUF_INIT;
 	size_t len = strlen(name);
+	struct stat st;
+	bool other;
 
 	if (name[0] == '.' || len == 0 || name[len - 1] == '~')
 		return false;
 	if (len > 4 && strcmp(name + len - 4, ".tmp") == 0)
 		return false;
-	return true;
+	strbuf_appendf(&path, "%s/%s", dir, name);
+	other = stat(strbuf_cstr(&path), &st) == 0 && !S_ISREG(st.st_mode);
+	strbuf_free(&path);
+	return !other;
 }
 
 struct account_db *account_db_load(const char *dir, const struct ses_config *conf,
@@ -341,7 +362,7 @@ struct account_db *account_db_load_change(const char *dir,
 		goto out;
 	}
 	while (d != NULL && (de = readdir(d)) != NULL) {
-		if (!account_file_wanted(de->d_name))
+		if (!account_file_wanted(dir, de->d_name))
 			continue;
 		if (!account_name_valid(de->d_name)) {
 			diag_add(diags, dir, 0, "\"%s\" is not a valid account name "

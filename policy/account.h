@@ -107,7 +107,10 @@ const struct account_domain *account_domain(const struct account *acct,
 
 /* True for a syntactically valid domain name (LDH labels, at most 253). */
 bool account_domain_name_valid(const char *name);
-/* True for a valid account name: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
+/*
+ * True for a valid account name: [A-Za-z0-9][A-Za-z0-9._-]{0,63}, not
+ * ending in ".tmp" (the name of a staged edit, which the loader skips).
+ */
 bool account_name_valid(const char *name);
 
 #endif
