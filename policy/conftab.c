@@ -75,8 +75,8 @@ static int conftab_number(const char *s, int base, bool suffixes, long long *out
 	}
 	if (*end != '\0')
 		return -1;
-	if (v > 0 && v > (1LL << 62) / mult)
-		return -1;
+	if (v > (1LL << 62) / mult || v < -((1LL << 62) / mult))
+		return -1;	/* the multiplication would overflow */
 	*out = v * mult;
 	return 0;
 }
@@ -122,9 +122,9 @@ int conftab_set(const struct conf_key *key, void *base, const char *value,
 	case CONF_MODE:
 		if (conftab_number(value, key->type == CONF_MODE ? 8 : 10,
 				   key->type == CONF_SIZE, &n) != 0) {
-			snprintf(err, errlen, "%s: \"%s\" is not a %s", key->name, value,
-				 key->type == CONF_MODE ? "octal mode" :
-				 key->type == CONF_SIZE ? "size (bytes, or with K, M, G)" : "number");
+			snprintf(err, errlen, "%s: \"%s\" is not %s", key->name, value,
+				 key->type == CONF_MODE ? "an octal mode" :
+				 key->type == CONF_SIZE ? "a size (bytes, or with K, M, G)" : "a number");
 			return -1;
 		}
 		if (n < key->min || n > key->max) {
