@@ -27,9 +27,17 @@ static enum address_status address_unwrap(const char *addr, const char **start,
 			return ADDRESS_BAD;
 		p++;
 		n -= 2;
+		while (n > 0 && isspace((unsigned char)*p)) {
+			p++;
+			n--;
+		}
+		while (n > 0 && isspace((unsigned char)p[n - 1]))
+			n--;
 	}
 	if (n == 0)
 		return ADDRESS_NULL;
+	if (p[0] == '<' || p[n - 1] == '>')	/* unbalanced or doubled brackets */
+		return ADDRESS_BAD;
 	if (p[0] == '@') {	/* source route: @a,@b:mailbox */
 		colon = memchr(p, ':', n);
 		if (colon == NULL)
@@ -70,9 +78,11 @@ enum address_status address_split(const char *addr, struct strbuf *local,
 	dlen = n - (size_t)(at + 1 - p);
 	if (at == p || dlen == 0)
 		return ADDRESS_BAD;
-	strbuf_append(local, p, (size_t)(at - p));
-	if (dlen > 1 && at[dlen] == '.')	/* absolute name: drop the dot */
+	if (at[dlen] == '.')	/* absolute name: drop the dot */
 		dlen--;
+	if (dlen == 0)
+		return ADDRESS_BAD;
+	strbuf_append(local, p, (size_t)(at - p));
 	for (i = 1; i <= dlen; i++)
 		strbuf_appendc(domain, (char)tolower((unsigned char)at[i]));
 	return ADDRESS_OK;

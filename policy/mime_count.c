@@ -41,22 +41,30 @@ static bool mime_part_is_attachment(GMimeObject *part)
 	return ct != NULL && g_mime_content_type_get_parameter(ct, "name") != NULL;
 }
 
-/* Walks part's subtree, not descending into attached messages. */
-static unsigned mime_count_tree(GMimeObject *part, int depth)
+/*
+ * Counts attachments under root without recursion: nesting depth is
+ * chosen by the sender, so a hostile message must not cost stack.
+ */
+static unsigned mime_count_tree(GMimeObject *root)
 {
+	GPtrArray *todo = g_ptr_array_new();
 	unsigned n = 0;
 	int i, count;
 
-	if (depth > 64)		/* deeper nesting is hostile; count no further */
-		return 0;
-	if (GMIME_IS_MULTIPART(part)) {
+	g_ptr_array_add(todo, root);
+	while (todo->len > 0) {
+		GMimeObject *part = g_ptr_array_remove_index_fast(todo, todo->len - 1);
+
+		if (!GMIME_IS_MULTIPART(part)) {
+			n += mime_part_is_attachment(part) ? 1 : 0;
+			continue;
+		}
 		count = g_mime_multipart_get_count(GMIME_MULTIPART(part));
 		for (i = 0; i < count; i++)
-			n += mime_count_tree(g_mime_multipart_get_part(GMIME_MULTIPART(part), i),
-					     depth + 1);
-		return n;
+			g_ptr_array_add(todo, g_mime_multipart_get_part(GMIME_MULTIPART(part), i));
 	}
-	return mime_part_is_attachment(part) ? 1 : 0;
+	g_ptr_array_free(todo, TRUE);
+	return n;
 }
 
 int mime_count_attachments(const char *msg, size_t len, unsigned *count)
@@ -76,7 +84,7 @@ int mime_count_attachments(const char *msg, size_t len, unsigned *count)
 	if (message == NULL)
 		return -1;
 	body = g_mime_message_get_mime_part(message);
-	*count = body != NULL ? mime_count_tree(body, 0) : 0;
+	*count = body != NULL ? mime_count_tree(body) : 0;
 	g_object_unref(message);
 	return 0;
 }

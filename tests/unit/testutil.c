@@ -1,0 +1,117 @@
+/*
+ * testutil - scratch files and directories for unit tests; see testutil.h.
+ *
+ * Diagnostics: "testutil: cannot create PATH: REASON" and the like, through
+ * cmocka's fail_msg, which ends the running test.
+ */
+#include "autoconf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+char *testutil_path(const char *dir, const char *name)
+{
+	size_t len = strlen(dir) + 1 + strlen(name) + 1;
+	char *path = malloc(len);
+
+	if (path == NULL)
+		fail_msg("testutil: out of memory");
+	if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len)
+		fail_msg("testutil: path %s/%s truncated", dir, name);
+	return path;
+}
+
+char *testutil_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *path;
+
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	path = testutil_path(base, "ses-unit.XXXXXX");
+	if (mkdtemp(path) == NULL)
+		fail_msg("testutil: cannot create %s: %s", path, strerror(errno));
+	return path;
+}
+
+/* Creates every directory on the way to path (not path's last part). */
+static void testutil_mkparents(char *path)
+{
+	char *slash;
+
+	for (slash = strchr(path + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			fail_msg("testutil: cannot create %s: %s", path, strerror(errno));
+		*slash = '/';
+	}
+}
+
+void testutil_mkdir(const char *dir, const char *name)
+{
+	char *path = testutil_path(dir, name);
+
+	testutil_mkparents(path);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		fail_msg("testutil: cannot create %s: %s", path, strerror(errno));
+	free(path);
+}
+
+void testutil_write_file(const char *dir, const char *name, const char *content)
+{
+	char *path = testutil_path(dir, name);
+	size_t len = strlen(content);
+	FILE *fp;
+
+	testutil_mkparents(path);
+	fp = fopen(path, "w");
+	if (fp == NULL)
+		fail_msg("testutil: cannot create %s: %s", path, strerror(errno));
+	if (fwrite(content, 1, len, fp) != len || fclose(fp) != 0)
+		fail_msg("testutil: cannot write %s: %s", path, strerror(errno));
+	free(path);
+}
+
+void testutil_rmtree(const char *dir)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (dir == NULL)
+		return;
+	if (lstat(dir, &st) != 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlink(dir) != 0)
+			fail_msg("testutil: cannot remove %s: %s", dir, strerror(errno));
+		return;
+	}
+	d = opendir(dir);
+	if (d == NULL)
+		fail_msg("testutil: cannot read %s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char *path;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		path = testutil_path(dir, de->d_name);
+		testutil_rmtree(path);
+		free(path);
+	}
+	closedir(d);
+	if (rmdir(dir) != 0)
+		fail_msg("testutil: cannot remove %s: %s", dir, strerror(errno));
+}

@@ -1,0 +1,36 @@
+/*
+ * testutil - scratch files and directories for the cmocka unit tests.
+ *
+ * Each test that needs files makes its own directory with testutil_tmpdir(),
+ * fills it with testutil_write_file() and removes it with testutil_rmtree(),
+ * so tests never share state and leave nothing behind.
+ *
+ * Diagnostics: every function fails the running cmocka test (fail_msg)
+ * with the path and errno text when the file system refuses; callers need
+ * no error checks.
+ */
+#ifndef SES_TESTUTIL_H
+#define SES_TESTUTIL_H
+
+/*
+ * Creates a new, empty, private directory under $TMPDIR (or /tmp) and
+ * returns its path.  Caller frees; remove the tree with testutil_rmtree.
+ */
+char *testutil_tmpdir(void);
+
+/* Returns "dir/name".  Caller frees. */
+char *testutil_path(const char *dir, const char *name);
+
+/*
+ * Writes content to dir/name, replacing the file.  name may contain '/':
+ * missing directories on the way are created.
+ */
+void testutil_write_file(const char *dir, const char *name, const char *content);
+
+/* Creates dir/name and any missing parents; an existing directory is fine. */
+void testutil_mkdir(const char *dir, const char *name);
+
+/* Removes dir and everything below it; does not free dir.  NULL is allowed. */
+void testutil_rmtree(const char *dir);
+
+#endif
