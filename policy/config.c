@@ -103,25 +103,44 @@ void config_check_limits(const struct policy_limits *lim, const char *file,
 			 lim->subject_min_chars, lim->subject_max_chars);
 }
 
-static void config_check(struct ses_config *conf, struct diag_list *diags)
+#define CONFIG_MAX_KEYS 64
+
+/* The line each key was set on (0: default), indexed like config_keys. */
+struct config_lines {
+	unsigned line[CONFIG_MAX_KEYS];
+};
+
+static unsigned config_line_of(const struct config_lines *lines, const char *key)
+{
+	const struct conf_key *k = conftab_find(config_keys, key);
+
+	return k != NULL ? lines->line[k - config_keys] : 0;
+}
+
+static void config_check(struct ses_config *conf, const struct config_lines *lines,
+			 struct diag_list *diags)
 {
 	const char *s = conf->socket;
 
 	if (strncmp(s, "unix:", 5) != 0 && strncmp(s, "local:", 6) != 0 &&
 	    strncmp(s, "inet:", 5) != 0 && strncmp(s, "inet6:", 6) != 0 && s[0] != '/')
-		diag_add(diags, conf->path, 0,
+		diag_add(diags, conf->path, config_line_of(lines, "Socket"),
 			 "Socket \"%s\" must start with unix:, inet: or inet6:", s);
 	if (*conf->data_dir != '/')
-		diag_add(diags, conf->path, 0, "DataDir \"%s\" must be an absolute path",
-			 conf->data_dir);
-	config_check_limits(&conf->limits, conf->path, 0, diags);
+		diag_add(diags, conf->path, config_line_of(lines, "DataDir"),
+			 "DataDir \"%s\" must be an absolute path", conf->data_dir);
+	config_check_limits(&conf->limits, conf->path,
+			    config_line_of(lines, "SubjectMaxChars") > config_line_of(lines, "SubjectMinChars")
+				    ? config_line_of(lines, "SubjectMaxChars")
+				    : config_line_of(lines, "SubjectMinChars"),
+			    diags);
 }
 
 /* Reads the file line by line into conf; returns the number of errors added. */
 static size_t config_read(struct ses_config *conf, FILE *fp, const char *path,
-			  struct diag_list *diags)
+			  struct config_lines *lines, struct diag_list *diags)
 {
-	unsigned seen[64] = { 0 };
+	unsigned *seen = lines->line;
 	size_t before = diags->n;
 	char *line = NULL, *key, *value;
 	size_t cap = 0;
@@ -141,12 +160,12 @@ static size_t config_read(struct ses_config *conf, FILE *fp, const char *path,
 			continue;
 		}
 		idx = (size_t)(k - config_keys);
-		if (idx < 64 && seen[idx] != 0) {
+		if (idx < CONFIG_MAX_KEYS && seen[idx] != 0) {
 			diag_add(diags, path, lineno, "%s given twice (first on line %u)",
 				 k->name, seen[idx]);
 			continue;
 		}
-		if (idx < 64)
+		if (idx < CONFIG_MAX_KEYS)
 			seen[idx] = lineno;
 		if (conftab_set(k, conf, value, err, sizeof err) != 0)
 			diag_add(diags, path, lineno, "%s", err);
@@ -157,6 +176,7 @@ static size_t config_read(struct ses_config *conf, FILE *fp, const char *path,
 
 struct ses_config *config_load(const char *path, struct diag_list *diags)
 {
+	struct config_lines lines = { { 0 } };
 	struct ses_config *conf;
 	size_t before = diags->n;
 	FILE *fp;
@@ -175,10 +195,10 @@ struct ses_config *config_load(const char *path, struct diag_list *diags)
 			config_free(conf);
 			return NULL;
 		}
-		config_read(conf, fp, path, diags);
+		config_read(conf, fp, path, &lines, diags);
 		fclose(fp);
 	}
-	config_check(conf, diags);
+	config_check(conf, &lines, diags);
 	if (diags->n > before) {
 		config_free(conf);
 		return NULL;

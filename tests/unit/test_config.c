@@ -421,13 +421,13 @@ static const struct error_case error_cases[] = {
 	{ "reports_unknown_choice", "LogLevel loud\n",
 	  "FILE:1: LogLevel must be one of error, warning, notice, info, debug" },
 	{ "reports_subject_min_above_max", "SubjectMinChars 10\nSubjectMaxChars 5\n",
-	  "FILE: SubjectMinChars (10) is larger than SubjectMaxChars (5)" },
+	  "FILE:2: SubjectMinChars (10) is larger than SubjectMaxChars (5)" },
 	{ "reports_relative_data_dir", "DataDir var/lib/ses-milter\n",
-	  "FILE: DataDir \"var/lib/ses-milter\" must be an absolute path" },
+	  "FILE:1: DataDir \"var/lib/ses-milter\" must be an absolute path" },
 	{ "reports_socket_without_known_prefix", "Socket tcp:8891\n",
-	  "FILE: Socket \"tcp:8891\" must start with unix:, inet: or inet6:" },
+	  "FILE:1: Socket \"tcp:8891\" must start with unix:, inet: or inet6:" },
 	{ "reports_empty_socket", "Socket\n",
-	  "FILE: Socket \"\" must start with unix:, inet: or inet6:" },
+	  "FILE:1: Socket \"\" must start with unix:, inet: or inet6:" },
 };
 
 static void run_error_case(void **state)
@@ -461,9 +461,9 @@ static void reports_every_error_in_a_file(void **state)
 		"FILE:7: MaxMessageSize: \"4MB\" is not a size (bytes, or with K, M, G)",
 		"FILE:8: LogLevel must be one of error, warning, notice, info, debug",
 		"FILE:10: unknown key Bogus",
-		"FILE: Socket \"tcp:1\" must start with unix:, inet: or inet6:",
-		"FILE: DataDir \"relative\" must be an absolute path",
-		"FILE: SubjectMinChars (500) is larger than SubjectMaxChars (400)",
+		"FILE:11: Socket \"tcp:1\" must start with unix:, inet: or inet6:",
+		"FILE:12: DataDir \"relative\" must be an absolute path",
+		"FILE:9: SubjectMinChars (500) is larger than SubjectMaxChars (400)",
 	};
 	struct diag_list dl = DIAG_LIST_INIT;
 	char *path = write_conf("# all wrong\n"
