@@ -26,6 +26,12 @@ struct milter_session {
 };
 
 static int callbacks_sessions;
+static int callbacks_draining;
+
+void callbacks_start_draining(void)
+{
+	__atomic_store_n(&callbacks_draining, 1, __ATOMIC_RELEASE);
+}
 
 int callbacks_active_sessions(void)
 {
@@ -86,10 +92,16 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
-	struct milter_session *s = calloc(1, sizeof *s);
+	struct milter_session *s;
 	struct policy_snapshot *snap;
 	bool local;
 
+	if (__atomic_load_n(&callbacks_draining, __ATOMIC_ACQUIRE)) {
+		smfi_setreply(ctx, (char *)"421", (char *)"4.3.2",
+			      (char *)"FailedOperation.ServiceNotAvailable shutting down, try again later");
+		return SMFIS_TEMPFAIL;
+	}
+	s = calloc(1, sizeof *s);
 	if (s == NULL) {
 		logging_msg(PLOG_ERR, "out of memory at connect");
 		return SMFIS_TEMPFAIL;

@@ -13,4 +13,7 @@ extern struct smfiDesc callbacks_desc;
 /* Sessions currently open (connect seen, close not yet). */
 int callbacks_active_sessions(void);
 
+/* From now on new connections are tempfailed at connect (stopping). */
+void callbacks_start_draining(void);
+
 #endif

@@ -175,9 +175,10 @@ static int daemon_watch(pid_t pid, const sigset_t *waitmask, bool *stopping)
 			kill(pid, SIGUSR1);
 		}
 		if (daemon_got_term) {
+			/* first: drain and stop; again: stop at once */
 			daemon_got_term = 0;
+			kill(pid, *stopping ? SIGTERM : SIGUSR2);
 			*stopping = true;
-			kill(pid, SIGTERM);
 		}
 		daemon_got_chld = 0;
 		if (waitpid(pid, &status, WNOHANG) == pid)

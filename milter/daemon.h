@@ -4,9 +4,9 @@
  *
  * libmilter's own signal thread treats SIGHUP as "stop", so the process
  * the operator signals is a small supervisor: it runs the milter in a
- * child, passes SIGHUP on as SIGUSR1 (reload), SIGTERM/SIGINT as SIGTERM
- * (finish sessions in flight, then exit), and restarts a child that
- * crashed.
+ * child, passes SIGHUP on as SIGUSR1 (reload), SIGTERM/SIGINT as SIGUSR2
+ * (refuse new connections, finish sessions in flight, then exit; a second
+ * SIGTERM stops at once), and restarts a child that crashed.
  */
 #ifndef SES_DAEMON_H
 #define SES_DAEMON_H
@@ -28,7 +28,7 @@ void daemon_remove_pidfile(const char *path);
 /*
  * Runs worker(arg, restarts) in a child process under supervision and
  * returns the exit status for the supervisor.  worker runs with SIGUSR1 as
- * its reload signal and SIGTERM as its stop signal; restarts counts the
+ * its reload signal and SIGUSR2 as its stop signal; restarts counts the
  * crashes before it (a restarted worker rereads the files).
  */
 int daemon_supervise(int (*worker)(void *, unsigned), void *arg);

@@ -60,31 +60,48 @@ static int main_check_environment(const struct ses_config *conf)
 	return errors;
 }
 
-/* Waits for the reload signal and reloads; runs in its own thread. */
-static void *main_reload_thread(void *unused)
-{
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	for (;;)
-		if (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
-			reload_now();
-	return NULL;
-}
-
-/* After libmilter stops listening: lets sessions in flight finish. */
-static void main_drain(long long timeout)
+/*
+ * Stops without losing sessions in flight: libmilter abandons open
+ * sessions once it is told to stop, so first refuse new connections,
+ * wait until the open ones have closed (at most timeout seconds), and
+ * only then stop libmilter.
+ */
+static void main_drain_and_stop(long long timeout)
 {
 	long long waited = 0;
 	int n;
 
+	callbacks_start_draining();
 	while ((n = callbacks_active_sessions()) > 0 && waited < timeout * 10) {
 		if (waited == 0)
 			logging_msg(PLOG_NOTICE, "stopping: waiting for %d sessions to finish", n);
 		usleep(100000);
 		waited++;
+	}
+	if (n > 0)
+		logging_msg(PLOG_WARNING, "stopping with %d sessions still open", n);
+	smfi_stop();
+}
+
+/* Waits for SIGUSR1 (reload) and SIGUSR2 (stop); runs in its own thread. */
+static void *main_signal_thread(void *arg)
+{
+	const long long *timeout = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1) {
+			reload_now();
+		} else if (sig == SIGUSR2) {
+			main_drain_and_stop(*timeout);
+			return NULL;
+		}
 	}
 }
 
@@ -93,17 +110,19 @@ static int main_worker(void *arg, unsigned restarts)
 {
 	struct policy_snapshot *start;
 	const struct ses_config *conf;
+	static long long timeout;
 	pthread_t tid;
 	sigset_t set;
 	int rc;
 
 	/*
 	 * Block the signals before any thread starts, so every thread inherits
-	 * the mask: SIGUSR1 goes to the reload thread's sigwait, the others to
-	 * libmilter's signal thread (which stops gracefully on SIGTERM).
+	 * the mask: SIGUSR1 (reload) and SIGUSR2 (drain and stop) go to our
+	 * signal thread, the others to libmilter's signal thread.
 	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -122,13 +141,13 @@ static int main_worker(void *arg, unsigned restarts)
 		return 1;
 	if (daemon_drop_privileges(conf->user) != 0)
 		return 1;
-	if (pthread_create(&tid, NULL, main_reload_thread, NULL) != 0) {
-		logging_msg(PLOG_ERR, "cannot start the reload thread");
+	timeout = conf->milter_timeout;
+	if (pthread_create(&tid, NULL, main_signal_thread, &timeout) != 0) {
+		logging_msg(PLOG_ERR, "cannot start the signal thread");
 		return 1;
 	}
 	logging_msg(PLOG_NOTICE, "ses-milter %s listening on %s", VERSION, conf->socket);
 	rc = smfi_main();
-	main_drain(conf->milter_timeout);
 	logging_msg(PLOG_NOTICE, "ses-milter stopped");
 	policy_snapshot_unref(start);
 	return rc == MI_SUCCESS ? 0 : 1;

@@ -86,7 +86,6 @@ void policy_conn_free(struct policy_conn *conn)
 		return;
 	policy_snapshot_unref(conn->snap);
 	free(conn->client_name);
-	free(conn->auth_login);
 	free(conn);
 }
 
@@ -117,6 +116,7 @@ void policy_msg_free(struct policy_msg *m)
 	free(m->rcpts);
 	free(m->sender);
 	free(m->sender_domain);
+	free(m->auth_login);
 	strbuf_free(&m->content);
 	strbuf_free(&m->subject);
 	free(m);
@@ -224,8 +224,8 @@ enum policy_action policy_mail(struct policy_msg *m, const char *sender,
 	m->sender_domain = engine_strdup(st == ADDRESS_OK ? strbuf_cstr(&domain) : "");
 	strbuf_free(&local);
 	strbuf_free(&domain);
-	if (auth_login != NULL && *auth_login != '\0' && m->conn->auth_login == NULL)
-		m->conn->auth_login = engine_strdup(auth_login);
+	if (auth_login != NULL && *auth_login != '\0')
+		m->auth_login = engine_strdup(auth_login);
 
 	m->account = engine_account(m, auth_login, &unknown_login);
 	if (unknown_login) {
@@ -388,8 +388,9 @@ enum policy_action policy_body(struct policy_msg *m, const unsigned char *chunk,
 
 /*
  * Local submission: a temporary refusal of any recipient defers the whole
- * message (the MTA retries it); permanently refused recipients are marked
- * for deletion, and a message left with none is refused.
+ * message (the MTA retries it) and too many recipients refuses it;
+ * other permanently refused recipients are marked for deletion, and a
+ * message left with none is refused.
  */
 static enum policy_action engine_local_recipients(struct policy_msg *m,
 						  struct policy_decision *d)
@@ -400,7 +401,14 @@ static enum policy_action engine_local_recipients(struct policy_msg *m,
 	for (i = 0; i < m->nrcpts; i++) {
 		if (!m->rcpts[i].refused)
 			continue;
-		if (m->rcpts[i].why.action == POLICY_TEMPFAIL) {
+		/*
+		 * A temporary refusal defers the whole message; so does the
+		 * recipient count, which is about the message, not about one
+		 * address: deleting the extra recipients would drop them
+		 * without telling the sender.
+		 */
+		if (m->rcpts[i].why.action == POLICY_TEMPFAIL ||
+		    m->rcpts[i].why.rule == rule_rcpt_count.name) {
 			*d = m->rcpts[i].why;
 			return d->action;
 		}

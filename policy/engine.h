@@ -41,7 +41,6 @@ struct policy_conn {
 	bool have_sa;
 	bool local;			/* locally submitted, not SMTP */
 	unsigned messages;		/* transactions begun */
-	char *auth_login;		/* {auth_authen}, once known */
 };
 
 struct policy_rcpt {
@@ -56,6 +55,7 @@ struct policy_msg {
 	enum policy_mode mode;
 	struct policy_limits limits;
 	char queue_id[32];
+	char *auth_login;		/* {auth_authen} at MAIL, or NULL */
 	char *sender;			/* envelope sender as given */
 	char *sender_domain;		/* lower case; "" for the null sender */
 	struct policy_rcpt *rcpts;

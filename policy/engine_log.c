@@ -24,8 +24,8 @@ void policy_msg_summary(struct policy_msg *m, const char *outcome)
 		       m->account != NULL ? m->account->name : "-",
 		       m->conn->local ? "local" : "smtp", m->conn->client_name,
 		       m->conn->client_addr);
-	if (m->conn->auth_login != NULL)
-		strbuf_appendf(&sb, " login=%s", m->conn->auth_login);
+	if (m->auth_login != NULL)
+		strbuf_appendf(&sb, " login=%s", m->auth_login);
 	strbuf_appendf(&sb, " from=%s", m->sender != NULL ? m->sender : "-");
 	for (i = 0; i < m->nrcpts; i++)
 		refused += m->rcpts[i].refused;
