@@ -116,6 +116,7 @@ void account_free(struct account *a)
 	for (i = 0; i < a->nlogins; i++)
 		free(a->logins[i]);
 	free(a->logins);
+	free(a->login_lines);
 	free(a->networks);
 	for (i = 0; i < a->ndomains; i++)
 		free(a->domains[i].name);
@@ -170,6 +171,7 @@ static void account_add_domain(struct account *a, const char *value, const char 
 	a->domains = account_grow(a->domains, a->ndomains, sizeof *a->domains);
 	a->domains[a->ndomains].name = account_strdup(name);
 	a->domains[a->ndomains].verified = n == 2 && strcasecmp(state, "verified") == 0;
+	a->domains[a->ndomains].line = lineno;
 	a->ndomains++;
 }
 
@@ -185,6 +187,8 @@ static void account_parse_line(struct account *a, char *key, char *value, const 
 			return;
 		}
 		a->logins = account_grow(a->logins, a->nlogins, sizeof *a->logins);
+		a->login_lines = account_grow(a->login_lines, a->nlogins, sizeof *a->login_lines);
+		a->login_lines[a->nlogins] = lineno;
 		a->logins[a->nlogins++] = account_strdup(value);
 	} else if (strcasecmp(key, "Network") == 0) {
 		struct netmask nm;
@@ -295,24 +299,30 @@ static int account_cmp(const void *x, const void *y)
 static void account_db_check(const struct account_db *db, const char *dir,
 			     struct diag_list *diags)
 {
+	struct strbuf file = STRBUF_INIT;
+	const struct account_domain *dup;
 	size_t i, j, k, l;
 
 	for (i = 0; i < db->n; i++)
 		for (j = i + 1; j < db->n; j++) {
 			const struct account *a = db->accounts[i], *b = db->accounts[j];
 
+			/* reported where the second account lists it */
+			strbuf_reset(&file);
+			strbuf_appendf(&file, "%s/%s", dir, b->name);
 			for (k = 0; k < a->nlogins; k++)
 				for (l = 0; l < b->nlogins; l++)
 					if (strcmp(a->logins[k], b->logins[l]) == 0)
-						diag_add(diags, dir, 0,
-							 "Login %s belongs to both %s and %s",
-							 a->logins[k], a->name, b->name);
+						diag_add(diags, strbuf_cstr(&file), b->login_lines[l],
+							 "Login %s already belongs to account %s",
+							 a->logins[k], a->name);
 			for (k = 0; k < a->ndomains; k++)
-				if (account_domain(b, a->domains[k].name) != NULL)
-					diag_add(diags, dir, 0,
-						 "Domain %s belongs to both %s and %s",
-						 a->domains[k].name, a->name, b->name);
+				if ((dup = account_domain(b, a->domains[k].name)) != NULL)
+					diag_add(diags, strbuf_cstr(&file), dup->line,
+						 "Domain %s already belongs to account %s",
+						 a->domains[k].name, a->name);
 		}
+	strbuf_free(&file);
 }
 
 /*

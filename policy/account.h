@@ -32,11 +32,13 @@
 struct account_domain {
 	char *name;		/* lower case */
 	bool verified;
+	unsigned line;		/* where the file lists it, for diagnostics */
 };
 
 struct account {
 	char *name;
 	char **logins;
+	unsigned *login_lines;	/* where the file lists each login */
 	size_t nlogins;
 	struct netmask *networks;
 	size_t nnetworks;

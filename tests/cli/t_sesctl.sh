@@ -397,7 +397,7 @@ printf 'Login acme-dup\n' >"$ACC/acme"
 printf 'Login acme-dup\n' >"$ACC/other"
 run account set acme Suspended yes
 t_rc "cross_account_conflict_blocks_changes" 1
-t_match "cross_account_conflict_reported" "$ERR" 'Login acme-dup belongs to both acme and other'
+t_match "cross_account_conflict_reported" "$ERR" 'other:1: Login acme-dup already belongs to account acme'
 rm "$ACC/other"
 mkdir "$ACC/archive"
 run account list

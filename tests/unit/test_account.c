@@ -510,13 +510,13 @@ struct error_case {
 static const struct error_case error_cases[] = {
 	{ "reports_domain_in_two_accounts",
 	  { { "a", "Domain example.com verified\n" }, { "b", "Domain example.com\n" } },
-	  "DIR: Domain example.com belongs to both a and b" },
+	  "DIR/b:1: Domain example.com already belongs to account a" },
 	{ "reports_domain_in_two_accounts_in_other_case",
 	  { { "a", "Domain Example.COM\n" }, { "b", "Domain example.com\n" } },
-	  "DIR: Domain example.com belongs to both a and b" },
+	  "DIR/b:1: Domain example.com already belongs to account a" },
 	{ "reports_login_in_two_accounts",
 	  { { "a", "Login shared\n" }, { "b", "Login other\nLogin shared\n" } },
-	  "DIR: Login shared belongs to both a and b" },
+	  "DIR/b:2: Login shared already belongs to account a" },
 	{ "reports_eleventh_domain",
 	  { { "a", "Domain d1.example\nDomain d2.example\nDomain d3.example\n"
 		   "Domain d4.example\nDomain d5.example\nDomain d6.example\n"
@@ -630,9 +630,9 @@ static void reports_every_conflict_between_accounts(void **state)
 	char *dir = write_accounts(files, ARRAY_SIZE(files));
 
 	assert_null(account_db_load(dir, conf, &dl));
-	expect_diag(&dl, dir, "DIR: Login shared belongs to both a and b");
-	expect_diag(&dl, dir, "DIR: Domain x.example belongs to both a and b");
-	expect_diag(&dl, dir, "DIR: Domain z.example belongs to both a and c");
+	expect_diag(&dl, dir, "DIR/b:1: Login shared already belongs to account a");
+	expect_diag(&dl, dir, "DIR/b:2: Domain x.example already belongs to account a");
+	expect_diag(&dl, dir, "DIR/c:1: Domain z.example already belongs to account a");
 	if (dl.n != 3)
 		fail_msg("diagnostics: got %zu, want 3", dl.n);
 	diag_free(&dl);
@@ -679,7 +679,7 @@ static void checks_a_pending_change_against_the_others(void **state)
 
 	testutil_write_file(dir, "b.tmp", "Domain b.example\nDomain a.example\n");
 	assert_null(account_db_load_change(dir, &change, conf, &dl));
-	expect_diag(&dl, dir, "DIR: Domain a.example belongs to both a and b");
+	expect_diag(&dl, dir, "DIR/b:2: Domain a.example already belongs to account a");
 	diag_free(&dl);
 
 	change.name = "a";
