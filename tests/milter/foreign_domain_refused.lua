@@ -1,0 +1,16 @@
+-- A sender domain of another account, or of no account, is refused.
+local t = dofile(os.getenv("MT_LIB"))
+t.run(function()
+	local conn = t.session("foreign-domain", "192.0.2.23")
+	t.mail(conn, "<news@one.example>", SMFIR_REPLYCODE)
+	t.summary_has("foreign-domain",
+		      ' reply="550 5.7.1 OperationDenied.DomainNotVerified domain one.example is not a sender domain of account acme"')
+	mt.disconnect(conn)
+	conn = t.session("no-owner-domain", "192.0.2.23")
+	t.mail(conn, "<news@nobody.example>", SMFIR_REPLYCODE)
+	mt.disconnect(conn)
+	t.summary_has("no-owner-domain", ' reply="550 5.7.1 OperationDenied.DomainNotVerified ')
+	conn = t.session("case-domain", "192.0.2.23")
+	t.mail(conn, "<news@ACME.Example.>", SMFIR_CONTINUE)
+	mt.disconnect(conn)
+end)

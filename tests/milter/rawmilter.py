@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""rawmilter - the MTA side of the milter protocol, for what miltertest cannot say.
+
+miltertest(8) (Debian 12) cannot send a header value over about 1000 bytes
+(mt.header copies it into a 1 KB stack buffer and aborts with "stack
+smashing detected"), always sends client port 12345 (so Postfix's local
+submission, "localhost" [127.0.0.1] port 0, cannot be presented), and keeps
+only the reply code before end of message (the text of a MAIL, RCPT or
+header refusal is read and dropped).  The few cases that need one of these
+live here, each a function named after its behaviour; t_miltertest.sh runs
+them like the Lua cases:
+
+    rawmilter.py CASE        (MT_SOCKET, MT_LOG, MT_PID from the environment)
+
+A case prints "got X, want Y" for each failed check and exits 1.
+"""
+
+import base64
+import os
+import socket
+import struct
+import sys
+import time
+
+SMFIC_ABORT, SMFIC_BODY, SMFIC_CONNECT, SMFIC_MACRO = b"A", b"B", b"C", b"D"
+SMFIC_BODYEOB, SMFIC_HEADER, SMFIC_MAIL, SMFIC_EOH = b"E", b"L", b"M", b"N"
+SMFIC_OPTNEG, SMFIC_QUIT, SMFIC_RCPT = b"O", b"Q", b"R"
+FINAL_REPLIES = b"acdrty"	# continue accept discard reject tempfail replycode
+
+
+class Reply:
+    """One milter reply: cmd is the one-letter code, text the SMTP reply if any."""
+
+    def __init__(self, cmd, data):
+        self.cmd = cmd
+        self.text = data.rstrip(b"\0").decode("latin-1") if cmd == "y" else ""
+        self.data = data
+
+    def __repr__(self):
+        return "%s %r" % (self.cmd, self.text) if self.text else self.cmd
+
+
+class Session:
+    """One connection to the milter; each step returns the milter's Reply."""
+
+    def __init__(self, spec):
+        if spec.startswith("inet:"):
+            port, _, host = spec[5:].partition("@")
+            self.sock = socket.create_connection((host or "127.0.0.1", int(port)), 10)
+        else:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(10)
+            self.sock.connect(spec.split(":", 1)[-1])
+        self.eom_requests = []
+        self._send(SMFIC_OPTNEG, struct.pack(">III", 6, 0x1FF, 0x1FFFFF))
+        reply = self._read()
+        if reply.cmd != "O":
+            raise IOError("option negotiation answered %r" % reply)
+        _, self.actions, self.protocol = struct.unpack(">III", reply.data[:12])
+
+    def _send(self, cmd, data=b""):
+        self.sock.sendall(struct.pack(">I", len(data) + 1) + cmd + data)
+
+    def _recv(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise IOError("milter closed the connection")
+            buf += chunk
+        return buf
+
+    def _read(self):
+        (n,) = struct.unpack(">I", self._recv(4))
+        payload = self._recv(n)
+        return Reply(payload[:1].decode("latin-1"), payload[1:])
+
+    @staticmethod
+    def _z(*parts):
+        return b"".join((p if isinstance(p, bytes) else p.encode("utf-8")) + b"\0" for p in parts)
+
+    def connect(self, host, addr, port=12345):
+        """Connection information; addr None presents no address (family U)."""
+        if addr is None:
+            data = self._z(host) + b"U"
+        else:
+            family = b"6" if ":" in addr else b"4"
+            data = self._z(host) + family + struct.pack(">H", port) + self._z(addr)
+        self._send(SMFIC_CONNECT, data)
+        return self._read()
+
+    def macro(self, stage, *pairs):
+        self._send(SMFIC_MACRO, stage + self._z(*pairs))
+
+    def mail(self, *args):
+        self._send(SMFIC_MAIL, self._z(*args))
+        return self._read()
+
+    def rcpt(self, *args):
+        self._send(SMFIC_RCPT, self._z(*args))
+        return self._read()
+
+    def header(self, name, value):
+        self._send(SMFIC_HEADER, self._z(name, value))
+        return self._read()
+
+    def eoh(self):
+        self._send(SMFIC_EOH)
+        return self._read()
+
+    def body(self, data):
+        self._send(SMFIC_BODY, data)
+        return self._read()
+
+    def eom(self):
+        """End of message; modifications requested before the reply go to eom_requests."""
+        self.eom_requests = []
+        self._send(SMFIC_BODYEOB)
+        while True:
+            reply = self._read()
+            if reply.cmd.encode() in FINAL_REPLIES:
+                return reply
+            self.eom_requests.append(reply)
+
+    def abort(self):
+        self._send(SMFIC_ABORT)
+
+    def quit(self):
+        try:
+            self._send(SMFIC_QUIT)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class Case:
+    """Checks of one case: each failure is kept as "what: got X, want Y"."""
+
+    def __init__(self):
+        self.failures = []
+
+    def eq(self, what, got, want):
+        if got != want:
+            self.failures.append("%s: got %r, want %r" % (what, got, want))
+
+    def reply(self, what, got, cmd, text_prefix=None):
+        """got must be cmd ('c', 'a', 'y'...) and, for 'y', start with text_prefix."""
+        if got.cmd != cmd or (text_prefix is not None and not got.text.startswith(text_prefix)):
+            want = cmd if text_prefix is None else "%s %r..." % (cmd, text_prefix)
+            self.failures.append("%s: got %r, want %s" % (what, got, want))
+
+    def true(self, what, cond, got):
+        if not cond:
+            self.failures.append("%s: got %s" % (what, got))
+
+
+def summary(client, timeout=5.0):
+    """The last summary line logged for client (a name unique to the case), or ''."""
+    deadline = time.time() + timeout
+    needle = " client=%s[" % client
+    while True:
+        with open(os.environ["MT_LOG"], encoding="latin-1") as f:
+            lines = [l for l in f if " summary " in l and needle in l]
+        if lines or time.time() > deadline:
+            return lines[-1].rstrip("\n") if lines else ""
+        time.sleep(0.05)
+
+
+def session():
+    return Session(os.environ["MT_SOCKET"])
+
+
+def outbound(c, client, sender="<sender@acme.example>"):
+    """A session from acme's trusted network with MAIL and one RCPT done."""
+    s = session()
+    c.reply("connect", s.connect(client, "192.0.2.10"), "c")
+    c.reply("MAIL", s.mail(sender), "c")
+    c.reply("RCPT", s.rcpt("<rcpt@example.net>"), "c")
+    return s
+
+
+def encoded_words(text, chars_per_word=15):
+    """text as RFC 2047 B-encoded UTF-8 words (each under 76 bytes), folded."""
+    words = []
+    for i in range(0, len(text), chars_per_word):
+        b64 = base64.b64encode(text[i:i + chars_per_word].encode("utf-8")).decode()
+        words.append("=?UTF-8?B?%s?=" % b64)
+    return "\n ".join(words)
+
+
+CJK = "".join(chr(0x4E00 + i % 2000) for i in range(999))	# 3 bytes each in UTF-8
+
+
+def case_subject_998_cjk_chars_rfc2047_accepted(c):
+    s = outbound(c, "subject-998-cjk")
+    value = encoded_words(CJK[:998])
+    c.true("Subject value too small to need this client", len(value) > 1000, len(value))
+    c.reply("Subject header", s.header("Subject", value), "c")
+    c.reply("EOH", s.eoh(), "c")
+    c.reply("body", s.body(b"hello\r\n"), "c")
+    c.reply("EOM", s.eom(), "a")
+    s.quit()
+    line = summary("subject-998-cjk")
+    c.true("summary subject_chars", " subject_chars=998 " in line, line)
+
+
+def case_subject_999_cjk_chars_rfc2047_refused(c):
+    s = outbound(c, "subject-999-cjk")
+    c.reply("Subject header", s.header("Subject", encoded_words(CJK[:999])), "y",
+            "550 5.6.0 InvalidParameterValue.SubjectLengthError ")
+    s.abort()
+    s.quit()
+
+
+def case_subject_998_raw_utf8_chars_accepted(c):
+    """Unencoded UTF-8 (SMTPUTF8 clients send it): characters, not bytes, count."""
+    s = outbound(c, "subject-998-raw")
+    c.reply("Subject header", s.header("Subject", CJK[:998]), "c")
+    c.reply("EOH", s.eoh(), "c")
+    c.reply("EOM", s.eom(), "a")
+    s.quit()
+    s = outbound(c, "subject-999-raw")
+    c.reply("999-char Subject header", s.header("Subject", CJK[:999]), "y",
+            "550 5.6.0 InvalidParameterValue.SubjectLengthError ")
+    s.abort()
+    s.quit()
+
+
+def case_reply_text_reaches_the_mta_at_mail(c):
+    s = session()
+    c.reply("connect", s.connect("wire-text", "192.0.2.11"), "c")
+    c.reply("MAIL from an unverified domain", s.mail("<a@pending.example>"), "y",
+            "550 5.7.1 OperationDenied.DomainNotVerified domain pending.example is not verified")
+    s.quit()
+    s = session()
+    c.reply("connect", s.connect("wire-text-auth", "198.51.100.20"), "c")
+    s.macro(SMFIC_MAIL, "{auth_authen}", "sleepy-smtp")
+    c.reply("MAIL from a suspended account", s.mail("<a@sleepy.example>"), "y",
+            "550 5.7.1 FailedOperation.HighRejectionRate ")
+    s.macro(SMFIC_MAIL, "{auth_authen}", "nobody-smtp")
+    c.reply("MAIL with an unknown login", s.mail("<a@acme.example>"), "y",
+            "550 5.7.1 OperationDenied.AccountNotFound ")
+    s.quit()
+
+
+def case_reply_text_reaches_the_mta_at_rcpt(c):
+    s = outbound(c, "wire-text-rcpt")
+    for i in range(2, 51):
+        c.reply("RCPT %d" % i, s.rcpt("<r%d@example.net>" % i), "c")
+    c.reply("RCPT 51", s.rcpt("<r51@example.net>"), "y",
+            "452 4.5.3 FailedOperation.TooManyRecipients ")
+    s.abort()
+    s.quit()
+
+
+def case_reply_text_is_sanitized(c):
+    """Control and 8-bit bytes from the client never reach the SMTP reply."""
+    s = session()
+    c.reply("connect", s.connect("sanitize", "192.0.2.12"), "c")
+    got = s.mail(b"<a@acme.example\x01\x1b[31m\xc3\xa9%s>")
+    c.reply("MAIL", got, "y", "550 5.7.1 OperationDenied.DomainNotVerified ")
+    bad = [ch for ch in got.data.rstrip(b"\0") if ch < 0x20 or ch > 0x7e or ch == 0x25]
+    c.eq("control, 8-bit or % bytes in the reply", bad, [])
+    s.quit()
+
+
+def case_local_submission_postfix_port0_uses_local_account(c):
+    """Postfix presents sendmail(1) mail as "localhost" [127.0.0.1] port 0."""
+    s = session()
+    c.reply("connect", s.connect("localhost", "127.0.0.1", 0), "c")
+    c.reply("MAIL", s.mail("<app@local.example>"), "c")
+    c.reply("RCPT", s.rcpt("<port0@example.net>"), "c")
+    c.reply("Subject", s.header("Subject", "port 0"), "c")
+    c.reply("EOH", s.eoh(), "c")
+    c.reply("EOM", s.eom(), "a")
+    s.quit()
+    line = summary("localhost", 5)
+    c.true("summary names the local account", " account=local submission=local " in line, line)
+
+
+def case_header_100kb_value_no_crash(c):
+    """Over libmilter's 64 KB command limit the connection is dropped, nothing more."""
+    s = outbound(c, "header-60kb")
+    c.reply("60 KB header", s.header("X-Long", "x" * 60000), "c")
+    c.reply("Subject", s.header("Subject", "long header"), "c")
+    c.reply("EOH", s.eoh(), "c")
+    c.reply("EOM", s.eom(), "a")
+    s.quit()
+    s = outbound(c, "header-100kb")
+    try:
+        got = s.header("X-Long", "y" * 100 * 1024)
+        c.true("100 KB header answered", got.cmd in "cy", got)
+    except (IOError, OSError):
+        pass	# libmilter refuses a command over 64 KB by closing the connection
+    s.quit()
+    s = outbound(c, "header-100kb-after")
+    c.reply("Subject after the 100 KB header", s.header("Subject", "still here"), "c")
+    s.quit()
+
+
+def case_body_with_nul_bytes_no_crash(c):
+    s = outbound(c, "body-nul")
+    c.reply("Subject", s.header("Subject", "nul"), "c")
+    c.reply("EOH", s.eoh(), "c")
+    c.reply("body", s.body(b"a\0b\0\0\xff\xfe\r\n\0" * 1000), "c")
+    c.reply("EOM", s.eom(), "a")
+    s.quit()
+
+
+def main():
+    name = sys.argv[1] if len(sys.argv) == 2 else ""
+    fn = globals().get("case_" + name)
+    if fn is None:
+        sys.stderr.write("usage: rawmilter.py CASE\n")
+        return 2
+    c = Case()
+    try:
+        fn(c)
+    except Exception as e:	# a dropped connection or a timeout is a failure too
+        c.failures.append("%s: %s" % (type(e).__name__, e))
+    for f in c.failures:
+        print(f)
+    return 1 if c.failures else 0
+
+
+def cases():
+    return sorted(k[5:] for k in globals() if k.startswith("case_"))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(cases()))
+        sys.exit(0)
+    sys.exit(main())
