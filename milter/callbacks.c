@@ -97,9 +97,11 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	bool local;
 
 	if (__atomic_load_n(&callbacks_draining, __ATOMIC_ACQUIRE)) {
-		smfi_setreply(ctx, (char *)"421", (char *)"4.3.2",
-			      (char *)"FailedOperation.ServiceNotAvailable shutting down, try again later");
-		return SMFIS_TEMPFAIL;
+		struct policy_decision d;
+
+		decision_set(&d, POLICY_TEMPFAIL, "stopping", "421", "4.3.2",
+			     "FailedOperation.ServiceNotAvailable shutting down, try again later");
+		return reply_send(ctx, &d);
 	}
 	s = calloc(1, sizeof *s);
 	if (s == NULL) {

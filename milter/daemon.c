@@ -162,6 +162,14 @@ static pid_t daemon_spawn(int (*worker)(void *, unsigned), void *arg, unsigned r
 	return pid;
 }
 
+/* Passes a signal to the milter process; says so when it cannot. */
+static void daemon_signal(pid_t pid, int sig, const char *what)
+{
+	if (kill(pid, sig) != 0)
+		logging_msg(PLOG_ERR, "cannot ask milter process %ld to %s: %s", (long)pid, what,
+			    strerror(errno));
+}
+
 /* Waits for the child, passing signals on; returns its wait status. */
 static int daemon_watch(pid_t pid, const sigset_t *waitmask, bool *stopping)
 {
@@ -172,12 +180,12 @@ static int daemon_watch(pid_t pid, const sigset_t *waitmask, bool *stopping)
 			sigsuspend(waitmask);
 		if (daemon_got_hup) {
 			daemon_got_hup = 0;
-			kill(pid, SIGUSR1);
+			daemon_signal(pid, SIGUSR1, "reload");
 		}
 		if (daemon_got_term) {
 			/* first: drain and stop; again: stop at once */
 			daemon_got_term = 0;
-			kill(pid, *stopping ? SIGTERM : SIGUSR2);
+			daemon_signal(pid, *stopping ? SIGTERM : SIGUSR2, "stop");
 			*stopping = true;
 		}
 		daemon_got_chld = 0;
@@ -212,12 +220,14 @@ int daemon_supervise(int (*worker)(void *, unsigned), void *arg)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
 		logging_msg(PLOG_ERR, "milter process %ld killed by signal %d; restarting",
 			    (long)pid, WTERMSIG(status));
-		if (time(NULL) - crashes[ncrash % DAEMON_MAX_CRASHES] < DAEMON_CRASH_WINDOW) {
+		crashes[ncrash++ % DAEMON_MAX_CRASHES] = time(NULL);
+		/* the next slot holds the oldest of the last DAEMON_MAX_CRASHES */
+		if (ncrash >= DAEMON_MAX_CRASHES &&
+		    time(NULL) - crashes[ncrash % DAEMON_MAX_CRASHES] < DAEMON_CRASH_WINDOW) {
 			logging_msg(PLOG_ERR, "milter process crashed %d times within %d seconds; "
 				    "giving up", DAEMON_MAX_CRASHES, DAEMON_CRASH_WINDOW);
 			return 1;
 		}
-		crashes[ncrash++ % DAEMON_MAX_CRASHES] = time(NULL);
 		sleep(1);
 	}
 }

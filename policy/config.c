@@ -37,7 +37,7 @@ const struct conf_key config_keys[] = {
 	{ "Socket", CONF_STRING, "unix:/run/ses-milter/ses-milter.sock", 0, 0, NULL, OFF(socket),
 	  "Where to listen: unix:PATH, inet:PORT@HOST, inet:HOST:PORT or inet6:PORT@HOST." },
 	{ "SocketOwner", CONF_STRING, "", 0, 0, NULL, OFF(socket_owner),
-	  "Owner of a unix socket (a user name); empty leaves it to UserID." },
+	  "Owner of a unix socket (a user name); empty keeps the user that started ses-milter." },
 	{ "SocketGroup", CONF_STRING, "", 0, 0, NULL, OFF(socket_group),
 	  "Group of a unix socket, e.g. postfix, so the MTA can connect; empty keeps the default." },
 	{ "SocketMode", CONF_MODE, "0660", 0, 0777, NULL, OFF(socket_mode),

@@ -210,7 +210,7 @@ void conftab_man(const struct conf_key *table, struct strbuf *out)
 	int i;
 
 	for (; table->name != NULL; table++) {
-		strbuf_appendf(out, ".TP\n.BR %s \" \" ", table->name);
+		strbuf_appendf(out, ".TP\n\\fB%s\\fR ", table->name);
 		if (table->type == CONF_ENUM) {
 			strbuf_appendc(out, '(');
 			for (i = 0; table->choices[i] != NULL; i++)

@@ -14,11 +14,12 @@
 #
 #     sh t_miltertest.sh [CASE...]     (no CASE: all of them)
 #
-# Environment: top_builddir (default /tmp/sesb: the ses-milter binary),
-# top_srcdir (default /work/main).  Needs miltertest and python3.
+# Environment: top_builddir (the build directory holding ses-milter;
+# default the current directory), top_srcdir (default: this checkout).
+# Needs miltertest and python3.
 
-top_builddir=${top_builddir:-/tmp/sesb}
-top_srcdir=${top_srcdir:-/work/main}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$(pwd)}
 T_SUITE=miltertest
 . "$top_srcdir/tests/lib/testlib.sh"
 
