@@ -45,6 +45,12 @@ const struct conf_key account_keys[] = {
 	  "Most characters in the Subject." },
 	{ "SubjectWarnChars", CONF_INT, "78", 1, 998, NULL, ALIM(subject_warn_chars),
 	  "Subject length above which a warning is logged." },
+	{ "RecipientHourlyLimit", CONF_INT, "10", 1, 1000000, NULL, ALIM(recipient_hourly_limit),
+	  "Sends to one recipient in any rolling 60 minutes." },
+	{ "MaxSendsPerSecond", CONF_INT, "20", 1, 1000000, NULL, ALIM(sends_per_second),
+	  "Recipients accepted per second." },
+	{ "DailyQuota", CONF_INT, "0", 0, 100000000, NULL, ALIM(daily_quota),
+	  "Recipients per day; 0 takes the reputation level's quota." },
 	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 

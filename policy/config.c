@@ -29,6 +29,7 @@ static const int config_facility_values[] = {
 
 static const char *const log_to_choices[] = { "syslog", "stderr", NULL };
 static const char *const on_failure_choices[] = { "tempfail", "accept", NULL };
+static const char *const over_quota_choices[] = { "tempfail", "hold", NULL };
 
 #define OFF(field) offsetof(struct ses_config, field)
 #define LIM(field) (offsetof(struct ses_config, limits) + offsetof(struct policy_limits, field))
@@ -60,6 +61,22 @@ const struct conf_key config_keys[] = {
 	  "What to do when a check cannot be made (backend or internal failure): tempfail (451 4.3.0) or accept." },
 	{ "MilterTimeout", CONF_INT, "300", 1, 7200, NULL, OFF(milter_timeout),
 	  "Seconds libmilter waits for the MTA before dropping a connection." },
+	{ "MemcachedServers", CONF_STRING, "127.0.0.1:11211", 0, 0, NULL, OFF(memcached_servers),
+	  "Shared-state servers, host:port separated by commas; every gateway lists the same ones." },
+	{ "MemcachedTimeout", CONF_INT, "300", 10, 5000, NULL, OFF(memcached_timeout_ms),
+	  "Milliseconds to wait for a memcached server before it counts as down." },
+	{ "MemcachedPoolSize", CONF_INT, "32", 1, 1024, NULL, OFF(memcached_pool_size),
+	  "Connections to memcached shared by the milter's threads." },
+	{ "MemcachedDeadRetry", CONF_INT, "5", 1, 3600, NULL, OFF(memcached_dead_retry),
+	  "Seconds before a memcached server that failed is tried again." },
+	{ "JournalFile", CONF_STRING, "", 0, 0, NULL, OFF(journal_file),
+	  "Durable journal of blocklist, unsubscribe, suppression and suspension changes; empty: DataDir/state.journal." },
+	{ "RestoreCheckInterval", CONF_INT, "5", 1, 3600, NULL, OFF(restore_check_interval),
+	  "Seconds between checks for a restarted memcached server, whose entries are then restored from the journal." },
+	{ "OverQuota", CONF_ENUM, "tempfail", 0, 0, over_quota_choices, OFF(over_quota),
+	  "Over the daily quota: tempfail (451 4.7.1, the client retries) or hold (Postfix's hold queue, released the next day)." },
+	{ "BlocklistDays", CONF_INT, "180", 1, 3650, NULL, OFF(blocklist_days),
+	  "Days a hard-bounced recipient stays on the global blocklist." },
 	{ "MaxRecipients", CONF_INT, "50", 1, 100000, NULL, LIM(max_recipients),
 	  "Recipients per message; the next RCPT gets 452 4.5.3." },
 	{ "MaxMessageSize", CONF_SIZE, "4M", 1024, 1073741824LL, NULL, LIM(max_message_size),
@@ -72,6 +89,12 @@ const struct conf_key config_keys[] = {
 	  "Most characters in the decoded Subject (the API variant uses 100)." },
 	{ "SubjectWarnChars", CONF_INT, "78", 1, 998, NULL, LIM(subject_warn_chars),
 	  "A Subject longer than this is accepted but logged as a warning." },
+	{ "RecipientHourlyLimit", CONF_INT, "10", 1, 1000000, NULL, LIM(recipient_hourly_limit),
+	  "Sends from one account to one recipient in any rolling 60 minutes; the next gets 450 4.7.1." },
+	{ "MaxSendsPerSecond", CONF_INT, "20", 1, 1000000, NULL, LIM(sends_per_second),
+	  "Recipients one account may be accepted for per second; the next gets 451 4.7.1." },
+	{ "DailyQuota", CONF_INT, "0", 0, 100000000, NULL, LIM(daily_quota),
+	  "Recipients per account per day (UTC); 0 takes the quota of the account's reputation level." },
 	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 

@@ -21,10 +21,14 @@ struct policy_limits {
 	long long subject_min_chars;
 	long long subject_max_chars;
 	long long subject_warn_chars;
+	long long recipient_hourly_limit;	/* sends to one recipient per 60 minutes */
+	long long sends_per_second;
+	long long daily_quota;			/* 0: by reputation level */
 };
 
 enum config_log_to { CONFIG_LOG_SYSLOG, CONFIG_LOG_STDERR };
 enum config_on_failure { CONFIG_FAIL_TEMPFAIL, CONFIG_FAIL_ACCEPT };
+enum config_over_quota { CONFIG_QUOTA_TEMPFAIL, CONFIG_QUOTA_HOLD };
 
 struct ses_config {
 	char *path;		/* file it was read from */
@@ -41,6 +45,14 @@ struct ses_config {
 	char *local_account;
 	int on_failure;		/* enum config_on_failure */
 	long long milter_timeout;
+	char *memcached_servers;
+	long long memcached_timeout_ms;
+	long long memcached_pool_size;
+	long long memcached_dead_retry;
+	char *journal_file;		/* "" : DataDir/state.journal */
+	long long restore_check_interval;
+	int over_quota;			/* enum config_over_quota */
+	long long blocklist_days;
 	struct policy_limits limits;
 };
 

@@ -1,0 +1,80 @@
+/*
+ * entries - long-lived shared entries: blocklist, unsubscribes,
+ * suppressions and suspensions (SPEC sections 3, 6 and 7).
+ *
+ * Each entry is one memcached item holding a record
+ *
+ *     "<state> <stamp> <expires> <origin>"
+ *
+ * state 1 (present) or 0 (removed, a tombstone), stamp in microseconds
+ * since the epoch, expires in seconds since the epoch (0: never), origin
+ * the host that wrote it.  Writes are last-writer-wins by (stamp, origin)
+ * with compare-and-swap, so an add and a removal made on different
+ * gateways converge whatever order they arrive in.  Every write is also
+ * appended to a local journal (journal.h); after a memcached server
+ * restarts, each gateway replays its journal and the cluster holds every
+ * entry again.
+ *
+ * Keys: "bl:ADDR", "un:DOMAIN:ADDR", "sp:ACCOUNT:ADDR", "su:ACCOUNT",
+ * built with store_key() from lower-cased addresses.
+ */
+#ifndef SES_ENTRIES_H
+#define SES_ENTRIES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "store.h"
+#include "strbuf.h"
+
+enum entry_kind {
+	ENTRY_BLOCKLIST,	/* scope: none; global hard-bounce list */
+	ENTRY_UNSUBSCRIBE,	/* scope: sender domain */
+	ENTRY_SUPPRESSION,	/* scope: account */
+	ENTRY_SUSPENSION,	/* scope: account; addr is "" */
+	ENTRY__COUNT
+};
+
+struct entry_id {
+	enum entry_kind kind;
+	const char *scope;	/* domain or account; NULL/"" for the blocklist */
+	const char *addr;	/* recipient address; "" for a suspension */
+};
+
+struct entry_record {
+	bool present;
+	int64_t stamp_us;
+	int64_t expires;	/* 0: never */
+	char origin[64];
+};
+
+/* "blocklist", "unsubscribe", ...; NULL for an unknown kind. */
+const char *entry_kind_name(enum entry_kind kind);
+int entry_kind_parse(const char *name, enum entry_kind *kind);
+
+/* Normalises an address for keys: brackets removed, lower-cased. */
+void entry_normalize_addr(const char *addr, struct strbuf *out);
+
+/* The memcached key of id (addr and scope normalised). */
+void entry_key(const struct entry_id *id, struct strbuf *key);
+
+/*
+ * Looks id up.  *present is true when a record says present and has not
+ * expired.  STORE_OK (also when absent) or STORE_ERROR.
+ */
+enum store_result entry_lookup(const struct store *s, const struct entry_id *id,
+			       bool *present);
+
+/*
+ * Writes rec for id with last-writer-wins: an existing record with a
+ * later (stamp, origin) is kept.  STORE_OK or STORE_ERROR.
+ */
+enum store_result entry_put(const struct store *s, const struct entry_id *id,
+			    const struct entry_record *rec);
+
+/* Formats and parses the record text; parse returns 0 or -1. */
+void entry_record_format(const struct entry_record *rec, struct strbuf *out);
+int entry_record_parse(const char *text, struct entry_record *rec);
+
+#endif

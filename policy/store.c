@@ -1,0 +1,143 @@
+/*
+ * store - key encoding and the dispatch wrappers; see store.h.
+ */
+#include "autoconf.h"
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "store.h"
+
+static bool store_key_safe(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '@' || c == '+' || c == '-';
+}
+
+/* Replaces the encoded parts by the hex SHA-256 of the raw parts. */
+static void store_key_hash(struct strbuf *out, const char *prefix, const char *const *parts)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	strbuf_reset(out);
+	strbuf_appendf(out, "%s:#", prefix);
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (; *parts != NULL; parts++)	/* length-prefixed: no ambiguity */
+		if (EVP_DigestUpdate(ctx, *parts, strlen(*parts) + 1) != 1)
+			goto out;
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
+		goto out;
+	for (i = 0; i < mdlen; i++) {
+		strbuf_appendc(out, hex[md[i] >> 4]);
+		strbuf_appendc(out, hex[md[i] & 15]);
+	}
+out:
+	EVP_MD_CTX_free(ctx);
+}
+
+void store_key(struct strbuf *out, const char *prefix, const char *const *parts)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *const *p;
+	const unsigned char *c;
+
+	strbuf_reset(out);
+	strbuf_appends(out, prefix);
+	for (p = parts; *p != NULL; p++) {
+		strbuf_appendc(out, ':');
+		for (c = (const unsigned char *)*p; *c != '\0'; c++) {
+			if (store_key_safe(*c)) {
+				strbuf_appendc(out, (char)*c);
+			} else {
+				strbuf_appendc(out, '%');
+				strbuf_appendc(out, hex[*c >> 4]);
+				strbuf_appendc(out, hex[*c & 15]);
+			}
+		}
+		if (out->len > STORE_KEY_MAX)
+			break;
+	}
+	if (out->len > STORE_KEY_MAX)
+		store_key_hash(out, prefix, parts);
+}
+
+enum store_result store_get(const struct store *s, const char *key, struct strbuf *val)
+{
+	return s != NULL ? s->ops->get(s->be, key, val) : STORE_ERROR;
+}
+
+enum store_result store_add(const struct store *s, const char *key, const void *val,
+			    size_t len, uint32_t ttl)
+{
+	return s != NULL ? s->ops->add(s->be, key, val, len, ttl) : STORE_ERROR;
+}
+
+enum store_result store_set(const struct store *s, const char *key, const void *val,
+			    size_t len, uint32_t ttl)
+{
+	return s != NULL ? s->ops->set(s->be, key, val, len, ttl) : STORE_ERROR;
+}
+
+enum store_result store_del(const struct store *s, const char *key)
+{
+	return s != NULL ? s->ops->del(s->be, key) : STORE_ERROR;
+}
+
+enum store_result store_incr(const struct store *s, const char *key, uint64_t delta,
+			     uint64_t initial, uint32_t ttl, uint64_t *value)
+{
+	return s != NULL ? s->ops->incr(s->be, key, delta, initial, ttl, value) : STORE_ERROR;
+}
+
+enum store_result store_decr(const struct store *s, const char *key, uint64_t delta,
+			     uint64_t *value)
+{
+	return s != NULL ? s->ops->decr(s->be, key, delta, value) : STORE_ERROR;
+}
+
+enum store_result store_gets(const struct store *s, const char *key, struct strbuf *val,
+			     uint64_t *cas)
+{
+	return s != NULL ? s->ops->gets(s->be, key, val, cas) : STORE_ERROR;
+}
+
+enum store_result store_cas(const struct store *s, const char *key, const void *val,
+			    size_t len, uint32_t ttl, uint64_t cas)
+{
+	return s != NULL ? s->ops->cas(s->be, key, val, len, ttl, cas) : STORE_ERROR;
+}
+
+enum store_result store_epoch(const struct store *s, struct strbuf *out)
+{
+	return s != NULL ? s->ops->epoch(s->be, out) : STORE_ERROR;
+}
+
+void store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ops != NULL && s->ops->free != NULL)
+		s->ops->free(s->be);
+	s->ops = NULL;
+	s->be = NULL;
+}
+
+const char *store_result_name(enum store_result r)
+{
+	switch (r) {
+	case STORE_OK:
+		return "ok";
+	case STORE_NOT_FOUND:
+		return "not found";
+	case STORE_EXISTS:
+		return "exists";
+	case STORE_ERROR:
+		return "backend error";
+	}
+	return "unknown";
+}

@@ -1,0 +1,90 @@
+/*
+ * store - the shared-state backend: counters and entries that every
+ * gateway sees (SPEC section 6).
+ *
+ * A backend is a struct of operations: memcached (store_memcached.c) in
+ * production, an in-process table (store_mem.c) for unit tests.  Keys are
+ * built with store_key(), which encodes any bytes into memcached's safe
+ * alphabet and keeps keys within 250 bytes.  Every operation returns a
+ * store_result; STORE_ERROR means the backend could not answer (down,
+ * timed out) and the engine applies OnFailure.
+ */
+#ifndef SES_STORE_H
+#define SES_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+#define STORE_KEY_MAX 250
+
+enum store_result {
+	STORE_OK = 0,
+	STORE_NOT_FOUND,	/* get/del/decr: no such key */
+	STORE_EXISTS,		/* add: the key is already there */
+	STORE_ERROR,		/* the backend did not answer */
+};
+
+struct store_ops {
+	const char *name;
+	/* Appends the value of key to val. */
+	enum store_result (*get)(void *be, const char *key, struct strbuf *val);
+	/* Stores key only if absent (atomic); ttl in seconds, 0 = no expiry. */
+	enum store_result (*add)(void *be, const char *key, const void *val, size_t len,
+				 uint32_t ttl);
+	enum store_result (*set)(void *be, const char *key, const void *val, size_t len,
+				 uint32_t ttl);
+	enum store_result (*del)(void *be, const char *key);
+	/* Adds delta, creating the counter at initial (with ttl) if absent. */
+	enum store_result (*incr)(void *be, const char *key, uint64_t delta, uint64_t initial,
+				  uint32_t ttl, uint64_t *value);
+	/* Subtracts delta, stopping at 0; NOT_FOUND if absent. */
+	enum store_result (*decr)(void *be, const char *key, uint64_t delta, uint64_t *value);
+	/* get with the item's compare-and-swap token. */
+	enum store_result (*gets)(void *be, const char *key, struct strbuf *val, uint64_t *cas);
+	/* Stores only if the item still has token cas; EXISTS if it changed. */
+	enum store_result (*cas)(void *be, const char *key, const void *val, size_t len,
+				 uint32_t ttl, uint64_t cas);
+	/*
+	 * Appends a text naming the current incarnation of every server
+	 * (address, process, start time).  When it changes, a server has
+	 * restarted empty and long-lived entries must be restored.
+	 */
+	enum store_result (*epoch)(void *be, struct strbuf *out);
+	void (*free)(void *be);
+};
+
+struct store {
+	const struct store_ops *ops;
+	void *be;
+};
+
+/*
+ * Builds "prefix:part:part..." into out (reset first).  Bytes outside
+ * [A-Za-z0-9._@+-] are written %XX; a key that would exceed
+ * STORE_KEY_MAX becomes "prefix:#" and the SHA-256 of the parts in hex.
+ * parts is NULL-terminated.
+ */
+void store_key(struct strbuf *out, const char *prefix, const char *const *parts);
+
+/* Convenience wrappers; a NULL store answers STORE_ERROR. */
+enum store_result store_get(const struct store *s, const char *key, struct strbuf *val);
+enum store_result store_add(const struct store *s, const char *key, const void *val,
+			    size_t len, uint32_t ttl);
+enum store_result store_set(const struct store *s, const char *key, const void *val,
+			    size_t len, uint32_t ttl);
+enum store_result store_del(const struct store *s, const char *key);
+enum store_result store_incr(const struct store *s, const char *key, uint64_t delta,
+			     uint64_t initial, uint32_t ttl, uint64_t *value);
+enum store_result store_decr(const struct store *s, const char *key, uint64_t delta,
+			     uint64_t *value);
+enum store_result store_gets(const struct store *s, const char *key, struct strbuf *val,
+			     uint64_t *cas);
+enum store_result store_cas(const struct store *s, const char *key, const void *val,
+			    size_t len, uint32_t ttl, uint64_t cas);
+enum store_result store_epoch(const struct store *s, struct strbuf *out);
+void store_free(struct store *s);
+const char *store_result_name(enum store_result r);
+
+#endif

@@ -1,0 +1,333 @@
+/*
+ * store_memcached - libmemcached backend for store.h.
+ *
+ * One memcached_pool_st is shared by the milter's threads; each operation
+ * fetches a connection, uses it and gives it back.  Settings (SPEC
+ * section 10 pitfalls):
+ *  - binary protocol: needed for increment-with-initial, and keys are
+ *    length-delimited so no byte of a key can desync the connection
+ *    (store_key() encodes keys anyway);
+ *  - consistent ketama hashing, so adding a server moves few keys;
+ *  - short connect/poll/send/receive timeouts and a failure limit of one:
+ *    a dead server is ejected at once (REMOVE_FAILED_SERVERS) and retried
+ *    after dead_retry_s seconds (a dead timeout above zero is what makes
+ *    ejection work in libmemcached 1.1.4);
+ *  - expirations over 30 days are sent as absolute Unix times.
+ *
+ * Diagnostics: STORE_ERROR for anything but success, not-found and
+ * not-stored; store_memcached_open() explains a bad server list.
+ */
+#include "autoconf.h"
+
+#include <libmemcached/memcached.h>
+#include <libmemcached/util.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_memcached.h"
+
+#define MEMCACHED_RELATIVE_TTL_MAX 2592000u	/* 30 days */
+
+struct store_memcached {
+	memcached_st *master;
+	memcached_pool_st *pool;
+	unsigned timeout_ms;
+};
+
+static time_t mc_expiry(uint32_t ttl)
+{
+	if (ttl > MEMCACHED_RELATIVE_TTL_MAX)
+		return time(NULL) + (time_t)ttl;
+	return (time_t)ttl;
+}
+
+/* Takes a connection from the pool, waiting at most the timeout. */
+static memcached_st *mc_fetch(struct store_memcached *mc)
+{
+	struct timespec wait = { (time_t)(mc->timeout_ms / 1000),
+				 (long)(mc->timeout_ms % 1000) * 1000000L };
+	memcached_return_t rc;
+
+	return memcached_pool_fetch(mc->pool, &wait, &rc);
+}
+
+static enum store_result mc_result(memcached_return_t rc)
+{
+	switch (rc) {
+	case MEMCACHED_SUCCESS:
+	case MEMCACHED_STORED:
+	case MEMCACHED_DELETED:
+		return STORE_OK;
+	case MEMCACHED_NOTFOUND:
+		return STORE_NOT_FOUND;
+	case MEMCACHED_NOTSTORED:
+	case MEMCACHED_DATA_EXISTS:
+		return STORE_EXISTS;
+	default:
+		return STORE_ERROR;
+	}
+}
+
+static enum store_result mc_get(void *be, const char *key, struct strbuf *val)
+{
+	struct store_memcached *mc = be;
+	memcached_return_t rc;
+	memcached_st *m = mc_fetch(mc);
+	size_t len = 0;
+	uint32_t flags;
+	char *v;
+
+	if (m == NULL)
+		return STORE_ERROR;
+	v = memcached_get(m, key, strlen(key), &len, &flags, &rc);
+	memcached_pool_release(mc->pool, m);
+	if (v != NULL) {
+		strbuf_append(val, v, len);
+		free(v);
+	}
+	return mc_result(rc);
+}
+
+static enum store_result mc_store(void *be, const char *key, const void *val, size_t len,
+				  uint32_t ttl, bool add)
+{
+	struct store_memcached *mc = be;
+	memcached_return_t rc;
+	memcached_st *m = mc_fetch(mc);
+
+	if (m == NULL)
+		return STORE_ERROR;
+	if (add)
+		rc = memcached_add(m, key, strlen(key), val, len, mc_expiry(ttl), 0);
+	else
+		rc = memcached_set(m, key, strlen(key), val, len, mc_expiry(ttl), 0);
+	memcached_pool_release(mc->pool, m);
+	return mc_result(rc);
+}
+
+static enum store_result mc_add(void *be, const char *key, const void *val, size_t len,
+				uint32_t ttl)
+{
+	return mc_store(be, key, val, len, ttl, true);
+}
+
+static enum store_result mc_set(void *be, const char *key, const void *val, size_t len,
+				uint32_t ttl)
+{
+	return mc_store(be, key, val, len, ttl, false);
+}
+
+static enum store_result mc_del(void *be, const char *key)
+{
+	struct store_memcached *mc = be;
+	memcached_return_t rc;
+	memcached_st *m = mc_fetch(mc);
+
+	if (m == NULL)
+		return STORE_ERROR;
+	rc = memcached_delete(m, key, strlen(key), 0);
+	memcached_pool_release(mc->pool, m);
+	return mc_result(rc);
+}
+
+static enum store_result mc_incr(void *be, const char *key, uint64_t delta, uint64_t initial,
+				 uint32_t ttl, uint64_t *value)
+{
+	struct store_memcached *mc = be;
+	memcached_return_t rc;
+	memcached_st *m = mc_fetch(mc);
+
+	if (m == NULL)
+		return STORE_ERROR;
+	rc = memcached_increment_with_initial(m, key, strlen(key), delta, initial,
+					      mc_expiry(ttl), value);
+	memcached_pool_release(mc->pool, m);
+	return mc_result(rc);
+}
+
+static enum store_result mc_decr(void *be, const char *key, uint64_t delta, uint64_t *value)
+{
+	struct store_memcached *mc = be;
+	memcached_return_t rc;
+	memcached_st *m = mc_fetch(mc);
+
+	if (m == NULL)
+		return STORE_ERROR;
+	rc = memcached_decrement(m, key, strlen(key), delta, value);
+	memcached_pool_release(mc->pool, m);
+	return mc_result(rc);
+}
+
+static enum store_result mc_gets(void *be, const char *key, struct strbuf *val, uint64_t *cas)
+{
+	struct store_memcached *mc = be;
+	const char *keys[1] = { key };
+	size_t lens[1] = { strlen(key) };
+	memcached_result_st *res;
+	memcached_return_t rc;
+	memcached_st *m = mc_fetch(mc);
+
+	if (m == NULL)
+		return STORE_ERROR;
+	rc = memcached_mget(m, keys, lens, 1);
+	if (rc == MEMCACHED_SUCCESS) {
+		res = memcached_fetch_result(m, NULL, &rc);
+		if (res != NULL) {
+			strbuf_append(val, memcached_result_value(res), memcached_result_length(res));
+			*cas = memcached_result_cas(res);
+			memcached_result_free(res);
+			/* drain the end-of-results marker */
+			while (memcached_fetch_result(m, NULL, &rc) != NULL)
+				;
+			rc = MEMCACHED_SUCCESS;
+		} else if (rc == MEMCACHED_END) {
+			rc = MEMCACHED_NOTFOUND;
+		}
+	}
+	memcached_pool_release(mc->pool, m);
+	return mc_result(rc);
+}
+
+static enum store_result mc_cas(void *be, const char *key, const void *val, size_t len,
+				uint32_t ttl, uint64_t cas)
+{
+	struct store_memcached *mc = be;
+	memcached_return_t rc;
+	memcached_st *m = mc_fetch(mc);
+
+	if (m == NULL)
+		return STORE_ERROR;
+	rc = memcached_cas(m, key, strlen(key), val, len, mc_expiry(ttl), 0, cas);
+	memcached_pool_release(mc->pool, m);
+	return mc_result(rc);
+}
+
+/* "host:port:pid:start;" per server; a dead server shows as "host:port:-;". */
+static enum store_result mc_epoch(void *be, struct strbuf *out)
+{
+	struct store_memcached *mc = be;
+	memcached_stat_st *st;
+	memcached_return_t rc;
+	memcached_st *m = mc_fetch(mc);
+	uint32_t i, n;
+
+	if (m == NULL)
+		return STORE_ERROR;
+	st = memcached_stat(m, NULL, &rc);
+	n = memcached_server_count(m);
+	for (i = 0; st != NULL && i < n; i++) {
+		const memcached_instance_st *srv = memcached_server_instance_by_position(m, i);
+
+		strbuf_appendf(out, "%s:%u:", memcached_server_name(srv), (unsigned)memcached_server_port(srv));
+		if (st[i].pid != 0)
+			strbuf_appendf(out, "%ld:%lu;", (long)st[i].pid, st[i].time - st[i].uptime);
+		else
+			strbuf_appends(out, "-;");
+	}
+	if (st != NULL)
+		memcached_stat_free(m, st);
+	memcached_pool_release(mc->pool, m);
+	return st != NULL ? STORE_OK : STORE_ERROR;
+}
+
+static void mc_free(void *be)
+{
+	struct store_memcached *mc = be;
+
+	if (mc == NULL)
+		return;
+	if (mc->pool != NULL)
+		memcached_pool_destroy(mc->pool);
+	if (mc->master != NULL)
+		memcached_free(mc->master);
+	free(mc);
+}
+
+static const struct store_ops store_memcached_ops = {
+	.name = "memcached",
+	.get = mc_get,
+	.add = mc_add,
+	.set = mc_set,
+	.del = mc_del,
+	.incr = mc_incr,
+	.decr = mc_decr,
+	.gets = mc_gets,
+	.cas = mc_cas,
+	.epoch = mc_epoch,
+	.free = mc_free,
+};
+
+/* Applies the behaviours described in the file header. */
+static int mc_configure(memcached_st *m, const struct store_memcached_opts *o)
+{
+	static const struct {
+		memcached_behavior_t b;
+		int scale;	/* 0: fixed value in v; 1: ms; 1000: us */
+		uint64_t v;
+	} settings[] = {
+		{ MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 0, 1 },
+		{ MEMCACHED_BEHAVIOR_SUPPORT_CAS, 0, 1 },
+		{ MEMCACHED_BEHAVIOR_DISTRIBUTION, 0, MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA },
+		{ MEMCACHED_BEHAVIOR_TCP_NODELAY, 0, 1 },
+		{ MEMCACHED_BEHAVIOR_NO_BLOCK, 0, 1 },
+		{ MEMCACHED_BEHAVIOR_REMOVE_FAILED_SERVERS, 0, 1 },
+		{ MEMCACHED_BEHAVIOR_SERVER_FAILURE_LIMIT, 0, 1 },
+		{ MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, 1, 0 },
+		{ MEMCACHED_BEHAVIOR_POLL_TIMEOUT, 1, 0 },
+		{ MEMCACHED_BEHAVIOR_SND_TIMEOUT, 1000, 0 },
+		{ MEMCACHED_BEHAVIOR_RCV_TIMEOUT, 1000, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+		uint64_t v = settings[i].scale ? (uint64_t)o->timeout_ms * (uint64_t)settings[i].scale
+					       : settings[i].v;
+
+		if (memcached_behavior_set(m, settings[i].b, v) != MEMCACHED_SUCCESS)
+			return -1;
+	}
+	if (memcached_behavior_set(m, MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, o->dead_retry_s) !=
+		    MEMCACHED_SUCCESS ||
+	    memcached_behavior_set(m, MEMCACHED_BEHAVIOR_DEAD_TIMEOUT, o->dead_retry_s) !=
+		    MEMCACHED_SUCCESS)
+		return -1;
+	return 0;
+}
+
+int store_memcached_open(struct store *s, const struct store_memcached_opts *opts,
+			 char *err, size_t errlen)
+{
+	struct store_memcached *mc = calloc(1, sizeof *mc);
+	memcached_server_st *list;
+	memcached_return_t rc;
+
+	if (mc == NULL)
+		abort();
+	mc->timeout_ms = opts->timeout_ms;
+	list = memcached_servers_parse(opts->servers);
+	if (list == NULL) {
+		snprintf(err, errlen, "bad server list \"%s\"", opts->servers);
+		goto fail;
+	}
+	mc->master = memcached_create(NULL);
+	rc = mc->master ? memcached_server_push(mc->master, list) : MEMCACHED_MEMORY_ALLOCATION_FAILURE;
+	memcached_server_list_free(list);
+	if (rc != MEMCACHED_SUCCESS || mc_configure(mc->master, opts) != 0) {
+		snprintf(err, errlen, "cannot set up memcached client: %s",
+			 mc->master ? memcached_strerror(mc->master, rc) : "out of memory");
+		goto fail;
+	}
+	mc->pool = memcached_pool_create(mc->master, 1, opts->pool_size ? opts->pool_size : 8);
+	if (mc->pool == NULL) {
+		snprintf(err, errlen, "cannot create the memcached connection pool");
+		goto fail;
+	}
+	s->ops = &store_memcached_ops;
+	s->be = mc;
+	return 0;
+fail:
+	mc_free(mc);
+	return -1;
+}
