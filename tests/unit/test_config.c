@@ -539,7 +539,10 @@ static void appends_to_existing_diagnostics(void **state)
 
 static void checks_limits_on_their_own(void **state)
 {
-	struct policy_limits lim = { 50, 4194304, 10, 5, 5, 78 };
+	struct policy_limits lim = {
+		.max_recipients = 50, .max_message_size = 4194304, .max_attachments = 10,
+		.subject_min_chars = 5, .subject_max_chars = 5, .subject_warn_chars = 78,
+	};
 	struct diag_list dl = DIAG_LIST_INIT;
 
 	config_check_limits(&lim, "acct", 3, &dl);
@@ -624,7 +627,7 @@ static void man_page_names_every_key(void **state)
 	for (k = config_keys; k->name != NULL; k++) {
 		char want[128];
 
-		snprintf(want, sizeof want, ".TP\n.BR %s ", k->name);
+		snprintf(want, sizeof want, ".TP\n\\fB%s\\fR ", k->name);
 		if (strstr(strbuf_cstr(&out), want) == NULL)
 			fail_msg("man page: got no entry for %s, want \"%s\"", k->name, want);
 	}

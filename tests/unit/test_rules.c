@@ -266,7 +266,7 @@ static void fiftieth_recipient_accepted_fifty_first_refused(void **state)
 	assert_int_equal(f->msg->naccepted, 50);
 }
 
-static void local_submission_decides_recipients_at_end(void **state)
+static void local_submission_refuses_too_many_recipients_at_end(void **state)
 {
 	struct fixture *f = *state;
 	char rcpt[64];
@@ -278,15 +278,16 @@ static void local_submission_decides_recipients_at_end(void **state)
 	assert_true(f->conn->local);
 	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
 	assert_string_equal(f->msg->account->name, "acme");
+	/* no refusal at RCPT: the MTA cannot give one for local submission */
 	for (i = 1; i <= 51; i++) {
 		snprintf(rcpt, sizeof rcpt, "<u%d@example.net>", i);
 		expect_action(policy_rcpt(f->msg, rcpt, &f->d), POLICY_CONTINUE);
 	}
 	assert_true(f->msg->rcpts[50].refused);
 	expect_action(fx_headers(f, "Subject", "hello", NULL), POLICY_CONTINUE);
-	expect_action(policy_eom(f->msg, &f->d), POLICY_ACCEPT);
-	/* the refused recipient is deleted by the adapter; the rest go out */
-	assert_int_equal(f->msg->naccepted, 50);
+	/* the whole message is refused, so the sender learns why */
+	expect_action(policy_eom(f->msg, &f->d), POLICY_REJECT);
+	expect_reply(&f->d, "550", "5.5.3", "FailedOperation.TooManyRecipients");
 }
 
 static void local_submission_without_recipients_left_is_refused(void **state)
@@ -565,7 +566,7 @@ int main(void)
 		T(null_sender_is_refused_for_account),
 		T(suspended_account_is_refused),
 		T(fiftieth_recipient_accepted_fifty_first_refused),
-		T(local_submission_decides_recipients_at_end),
+		T(local_submission_refuses_too_many_recipients_at_end),
 		T(local_submission_without_recipients_left_is_refused),
 		cmocka_unit_test(tcp_loopback_client_is_not_local_submission),
 		T(subject_of_998_cjk_characters_is_accepted),
