@@ -58,6 +58,7 @@ void strbuf_reserve(struct strbuf *sb, size_t extra)
 		strbuf_oom();
 	sb->data = p;
 	sb->cap = cap;
+	sb->data[sb->len] = '\0';	/* a new buffer reads as "" too */
 }
 
 void strbuf_append(struct strbuf *sb, const void *data, size_t len)
