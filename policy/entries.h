@@ -77,4 +77,56 @@ enum store_result entry_put(const struct store *s, const struct entry_id *id,
 void entry_record_format(const struct entry_record *rec, struct strbuf *out);
 int entry_record_parse(const char *text, struct entry_record *rec);
 
+/* ---- additions beyond the interface above -------------------------------- */
+
+/*
+ * Last-writer-wins order: by stamp, then origin (bytewise), then a
+ * removal above an add, so any two different records have a winner.
+ * Returns <0, 0 or >0 like strcmp; the greater record wins.
+ */
+int entry_record_cmp(const struct entry_record *a, const struct entry_record *b);
+
+/* True when rec says present and has not expired at now. */
+bool entry_record_live(const struct entry_record *rec, time_t now);
+
+/*
+ * Reads the record of id into rec; *found is false when there is none or
+ * it does not parse.  STORE_OK or STORE_ERROR.
+ */
+enum store_result entry_get(const struct store *s, const struct entry_id *id,
+			    struct entry_record *rec, bool *found);
+
+/*
+ * The encoding of the record's origin and of journal fields: every byte
+ * outside [A-Za-z0-9._@+-] is written %XX (upper-case hex); appends to out.
+ */
+void entry_encode(const char *s, struct strbuf *out);
+/*
+ * Decodes len bytes of s, appending to out.  -1 for a bad escape, a raw
+ * byte outside the alphabet, or an encoded NUL.
+ */
+int entry_decode(const char *s, size_t len, struct strbuf *out);
+
+/* What entries_write achieved. */
+enum entries_write_result {
+	ENTRIES_WRITE_OK,	 /* in the journal and in the store */
+	ENTRIES_WRITE_JOURNALED, /* in the journal; the store did not answer */
+	ENTRIES_WRITE_FAILED,	 /* the journal could not be written: nothing done */
+};
+
+/*
+ * The one way to change an entry: appends rec to the journal at
+ * journal_path first (durable, fsync'd), then entry_put()s it.  When the
+ * store is down the change is still recorded and a later restore
+ * (journal_restore) brings it in.  When the journal cannot be written
+ * the store is not touched either, so the store never holds what a
+ * restore would lose.  err (may be NULL) receives the reason on FAILED.
+ */
+enum entries_write_result entries_write(const struct store *s, const char *journal_path,
+					const struct entry_id *id,
+					const struct entry_record *rec, struct strbuf *err);
+
+/* "recorded", "recorded; memcached unreachable, will be restored", ... */
+const char *entries_write_result_text(enum entries_write_result r);
+
 #endif

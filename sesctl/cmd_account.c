@@ -1,6 +1,8 @@
 /*
  * cmd_account - "sesctl account ...": create, list, show, change and delete
  * accounts (one file per account in DataDir/accounts/, see account.h).
+ * "account suspend|resume" change the shared suspension entry instead and
+ * live in cmd_state.c.
  *
  * Diagnostics: "no account NAME", "account NAME already exists", "login U
  * already belongs to account OTHER", "bad network \"X\"", "unknown key K",
@@ -574,6 +576,8 @@ static const struct sesctl_sub cmd_account_subs[] = {
 	{ "add-network", cmd_account_edit_list, "account add-network NAME CIDR" },
 	{ "del-network", cmd_account_edit_list, "account del-network NAME CIDR" },
 	{ "del", cmd_account_del, "account del NAME [--force]" },
+	{ "suspend", sesctl_cmd_account_suspend, "account suspend NAME" },
+	{ "resume", sesctl_cmd_account_resume, "account resume NAME" },
 	{ NULL, NULL, NULL },
 };
 
