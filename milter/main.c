@@ -25,6 +25,7 @@
 #include "logging.h"
 #include "mime_count.h"
 #include "reload.h"
+#include "restore.h"
 #include "snapshot.h"
 
 #define MAIN_DEFAULT_CONF SYSCONFDIR "/ses-milter/ses-milter.conf"
@@ -146,6 +147,8 @@ static int main_worker(void *arg, unsigned restarts)
 		logging_msg(PLOG_ERR, "cannot start the signal thread");
 		return 1;
 	}
+	if (restore_start() != 0)
+		return 1;
 	logging_msg(PLOG_NOTICE, "ses-milter %s listening on %s", VERSION, conf->socket);
 	rc = smfi_main();
 	logging_msg(PLOG_NOTICE, "ses-milter stopped");

@@ -33,6 +33,8 @@ const struct conf_key account_keys[] = {
 	  "Sending stopped (550 5.7.1 FailedOperation.HighRejectionRate)." },
 	{ "ReputationLevel", CONF_INT, "1", 1, 20, NULL, AOFF(level),
 	  "Reputation level 1..20; sets the daily quota." },
+	{ "LevelDate", CONF_STRING, "", 0, 0, NULL, AOFF(level_date),
+	  "UTC day (YYYY-MM-DD) the daily warm-up last changed ReputationLevel; written by sesctl quota warmup." },
 	{ "MaxRecipients", CONF_INT, "50", 1, 100000, NULL, ALIM(max_recipients),
 	  "Recipients per message." },
 	{ "MaxMessageSize", CONF_SIZE, "4M", 1024, 1073741824LL, NULL, ALIM(max_message_size),
@@ -45,7 +47,7 @@ const struct conf_key account_keys[] = {
 	  "Most characters in the Subject." },
 	{ "SubjectWarnChars", CONF_INT, "78", 1, 998, NULL, ALIM(subject_warn_chars),
 	  "Subject length above which a warning is logged." },
-	{ "RecipientHourlyLimit", CONF_INT, "10", 1, 1000000, NULL, ALIM(recipient_hourly_limit),
+	{ "RecipientHourlyLimit", CONF_INT, "10", 1, 1000, NULL, ALIM(recipient_hourly_limit),
 	  "Sends to one recipient in any rolling 60 minutes." },
 	{ "MaxSendsPerSecond", CONF_INT, "20", 1, 1000000, NULL, ALIM(sends_per_second),
 	  "Recipients accepted per second." },
@@ -127,6 +129,7 @@ void account_free(struct account *a)
 	for (i = 0; i < a->ndomains; i++)
 		free(a->domains[i].name);
 	free(a->domains);
+	free(a->level_date);
 	free(a->name);
 	free(a);
 }
@@ -243,6 +246,7 @@ static struct account *account_read(const char *path, const char *label,
 		abort();
 	a->name = account_strdup(name);
 	a->level = 1;
+	a->level_date = account_strdup("");
 	a->limits = conf->limits;
 	while (getline(&line, &cap, fp) != -1) {
 		lineno++;

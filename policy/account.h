@@ -47,6 +47,7 @@ struct account {
 	bool custom_content;
 	bool suspended;
 	long long level;
+	char *level_date;		/* UTC day warm-up last set level, or "" */
 	struct policy_limits limits;	/* effective: config defaults + overrides */
 };
 

@@ -87,3 +87,19 @@ enum address_status address_split(const char *addr, struct strbuf *local,
 		strbuf_appendc(domain, (char)tolower((unsigned char)at[i]));
 	return ADDRESS_OK;
 }
+
+void address_normalize(const char *addr, struct strbuf *out)
+{
+	const char *p = addr, *end = addr + strlen(addr);
+
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	if (end - p >= 2 && *p == '<' && end[-1] == '>') {
+		p++;
+		end--;
+	}
+	for (; p < end; p++)
+		strbuf_appendc(out, (char)tolower((unsigned char)*p));
+}

@@ -25,4 +25,10 @@ enum address_status {
 enum address_status address_split(const char *addr, struct strbuf *local,
 				  struct strbuf *domain);
 
+/*
+ * Appends addr in the form used for shared-state keys: angle brackets and
+ * surrounding blanks removed, ASCII letters lower-cased, other bytes kept.
+ */
+void address_normalize(const char *addr, struct strbuf *out);
+
 #endif

@@ -89,7 +89,7 @@ const struct conf_key config_keys[] = {
 	  "Most characters in the decoded Subject (the API variant uses 100)." },
 	{ "SubjectWarnChars", CONF_INT, "78", 1, 998, NULL, LIM(subject_warn_chars),
 	  "A Subject longer than this is accepted but logged as a warning." },
-	{ "RecipientHourlyLimit", CONF_INT, "10", 1, 1000000, NULL, LIM(recipient_hourly_limit),
+	{ "RecipientHourlyLimit", CONF_INT, "10", 1, 1000, NULL, LIM(recipient_hourly_limit),
 	  "Sends from one account to one recipient in any rolling 60 minutes; the next gets 450 4.7.1." },
 	{ "MaxSendsPerSecond", CONF_INT, "20", 1, 1000000, NULL, LIM(sends_per_second),
 	  "Recipients one account may be accepted for per second; the next gets 451 4.7.1." },

@@ -89,6 +89,69 @@ void policy_conn_free(struct policy_conn *conn)
 	free(conn);
 }
 
+#define ENGINE_ALL_RCPTS ((size_t)-1)
+
+void policy_msg_reserve(struct policy_msg *m, enum policy_resv_kind kind, const char *key)
+{
+	struct policy_resv *r = realloc(m->resv, (m->nresv + 1) * sizeof *m->resv);
+
+	if (r == NULL)
+		abort();
+	m->resv = r;
+	r[m->nresv].key = engine_strdup(key);
+	r[m->nresv].kind = kind;
+	r[m->nresv].rcpt = m->nrcpts > 0 ? m->nrcpts - 1 : 0;
+	m->nresv++;
+}
+
+/*
+ * Gives back the reservations of recipient rcpt (ENGINE_ALL_RCPTS: all).
+ * A give-back that fails is logged: the count then stays taken until it
+ * expires, which errs on the side of the limit.
+ */
+static void engine_release(struct policy_msg *m, size_t rcpt)
+{
+	const struct store *st = policy_msg_store(m);
+	size_t i = 0;
+
+	while (i < m->nresv) {
+		struct policy_resv *r = &m->resv[i];
+		enum store_result res;
+
+		if (rcpt != ENGINE_ALL_RCPTS && r->rcpt != rcpt) {
+			i++;
+			continue;
+		}
+		res = r->kind == POLICY_RESV_SLOT ? store_del(st, r->key)
+						  : store_decr(st, r->key, 1, NULL);
+		if (res == STORE_ERROR)
+			policy_msg_log(m, PLOG_WARNING, "could not give back %s: %s", r->key,
+				       store_result_name(res));
+		free(r->key);
+		*r = m->resv[--m->nresv];
+	}
+}
+
+/* The message went through: its reservations become real counts. */
+static void engine_keep(struct policy_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nresv; i++)
+		free(m->resv[i].key);
+	m->nresv = 0;
+}
+
+const struct store *policy_msg_store(const struct policy_msg *m)
+{
+	return &m->conn->snap->store;
+}
+
+int64_t policy_msg_now_us(const struct policy_msg *m)
+{
+	return policy_snapshot_now_us(m->conn->snap);
+}
+
 struct policy_msg *policy_msg_new(struct policy_conn *conn)
 {
 	struct policy_msg *m = calloc(1, sizeof *m);
@@ -111,8 +174,12 @@ void policy_msg_free(struct policy_msg *m)
 		return;
 	if (!m->logged && (m->nrcpts > 0 || m->decided || m->mode == POLICY_MODE_OUTBOUND))
 		policy_msg_summary(m, m->decided ? policy_action_name(m->final.action) : "aborted");
-	for (i = 0; i < m->nrcpts; i++)
+	engine_release(m, ENGINE_ALL_RCPTS);	/* nothing kept: give it all back */
+	free(m->resv);
+	for (i = 0; i < m->nrcpts; i++) {
 		free(m->rcpts[i].addr);
+		free(m->rcpts[i].norm);
+	}
 	free(m->rcpts);
 	free(m->sender);
 	free(m->sender_domain);
@@ -146,6 +213,8 @@ static void engine_decide(struct policy_msg *m, const struct policy_decision *d)
 		return;
 	m->final = *d;
 	m->decided = true;
+	if (decision_is_refusal(d) || d->action == POLICY_DISCARD)
+		engine_release(m, ENGINE_ALL_RCPTS);
 }
 
 /* Turns a rule that could not decide into the configured failure action. */
@@ -251,6 +320,7 @@ enum policy_action policy_mail(struct policy_msg *m, const char *sender,
 /* Appends a recipient record; returns it. */
 static struct policy_rcpt *engine_add_rcpt(struct policy_msg *m, const char *rcpt)
 {
+	struct strbuf norm = STRBUF_INIT;
 	struct policy_rcpt *r;
 
 	r = realloc(m->rcpts, (m->nrcpts + 1) * sizeof *m->rcpts);
@@ -260,6 +330,8 @@ static struct policy_rcpt *engine_add_rcpt(struct policy_msg *m, const char *rcp
 	r = &m->rcpts[m->nrcpts++];
 	memset(r, 0, sizeof *r);
 	r->addr = engine_strdup(rcpt);
+	address_normalize(rcpt, &norm);
+	r->norm = strbuf_detach(&norm);
 	decision_clear(&r->why);
 	return r;
 }
@@ -275,10 +347,19 @@ enum policy_action policy_rcpt(struct policy_msg *m, const char *rcpt,
 		return POLICY_CONTINUE;
 	}
 	r = engine_add_rcpt(m, rcpt);
-	if (engine_run(m, &ev, d) == POLICY_CONTINUE) {
+	ev.rcpt_norm = r->norm;
+	engine_run(m, &ev, d);
+	if (d->action == POLICY_HOLD && !m->hold) {
+		/* accepted, but the message goes to the hold queue */
+		m->hold = true;
+		m->hold_why = *d;
+	}
+	if (d->action == POLICY_CONTINUE || d->action == POLICY_HOLD) {
 		m->naccepted++;
+		decision_clear(d);
 		return POLICY_CONTINUE;
 	}
+	engine_release(m, m->nrcpts - 1);
 	r->refused = true;
 	r->why = *d;
 	if (m->conn->local) {
@@ -438,16 +519,23 @@ enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
 	}
 	if (engine_run(m, &ev, d) == POLICY_CONTINUE && m->conn->local)
 		engine_local_recipients(m, d);
+	if (d->action == POLICY_CONTINUE && m->hold)
+		*d = m->hold_why;
 	if (d->action == POLICY_CONTINUE)
 		decision_plain(d, POLICY_ACCEPT, "policy");
 	engine_decide(m, d);
+	if (!decision_is_refusal(d))
+		engine_keep(m);
 	policy_msg_summary(m, policy_action_name(d->action));
 	return d->action;
 }
 
 void policy_msg_abort(struct policy_msg *m)
 {
-	if (m == NULL || m->logged)
+	if (m == NULL)
+		return;
+	engine_release(m, ENGINE_ALL_RCPTS);
+	if (m->logged)
 		return;
 	if (m->mode == POLICY_MODE_OUTBOUND)
 		policy_msg_summary(m, m->decided ? policy_action_name(m->final.action) : "aborted");

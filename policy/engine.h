@@ -44,9 +44,25 @@ struct policy_conn {
 };
 
 struct policy_rcpt {
-	char *addr;
+	char *addr;			/* as given */
+	char *norm;			/* normalised for shared-state keys */
 	bool refused;			/* refused (or to be deleted at EOM) */
 	struct policy_decision why;
+};
+
+/*
+ * A count taken in shared state for one recipient: given back if the
+ * recipient or the message does not go through, kept once it does.
+ */
+enum policy_resv_kind {
+	POLICY_RESV_SLOT,		/* an item to delete */
+	POLICY_RESV_COUNTER,		/* a counter to decrement */
+};
+
+struct policy_resv {
+	char *key;
+	enum policy_resv_kind kind;
+	size_t rcpt;			/* index in rcpts */
 };
 
 struct policy_msg {
@@ -69,6 +85,10 @@ struct policy_msg {
 	struct strbuf subject;		/* decoded (UTF-8) Subject */
 	size_t subject_chars;
 	int attachments;		/* -1 until counted at end of message */
+	struct policy_resv *resv;	/* reservations not yet kept */
+	size_t nresv;
+	bool hold;			/* a rule asked for the hold queue */
+	struct policy_decision hold_why;
 	struct policy_decision final;	/* the message-level decision */
 	bool decided;			/* final is set */
 	bool logged;			/* summary line written */
@@ -115,6 +135,13 @@ enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d);
 
 /* The MTA aborted the transaction. */
 void policy_msg_abort(struct policy_msg *m);
+
+/* Records a reservation for the recipient being checked (rules call it). */
+void policy_msg_reserve(struct policy_msg *m, enum policy_resv_kind kind, const char *key);
+
+/* The shared-state store and the clock of the message's snapshot. */
+const struct store *policy_msg_store(const struct policy_msg *m);
+int64_t policy_msg_now_us(const struct policy_msg *m);
 
 /* Logging with the queue ID first; used by the engine and the rules. */
 void policy_msg_log(const struct policy_msg *m, enum plog_level level, const char *fmt, ...)

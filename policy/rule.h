@@ -16,6 +16,7 @@
 
 #include "decision.h"
 
+struct account;
 struct policy_msg;
 
 enum rule_stage {
@@ -37,6 +38,7 @@ enum rule_result {
 struct rule_event {
 	enum rule_stage stage;
 	const char *rcpt;		/* RCPT: the address as given */
+	const char *rcpt_norm;		/* RCPT: normalised (address_normalize) */
 	const char *header_name;	/* HEADER */
 	const char *header_value;	/* HEADER: as received, possibly folded */
 	size_t body_len;		/* BODY: bytes in this chunk */
@@ -56,8 +58,17 @@ extern const size_t rule_table_len;
 extern const struct rule rule_sender_domain;
 extern const struct rule rule_suspended;
 extern const struct rule rule_rcpt_count;
+extern const struct rule rule_blocklist;
+extern const struct rule rule_unsubscribed;
+extern const struct rule rule_suppressed;
+extern const struct rule rule_frequency;
+extern const struct rule rule_rate;
+extern const struct rule rule_quota;
 extern const struct rule rule_subject;
 extern const struct rule rule_size;
 extern const struct rule rule_attachments;
+
+/* The account's daily quota: DailyQuota, or by reputation level. */
+long long rule_quota_for(const struct account *a);
 
 #endif

@@ -9,6 +9,12 @@ const struct rule *const rule_table[] = {
 	&rule_sender_domain,	/* MAIL */
 	&rule_suspended,	/* MAIL */
 	&rule_rcpt_count,	/* RCPT */
+	&rule_blocklist,	/* RCPT */
+	&rule_unsubscribed,	/* RCPT */
+	&rule_suppressed,	/* RCPT */
+	&rule_frequency,	/* RCPT, reserves */
+	&rule_rate,		/* RCPT, reserves */
+	&rule_quota,		/* RCPT, reserves; may ask for hold */
 	&rule_subject,		/* HEADER, EOH */
 	&rule_size,		/* HEADER, EOH, BODY */
 	&rule_attachments,	/* EOM */

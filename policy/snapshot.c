@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "snapshot.h"
+#include "store_memcached.h"
 #include "strbuf.h"
 
 struct policy_snapshot *policy_snapshot_new(struct ses_config *conf,
@@ -24,10 +25,40 @@ struct policy_snapshot *policy_snapshot_new(struct ses_config *conf,
 	return snap;
 }
 
+int64_t policy_snapshot_now_us(const struct policy_snapshot *snap)
+{
+	struct timespec ts;
+
+	if (snap->clock.now_us != NULL)
+		return snap->clock.now_us(snap->clock.arg);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Opens the memcached pool named by conf; adds a diagnostic on failure. */
+static int snapshot_open_store(struct policy_snapshot *snap, struct diag_list *diags)
+{
+	const struct ses_config *conf = snap->conf;
+	struct store_memcached_opts o = {
+		.servers = conf->memcached_servers,
+		.timeout_ms = (unsigned)conf->memcached_timeout_ms,
+		.pool_size = (unsigned)conf->memcached_pool_size,
+		.dead_retry_s = (unsigned)conf->memcached_dead_retry,
+	};
+	char err[256];
+
+	if (store_memcached_open(&snap->store, &o, err, sizeof err) != 0) {
+		diag_add(diags, conf->path, 0, "MemcachedServers: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 					     struct diag_list *diags)
 {
 	struct strbuf dir = STRBUF_INIT;
+	struct policy_snapshot *snap;
 	struct ses_config *conf;
 	struct account_db *db;
 
@@ -40,13 +71,24 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 	    account_by_name(db, conf->local_account) == NULL)
 		diag_add(diags, conf->path, 0, "LocalAccount %s: no such account in %s",
 			 conf->local_account, strbuf_cstr(&dir));
-	strbuf_free(&dir);
 	if (db == NULL || diags->n > 0) {
+		strbuf_free(&dir);
 		account_db_free(db);
 		config_free(conf);
 		return NULL;
 	}
-	return policy_snapshot_new(conf, db);
+	snap = policy_snapshot_new(conf, db);
+	strbuf_reset(&dir);
+	if (*conf->journal_file != '\0')
+		strbuf_appends(&dir, conf->journal_file);
+	else
+		strbuf_appendf(&dir, "%s/state.journal", conf->data_dir);
+	snap->journal_path = strbuf_detach(&dir);
+	if (snapshot_open_store(snap, diags) != 0) {
+		policy_snapshot_unref(snap);
+		return NULL;
+	}
+	return snap;
 }
 
 struct policy_snapshot *policy_snapshot_ref(struct policy_snapshot *snap)
@@ -61,6 +103,8 @@ void policy_snapshot_unref(struct policy_snapshot *snap)
 		return;
 	if (__atomic_sub_fetch(&snap->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	store_free(&snap->store);
+	free(snap->journal_path);
 	account_db_free(snap->accounts);
 	config_free(snap->conf);
 	free(snap);

@@ -10,14 +10,26 @@
 
 #include <time.h>
 
+#include <stdint.h>
+
 #include "account.h"
 #include "config.h"
 #include "diag.h"
+#include "store.h"
+
+/* Where the policy reads the time; tests substitute their own. */
+struct policy_clock {
+	int64_t (*now_us)(void *arg);	/* microseconds since the epoch */
+	void *arg;
+};
 
 struct policy_snapshot {
 	int refs;			/* atomic */
 	struct ses_config *conf;
 	struct account_db *accounts;
+	struct store store;		/* shared state; ops NULL: none opened */
+	struct policy_clock clock;	/* now_us NULL: the real clock */
+	char *journal_path;		/* durable journal of long-lived entries */
 	time_t loaded;
 	unsigned long generation;	/* 1 for the first load, +1 per reload */
 };
@@ -29,6 +41,9 @@ struct policy_snapshot {
  */
 struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 					     struct diag_list *diags);
+
+/* The time in microseconds by the snapshot's clock. */
+int64_t policy_snapshot_now_us(const struct policy_snapshot *snap);
 
 /* Builds a snapshot from parts it takes over (used by tests). */
 struct policy_snapshot *policy_snapshot_new(struct ses_config *conf,

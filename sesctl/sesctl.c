@@ -54,6 +54,20 @@ static const char sesctl_usage_text[] =
 	"  domain show DOMAIN\n"
 	"  domain set-verified DOMAIN yes|no\n"
 	"  domain del DOMAIN\n"
+	"  account suspend|resume NAME\n"
+	"  blocklist add ADDR [--days N]\n"
+	"  blocklist del|query ADDR\n"
+	"  blocklist list\n"
+	"  unsubscribe add|del|query DOMAIN ADDR\n"
+	"  unsubscribe list [--domain DOMAIN]\n"
+	"  suppression add ACCOUNT ADDR [--until YYYY-MM-DD]\n"
+	"  suppression del|query ACCOUNT ADDR\n"
+	"  suppression list [--account NAME]\n"
+	"  quota show ACCOUNT [--rcpt ADDR]\n"
+	"  quota warmup [--date YYYY-MM-DD] [--dry-run]\n"
+	"  quota release [--postfix-config DIR] [--dry-run]\n"
+	"  state restore [JOURNAL]\n"
+	"  state compact [JOURNAL]\n"
 	"  reload\n"
 	"\n"
 	"  -c FILE  configuration file (default " SESCTL_DEFAULT_CONF ")\n"
@@ -239,12 +253,8 @@ struct account_db *sesctl_load_db(const struct sesctl *ctx)
 	return db;
 }
 
-/*
- * When run as root, hands a directory sesctl created to the configured
- * UserID (user or user:group) so ses-milter can read it after dropping
- * privileges.
- */
-static void sesctl_chown_dir(const struct sesctl *ctx, const char *dir)
+/* chown to UserID (user or user:group) when root; see sesctl.h. */
+void sesctl_chown_path(const struct sesctl *ctx, const char *path)
 {
 	char user[256], *colon;
 	struct passwd *pw;
@@ -264,8 +274,8 @@ static void sesctl_chown_dir(const struct sesctl *ctx, const char *dir)
 	gid = pw->pw_gid;
 	if (colon != NULL && (gr = getgrnam(colon)) != NULL)
 		gid = gr->gr_gid;
-	if (chown(dir, pw->pw_uid, gid) != 0)
-		sesctl_err("warning: cannot chown %s to %s: %s", dir, ctx->conf->user,
+	if (chown(path, pw->pw_uid, gid) != 0)
+		sesctl_err("warning: cannot chown %s to %s: %s", path, ctx->conf->user,
 			   strerror(errno));
 }
 
@@ -275,7 +285,7 @@ static int sesctl_mkdir(const struct sesctl *ctx, const char *dir)
 	if (mkdir(dir, SESCTL_DIR_MODE) == 0) {
 		if (chmod(dir, SESCTL_DIR_MODE) != 0) /* whatever the umask */
 			sesctl_err("warning: cannot chmod %s: %s", dir, strerror(errno));
-		sesctl_chown_dir(ctx, dir);
+		sesctl_chown_path(ctx, dir);
 		return 0;
 	}
 	if (errno == EEXIST)
@@ -546,8 +556,13 @@ static const struct {
 	sesctl_cmd_fn *fn;
 } sesctl_commands[] = {
 	{ "account", sesctl_cmd_account },
+	{ "blocklist", sesctl_cmd_blocklist },
 	{ "domain", sesctl_cmd_domain },
 	{ "reload", sesctl_cmd_reload },
+	{ "quota", sesctl_cmd_quota },
+	{ "state", sesctl_cmd_state },
+	{ "suppression", sesctl_cmd_suppression },
+	{ "unsubscribe", sesctl_cmd_unsubscribe },
 };
 
 /* The command family called name, or NULL. */

@@ -8,8 +8,13 @@
  * as it would be with the real loader, and make it live only when that
  * loader reports nothing.  Then ses-milter is told to reload.
  *
+ * cmd_state.c holds the shared entries (blocklist, unsubscribes,
+ * suppressions, suspensions): they live in memcached and in the journal,
+ * not in the account files.
+ *
  * Exit status: SESCTL_OK, SESCTL_FAIL (operational error: bad value, not
- * found, refused), SESCTL_USAGE (bad command line).
+ * found, refused), SESCTL_USAGE (bad command line), SESCTL_UNAVAILABLE
+ * (a query that memcached did not answer).
  */
 #ifndef SES_SESCTL_H
 #define SES_SESCTL_H
@@ -25,6 +30,7 @@ enum sesctl_status {
 	SESCTL_OK = 0,
 	SESCTL_FAIL = 1,
 	SESCTL_USAGE = 2,
+	SESCTL_UNAVAILABLE = 3,
 };
 
 struct sesctl {
@@ -38,6 +44,14 @@ typedef int sesctl_cmd_fn(struct sesctl *ctx, int argc, char **argv);
 
 sesctl_cmd_fn sesctl_cmd_account;
 sesctl_cmd_fn sesctl_cmd_domain;
+sesctl_cmd_fn sesctl_cmd_blocklist;
+sesctl_cmd_fn sesctl_cmd_unsubscribe;
+sesctl_cmd_fn sesctl_cmd_suppression;
+sesctl_cmd_fn sesctl_cmd_state;
+sesctl_cmd_fn sesctl_cmd_quota;
+/* "account suspend|resume NAME" (subcommands, in cmd_state.c). */
+sesctl_cmd_fn sesctl_cmd_account_suspend;
+sesctl_cmd_fn sesctl_cmd_account_resume;
 
 /*
  * A subcommand of a family (sesctl account add ...): argv[0] is its name.
@@ -104,6 +118,13 @@ struct account_db *sesctl_load_db(const struct sesctl *ctx);
 /* Lower-cases s in place and returns it. */
 char *sesctl_lower(char *s);
 
+/*
+ * When run as root, hands path (a directory or file sesctl created) to
+ * the configured UserID so ses-milter can use it after dropping
+ * privileges.  Failures are warnings.
+ */
+void sesctl_chown_path(const struct sesctl *ctx, const char *path);
+
 /* One change to one account file, made under the directory lock. */
 struct sesctl_edit {
 	int lock_fd;
@@ -137,5 +158,9 @@ void sesctl_edit_end(struct sesctl_edit *ed);
  * PidFile setting or process is not an error.  Returns a sesctl_status.
  */
 int sesctl_reload(const struct sesctl *ctx, bool quiet);
+
+struct store;
+/* Opens the memcached pool the configuration names; SESCTL_OK or SESCTL_FAIL. */
+int sesctl_open_store(const struct sesctl *ctx, struct store *s);
 
 #endif

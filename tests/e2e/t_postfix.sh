@@ -22,6 +22,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/testlib.sh"
 # shellcheck source=tests/lib/postfix.sh
 . "$here/../lib/postfix.sh"
+# shellcheck source=tests/lib/memcached.sh
+. "$here/../lib/memcached.sh"
 
 ACME=(--local-interface 127.0.0.2)
 SMALL=(--local-interface 127.0.0.3)
@@ -323,6 +325,7 @@ cleanup() {
 			echo "--- last lines of $d/maillog"; tail -n 20 "$d/maillog"
 		done
 	fi
+	mc_stop_all
 	if [ -n "$WORK" ] && [ -z "$KEEP" ]; then rm -rf "$WORK"; fi
 }
 
@@ -330,14 +333,18 @@ cleanup() {
 setup() {
 	WORK=$(mktemp -d /tmp/ses-e2e.XXXXXX) && chmod 755 "$WORK" || return 1
 	A=$WORK/a B=$WORK/b C=$WORK/c D=$WORK/d
-	ses_write_conf "$A" LocalAccount local
+	# shared state for the daemons; the shared limits are kept out of reach
+	# here (this suite is about the message rules, t_shared_state.sh about them)
+	MC=$(mc_start "$WORK/mc" main) || return 1
+	SHARED=(MemcachedServers "$MC" RecipientHourlyLimit 1000 MaxSendsPerSecond 1000000)
+	ses_write_conf "$A" LocalAccount local "${SHARED[@]}"
 	accounts "$A"
 	ses_start "$A" || return 1
 	pf_start "$A" "$(t_free_port)" "$(ses_socket "$A")" \
 		"non_smtpd_milters = $(ses_socket "$A")" || return 1
 	pf_add_user "$A" beta beta-secret || return 1
 
-	ses_write_conf "$B" Socket "inet:$(t_free_port)@127.0.0.1"
+	ses_write_conf "$B" Socket "inet:$(t_free_port)@127.0.0.1" "${SHARED[@]}"
 	accounts "$B"
 	ses_start "$B" || return 1
 	pf_start "$B" "$(t_free_port)" "$(ses_socket "$B")" || return 1
@@ -352,7 +359,7 @@ main() {
 	if [ "$(id -u)" -ne 0 ]; then
 		t_skip all "needs root (private Postfix instances)"; t_done; return
 	fi
-	for c in postfix swaks saslpasswd2 python3; do
+	for c in postfix swaks saslpasswd2 python3 memcached; do
 		command -v "$c" >/dev/null || { t_skip all "no $c (run tests/install-deps)"; t_done; return; }
 	done
 	if [ ! -x "$SES_MILTER" ]; then

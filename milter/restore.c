@@ -1,0 +1,90 @@
+/*
+ * restore - the journal-replay watcher; see restore.h.
+ *
+ * Diagnostics: "memcached servers changed (OLD -> NEW): restoring entries
+ * from JOURNAL", "restored N entries from JOURNAL (M malformed lines
+ * skipped)", "restore from JOURNAL stopped: memcached did not answer"
+ * (retried at the next check), and each malformed journal line.
+ */
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "logging.h"
+#include "reload.h"
+#include "restore.h"
+
+/* Replays the journal of snap into its store; true when it completed. */
+static bool restore_run(struct policy_snapshot *snap)
+{
+	struct diag_list diags = DIAG_LIST_INIT;
+	size_t restored = 0, skipped = 0, i;
+	enum journal_result r;
+
+	r = journal_restore(&snap->store, snap->journal_path, &restored, &skipped, &diags);
+	for (i = 0; i < diags.n; i++)
+		logging_msg(PLOG_WARNING, "restore: %s", diags.msgs[i]);
+	diag_free(&diags);
+	if (r == JOURNAL_OK) {
+		logging_msg(PLOG_NOTICE, "restored %zu entries from %s (%zu malformed lines skipped)",
+			    restored, snap->journal_path, skipped);
+		return true;
+	}
+	logging_msg(PLOG_ERR, "restore from %s stopped: %s", snap->journal_path,
+		    r == JOURNAL_STORE_ERROR ? "memcached did not answer" : "journal not readable");
+	return false;
+}
+
+/* One check: restores when the servers' identities changed. */
+static void restore_check(struct strbuf *last)
+{
+	struct policy_snapshot *snap = reload_current();
+	struct strbuf now = STRBUF_INIT;
+
+	if (store_epoch(&snap->store, &now) == STORE_OK &&
+	    strcmp(strbuf_cstr(&now), strbuf_cstr(last)) != 0) {
+		if (last->len > 0)
+			logging_msg(PLOG_WARNING, "memcached servers changed (%s -> %s): "
+				    "restoring entries from %s", strbuf_cstr(last),
+				    strbuf_cstr(&now), snap->journal_path);
+		/* on failure keep the old epoch, so the next check tries again */
+		if (restore_run(snap)) {
+			strbuf_reset(last);
+			strbuf_append(last, now.data, now.len);
+		}
+	}
+	strbuf_free(&now);
+	policy_snapshot_unref(snap);
+}
+
+static void *restore_thread(void *unused)
+{
+	struct strbuf last = STRBUF_INIT;
+
+	for (;;) {
+		struct policy_snapshot *snap;
+		long long interval;
+
+		restore_check(&last);
+		snap = reload_current();
+		interval = snap->conf->restore_check_interval;
+		policy_snapshot_unref(snap);
+		sleep((unsigned)interval);
+	}
+	return NULL;
+}
+
+int restore_start(void)
+{
+	pthread_t tid;
+
+	if (pthread_create(&tid, NULL, restore_thread, NULL) != 0) {
+		logging_msg(PLOG_ERR, "cannot start the restore thread");
+		return -1;
+	}
+	pthread_detach(tid);
+	return 0;
+}

@@ -1,0 +1,97 @@
+/*
+ * rule_frequency - RCPT: at most RecipientHourlyLimit sends from one
+ * account to one recipient in any rolling 60 minutes (SPEC section 3,
+ * default 10), exact across threads, processes and gateways.
+ *
+ * How: the limit is a row of slots "fq:ACCOUNT:RCPT:I" in memcached.  A
+ * send takes a free slot with an atomic add that stores its time in
+ * microseconds and lives 3601 seconds; a slot whose stored time is 60
+ * minutes old or more is free again and is taken with compare-and-swap
+ * (memcached expires items on whole seconds, the stored time makes the
+ * window exact).  When every slot is taken, the send is refused.  The
+ * slot is a reservation: given back if the message does not go through.
+ *
+ * Refusal: 450 4.7.1 FailedOperation.FrequencyLimit; a store error is a
+ * rule error (OnFailure).
+ */
+#include "autoconf.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "rule.h"
+
+#define FREQUENCY_WINDOW_S 3600
+
+/* Tries to take slot key; true when taken, *err on a store failure. */
+static bool frequency_take(const struct store *st, const char *key, const char *stamp,
+			   int64_t now_us, bool *err)
+{
+	struct strbuf old = STRBUF_INIT;
+	enum store_result r;
+	uint64_t cas = 0;
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		r = store_add(st, key, stamp, strlen(stamp), FREQUENCY_WINDOW_S + 1);
+		if (r != STORE_EXISTS)
+			break;
+		strbuf_reset(&old);
+		r = store_gets(st, key, &old, &cas);
+		if (r == STORE_NOT_FOUND)
+			continue;	/* expired meanwhile: add again */
+		if (r != STORE_OK)
+			break;
+		if (strtoll(strbuf_cstr(&old), NULL, 10) > now_us - (int64_t)FREQUENCY_WINDOW_S * 1000000) {
+			r = STORE_EXISTS;	/* taken within the window */
+			break;
+		}
+		r = store_cas(st, key, stamp, strlen(stamp), FREQUENCY_WINDOW_S + 1, cas);
+		if (r != STORE_EXISTS && r != STORE_NOT_FOUND)
+			break;
+	}
+	strbuf_free(&old);
+	*err = r == STORE_ERROR;
+	return r == STORE_OK;
+}
+
+static enum rule_result frequency_check(struct policy_msg *m, const struct rule_event *ev,
+					struct policy_decision *d)
+{
+	const struct store *st = policy_msg_store(m);
+	int64_t now_us = policy_msg_now_us(m);
+	struct strbuf key = STRBUF_INIT;
+	char stamp[32], slot[24];
+	const char *parts[4] = { m->account->name, ev->rcpt_norm, slot, NULL };
+	long long i;
+	bool err = false;
+
+	snprintf(stamp, sizeof stamp, "%" PRId64, now_us);
+	for (i = 0; i < m->limits.recipient_hourly_limit && !err; i++) {
+		snprintf(slot, sizeof slot, "%lld", i);
+		store_key(&key, "fq", parts);
+		if (frequency_take(st, strbuf_cstr(&key), stamp, now_us, &err)) {
+			policy_msg_reserve(m, POLICY_RESV_SLOT, strbuf_cstr(&key));
+			strbuf_free(&key);
+			return RULE_PASS;
+		}
+	}
+	strbuf_free(&key);
+	if (err) {
+		decision_ses(d, "frequency", SES_ERR_SERVICE_UNAVAILABLE, "frequency count failed");
+		return RULE_ERROR;
+	}
+	decision_ses(d, "frequency", SES_ERR_FREQUENCY_LIMIT,
+		     "at most %lld messages to %s in 60 minutes", m->limits.recipient_hourly_limit,
+		     ev->rcpt_norm);
+	return RULE_MATCH;
+}
+
+const struct rule rule_frequency = {
+	.name = "frequency",
+	.stages = RULE_STAGE_RCPT,
+	.check = frequency_check,
+};

@@ -1,0 +1,82 @@
+/*
+ * rule_quota - RCPT: at most the daily quota of recipients per account
+ * and UTC day (SPEC section 3): DailyQuota, or by reputation level
+ * 1..20 (500 at level 1, the warm-up start, up to 1,000,000).
+ *
+ * How: a counter "dq:ACCOUNT:YYYYMMDD" incremented atomically; a value
+ * over the quota is taken back at once.  Over quota, OverQuota decides:
+ * tempfail, or accept the recipient and put the message on hold (it is
+ * released the next day, see sesctl(8) quota release).
+ *
+ * Refusal: 451 4.7.1 FailedOperation.ExceedSendLimit; a store error is a
+ * rule error.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "rule.h"
+
+static const long long quota_by_level[20] = {
+	500, 1000, 2000, 5000, 10000, 20000, 40000, 60000, 80000, 100000,
+	150000, 200000, 300000, 400000, 500000, 600000, 700000, 800000, 900000, 1000000,
+};
+
+long long rule_quota_for(const struct account *a)
+{
+	long long level = a->level < 1 ? 1 : a->level > 20 ? 20 : a->level;
+
+	return a->limits.daily_quota > 0 ? a->limits.daily_quota : quota_by_level[level - 1];
+}
+
+static enum rule_result quota_over(struct policy_msg *m, long long quota,
+				   struct policy_decision *d)
+{
+	if (m->conn->snap->conf->over_quota == CONFIG_QUOTA_HOLD) {
+		decision_plain(d, POLICY_HOLD, "quota");
+		snprintf(d->text, sizeof d->text, "FailedOperation.ExceedSendLimit daily quota "
+			 "of %lld reached; held for the next day", quota);
+		return RULE_MATCH;
+	}
+	decision_ses(d, "quota", SES_ERR_EXCEED_SEND_LIMIT, "daily quota of %lld reached", quota);
+	return RULE_MATCH;
+}
+
+static enum rule_result quota_check(struct policy_msg *m, const struct rule_event *ev,
+				    struct policy_decision *d)
+{
+	const struct store *st = policy_msg_store(m);
+	long long quota = rule_quota_for(m->account);
+	struct strbuf key = STRBUF_INIT;
+	time_t now = (time_t)(policy_msg_now_us(m) / 1000000);
+	char day[16];
+	const char *parts[3] = { m->account->name, day, NULL };
+	uint64_t value = 0;
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof day, "%Y%m%d", &tm);
+	store_key(&key, "dq", parts);
+	if (store_incr(st, strbuf_cstr(&key), 1, 1, 2 * 86400, &value) != STORE_OK) {
+		strbuf_free(&key);
+		decision_ses(d, "quota", SES_ERR_SERVICE_UNAVAILABLE, "quota count failed");
+		return RULE_ERROR;
+	}
+	if (value <= (uint64_t)quota) {
+		policy_msg_reserve(m, POLICY_RESV_COUNTER, strbuf_cstr(&key));
+		strbuf_free(&key);
+		return RULE_PASS;
+	}
+	store_decr(st, strbuf_cstr(&key), 1, NULL);
+	strbuf_free(&key);
+	return quota_over(m, quota, d);
+}
+
+const struct rule rule_quota = {
+	.name = "quota",
+	.stages = RULE_STAGE_RCPT,
+	.check = quota_check,
+};

@@ -1,0 +1,377 @@
+/*
+ * test_limits - the shared-state rules through the engine with an
+ * in-memory store: blocklist, unsubscribes, suppressions, shared
+ * suspension, the rolling hourly cap per recipient, the per-second rate,
+ * the daily quota (tempfail and hold), giving counts back, and what a
+ * store failure does.
+ */
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "entries.h"
+#include "mime_count.h"
+#include "rule.h"
+#include "rulefix.h"
+#include "store_mem.h"
+
+#define SECOND_US 1000000LL
+
+/* Writes a present (or removed) entry stamped now by the fixture clock. */
+static void put_entry(struct fixture *f, enum entry_kind kind, const char *scope,
+		      const char *addr, bool present)
+{
+	struct entry_id id = { kind, scope, addr };
+	struct entry_record rec = { present, fx_time_us, 0, "test" };
+
+	fx_time_us += 1;	/* later writes win */
+	assert_int_equal(entry_put(&f->snap->store, &id, &rec), STORE_OK);
+}
+
+/* One whole message to rcpt; returns the RCPT action (EOM when it passes). */
+static enum policy_action send_one(struct fixture *f, const char *rcpt)
+{
+	enum policy_action a;
+
+	policy_msg_free(f->msg);
+	f->msg = policy_msg_new(f->conn);
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	a = policy_rcpt(f->msg, rcpt, &f->d);
+	if (a != POLICY_CONTINUE)
+		return a;
+	expect_action(fx_headers(f, "Subject", "hello", NULL), POLICY_CONTINUE);
+	return policy_eom(f->msg, &f->d);
+}
+
+/* ---- entries ----------------------------------------------------------------- */
+
+static void blocklisted_recipient_is_refused_whatever_its_case(void **state)
+{
+	struct fixture *f = *state;
+
+	put_entry(f, ENTRY_BLOCKLIST, "", "bounced@example.net", true);
+	expect_action(send_one(f, "<Bounced@EXAMPLE.net>"), POLICY_REJECT);
+	expect_reply(&f->d, "550", "5.7.1", "FailedOperation.EmailAddrInBlacklist");
+	expect_action(send_one(f, "<other@example.net>"), POLICY_ACCEPT);
+}
+
+static void removed_blocklist_entry_no_longer_refuses(void **state)
+{
+	struct fixture *f = *state;
+
+	put_entry(f, ENTRY_BLOCKLIST, "", "bounced@example.net", true);
+	put_entry(f, ENTRY_BLOCKLIST, "", "bounced@example.net", false);
+	expect_action(send_one(f, "<bounced@example.net>"), POLICY_ACCEPT);
+}
+
+static void unsubscribed_recipient_is_refused_for_that_domain_only(void **state)
+{
+	struct fixture *f = *state;
+
+	put_entry(f, ENTRY_UNSUBSCRIBE, "example.com", "reader@example.net", true);
+	expect_action(send_one(f, "<reader@example.net>"), POLICY_REJECT);
+	expect_reply(&f->d, "550", "5.7.1", "FailedOperation.ReceiverHasUnsubscribed");
+	put_entry(f, ENTRY_UNSUBSCRIBE, "example.com", "reader@example.net", false);
+	put_entry(f, ENTRY_UNSUBSCRIBE, "other.example", "reader@example.net", true);
+	expect_action(send_one(f, "<reader@example.net>"), POLICY_ACCEPT);
+}
+
+static void suppressed_recipient_is_refused_for_that_account_only(void **state)
+{
+	struct fixture *f = *state;
+
+	put_entry(f, ENTRY_SUPPRESSION, "acme", "angry@example.net", true);
+	expect_action(send_one(f, "<angry@example.net>"), POLICY_REJECT);
+	expect_reply(&f->d, "550", "5.7.1", "FailedOperation.EmailAddrInSuppressionList");
+	put_entry(f, ENTRY_SUPPRESSION, "acme", "angry@example.net", false);
+	put_entry(f, ENTRY_SUPPRESSION, "sleepy", "angry@example.net", true);
+	expect_action(send_one(f, "<angry@example.net>"), POLICY_ACCEPT);
+}
+
+static void shared_suspension_refuses_at_mail(void **state)
+{
+	struct fixture *f = *state;
+
+	put_entry(f, ENTRY_SUSPENSION, "acme", "", true);
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_REJECT);
+	expect_reply(&f->d, "550", "5.7.1", "FailedOperation.HighRejectionRate");
+}
+
+/* ---- the rolling hourly cap ---------------------------------------------------- */
+
+static void eleventh_send_within_hour_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		expect_action(send_one(f, "<fan@example.net>"), POLICY_ACCEPT);
+		fx_time_us += 60 * SECOND_US;
+	}
+	expect_action(send_one(f, "<fan@example.net>"), POLICY_TEMPFAIL);
+	expect_reply(&f->d, "450", "4.7.1", "FailedOperation.FrequencyLimit");
+	expect_action(send_one(f, "<someone.else@example.net>"), POLICY_ACCEPT);
+}
+
+static void send_is_allowed_again_exactly_60_minutes_after_the_oldest(void **state)
+{
+	struct fixture *f = *state;
+	int64_t first = fx_time_us;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		expect_action(send_one(f, "<fan@example.net>"), POLICY_ACCEPT);
+		fx_time_us += SECOND_US;
+	}
+	fx_time_us = first + 3600 * SECOND_US - 1;
+	expect_action(send_one(f, "<fan@example.net>"), POLICY_TEMPFAIL);
+	fx_time_us = first + 3600 * SECOND_US;
+	expect_action(send_one(f, "<fan@example.net>"), POLICY_ACCEPT);
+	expect_action(send_one(f, "<fan@example.net>"), POLICY_TEMPFAIL);
+}
+
+static void aborted_transactions_give_the_count_back(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	for (i = 0; i < 15; i++) {
+		policy_msg_free(f->msg);
+		f->msg = policy_msg_new(f->conn);
+		expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+		expect_action(policy_rcpt(f->msg, "<fan@example.net>", &f->d), POLICY_CONTINUE);
+		policy_msg_abort(f->msg);
+		fx_time_us += SECOND_US;
+	}
+	for (i = 0; i < 10; i++) {
+		expect_action(send_one(f, "<fan@example.net>"), POLICY_ACCEPT);
+		fx_time_us += SECOND_US;
+	}
+}
+
+static void message_refused_after_rcpt_gives_the_count_back(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	for (i = 0; i < 12; i++) {
+		policy_msg_free(f->msg);
+		f->msg = policy_msg_new(f->conn);
+		expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+		expect_action(policy_rcpt(f->msg, "<fan@example.net>", &f->d), POLICY_CONTINUE);
+		expect_action(fx_headers(f, "Subject", "", NULL), POLICY_REJECT);
+		fx_time_us += SECOND_US;
+	}
+	for (i = 0; i < 10; i++) {
+		expect_action(send_one(f, "<fan@example.net>"), POLICY_ACCEPT);
+		fx_time_us += SECOND_US;
+	}
+}
+
+static void connection_closed_mid_transaction_gives_the_count_back(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	for (i = 0; i < 12; i++) {
+		policy_msg_free(f->msg);
+		f->msg = policy_msg_new(f->conn);
+		expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+		expect_action(policy_rcpt(f->msg, "<fan@example.net>", &f->d), POLICY_CONTINUE);
+		policy_msg_free(f->msg);	/* close without abort or end */
+		f->msg = NULL;
+	}
+	for (i = 0; i < 10; i++)
+		expect_action(send_one(f, "<fan@example.net>"), POLICY_ACCEPT);
+}
+
+/* ---- rate and quota -------------------------------------------------------------- */
+
+static void twenty_first_recipient_in_one_second_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	char rcpt[64];
+	int i;
+
+	fx_time_us = (fx_time_us / SECOND_US) * SECOND_US;	/* start of a second */
+	for (i = 0; i < 20; i++) {
+		snprintf(rcpt, sizeof rcpt, "<r%d@example.net>", i);
+		expect_action(send_one(f, rcpt), POLICY_ACCEPT);
+	}
+	expect_action(send_one(f, "<r20@example.net>"), POLICY_TEMPFAIL);
+	expect_reply(&f->d, "451", "4.7.1", "RequestLimitExceeded");
+	fx_time_us += SECOND_US;
+	expect_action(send_one(f, "<r20@example.net>"), POLICY_ACCEPT);
+}
+
+static void refusal_by_a_later_rule_gives_back_earlier_counts(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	f->snap->accounts->accounts[0]->limits.sends_per_second = 1;
+	fx_time_us = (fx_time_us / SECOND_US) * SECOND_US;
+	expect_action(send_one(f, "<a@example.net>"), POLICY_ACCEPT);
+	for (i = 0; i < 12; i++)	/* each takes then returns a frequency slot */
+		expect_action(send_one(f, "<b@example.net>"), POLICY_TEMPFAIL);
+	f->snap->accounts->accounts[0]->limits.sends_per_second = 20;
+	for (i = 0; i < 10; i++)
+		expect_action(send_one(f, "<b@example.net>"), POLICY_ACCEPT);
+}
+
+static void daily_quota_refuses_the_next_recipient_until_the_next_day(void **state)
+{
+	struct fixture *f = *state;
+	char rcpt[64];
+	int i;
+
+	f->snap->accounts->accounts[0]->limits.daily_quota = 3;
+	fx_time_us = 1795305600LL * SECOND_US;	/* 00:00 UTC */
+	for (i = 0; i < 3; i++) {
+		snprintf(rcpt, sizeof rcpt, "<q%d@example.net>", i);
+		expect_action(send_one(f, rcpt), POLICY_ACCEPT);
+		fx_time_us += SECOND_US;
+	}
+	expect_action(send_one(f, "<q3@example.net>"), POLICY_TEMPFAIL);
+	expect_reply(&f->d, "451", "4.7.1", "FailedOperation.ExceedSendLimit");
+	fx_time_us += 86400 * SECOND_US;
+	expect_action(send_one(f, "<q3@example.net>"), POLICY_ACCEPT);
+}
+
+static void over_quota_with_hold_accepts_and_holds(void **state)
+{
+	struct fixture *f = *state;
+
+	f->snap->accounts->accounts[0]->limits.daily_quota = 1;
+	f->snap->conf->over_quota = CONFIG_QUOTA_HOLD;
+	expect_action(send_one(f, "<h0@example.net>"), POLICY_ACCEPT);
+	expect_action(send_one(f, "<h1@example.net>"), POLICY_HOLD);
+	assert_non_null(strstr(f->d.text, "ExceedSendLimit"));
+}
+
+static void quota_follows_reputation_level(void **state)
+{
+	struct account a;
+
+	(void)state;
+	memset(&a, 0, sizeof a);
+	a.level = 1;
+	assert_int_equal(rule_quota_for(&a), 500);
+	a.level = 10;
+	assert_int_equal(rule_quota_for(&a), 100000);
+	a.level = 20;
+	assert_int_equal(rule_quota_for(&a), 1000000);
+	a.limits.daily_quota = 7;
+	assert_int_equal(rule_quota_for(&a), 7);
+}
+
+/* ---- failures ------------------------------------------------------------------- */
+
+static void store_down_at_rcpt_tempfails(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	store_mem_set_down(&f->snap->store, true);
+	expect_action(policy_rcpt(f->msg, "<x@example.net>", &f->d), POLICY_TEMPFAIL);
+	expect_reply(&f->d, "451", "4.3.0", "FailedOperation.ServiceNotAvailable");
+	store_mem_set_down(&f->snap->store, false);
+	expect_action(policy_rcpt(f->msg, "<x@example.net>", &f->d), POLICY_CONTINUE);
+}
+
+static void store_down_with_on_failure_accept_accepts(void **state)
+{
+	struct fixture *f = *state;
+
+	f->snap->conf->on_failure = CONFIG_FAIL_ACCEPT;
+	store_mem_set_down(&f->snap->store, true);
+	expect_action(send_one(f, "<x@example.net>"), POLICY_ACCEPT);
+}
+
+/* ---- concurrency ----------------------------------------------------------------- */
+
+struct sender {
+	struct policy_snapshot *snap;
+	int accepted;
+};
+
+static void *sender_run(void *arg)
+{
+	struct sender *s = arg;
+	struct sockaddr_in sin = fx_addr("192.0.2.20", 41000);
+	struct fixture f;
+	int i;
+
+	memset(&f, 0, sizeof f);
+	f.snap = s->snap;
+	f.conn = policy_conn_new(s->snap, NULL, "client", (struct sockaddr *)&sin, false);
+	for (i = 0; i < 5; i++) {
+		f.msg = policy_msg_new(f.conn);
+		if (policy_mail(f.msg, "<news@example.com>", NULL, &f.d) == POLICY_CONTINUE &&
+		    policy_rcpt(f.msg, "<fan@example.net>", &f.d) == POLICY_CONTINUE &&
+		    policy_header(f.msg, "Subject", "hi", &f.d) == POLICY_CONTINUE &&
+		    policy_eoh(f.msg, &f.d) == POLICY_CONTINUE &&
+		    policy_eom(f.msg, &f.d) == POLICY_ACCEPT)
+			s->accepted++;
+		policy_msg_free(f.msg);
+	}
+	policy_conn_free(f.conn);
+	return NULL;
+}
+
+static void concurrent_senders_never_exceed_the_hourly_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct sender s[8];
+	pthread_t t[8];
+	int i, total = 0;
+
+	for (i = 0; i < 8; i++) {
+		s[i].snap = f->snap;
+		s[i].accepted = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, sender_run, &s[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		total += s[i].accepted;
+	}
+	if (total != 10)
+		fail_msg("accepted: got %d of 40, want exactly 10", total);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(blocklisted_recipient_is_refused_whatever_its_case),
+		T(removed_blocklist_entry_no_longer_refuses),
+		T(unsubscribed_recipient_is_refused_for_that_domain_only),
+		T(suppressed_recipient_is_refused_for_that_account_only),
+		T(shared_suspension_refuses_at_mail),
+		T(eleventh_send_within_hour_is_refused),
+		T(send_is_allowed_again_exactly_60_minutes_after_the_oldest),
+		T(aborted_transactions_give_the_count_back),
+		T(message_refused_after_rcpt_gives_the_count_back),
+		T(connection_closed_mid_transaction_gives_the_count_back),
+		T(twenty_first_recipient_in_one_second_is_refused),
+		T(refusal_by_a_later_rule_gives_back_earlier_counts),
+		T(daily_quota_refuses_the_next_recipient_until_the_next_day),
+		T(over_quota_with_hold_accepts_and_holds),
+		cmocka_unit_test(quota_follows_reputation_level),
+		T(store_down_at_rcpt_tempfails),
+		T(store_down_with_on_failure_accept_accepts),
+		T(concurrent_senders_never_exceed_the_hourly_cap),
+	};
+
+	mime_count_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
