@@ -251,4 +251,50 @@ t_match "compacted_journal_keeps_removal_record" "$OUT" '\(removed;'
 run blocklist list
 t_match "list_after_compaction" "$OUT" '^down@example\.com '
 
+# ---- quotas -----------------------------------------------------------------
+
+# mc_set KEY VALUE: stores a counter in the suite's memcached (text protocol).
+mc_set() {
+	python3 - "$MC" "$1" "$2" <<'PY'
+import socket, sys
+host, port = sys.argv[1].split(':')
+s = socket.create_connection((host, int(port)), timeout=2)
+v = sys.argv[3].encode()
+s.sendall(b'set %s 0 600 %d\r\n%s\r\n' % (sys.argv[2].encode(), len(v), v))
+assert s.recv(64).startswith(b'STORED')
+PY
+}
+
+today=$(date -u +%Y-%m-%d)
+yesterday=$(date -u -d yesterday +%Y%m%d)
+run --no-reload account add warm --network 198.51.100.0/24
+run quota show warm
+t_rc "quota_show_exits_0" 0
+t_match "quota_show_gives_level_1_quota" "$OUT" 'quota: +500 per day'
+t_match "quota_show_gives_use_today" "$OUT" 'used today: 0'
+mc_set "dq:warm:$(date -u +%Y%m%d)" 120
+run quota show warm --rcpt someone@example.net
+t_match "quota_show_counts_today" "$OUT" 'left today: 380'
+t_match "quota_show_counts_recipient_hour" "$OUT" 'last hour: +0 of 10 to someone@example.net'
+mc_set "dq:warm:$yesterday" 100
+mc_set "bn:warm:$yesterday" 1
+run --no-reload quota warmup --dry-run
+t_match "warmup_dry_run_says_what_it_would_do" "$OUT" 'warm: level 1 -> 2 .*\[dry run\]'
+t_match "warmup_dry_run_changes_nothing" "$(cat "$DATA/accounts/warm")" '^Network'
+t_nomatch "warmup_dry_run_writes_no_level" "$(cat "$DATA/accounts/warm")" 'ReputationLevel'
+run --no-reload quota warmup
+t_rc "warmup_exits_0" 0
+t_match "warmup_raises_healthy_account" "$(cat "$DATA/accounts/warm")" 'ReputationLevel +2'
+t_match "warmup_records_the_day" "$(cat "$DATA/accounts/warm")" "LevelDate +$today"
+run --no-reload quota warmup
+t_match "warmup_runs_once_a_day" "$OUT" 'warm: level 2, already set today'
+mc_set "bn:warm:$yesterday" 10
+run --no-reload quota warmup --date "$(date -u -d "2 days" +%Y-%m-%d)"
+t_match "warmup_leaves_account_that_sent_nothing" "$OUT" 'warm: level 2 -> 2'
+run --no-reload account set warm LevelDate 2000-01-01
+run --no-reload quota warmup
+t_match "warmup_lowers_unhealthy_account" "$OUT" 'warm: level 2 -> 1 \(yesterday: 100 accepted, 10 bounced'
+run quota warmup --date 2026-13-40
+t_rc "warmup_refuses_bad_date" 2
+
 t_done
