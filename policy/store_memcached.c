@@ -21,6 +21,7 @@
 
 #include <libmemcached/memcached.h>
 #include <libmemcached/util.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,32 @@ static memcached_st *mc_fetch(struct store_memcached *mc)
 	return memcached_pool_fetch(mc->pool, &wait, &rc);
 }
 
+#define MC_ATTEMPTS 3	/* per operation; see mc_retryable() */
+
+/*
+ * True for the errors of a server that just died or was ejected.  Each
+ * pooled connection learns about a dead server on its own, and libmemcached
+ * answers the request that discovered it (or that hit it again after
+ * MemcachedDeadRetry) with an error; trying again lands the key on a live
+ * server.  A timeout is not retried: it has used up the time already.
+ */
+static bool mc_retryable(memcached_return_t rc)
+{
+	switch (rc) {
+	case MEMCACHED_CONNECTION_FAILURE:
+	case MEMCACHED_CONNECTION_SOCKET_CREATE_FAILURE:
+	case MEMCACHED_SERVER_MARKED_DEAD:
+	case MEMCACHED_SERVER_TEMPORARILY_DISABLED:
+	case MEMCACHED_WRITE_FAILURE:
+	case MEMCACHED_READ_FAILURE:
+	case MEMCACHED_UNKNOWN_READ_FAILURE:
+	case MEMCACHED_ERRNO:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static enum store_result mc_result(memcached_return_t rc)
 {
 	switch (rc) {
@@ -77,11 +104,17 @@ static enum store_result mc_get(void *be, const char *key, struct strbuf *val)
 	memcached_st *m = mc_fetch(mc);
 	size_t len = 0;
 	uint32_t flags;
-	char *v;
+	char *v = NULL;
+
+	int attempt;
 
 	if (m == NULL)
 		return STORE_ERROR;
-	v = memcached_get(m, key, strlen(key), &len, &flags, &rc);
+	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++) {
+		v = memcached_get(m, key, strlen(key), &len, &flags, &rc);
+		if (v != NULL || !mc_retryable(rc))
+			break;
+	}
 	memcached_pool_release(mc->pool, m);
 	if (v != NULL) {
 		strbuf_append(val, v, len);
@@ -97,12 +130,18 @@ static enum store_result mc_store(void *be, const char *key, const void *val, si
 	memcached_return_t rc;
 	memcached_st *m = mc_fetch(mc);
 
+	int attempt;
+
 	if (m == NULL)
 		return STORE_ERROR;
-	if (add)
-		rc = memcached_add(m, key, strlen(key), val, len, mc_expiry(ttl), 0);
-	else
-		rc = memcached_set(m, key, strlen(key), val, len, mc_expiry(ttl), 0);
+	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++) {
+		if (add)
+			rc = memcached_add(m, key, strlen(key), val, len, mc_expiry(ttl), 0);
+		else
+			rc = memcached_set(m, key, strlen(key), val, len, mc_expiry(ttl), 0);
+		if (!mc_retryable(rc))
+			break;
+	}
 	memcached_pool_release(mc->pool, m);
 	return mc_result(rc);
 }
@@ -125,9 +164,13 @@ static enum store_result mc_del(void *be, const char *key)
 	memcached_return_t rc;
 	memcached_st *m = mc_fetch(mc);
 
+	int attempt;
+
 	if (m == NULL)
 		return STORE_ERROR;
-	rc = memcached_delete(m, key, strlen(key), 0);
+	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++)
+		if (!mc_retryable(rc = memcached_delete(m, key, strlen(key), 0)))
+			break;
 	memcached_pool_release(mc->pool, m);
 	return mc_result(rc);
 }
@@ -139,10 +182,20 @@ static enum store_result mc_incr(void *be, const char *key, uint64_t delta, uint
 	memcached_return_t rc;
 	memcached_st *m = mc_fetch(mc);
 
+	int attempt;
+
 	if (m == NULL)
 		return STORE_ERROR;
-	rc = memcached_increment_with_initial(m, key, strlen(key), delta, initial,
-					      mc_expiry(ttl), value);
+	/*
+	 * NOTSTORED: another client created the counter between this one's
+	 * increment and add; it exists now, so increment again.
+	 */
+	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++) {
+		rc = memcached_increment_with_initial(m, key, strlen(key), delta, initial,
+						      mc_expiry(ttl), value);
+		if (rc != MEMCACHED_NOTSTORED && rc != MEMCACHED_DATA_EXISTS && !mc_retryable(rc))
+			break;
+	}
 	memcached_pool_release(mc->pool, m);
 	return mc_result(rc);
 }
@@ -153,9 +206,13 @@ static enum store_result mc_decr(void *be, const char *key, uint64_t delta, uint
 	memcached_return_t rc;
 	memcached_st *m = mc_fetch(mc);
 
+	int attempt;
+
 	if (m == NULL)
 		return STORE_ERROR;
-	rc = memcached_decrement(m, key, strlen(key), delta, value);
+	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++)
+		if (!mc_retryable(rc = memcached_decrement(m, key, strlen(key), delta, value)))
+			break;
 	memcached_pool_release(mc->pool, m);
 	return mc_result(rc);
 }
@@ -169,9 +226,13 @@ static enum store_result mc_gets(void *be, const char *key, struct strbuf *val, 
 	memcached_return_t rc;
 	memcached_st *m = mc_fetch(mc);
 
+	int attempt;
+
 	if (m == NULL)
 		return STORE_ERROR;
-	rc = memcached_mget(m, keys, lens, 1);
+	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++)
+		if (!mc_retryable(rc = memcached_mget(m, keys, lens, 1)))
+			break;
 	if (rc == MEMCACHED_SUCCESS) {
 		res = memcached_fetch_result(m, NULL, &rc);
 		if (res != NULL) {
@@ -197,9 +258,14 @@ static enum store_result mc_cas(void *be, const char *key, const void *val, size
 	memcached_return_t rc;
 	memcached_st *m = mc_fetch(mc);
 
+	int attempt;
+
 	if (m == NULL)
 		return STORE_ERROR;
-	rc = memcached_cas(m, key, strlen(key), val, len, mc_expiry(ttl), 0, cas);
+	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++)
+		if (!mc_retryable(rc = memcached_cas(m, key, strlen(key), val, len,
+						     mc_expiry(ttl), 0, cas)))
+			break;
 	memcached_pool_release(mc->pool, m);
 	return mc_result(rc);
 }
