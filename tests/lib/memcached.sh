@@ -3,8 +3,11 @@
 # the functions work under set -e as well).
 #
 # Each server has a NAME and lives under the directory MC_DIR, which
-# mc_start sets (set it yourself before calling mc_start inside $(...),
-# where a variable set by the function is lost):
+# mc_start sets.  mc_start also leaves the directory's name in
+# ${TMPDIR:-/tmp}/ses-memcached.$$ ($$ is the script's PID, also inside
+# $(...)), so the other functions find the servers even when mc_start ran
+# in a command substitution, where the variable it set is lost;
+# mc_stop_all removes that file.
 #
 #   MC_DIR/NAME.port   its port on 127.0.0.1 (kept across mc_restart)
 #   MC_DIR/NAME.pid    the PID of the running process (gone when stopped)
@@ -27,6 +30,8 @@ mc_start() {
 	MC_DIR=$1
 	local name=$2 port
 	mkdir -p "$MC_DIR" || return 1
+	MC_DIR=$(cd "$MC_DIR" && pwd) || return 1
+	printf '%s\n' "$MC_DIR" > "$(mc_anchor)" || return 1
 	port=$(t_free_port) || return 1
 	printf '%s\n' "$port" > "$MC_DIR/$name.port"
 	grep -qx -- "$name" "$MC_DIR/servers" 2>/dev/null || printf '%s\n' "$name" >> "$MC_DIR/servers"
@@ -34,8 +39,19 @@ mc_start() {
 	mc_addr "$name"
 }
 
+# mc_anchor: the file naming MC_DIR for this script (see above).
+mc_anchor() {
+	printf '%s/ses-memcached.%s\n' "${TMPDIR:-/tmp}" "$$"
+}
+
+# mc_find_dir: sets MC_DIR from the anchor file when it is empty.
+mc_find_dir() {
+	[ -n "$MC_DIR" ] || MC_DIR=$(cat "$(mc_anchor)" 2>/dev/null) || MC_DIR=
+}
+
 # mc_run NAME: starts NAME's memcached on its recorded port (empty cache).
 mc_run() {
+	mc_find_dir
 	local name=$1 port pid
 	port=$(cat "$MC_DIR/$name.port") || return 1
 	memcached -l 127.0.0.1 -p "$port" -U 0 -u nobody -m 64 \
@@ -50,17 +66,20 @@ mc_run() {
 
 # mc_addr NAME: prints NAME's 127.0.0.1:PORT.
 mc_addr() {
+	mc_find_dir
 	printf '127.0.0.1:%s\n' "$(cat "$MC_DIR/$1.port")"
 }
 
 # mc_pid NAME: prints the PID of NAME's running memcached (nothing if none).
 mc_pid() {
+	mc_find_dir
 	cat "$MC_DIR/$1.pid" 2>/dev/null || true
 }
 
 # mc_servers [NAME...]: prints the servers (default: all, in start order)
 # as the comma list MemcachedServers wants.
 mc_servers() {
+	mc_find_dir
 	local names=("$@") n out=
 	[ ${#names[@]} -gt 0 ] || mapfile -t names < "$MC_DIR/servers"
 	for n in "${names[@]}"; do
@@ -119,6 +138,7 @@ mc_restart() {
 # mc_version NAME: prints NAME's answer to "version" (empty when it does not
 # answer within 2 s).
 mc_version() {
+	mc_find_dir
 	local port
 	port=$(cat "$MC_DIR/$1.port") || return 1
 	timeout 3 bash -c '
@@ -131,9 +151,12 @@ mc_version() {
 # mc_stop_all: stops every server under MC_DIR (for an EXIT trap).
 mc_stop_all() {
 	local n
-	[ -n "$MC_DIR" ] && [ -f "$MC_DIR/servers" ] || return 0
-	while IFS= read -r n; do
-		mc_thaw "$n"
-		mc_stop "$n"
-	done < "$MC_DIR/servers"
+	mc_find_dir
+	if [ -n "$MC_DIR" ] && [ -f "$MC_DIR/servers" ]; then
+		while IFS= read -r n; do
+			mc_thaw "$n"
+			mc_stop "$n"
+		done < "$MC_DIR/servers"
+	fi
+	rm -f "$(mc_anchor)"
 }
