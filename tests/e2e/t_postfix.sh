@@ -335,7 +335,8 @@ setup() {
 	A=$WORK/a B=$WORK/b C=$WORK/c D=$WORK/d
 	# shared state for the daemons; the shared limits are kept out of reach
 	# here (this suite is about the message rules, t_shared_state.sh about them)
-	MC=$(mc_start "$WORK/mc" main) || return 1
+	MC_DIR=$WORK/mc
+	MC=$(mc_start "$MC_DIR" main) || return 1
 	SHARED=(MemcachedServers "$MC" RecipientHourlyLimit 1000 MaxSendsPerSecond 1000000)
 	ses_write_conf "$A" LocalAccount local "${SHARED[@]}"
 	accounts "$A"
