@@ -166,7 +166,7 @@ report() {
 # case_env INSTANCE: the environment a case reads.
 case_env() {
 	_d=$tmp/$1
-	echo "MT_SOCKET=unix:$_d/sock MT_LOG=$_d/log MT_PID=$(cat "$_d/pid") MT_CONF=$_d/conf MT_DATADIR=$_d/data MT_LIB=$here/lib.lua"
+	echo "MT_SOCKET=unix:$_d/sock MT_LOG=$_d/log MT_PID=$(cat "$_d/pid") MT_CONF=$_d/conf MT_DATADIR=$_d/data MT_LIB=$here/lib.lua MT_SESCTL=$top_builddir/sesctl/sesctl"
 }
 
 # lua INSTANCE CASE: runs CASE.lua with miltertest.  SIGPIPE is ignored so
