@@ -68,6 +68,12 @@ static const char sesctl_usage_text[] =
 	"  quota release [--postfix-config DIR] [--dry-run]\n"
 	"  state restore [JOURNAL]\n"
 	"  state compact [JOURNAL]\n"
+	"  template add --account NAME --name NAME --type TYPE [--text FILE] [--html FILE]\n"
+	"               [--allow-links]\n"
+	"  template list [--account NAME]\n"
+	"  template show|check|approve|del ID\n"
+	"  template reject ID --reason TEXT\n"
+	"  template render ID --data JSON\n"
 	"  reload\n"
 	"\n"
 	"  -c FILE  configuration file (default " SESCTL_DEFAULT_CONF ")\n"
@@ -279,8 +285,8 @@ void sesctl_chown_path(const struct sesctl *ctx, const char *path)
 			   strerror(errno));
 }
 
-/* Creates dir (mode 0750) unless it exists; 0 or -1 after printing why. */
-static int sesctl_mkdir(const struct sesctl *ctx, const char *dir)
+/* Creates dir (mode 0750) unless it exists; see sesctl.h. */
+int sesctl_mkdir(const struct sesctl *ctx, const char *dir)
 {
 	if (mkdir(dir, SESCTL_DIR_MODE) == 0) {
 		if (chmod(dir, SESCTL_DIR_MODE) != 0) /* whatever the umask */
@@ -562,6 +568,7 @@ static const struct {
 	{ "quota", sesctl_cmd_quota },
 	{ "state", sesctl_cmd_state },
 	{ "suppression", sesctl_cmd_suppression },
+	{ "template", sesctl_cmd_template },
 	{ "unsubscribe", sesctl_cmd_unsubscribe },
 };
 

@@ -8,6 +8,10 @@
  * as it would be with the real loader, and make it live only when that
  * loader reports nothing.  Then ses-milter is told to reload.
  *
+ * cmd_template.c (and cmd_template_render.c) edit DataDir/templates the
+ * same way: a whole template directory is staged, the directory is
+ * loaded with it by the real loader, and one rename makes it live.
+ *
  * cmd_state.c holds the shared entries (blocklist, unsubscribes,
  * suppressions, suspensions): they live in memcached and in the journal,
  * not in the account files.
@@ -49,6 +53,7 @@ sesctl_cmd_fn sesctl_cmd_unsubscribe;
 sesctl_cmd_fn sesctl_cmd_suppression;
 sesctl_cmd_fn sesctl_cmd_state;
 sesctl_cmd_fn sesctl_cmd_quota;
+sesctl_cmd_fn sesctl_cmd_template;
 /* "account suspend|resume NAME" (subcommands, in cmd_state.c). */
 sesctl_cmd_fn sesctl_cmd_account_suspend;
 sesctl_cmd_fn sesctl_cmd_account_resume;
@@ -124,6 +129,12 @@ char *sesctl_lower(char *s);
  * privileges.  Failures are warnings.
  */
 void sesctl_chown_path(const struct sesctl *ctx, const char *path);
+
+/*
+ * Creates dir (mode 0750, handed to UserID) unless it exists.  Returns 0,
+ * or -1 after printing why.
+ */
+int sesctl_mkdir(const struct sesctl *ctx, const char *dir);
 
 /* One change to one account file, made under the directory lock. */
 struct sesctl_edit {
