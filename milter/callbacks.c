@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libmilter/mfdef.h>
+
 #include "callbacks.h"
 #include "engine.h"
 #include "logging.h"
@@ -194,6 +196,35 @@ static int session_delete_refused(SMFICTX *ctx, struct milter_session *s)
 	return 0;
 }
 
+/* Makes the header changes and the new body the policy planned. 0 or -1. */
+static int session_apply_edits(SMFICTX *ctx, struct milter_session *s)
+{
+	const struct policy_edits *e = &s->msg->edits;
+	size_t i, off;
+
+	for (i = 0; i < e->nhdrs; i++) {
+		const struct policy_hdr_edit *h = &e->hdrs[i];
+		int rc = h->index == 0 ? smfi_addheader(ctx, h->name, h->value)
+				       : smfi_chgheader(ctx, h->name, (int)h->index, h->value);
+
+		if (rc != MI_SUCCESS) {
+			policy_msg_log(s->msg, PLOG_ERR, "cannot change header %s", h->name);
+			return -1;
+		}
+	}
+	/* libmilter takes the body in pieces of at most 64 KB */
+	for (off = 0; e->replace_body && off < e->body.len; off += MILTER_CHUNK_SIZE) {
+		size_t n = e->body.len - off < MILTER_CHUNK_SIZE ? e->body.len - off
+								 : MILTER_CHUNK_SIZE;
+
+		if (smfi_replacebody(ctx, (unsigned char *)e->body.data + off, (int)n) != MI_SUCCESS) {
+			policy_msg_log(s->msg, PLOG_ERR, "cannot replace the body");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static sfsistat mlfi_eom(SMFICTX *ctx)
 {
 	struct milter_session *s = session_get(ctx);
@@ -206,6 +237,8 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	policy_eom(s->msg, &d);
 	if (!decision_is_refusal(&d) && s->conn->local && session_delete_refused(ctx, s) != 0)
 		decision_ses(&d, "delrcpt", SES_ERR_SERVICE_UNAVAILABLE, "try again later");
+	if (!decision_is_refusal(&d) && session_apply_edits(ctx, s) != 0)
+		decision_ses(&d, "edit", SES_ERR_SERVICE_UNAVAILABLE, "try again later");
 	if (d.action == POLICY_HOLD &&
 	    smfi_quarantine(ctx, d.text[0] ? d.text : (char *)"held by policy") != MI_SUCCESS)
 		policy_msg_log(s->msg, PLOG_ERR, "smfi_quarantine failed");

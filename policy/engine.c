@@ -184,6 +184,12 @@ void policy_msg_free(struct policy_msg *m)
 	free(m->sender);
 	free(m->sender_domain);
 	free(m->auth_login);
+	for (i = 0; i < m->nseen; i++)
+		free(m->seen[i].name);
+	free(m->seen);
+	free(m->tmpl_id);
+	free(m->tmpl_data);
+	policy_edits_free(&m->edits);
 	strbuf_free(&m->content);
 	strbuf_free(&m->subject);
 	free(m);
@@ -425,12 +431,15 @@ enum policy_action policy_header(struct policy_msg *m, const char *name,
 {
 	struct rule_event ev = { .stage = RULE_STAGE_HEADER, .header_name = name,
 				 .header_value = value };
+	unsigned long long before;
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
 		decision_clear(d);
 		return POLICY_CONTINUE;
 	}
+	before = m->size;
 	engine_count_header(m, name, value);
+	policy_msg_note_header(m, name, value, (size_t)(m->size - before));
 	if (strcasecmp(name, "Subject") == 0)
 		engine_subject(m, value);
 	if (engine_run(m, &ev, d) != POLICY_CONTINUE)
@@ -524,8 +533,10 @@ enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
 	if (d->action == POLICY_CONTINUE)
 		decision_plain(d, POLICY_ACCEPT, "policy");
 	engine_decide(m, d);
-	if (!decision_is_refusal(d))
+	if (!decision_is_refusal(d)) {
 		engine_keep(m);
+		policy_msg_remove_control_headers(m);
+	}
 	policy_msg_summary(m, policy_action_name(d->action));
 	return d->action;
 }

@@ -65,6 +65,28 @@ struct policy_resv {
 	size_t rcpt;			/* index in rcpts */
 };
 
+/* A header change for the adapter to make at end of message. */
+struct policy_hdr_edit {
+	char *name;
+	unsigned index;			/* 1-based among headers of that name; 0: add */
+	char *value;			/* NULL: delete */
+};
+
+/* What the message becomes: header changes in order, maybe a new body. */
+struct policy_edits {
+	struct policy_hdr_edit *hdrs;
+	size_t nhdrs;
+	bool replace_body;
+	struct strbuf body;		/* CRLF line ends */
+};
+
+/* Headers seen so far, one entry per name (engine_edit.c). */
+struct policy_hdr_seen {
+	char *name;			/* as first written */
+	unsigned count;
+	size_t bytes;			/* of all its lines, CRLFs included */
+};
+
 struct policy_msg {
 	struct policy_conn *conn;
 	const struct account *account;	/* NULL for inbound */
@@ -85,6 +107,12 @@ struct policy_msg {
 	struct strbuf subject;		/* decoded (UTF-8) Subject */
 	size_t subject_chars;
 	int attachments;		/* -1 until counted at end of message */
+	struct policy_hdr_seen *seen;	/* header names and counts */
+	size_t nseen;
+	size_t header_bytes;		/* the header block, CRLFs included */
+	char *tmpl_id;			/* X-SES-Template (first), or NULL */
+	char *tmpl_data;		/* X-SES-Template-Data (first, unfolded), or NULL */
+	struct policy_edits edits;	/* filled at end of message */
 	struct policy_resv *resv;	/* reservations not yet kept */
 	size_t nresv;
 	bool hold;			/* a rule asked for the hold queue */
@@ -142,6 +170,22 @@ void policy_msg_reserve(struct policy_msg *m, enum policy_resv_kind kind, const 
 /* The shared-state store and the clock of the message's snapshot. */
 const struct store *policy_msg_store(const struct policy_msg *m);
 int64_t policy_msg_now_us(const struct policy_msg *m);
+
+/* The control headers' prefix; all of them are removed before delivery. */
+#define POLICY_CONTROL_PREFIX "X-SES-"
+
+/* Notes a header for edits and the template headers (engine_edit.c). */
+void policy_msg_note_header(struct policy_msg *m, const char *name, const char *value,
+			    size_t bytes);
+/* How many headers named name the message has, and their bytes. */
+unsigned policy_msg_header_count(const struct policy_msg *m, const char *name, size_t *bytes);
+/* Plans: name gets value (changing the first, deleting others, or adding). */
+void policy_msg_set_header(struct policy_msg *m, const char *name, const char *value);
+/* Plans the removal of every X-SES-* header. */
+void policy_msg_remove_control_headers(struct policy_msg *m);
+/* Plans the replacement of the body (the engine keeps a copy). */
+void policy_msg_replace_body(struct policy_msg *m, const char *body, size_t len);
+void policy_edits_free(struct policy_edits *e);
 
 /* Logging with the queue ID first; used by the engine and the rules. */
 void policy_msg_log(const struct policy_msg *m, enum plog_level level, const char *fmt, ...)

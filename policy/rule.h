@@ -67,6 +67,7 @@ extern const struct rule rule_quota;
 extern const struct rule rule_subject;
 extern const struct rule rule_size;
 extern const struct rule rule_attachments;
+extern const struct rule rule_template;
 
 /* The account's daily quota: DailyQuota, or by reputation level. */
 long long rule_quota_for(const struct account *a);

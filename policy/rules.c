@@ -18,6 +18,7 @@ const struct rule *const rule_table[] = {
 	&rule_subject,		/* HEADER, EOH */
 	&rule_size,		/* HEADER, EOH, BODY */
 	&rule_attachments,	/* EOM */
+	&rule_template,		/* EOM: template-only content, renders */
 };
 
 const size_t rule_table_len = sizeof rule_table / sizeof rule_table[0];

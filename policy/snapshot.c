@@ -20,6 +20,9 @@ struct policy_snapshot *policy_snapshot_new(struct ses_config *conf,
 	snap->refs = 1;
 	snap->conf = conf;
 	snap->accounts = accounts;
+	snap->templates = calloc(1, sizeof *snap->templates);	/* none until loaded */
+	if (snap->templates == NULL)
+		abort();
 	snap->loaded = time(NULL);
 	snap->generation = 1;
 	return snap;
@@ -59,6 +62,7 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 {
 	struct strbuf dir = STRBUF_INIT;
 	struct policy_snapshot *snap;
+	struct tmpl_db *templates;
 	struct ses_config *conf;
 	struct account_db *db;
 
@@ -71,13 +75,19 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 	    account_by_name(db, conf->local_account) == NULL)
 		diag_add(diags, conf->path, 0, "LocalAccount %s: no such account in %s",
 			 conf->local_account, strbuf_cstr(&dir));
-	if (db == NULL || diags->n > 0) {
+	strbuf_reset(&dir);
+	strbuf_appendf(&dir, "%s/templates", conf->data_dir);
+	templates = tmpl_db_load(strbuf_cstr(&dir), diags);
+	if (db == NULL || templates == NULL || diags->n > 0) {
 		strbuf_free(&dir);
+		tmpl_db_free(templates);
 		account_db_free(db);
 		config_free(conf);
 		return NULL;
 	}
 	snap = policy_snapshot_new(conf, db);
+	tmpl_db_free(snap->templates);
+	snap->templates = templates;
 	strbuf_reset(&dir);
 	if (*conf->journal_file != '\0')
 		strbuf_appends(&dir, conf->journal_file);
@@ -104,6 +114,7 @@ void policy_snapshot_unref(struct policy_snapshot *snap)
 	if (__atomic_sub_fetch(&snap->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	store_free(&snap->store);
+	tmpl_db_free(snap->templates);
 	free(snap->journal_path);
 	account_db_free(snap->accounts);
 	config_free(snap->conf);

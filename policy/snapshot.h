@@ -16,6 +16,7 @@
 #include "config.h"
 #include "diag.h"
 #include "store.h"
+#include "template.h"
 
 /* Where the policy reads the time; tests substitute their own. */
 struct policy_clock {
@@ -27,6 +28,7 @@ struct policy_snapshot {
 	int refs;			/* atomic */
 	struct ses_config *conf;
 	struct account_db *accounts;
+	struct tmpl_db *templates;	/* never NULL once loaded */
 	struct store store;		/* shared state; ops NULL: none opened */
 	struct policy_clock clock;	/* now_us NULL: the real clock */
 	char *journal_path;		/* durable journal of long-lived entries */

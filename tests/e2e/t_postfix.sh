@@ -301,14 +301,14 @@ send_sized() {
 
 # accounts DIR: the accounts every ses-milter of this suite knows.
 accounts() {
-	ses_add_account "$1" acme "Network 127.0.0.2/32" "Domain example.com verified" \
+	ses_add_account "$1" acme "CustomContent yes" "Network 127.0.0.2/32" "Domain example.com verified" \
 		"Domain unverified.example unverified"
-	ses_add_account "$1" beta "Login beta" "Domain beta.example verified"
-	ses_add_account "$1" small "Network 127.0.0.3/32" "Domain small.example verified" \
+	ses_add_account "$1" beta "CustomContent yes" "Login beta" "Domain beta.example verified"
+	ses_add_account "$1" small "CustomContent yes" "Network 127.0.0.3/32" "Domain small.example verified" \
 		"MaxMessageSize 4096"
-	ses_add_account "$1" frozen "Network 127.0.0.4/32" "Domain frozen.example verified" \
+	ses_add_account "$1" frozen "CustomContent yes" "Network 127.0.0.4/32" "Domain frozen.example verified" \
 		"Suspended yes"
-	ses_add_account "$1" local "Domain local.example verified"
+	ses_add_account "$1" local "CustomContent yes" "Domain local.example verified"
 }
 
 cleanup() {

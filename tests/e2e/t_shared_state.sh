@@ -602,26 +602,26 @@ run_case() {
 # accounts DIR: the accounts every gateway knows; one client address each.
 accounts() {
 	local d=$1
-	ses_add_account "$d" hourly "Network 127.0.0.2/32" "Domain hourly.example verified"
-	ses_add_account "$d" cluster "Network 127.0.0.3/32" "Domain cluster.example verified" \
+	ses_add_account "$d" hourly "CustomContent yes" "Network 127.0.0.2/32" "Domain hourly.example verified"
+	ses_add_account "$d" cluster "CustomContent yes" "Network 127.0.0.3/32" "Domain cluster.example verified" \
 		"MaxSendsPerSecond 1000"
-	ses_add_account "$d" daily "Network 127.0.0.4/32" "Domain daily.example verified" \
+	ses_add_account "$d" daily "CustomContent yes" "Network 127.0.0.4/32" "Domain daily.example verified" \
 		"DailyQuota 5" "MaxSendsPerSecond 1000"
-	ses_add_account "$d" rate "Network 127.0.0.5/32" "Domain rate.example verified" \
+	ses_add_account "$d" rate "CustomContent yes" "Network 127.0.0.5/32" "Domain rate.example verified" \
 		"MaxSendsPerSecond 5"
-	ses_add_account "$d" abort "Network 127.0.0.6/32" "Domain abort.example verified"
-	ses_add_account "$d" dataref "Network 127.0.0.7/32" "Domain dataref.example verified"
-	ses_add_account "$d" lists "Network 127.0.0.8/32" "Domain lists.example verified" \
+	ses_add_account "$d" abort "CustomContent yes" "Network 127.0.0.6/32" "Domain abort.example verified"
+	ses_add_account "$d" dataref "CustomContent yes" "Network 127.0.0.7/32" "Domain dataref.example verified"
+	ses_add_account "$d" lists "CustomContent yes" "Network 127.0.0.8/32" "Domain lists.example verified" \
 		"Domain lists2.example verified"
-	ses_add_account "$d" hostile "Network 127.0.0.9/32" "Domain hostile.example verified" \
+	ses_add_account "$d" hostile "CustomContent yes" "Network 127.0.0.9/32" "Domain hostile.example verified" \
 		"MaxSendsPerSecond 1000"
-	ses_add_account "$d" susp "Network 127.0.0.10/32" "Domain susp.example verified"
-	ses_add_account "$d" susp2 "Network 127.0.0.11/32" "Domain susp2.example verified"
-	ses_add_account "$d" outage "Network 127.0.0.12/32" "Domain outage.example verified" \
+	ses_add_account "$d" susp "CustomContent yes" "Network 127.0.0.10/32" "Domain susp.example verified"
+	ses_add_account "$d" susp2 "CustomContent yes" "Network 127.0.0.11/32" "Domain susp2.example verified"
+	ses_add_account "$d" outage "CustomContent yes" "Network 127.0.0.12/32" "Domain outage.example verified" \
 		"MaxSendsPerSecond 1000"
-	ses_add_account "$d" holdq "Network 127.0.0.13/32" "Domain holdq.example verified" \
+	ses_add_account "$d" holdq "CustomContent yes" "Network 127.0.0.13/32" "Domain holdq.example verified" \
 		"DailyQuota 1"
-	ses_add_account "$d" spread "Network 127.0.0.14/32" "Domain spread.example verified" \
+	ses_add_account "$d" spread "CustomContent yes" "Network 127.0.0.14/32" "Domain spread.example verified" \
 		"MaxSendsPerSecond 1000"
 }
 

@@ -109,6 +109,7 @@ make_instance() {
 		for _l in "$@"; do echo "$_l"; done
 	} >"$_d/conf"
 	cat >"$_d/data/accounts/acme" <<-EOF
+		CustomContent yes
 		# the main customer: SMTP AUTH or its own network
 		Login acme-smtp
 		Network 192.0.2.0/24
@@ -116,6 +117,7 @@ make_instance() {
 		Domain pending.example unverified
 	EOF
 	cat >"$_d/data/accounts/one" <<-EOF
+		CustomContent yes
 		Login one-smtp
 		Domain one.example verified
 		MaxRecipients 1
@@ -126,6 +128,7 @@ make_instance() {
 		Suspended yes
 	EOF
 	cat >"$_d/data/accounts/local" <<-EOF
+		CustomContent yes
 		# what sendmail(1) on this host sends
 		Domain local.example verified
 	EOF
@@ -233,7 +236,7 @@ config_check_reports_account_file_errors() {
 	if [ $rc -eq 0 ]; then
 		t_fail "$1" "got exit status 0, want non-zero"
 	else
-		t_match "$1" "$out" "$tmp/$1/data/accounts/one:4: "
+		t_match "$1" "$out" "$tmp/$1/data/accounts/one:5: "
 	fi
 }
 

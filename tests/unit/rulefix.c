@@ -51,7 +51,8 @@ void fx_domain(struct account *a, const char *name, bool verified)
 
 /*
  * acme: login acme, 192.0.2.0/24, example.com verified, unverified.example.
- * sleepy: suspended, sleepy.example verified.  LocalAccount acme.  The
+ * sleepy: suspended, sleepy.example verified.  news: login news,
+ * 198.18.0.0/24, news.example verified, templates only.  LocalAccount acme.  The
  * store is in memory (store_mem) and the clock is fx_time_us.
  */
 /* The fixture's clock: a fixed moment tests move with fx_time_us. */
@@ -68,7 +69,7 @@ struct policy_snapshot *fx_snapshot(void)
 	struct diag_list diags = DIAG_LIST_INIT;
 	struct ses_config *conf = config_load(NULL, &diags);
 	struct account_db *db = calloc(1, sizeof *db);
-	struct account *acme, *sleepy;
+	struct account *acme, *sleepy, *news;
 	struct policy_snapshot *snap;
 
 	assert_non_null(conf);
@@ -77,13 +78,17 @@ struct policy_snapshot *fx_snapshot(void)
 	acme = fx_account("acme", "acme", "192.0.2.0/24", conf);
 	fx_domain(acme, "example.com", true);
 	fx_domain(acme, "unverified.example", false);
+	acme->custom_content = true;	/* template-only sending has its own tests */
 	sleepy = fx_account("sleepy", "sleepy", "198.51.100.0/24", conf);
 	fx_domain(sleepy, "sleepy.example", true);
 	sleepy->suspended = true;
-	db->accounts = calloc(2, sizeof *db->accounts);
+	news = fx_account("news", "news", "198.18.0.0/24", conf);
+	fx_domain(news, "news.example", true);	/* templates only */
+	db->accounts = calloc(3, sizeof *db->accounts);
 	db->accounts[0] = acme;
 	db->accounts[1] = sleepy;
-	db->n = 2;
+	db->accounts[2] = news;
+	db->n = 3;
 	snap = policy_snapshot_new(conf, db);
 	store_mem_open(&snap->store);
 	snap->clock.now_us = fx_now_us;

@@ -1,0 +1,149 @@
+/*
+ * engine_edit - what the engine changes in a message: header bookkeeping
+ * while the headers stream in, and the edits planned at end of message
+ * (header changes and a new body) that the adapter applies.
+ *
+ * Header indexes follow the milter protocol: 1-based among the headers of
+ * one name.  Removals go from the last occurrence to the first, so no
+ * removal shifts the index of one still to come.
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine.h"
+#include "rfc2047.h"
+
+static char *edit_strdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+static struct policy_hdr_seen *edit_seen(const struct policy_msg *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nseen; i++)
+		if (strcasecmp(m->seen[i].name, name) == 0)
+			return &m->seen[i];
+	return NULL;
+}
+
+/* Keeps the first value of a control header, unfolded and trimmed. */
+static void edit_keep(char **slot, const char *value)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t start = 0, end;
+
+	if (*slot != NULL)
+		return;
+	rfc2047_unfold(value, strlen(value), &sb);
+	end = sb.len;
+	while (start < end && (sb.data[start] == ' ' || sb.data[start] == '\t'))
+		start++;
+	while (end > start && (sb.data[end - 1] == ' ' || sb.data[end - 1] == '\t'))
+		end--;
+	*slot = malloc(end - start + 1);
+	if (*slot == NULL)
+		abort();
+	memcpy(*slot, sb.data ? sb.data + start : "", end - start);
+	(*slot)[end - start] = '\0';
+	strbuf_free(&sb);
+}
+
+void policy_msg_note_header(struct policy_msg *m, const char *name, const char *value,
+			    size_t bytes)
+{
+	struct policy_hdr_seen *h = edit_seen(m, name);
+
+	if (h == NULL) {
+		h = realloc(m->seen, (m->nseen + 1) * sizeof *m->seen);
+		if (h == NULL)
+			abort();
+		m->seen = h;
+		h = &m->seen[m->nseen++];
+		h->name = edit_strdup(name);
+		h->count = 0;
+		h->bytes = 0;
+	}
+	h->count++;
+	h->bytes += bytes;
+	m->header_bytes += bytes;
+	if (strcasecmp(name, POLICY_CONTROL_PREFIX "Template") == 0)
+		edit_keep(&m->tmpl_id, value);
+	else if (strcasecmp(name, POLICY_CONTROL_PREFIX "Template-Data") == 0)
+		edit_keep(&m->tmpl_data, value);
+}
+
+unsigned policy_msg_header_count(const struct policy_msg *m, const char *name, size_t *bytes)
+{
+	const struct policy_hdr_seen *h = edit_seen(m, name);
+
+	if (bytes != NULL)
+		*bytes = h != NULL ? h->bytes : 0;
+	return h != NULL ? h->count : 0;
+}
+
+static void edit_add(struct policy_msg *m, const char *name, unsigned index, const char *value)
+{
+	struct policy_hdr_edit *e;
+
+	e = realloc(m->edits.hdrs, (m->edits.nhdrs + 1) * sizeof *e);
+	if (e == NULL)
+		abort();
+	m->edits.hdrs = e;
+	e = &m->edits.hdrs[m->edits.nhdrs++];
+	e->name = edit_strdup(name);
+	e->index = index;
+	e->value = value != NULL ? edit_strdup(value) : NULL;
+}
+
+void policy_msg_set_header(struct policy_msg *m, const char *name, const char *value)
+{
+	unsigned n = policy_msg_header_count(m, name, NULL), i;
+
+	for (i = n; i >= 2; i--)
+		edit_add(m, name, i, NULL);
+	edit_add(m, name, n >= 1 ? 1 : 0, value);
+}
+
+void policy_msg_remove_control_headers(struct policy_msg *m)
+{
+	size_t prefix = strlen(POLICY_CONTROL_PREFIX), i;
+	unsigned k;
+
+	for (i = 0; i < m->nseen; i++) {
+		if (strncasecmp(m->seen[i].name, POLICY_CONTROL_PREFIX, prefix) != 0)
+			continue;
+		for (k = m->seen[i].count; k >= 1; k--)
+			edit_add(m, m->seen[i].name, k, NULL);
+	}
+}
+
+void policy_msg_replace_body(struct policy_msg *m, const char *body, size_t len)
+{
+	strbuf_reset(&m->edits.body);
+	strbuf_append(&m->edits.body, body, len);
+	m->edits.replace_body = true;
+}
+
+void policy_edits_free(struct policy_edits *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nhdrs; i++) {
+		free(e->hdrs[i].name);
+		free(e->hdrs[i].value);
+	}
+	free(e->hdrs);
+	e->hdrs = NULL;
+	e->nhdrs = 0;
+	strbuf_free(&e->body);
+	e->replace_body = false;
+}
