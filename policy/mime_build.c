@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "mime_build.h"
+#include "mime_count.h"
 
 #define MIME_BOUNDARY_BYTES 12		/* 24 hex digits */
 #define MIME_BOUNDARY_TRIES 8
@@ -139,24 +140,6 @@ static void mime_build_encode(const char *src, const char *type, struct mime_lea
 
 /* ---- the attachments of the original ------------------------------------ */
 
-/* True when part is a leaf that the sender attached (as mime_count.c). */
-static bool mime_build_is_attachment(GMimeObject *part)
-{
-	GMimeContentDisposition *disp;
-	GMimeContentType *ct;
-
-	if (GMIME_IS_MESSAGE_PART(part))
-		return true;
-	if (!GMIME_IS_PART(part))
-		return false;
-	disp = g_mime_object_get_content_disposition(part);
-	if (disp != NULL && g_mime_content_disposition_is_attachment(disp))
-		return true;
-	if (disp != NULL && g_mime_content_disposition_get_parameter(disp, "filename") != NULL)
-		return true;
-	ct = g_mime_object_get_content_type(part);
-	return ct != NULL && g_mime_content_type_get_parameter(ct, "name") != NULL;
-}
 
 /* True when line s[0..len) (no line break) delimits a part of boundary b. */
 static bool mime_build_is_delimiter(const char *s, size_t len, const char *b)
@@ -316,7 +299,7 @@ static int mime_build_walk(GMimeObject *root, const char *msg, size_t len,
 		g_array_set_size(todo, todo->len - 1);
 		if (GMIME_IS_MULTIPART(t.obj))
 			mime_build_push_children(todo, GMIME_MULTIPART(t.obj), nodes, t.chain);
-		else if (mime_build_is_attachment(t.obj))
+		else if (mime_count_is_attachment(t.obj))
 			rc = mime_build_copy_child(t.obj, t.chain, msg, len, atts);
 	}
 	g_array_free(todo, TRUE);
@@ -343,7 +326,7 @@ static int mime_build_attachments(const char *msg, size_t len, struct mime_atts 
 		rc = -1;
 	else if (root != NULL && GMIME_IS_MULTIPART(root))
 		rc = mime_build_walk(root, msg, len, atts);
-	else if (root != NULL && mime_build_is_attachment(root))
+	else if (root != NULL && mime_count_is_attachment(root))
 		mime_build_copy_root(root, parser, msg, len, atts);
 	if (message != NULL)
 		g_object_unref(message);

@@ -22,8 +22,7 @@ void mime_count_init(void)
 	}
 }
 
-/* True when part is a leaf that the sender attached. */
-static bool mime_part_is_attachment(GMimeObject *part)
+bool mime_count_is_attachment(GMimeObject *part)
 {
 	GMimeContentDisposition *disp;
 	GMimeContentType *ct;
@@ -56,7 +55,7 @@ static unsigned mime_count_tree(GMimeObject *root)
 		GMimeObject *part = g_ptr_array_remove_index_fast(todo, todo->len - 1);
 
 		if (!GMIME_IS_MULTIPART(part)) {
-			n += mime_part_is_attachment(part) ? 1 : 0;
+			n += mime_count_is_attachment(part) ? 1 : 0;
 			continue;
 		}
 		count = g_mime_multipart_get_count(GMIME_MULTIPART(part));
