@@ -88,39 +88,10 @@ static char *write_accounts(const struct acct_file *files, size_t n)
 	return dir;
 }
 
-/* All diagnostics as one string for failure messages.  Caller frees. */
-static char *diag_text(const struct diag_list *dl)
-{
-	struct strbuf sb = STRBUF_INIT;
-	size_t i;
-
-	if (dl->n == 0)
-		strbuf_appends(&sb, "(none)");
-	for (i = 0; i < dl->n; i++)
-		strbuf_appendf(&sb, "%s[%s]", i ? ", " : "", dl->msgs[i]);
-	return strbuf_detach(&sb);
-}
-
-/* Fails unless dl holds exactly want, with a leading "DIR" replaced by dir. */
+/* Fails unless dl holds want, with a leading "DIR" replaced by dir. */
 static void expect_diag(const struct diag_list *dl, const char *dir, const char *want)
 {
-	struct strbuf full = STRBUF_INIT;
-	char *all;
-	size_t i;
-
-	if (strncmp(want, "DIR", 3) == 0) {
-		strbuf_appends(&full, dir);
-		strbuf_appends(&full, want + 3);
-	} else {
-		strbuf_appends(&full, want);
-	}
-	for (i = 0; i < dl->n; i++)
-		if (strcmp(dl->msgs[i], strbuf_cstr(&full)) == 0) {
-			strbuf_free(&full);
-			return;
-		}
-	all = diag_text(dl);
-	fail_msg("diagnostics: got %s, want one to be [%s]", all, strbuf_cstr(&full));
+	testutil_expect_diag(dl, "DIR", dir, want);
 }
 
 /* Loads dir and fails unless it loads cleanly.  Caller frees. */
@@ -130,7 +101,7 @@ static struct account_db *load_ok(const char *dir)
 	struct account_db *db = account_db_load(dir, conf, &dl);
 
 	if (db == NULL || dl.n != 0) {
-		char *all = diag_text(&dl);
+		char *all = testutil_diag_text(&dl);
 
 		fail_msg("account_db_load: got %s with diagnostics %s, want a db and none",
 			 db != NULL ? "a db" : "NULL", all);
@@ -577,7 +548,7 @@ static void run_error_case(void **state)
 	}
 	expect_diag(&dl, dir, c->want);
 	if (dl.n != 1) {
-		char *all = diag_text(&dl);
+		char *all = testutil_diag_text(&dl);
 
 		fail_msg("diagnostics: got %zu %s, want 1", dl.n, all);
 	}
@@ -609,7 +580,7 @@ static void reports_every_error_in_every_file(void **state)
 	for (i = 0; i < ARRAY_SIZE(want); i++)
 		expect_diag(&dl, dir, want[i]);
 	if (dl.n != ARRAY_SIZE(want)) {
-		char *all = diag_text(&dl);
+		char *all = testutil_diag_text(&dl);
 
 		fail_msg("diagnostics: got %zu %s, want %zu", dl.n, all, ARRAY_SIZE(want));
 	}

@@ -61,39 +61,10 @@ static char *write_conf(const char *content)
 	return testutil_path(tmpdir, name);
 }
 
-/* All diagnostics as one string for failure messages.  Caller frees. */
-static char *diag_text(const struct diag_list *dl)
-{
-	struct strbuf sb = STRBUF_INIT;
-	size_t i;
-
-	if (dl->n == 0)
-		strbuf_appends(&sb, "(none)");
-	for (i = 0; i < dl->n; i++)
-		strbuf_appendf(&sb, "%s[%s]", i ? ", " : "", dl->msgs[i]);
-	return strbuf_detach(&sb);
-}
-
-/* Fails unless dl holds exactly the message want, with "FILE" replaced by path. */
+/* Fails unless dl holds want, with a leading "FILE" replaced by path. */
 static void expect_diag(const struct diag_list *dl, const char *path, const char *want)
 {
-	struct strbuf full = STRBUF_INIT;
-	char *all;
-	size_t i;
-
-	if (strncmp(want, "FILE", 4) == 0) {
-		strbuf_appends(&full, path);
-		strbuf_appends(&full, want + 4);
-	} else {
-		strbuf_appends(&full, want);
-	}
-	for (i = 0; i < dl->n; i++)
-		if (strcmp(dl->msgs[i], strbuf_cstr(&full)) == 0) {
-			strbuf_free(&full);
-			return;
-		}
-	all = diag_text(dl);
-	fail_msg("diagnostics: got %s, want one to be [%s]", all, strbuf_cstr(&full));
+	testutil_expect_diag(dl, "FILE", path, want);
 }
 
 /* Loads path and fails unless it loads cleanly.  Caller frees. */
@@ -103,7 +74,7 @@ static struct ses_config *load_ok(const char *path)
 	struct ses_config *conf = config_load(path, &dl);
 
 	if (conf == NULL || dl.n != 0) {
-		char *all = diag_text(&dl);
+		char *all = testutil_diag_text(&dl);
 
 		fail_msg("config_load(%s): got %s with diagnostics %s, want a config and none",
 			 path != NULL ? path : "NULL", conf ? "a config" : "NULL", all);
@@ -443,7 +414,7 @@ static void run_error_case(void **state)
 	}
 	expect_diag(&dl, path, c->want);
 	if (dl.n != 1) {
-		char *all = diag_text(&dl);
+		char *all = testutil_diag_text(&dl);
 
 		fail_msg("diagnostics: got %zu %s, want 1", dl.n, all);
 	}
@@ -486,7 +457,7 @@ static void reports_every_error_in_a_file(void **state)
 	for (i = 0; i < ARRAY_SIZE(want); i++)
 		expect_diag(&dl, path, want[i]);
 	if (dl.n != ARRAY_SIZE(want)) {
-		char *all = diag_text(&dl);
+		char *all = testutil_diag_text(&dl);
 
 		fail_msg("diagnostics: got %zu %s, want %zu", dl.n, all, ARRAY_SIZE(want));
 	}

@@ -19,6 +19,9 @@
 
 #include <cmocka.h>
 
+#include "diag.h"
+#include "strbuf.h"
+
 #include "testutil.h"
 
 char *testutil_path(const char *dir, const char *name)
@@ -114,4 +117,38 @@ void testutil_rmtree(const char *dir)
 	closedir(d);
 	if (rmdir(dir) != 0)
 		fail_msg("testutil: cannot remove %s: %s", dir, strerror(errno));
+}
+
+char *testutil_diag_text(const struct diag_list *dl)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	if (dl->n == 0)
+		strbuf_appends(&sb, "(none)");
+	for (i = 0; i < dl->n; i++)
+		strbuf_appendf(&sb, "%s[%s]", i ? ", " : "", dl->msgs[i]);
+	return strbuf_detach(&sb);
+}
+
+void testutil_expect_diag(const struct diag_list *dl, const char *placeholder,
+			  const char *replacement, const char *want)
+{
+	struct strbuf full = STRBUF_INIT;
+	size_t plen = strlen(placeholder), i;
+	char *all;
+
+	if (replacement != NULL && strncmp(want, placeholder, plen) == 0) {
+		strbuf_appends(&full, replacement);
+		strbuf_appends(&full, want + plen);
+	} else {
+		strbuf_appends(&full, want);
+	}
+	for (i = 0; i < dl->n; i++)
+		if (strcmp(dl->msgs[i], strbuf_cstr(&full)) == 0) {
+			strbuf_free(&full);
+			return;
+		}
+	all = testutil_diag_text(dl);
+	fail_msg("diagnostics: got %s, want one to be [%s]", all, strbuf_cstr(&full));
 }

@@ -33,4 +33,16 @@ void testutil_mkdir(const char *dir, const char *name);
 /* Removes dir and everything below it; does not free dir.  NULL is allowed. */
 void testutil_rmtree(const char *dir);
 
+struct diag_list;
+
+/* All diagnostics of dl as one string for failure messages.  Caller frees. */
+char *testutil_diag_text(const struct diag_list *dl);
+
+/*
+ * Fails the running test unless dl holds the message want, in which a
+ * leading placeholder ("FILE", "DIR") stands for replacement.
+ */
+void testutil_expect_diag(const struct diag_list *dl, const char *placeholder,
+			  const char *replacement, const char *want);
+
 #endif
