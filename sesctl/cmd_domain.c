@@ -3,12 +3,15 @@
  * "Domain NAME verified|unverified" lines in the account's file.
  *
  * Domain names are stored in lower case; a domain belongs to one account;
- * an account has at most ACCOUNT_MAX_DOMAINS.
+ * an account has at most ACCOUNT_MAX_DOMAINS.  "domain add" also makes
+ * the domain's DKIM keys and prints the DNS records to publish
+ * (cmd_domain_keys.c); "domain verify" checks them (cmd_domain_verify.c).
  *
  * Diagnostics: "\"X\" is not a valid domain name", "domain D already
  * belongs to account A", "account A already has 10 sender domains", "no
- * account has domain D", plus the loader's "FILE:LINE: ..." lines when the
- * data would not load after a change.
+ * account has domain D", "--rsa-bits wants 1024 or 2048", plus the
+ * loader's "FILE:LINE: ..." lines when the data would not load after a
+ * change.
  */
 #include "autoconf.h"
 
@@ -16,14 +19,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sesctl.h"
+#include "cmd_domain.h"
 
 enum {
 	CMD_DOMAIN_OPT_ACCOUNT = 1,
+	CMD_DOMAIN_OPT_SELECTOR,
+	CMD_DOMAIN_OPT_RSA_BITS,
+	CMD_DOMAIN_OPT_ED25519,
+	CMD_DOMAIN_OPT_NO_KEYS,
 };
 
 static const struct sesctl_opt cmd_domain_opts[] = {
 	{ "account", true, CMD_DOMAIN_OPT_ACCOUNT },
+	{ NULL, false, 0 },
+};
+
+static const struct sesctl_opt cmd_domain_add_opts[] = {
+	{ "account", true, CMD_DOMAIN_OPT_ACCOUNT },
+	{ "selector", true, CMD_DOMAIN_OPT_SELECTOR },
+	{ "rsa-bits", true, CMD_DOMAIN_OPT_RSA_BITS },
+	{ "ed25519", false, CMD_DOMAIN_OPT_ED25519 },
+	{ "no-keys", false, CMD_DOMAIN_OPT_NO_KEYS },
 	{ NULL, false, 0 },
 };
 
@@ -44,8 +60,8 @@ static int cmd_domain_args(struct sesctl *ctx, struct sesctl_args *args, int arg
 	return args->noperands == n ? SESCTL_OK : SESCTL_USAGE;
 }
 
-/* Lower-cases name in place and checks it; SESCTL_OK or SESCTL_FAIL. */
-static int cmd_domain_name(char *name)
+/* Lower-cases name in place and checks it; see cmd_domain.h. */
+int cmd_domain_name(char *name)
 {
 	sesctl_lower(name);
 	if (!account_domain_name_valid(name)) {
@@ -73,8 +89,12 @@ static int cmd_domain_begin(struct sesctl *ctx, struct sesctl_edit *ed, const ch
 	return sesctl_edit_open(ctx, ed, owner->name, true);
 }
 
-/* Adds domain to the open account, unverified. */
-static int cmd_domain_insert(struct sesctl *ctx, struct sesctl_edit *ed, const char *domain)
+/*
+ * Adds domain to the open account, unverified, after making its keys (so
+ * no domain is added without them, and none are made for a refused one).
+ */
+static int cmd_domain_insert(struct sesctl *ctx, struct sesctl_edit *ed, const char *domain,
+			     const struct cmd_domain_keyopts *keys)
 {
 	struct strbuf line = STRBUF_INIT, done = STRBUF_INIT;
 	const struct account *owner = account_by_domain(ed->db, domain, NULL);
@@ -89,6 +109,9 @@ static int cmd_domain_insert(struct sesctl *ctx, struct sesctl_edit *ed, const c
 			   ACCOUNT_MAX_DOMAINS);
 		return SESCTL_FAIL;
 	}
+	rc = cmd_domain_keys_make(ctx, domain, keys);
+	if (rc != SESCTL_OK)
+		return rc;
 	strbuf_appendf(&line, "%s unverified", domain);
 	datafile_add(&ed->df, "Domain", strbuf_cstr(&line));
 	strbuf_appendf(&done, "domain %s added to account %s (unverified)", domain, ed->name);
@@ -98,17 +121,61 @@ static int cmd_domain_insert(struct sesctl *ctx, struct sesctl_edit *ed, const c
 	return rc;
 }
 
-/* sesctl domain add DOMAIN --account NAME */
+/* Parses "domain add"'s command line into *account and *keys. */
+static int cmd_domain_add_args(struct sesctl *ctx, struct sesctl_args *args, int argc, char **argv,
+			       const char **account, struct cmd_domain_keyopts *keys)
+{
+	const char *value;
+	int opt;
+
+	*account = NULL;
+	memset(keys, 0, sizeof *keys);
+	keys->rsa_bits = 2048;
+	sesctl_args_init(args, argc, argv);
+	while ((opt = sesctl_args_next(ctx, args, cmd_domain_add_opts, &value)) != 0) {
+		if (opt < 0)
+			return SESCTL_USAGE;
+		if (opt == CMD_DOMAIN_OPT_ACCOUNT)
+			*account = value;
+		else if (opt == CMD_DOMAIN_OPT_SELECTOR)
+			keys->selector = value;
+		else if (opt == CMD_DOMAIN_OPT_ED25519)
+			keys->ed25519 = true;
+		else if (opt == CMD_DOMAIN_OPT_NO_KEYS)
+			keys->no_keys = true;
+		else if (strcmp(value, "1024") == 0 || strcmp(value, "2048") == 0)
+			keys->rsa_bits = atoi(value);
+		else {
+			sesctl_err("--rsa-bits wants 1024 or 2048, not \"%s\"", value);
+			return SESCTL_FAIL;
+		}
+	}
+	return args->noperands == 1 && *account != NULL ? SESCTL_OK : SESCTL_USAGE;
+}
+
+/* Prints the DNS records domain publishes; a sesctl_status. */
+static int cmd_domain_print_records(const struct sesctl *ctx, const char *domain)
+{
+	struct cmd_domain_records recs;
+
+	if (cmd_domain_records_build(ctx, domain, &recs) != SESCTL_OK)
+		return SESCTL_FAIL;
+	printf("; DNS records to publish for %s\n", domain);
+	cmd_domain_records_print(ctx, &recs);
+	cmd_domain_records_free(&recs);
+	return SESCTL_OK;
+}
+
+/* sesctl domain add DOMAIN --account NAME [--selector S] [--rsa-bits N] [--ed25519] [--no-keys] */
 static int cmd_domain_add(struct sesctl *ctx, int argc, char **argv)
 {
+	struct cmd_domain_keyopts keys;
 	struct sesctl_args args;
 	struct sesctl_edit ed;
 	const char *account;
 	int rc;
 
-	rc = cmd_domain_args(ctx, &args, argc, argv, 1, &account);
-	if (rc == SESCTL_OK && account == NULL)
-		rc = SESCTL_USAGE;
+	rc = cmd_domain_add_args(ctx, &args, argc, argv, &account, &keys);
 	if (rc == SESCTL_OK)
 		rc = cmd_domain_name(args.operands[0]);
 	if (rc != SESCTL_OK) {
@@ -119,8 +186,33 @@ static int cmd_domain_add(struct sesctl *ctx, int argc, char **argv)
 	if (rc == SESCTL_OK)
 		rc = sesctl_edit_open(ctx, &ed, account, true);
 	if (rc == SESCTL_OK)
-		rc = cmd_domain_insert(ctx, &ed, args.operands[0]);
+		rc = cmd_domain_insert(ctx, &ed, args.operands[0], &keys);
 	sesctl_edit_end(&ed);
+	if (rc == SESCTL_OK)
+		rc = cmd_domain_print_records(ctx, args.operands[0]);
+	sesctl_args_free(&args);
+	return rc;
+}
+
+/* sesctl domain records DOMAIN */
+static int cmd_domain_records(struct sesctl *ctx, int argc, char **argv)
+{
+	struct account_db *db = NULL;
+	struct sesctl_args args;
+	int rc;
+
+	rc = sesctl_args_operands(ctx, &args, argc, argv, 1);
+	if (rc == SESCTL_OK)
+		rc = cmd_domain_name(args.operands[0]);
+	if (rc == SESCTL_OK && (db = sesctl_load_db(ctx)) == NULL)
+		rc = SESCTL_FAIL;
+	if (rc == SESCTL_OK && account_by_domain(db, args.operands[0], NULL) == NULL) {
+		sesctl_err("no account has domain %s", args.operands[0]);
+		rc = SESCTL_FAIL;
+	}
+	account_db_free(db);
+	if (rc == SESCTL_OK)
+		rc = cmd_domain_print_records(ctx, args.operands[0]);
 	sesctl_args_free(&args);
 	return rc;
 }
@@ -241,12 +333,27 @@ static int cmd_domain_mark(struct sesctl *ctx, struct sesctl_edit *ed, const cha
 	return rc;
 }
 
+/* Marks domain verified or not; see cmd_domain.h. */
+int cmd_domain_set_state(struct sesctl *ctx, const char *domain, bool verified)
+{
+	const struct account_domain *dom = NULL;
+	struct sesctl_edit ed;
+	int rc;
+
+	rc = cmd_domain_begin(ctx, &ed, domain, &dom);
+	if (rc == SESCTL_OK && dom->verified == verified)
+		printf("domain %s is already %s\n", dom->name,
+		       verified ? "verified" : "unverified");
+	else if (rc == SESCTL_OK)
+		rc = cmd_domain_mark(ctx, &ed, domain, verified);
+	sesctl_edit_end(&ed);
+	return rc;
+}
+
 /* sesctl domain set-verified DOMAIN yes|no */
 static int cmd_domain_set_verified(struct sesctl *ctx, int argc, char **argv)
 {
-	const struct account_domain *dom = NULL;
 	struct sesctl_args args;
-	struct sesctl_edit ed;
 	bool verified = false;
 	int rc;
 
@@ -257,17 +364,8 @@ static int cmd_domain_set_verified(struct sesctl *ctx, int argc, char **argv)
 		sesctl_err("set-verified wants yes or no, not \"%s\"", args.operands[1]);
 		rc = SESCTL_FAIL;
 	}
-	if (rc != SESCTL_OK) {
-		sesctl_args_free(&args);
-		return rc;
-	}
-	rc = cmd_domain_begin(ctx, &ed, args.operands[0], &dom);
-	if (rc == SESCTL_OK && dom->verified == verified)
-		printf("domain %s is already %s\n", dom->name,
-		       verified ? "verified" : "unverified");
-	else if (rc == SESCTL_OK)
-		rc = cmd_domain_mark(ctx, &ed, args.operands[0], verified);
-	sesctl_edit_end(&ed);
+	if (rc == SESCTL_OK)
+		rc = cmd_domain_set_state(ctx, args.operands[0], verified);
 	sesctl_args_free(&args);
 	return rc;
 }
@@ -306,7 +404,11 @@ static int cmd_domain_del(struct sesctl *ctx, int argc, char **argv)
 }
 
 static const struct sesctl_sub cmd_domain_subs[] = {
-	{ "add", cmd_domain_add, "domain add DOMAIN --account NAME" },
+	{ "add", cmd_domain_add,
+	  "domain add DOMAIN --account NAME [--selector S] [--rsa-bits 1024|2048] [--ed25519] "
+	  "[--no-keys]" },
+	{ "records", cmd_domain_records, "domain records DOMAIN" },
+	{ "verify", cmd_domain_verify, "domain verify DOMAIN [--dns HOST[:PORT]]" },
 	{ "list", cmd_domain_list, "domain list [--account NAME]" },
 	{ "show", cmd_domain_show, "domain show DOMAIN" },
 	{ "set-verified", cmd_domain_set_verified, "domain set-verified DOMAIN yes|no" },

@@ -2,11 +2,12 @@
  * sesctl - the operator's tool: shared state and helpers of its commands.
  *
  * sesctl.c parses the global options, loads ses-milter.conf and dispatches
- * to a command family (cmd_account.c, cmd_domain.c).  Every command that
- * changes data goes through one edit: lock the account directory, edit the
- * account file in memory (datafile.h), stage it, load the whole directory
- * as it would be with the real loader, and make it live only when that
- * loader reports nothing.  Then ses-milter is told to reload.
+ * to a command family (cmd_account.c, cmd_domain.c with cmd_domain_*.c).
+ * Every command that changes data goes through one edit: lock the account
+ * directory, edit the account file in memory (datafile.h), stage it, load
+ * the whole directory as it would be with the real loader, and make it
+ * live only when that loader reports nothing.  Then ses-milter is told to
+ * reload.
  *
  * cmd_template.c (and cmd_template_render.c) edit DataDir/templates the
  * same way: a whole template directory is staged, the directory is
@@ -18,7 +19,8 @@
  *
  * Exit status: SESCTL_OK, SESCTL_FAIL (operational error: bad value, not
  * found, refused), SESCTL_USAGE (bad command line), SESCTL_UNAVAILABLE
- * (a query that memcached did not answer).
+ * (a query that memcached did not answer, a domain verify that DNS did not
+ * answer).
  */
 #ifndef SES_SESCTL_H
 #define SES_SESCTL_H

@@ -1,0 +1,126 @@
+/*
+ * cmd_domain - what the "sesctl domain" commands share: cmd_domain.c
+ * (add, list, show, set-verified, del, records), cmd_domain_keys.c (the
+ * DKIM keys and the DNS records a domain publishes), cmd_domain_verify.c
+ * (verify) and cmd_domain_dns.c (its DNS lookups).
+ *
+ * Every key file is DataDir/keys/DOMAIN/SELECTOR.TYPE.pem and is published
+ * at SELECTOR._domainkey.DOMAIN.  One DNS name holds one key, so domain add
+ * gives an Ed25519 key its own selector: SELECTOR-ed25519 (the file
+ * SELECTOR-ed25519.ed25519.pem) beside the RSA key SELECTOR.rsa.pem.
+ */
+#ifndef SES_CMD_DOMAIN_H
+#define SES_CMD_DOMAIN_H
+
+#include <stdbool.h>
+
+#include "sesctl.h"
+#include "strbuf.h"
+
+#define CMD_DOMAIN_ED25519_SUFFIX "-ed25519"
+
+/* What a record is for; verify checks each kind its own way. */
+enum cmd_domain_kind {
+	CMD_DOMAIN_DKIM,
+	CMD_DOMAIN_SPF,
+	CMD_DOMAIN_DMARC,
+	CMD_DOMAIN_MX,
+};
+
+/* One DNS record a sender domain publishes. */
+struct cmd_domain_record {
+	enum cmd_domain_kind kind;
+	char *name;	 /* owner name, lower case, without the final dot */
+	char *value;	 /* TXT: the text; MX: the host, without the final dot */
+	char *want;	 /* what verify looks for: DKIM p=, SPF include domain, MX host */
+	bool unset;	 /* the config key is unset: value holds a placeholder */
+	const char *key; /* that config key ("ServiceMx"), or NULL */
+};
+
+struct cmd_domain_records {
+	char *domain;
+	struct cmd_domain_record *v;
+	size_t n;
+};
+
+/* Key options of "domain add". */
+struct cmd_domain_keyopts {
+	const char *selector; /* NULL: the config's DkimSelector */
+	int rsa_bits;	      /* 1024 or 2048 */
+	bool ed25519;	      /* also an Ed25519 key */
+	bool no_keys;	      /* make none */
+};
+
+/* Lower-cases name in place and checks it; SESCTL_OK or SESCTL_FAIL. */
+int cmd_domain_name(char *name);
+
+/*
+ * Marks domain verified or not, with the same checked edit and reload as
+ * "domain set-verified".  Returns a sesctl_status.
+ */
+int cmd_domain_set_state(struct sesctl *ctx, const char *domain, bool verified);
+
+/* True for a selector: dot-separated labels of letters, digits and '-'. */
+bool cmd_domain_selector_valid(const char *s);
+
+/*
+ * Makes the keys o asks for under DataDir/keys/DOMAIN, keeping (and
+ * saying so) any that exist.  Returns SESCTL_OK, or SESCTL_FAIL after
+ * printing why.
+ */
+int cmd_domain_keys_make(const struct sesctl *ctx, const char *domain,
+			 const struct cmd_domain_keyopts *o);
+
+/*
+ * Fills recs with the records domain publishes: one DKIM TXT per key
+ * file of the domain, SPF, DMARC and MX.  Returns SESCTL_OK, or
+ * SESCTL_FAIL after printing why.  Free with cmd_domain_records_free.
+ */
+int cmd_domain_records_build(const struct sesctl *ctx, const char *domain,
+			     struct cmd_domain_records *recs);
+void cmd_domain_records_free(struct cmd_domain_records *recs);
+
+/* Prints recs in zone-file form; a warning on stderr per unset key. */
+void cmd_domain_records_print(const struct sesctl *ctx, const struct cmd_domain_records *recs);
+
+/*
+ * The value of tag in a DKIM-style tag list ("v=DKIM1; k=rsa; p=..."),
+ * whitespace removed; NULL when absent.  Caller frees.
+ */
+char *cmd_domain_txt_tag(const char *txt, const char *tag);
+
+/* The record types verify looks up. */
+enum cmd_domain_rrtype {
+	CMD_DOMAIN_RR_TXT,
+	CMD_DOMAIN_RR_MX
+};
+
+/* A lookup's answers: TXT texts (strings joined) or MX hosts. */
+struct cmd_domain_answers {
+	char **v;
+	size_t n;
+};
+
+struct cmd_domain_dns;
+
+/*
+ * A resolver asking server (HOST or HOST:PORT, HOST an IPv4 address or a
+ * name resolving to one; "" for the system's name servers).  NULL after
+ * printing why.  Close with cmd_domain_dns_close (NULL is fine).
+ */
+struct cmd_domain_dns *cmd_domain_dns_open(const char *server);
+void cmd_domain_dns_close(struct cmd_domain_dns *dns);
+
+/*
+ * Looks up the records of type at name.  Returns 0 with the answers in out
+ * (none for NXDOMAIN or no data), or -1 with why in err: no answer
+ * (timeout, refused), SERVFAIL or another error code.
+ */
+int cmd_domain_dns_query(struct cmd_domain_dns *dns, const char *name, enum cmd_domain_rrtype type,
+			 struct cmd_domain_answers *out, struct strbuf *err);
+void cmd_domain_answers_free(struct cmd_domain_answers *a);
+
+/* "domain verify DOMAIN [--dns HOST[:PORT]]" (cmd_domain_verify.c). */
+sesctl_cmd_fn cmd_domain_verify;
+
+#endif
