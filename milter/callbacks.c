@@ -204,8 +204,9 @@ static int session_apply_edits(SMFICTX *ctx, struct milter_session *s)
 
 	for (i = 0; i < e->nhdrs; i++) {
 		const struct policy_hdr_edit *h = &e->hdrs[i];
-		int rc = h->index == 0 ? smfi_addheader(ctx, h->name, h->value)
-				       : smfi_chgheader(ctx, h->name, (int)h->index, h->value);
+		int rc = h->at_top ? smfi_insheader(ctx, 0, h->name, h->value)
+			 : h->index == 0 ? smfi_addheader(ctx, h->name, h->value)
+					 : smfi_chgheader(ctx, h->name, (int)h->index, h->value);
 
 		if (rc != MI_SUCCESS) {
 			policy_msg_log(s->msg, PLOG_ERR, "cannot change header %s", h->name);

@@ -21,6 +21,7 @@
 #include "callbacks.h"
 #include "config.h"
 #include "daemon.h"
+#include "dkim_sign.h"
 #include "listen.h"
 #include "logging.h"
 #include "mime_count.h"
@@ -235,6 +236,10 @@ int main(int argc, char **argv)
 	}
 	o.conf = snap->conf;
 	mime_count_init();
+	if (dkim_sign_init() != 0) {
+		fprintf(stderr, "ses-milter: cannot initialise libopendkim\n");
+		return 1;
+	}
 	reload_init(o.conf_path, snap);
 	logging_setup(o.conf);
 	if (!o.foreground && daemon_background() != 0) {

@@ -53,6 +53,11 @@ struct ses_config {
 	long long restore_check_interval;
 	int over_quota;			/* enum config_over_quota */
 	long long blocklist_days;
+	char *dkim_selector;		/* default selector for new keys */
+	bool allow_world_readable_keys;
+	char *service_spf_include;	/* the SPF include domains publish */
+	char *service_mx;		/* the MX host domains point to */
+	char *dns_server;		/* "" : the system resolver; else HOST[:PORT] */
 	struct policy_limits limits;
 };
 

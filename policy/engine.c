@@ -25,6 +25,7 @@
 #include "mime_count.h"
 #include "rfc2047.h"
 #include "rule.h"
+#include "sign.h"
 
 static char *engine_strdup(const char *s)
 {
@@ -187,6 +188,11 @@ void policy_msg_free(struct policy_msg *m)
 	for (i = 0; i < m->nseen; i++)
 		free(m->seen[i].name);
 	free(m->seen);
+	for (i = 0; i < m->nheaders; i++) {
+		free(m->headers[i].name);
+		free(m->headers[i].value);
+	}
+	free(m->headers);
 	free(m->tmpl_id);
 	free(m->tmpl_data);
 	policy_edits_free(&m->edits);
@@ -516,6 +522,7 @@ static enum policy_action engine_local_recipients(struct policy_msg *m,
 enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
 {
 	struct rule_event ev = { .stage = RULE_STAGE_EOM };
+	struct policy_decision signd;
 	unsigned count;
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
@@ -532,11 +539,14 @@ enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
 		*d = m->hold_why;
 	if (d->action == POLICY_CONTINUE)
 		decision_plain(d, POLICY_ACCEPT, "policy");
-	engine_decide(m, d);
 	if (!decision_is_refusal(d)) {
-		engine_keep(m);
 		policy_msg_remove_control_headers(m);
+		if (policy_sign(m, &signd) != POLICY_CONTINUE)
+			*d = signd;
 	}
+	engine_decide(m, d);
+	if (!decision_is_refusal(d))
+		engine_keep(m);
 	policy_msg_summary(m, policy_action_name(d->action));
 	return d->action;
 }

@@ -70,6 +70,13 @@ struct policy_hdr_edit {
 	char *name;
 	unsigned index;			/* 1-based among headers of that name; 0: add */
 	char *value;			/* NULL: delete */
+	bool at_top;			/* insert before every other header */
+};
+
+/* A header of the message as received, in order. */
+struct policy_header {
+	char *name;
+	char *value;			/* folding kept, CRLF line ends */
 };
 
 /* What the message becomes: header changes in order, maybe a new body. */
@@ -107,6 +114,8 @@ struct policy_msg {
 	struct strbuf subject;		/* decoded (UTF-8) Subject */
 	size_t subject_chars;
 	int attachments;		/* -1 until counted at end of message */
+	struct policy_header *headers;	/* every header, in order */
+	size_t nheaders;
 	struct policy_hdr_seen *seen;	/* header names and counts */
 	size_t nseen;
 	size_t header_bytes;		/* the header block, CRLFs included */
@@ -186,6 +195,16 @@ void policy_msg_remove_control_headers(struct policy_msg *m);
 /* Plans the replacement of the body (the engine keeps a copy). */
 void policy_msg_replace_body(struct policy_msg *m, const char *body, size_t len);
 void policy_edits_free(struct policy_edits *e);
+/* Plans a header inserted before all others (a signature). */
+void policy_msg_insert_header(struct policy_msg *m, const char *name, const char *value);
+/*
+ * The headers as the message will leave: the received ones with the
+ * planned edits applied.  *out points into m and the edits; valid until
+ * they change.  Caller frees the array.
+ */
+size_t policy_msg_final_headers(const struct policy_msg *m, struct policy_header **out);
+/* The body as it will leave: the new one if planned, else the received one. */
+const char *policy_msg_final_body(const struct policy_msg *m, size_t *len);
 
 /* Logging with the queue ID first; used by the engine and the rules. */
 void policy_msg_log(const struct policy_msg *m, enum plog_level level, const char *fmt, ...)

@@ -57,6 +57,27 @@ static void edit_keep(char **slot, const char *value)
 	strbuf_free(&sb);
 }
 
+/* Keeps a copy of the header, line ends as CRLF, for the final headers. */
+static void edit_record(struct policy_msg *m, const char *name, const char *value)
+{
+	struct strbuf v = STRBUF_INIT;
+	struct policy_header *h;
+	const char *p;
+
+	for (p = value; *p != '\0'; p++) {
+		if (*p == '\n' && (p == value || p[-1] != '\r'))
+			strbuf_appendc(&v, '\r');
+		strbuf_appendc(&v, *p);
+	}
+	h = realloc(m->headers, (m->nheaders + 1) * sizeof *h);
+	if (h == NULL)
+		abort();
+	m->headers = h;
+	m->headers[m->nheaders].name = edit_strdup(name);
+	m->headers[m->nheaders].value = strbuf_detach(&v);
+	m->nheaders++;
+}
+
 void policy_msg_note_header(struct policy_msg *m, const char *name, const char *value,
 			    size_t bytes)
 {
@@ -75,6 +96,7 @@ void policy_msg_note_header(struct policy_msg *m, const char *name, const char *
 	h->count++;
 	h->bytes += bytes;
 	m->header_bytes += bytes;
+	edit_record(m, name, value);
 	if (strcasecmp(name, POLICY_CONTROL_PREFIX "Template") == 0)
 		edit_keep(&m->tmpl_id, value);
 	else if (strcasecmp(name, POLICY_CONTROL_PREFIX "Template-Data") == 0)
@@ -102,6 +124,80 @@ static void edit_add(struct policy_msg *m, const char *name, unsigned index, con
 	e->name = edit_strdup(name);
 	e->index = index;
 	e->value = value != NULL ? edit_strdup(value) : NULL;
+	e->at_top = false;
+}
+
+void policy_msg_insert_header(struct policy_msg *m, const char *name, const char *value)
+{
+	edit_add(m, name, 0, value);
+	m->edits.hdrs[m->edits.nhdrs - 1].at_top = true;
+}
+
+/* The position in out of the index-th header named name (1-based), or -1. */
+static long edit_locate(const struct policy_header *out, size_t n, const char *name,
+		       unsigned index)
+{
+	unsigned seen = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(out[i].name, name) == 0 && ++seen == index)
+			return (long)i;
+	return -1;
+}
+
+/* Applies one planned edit to the header list out[0..*n). */
+static void edit_apply(struct policy_header *out, size_t *n, const struct policy_hdr_edit *e)
+{
+	long at;
+
+	if (e->at_top) {
+		memmove(out + 1, out, *n * sizeof *out);
+		out[0].name = e->name;
+		out[0].value = e->value;
+		(*n)++;
+	} else if (e->index == 0) {
+		out[*n].name = e->name;
+		out[(*n)++].value = e->value;
+	} else if ((at = edit_locate(out, *n, e->name, e->index)) >= 0) {
+		if (e->value != NULL) {
+			out[at].value = e->value;
+		} else {
+			memmove(out + at, out + at + 1, (*n - (size_t)at - 1) * sizeof *out);
+			(*n)--;
+		}
+	}
+}
+
+size_t policy_msg_final_headers(const struct policy_msg *m, struct policy_header **out)
+{
+	size_t n = m->nheaders, i;
+
+	*out = malloc((m->nheaders + m->edits.nhdrs + 1) * sizeof **out);
+	if (*out == NULL)
+		abort();
+	memcpy(*out, m->headers, m->nheaders * sizeof **out);
+	for (i = 0; i < m->edits.nhdrs; i++)
+		edit_apply(*out, &n, &m->edits.hdrs[i]);
+	return n;
+}
+
+const char *policy_msg_final_body(const struct policy_msg *m, size_t *len)
+{
+	const char *sep;
+
+	if (m->edits.replace_body) {
+		*len = m->edits.body.len;
+		return strbuf_cstr(&m->edits.body);
+	}
+	/* the received body follows the header block in the kept content */
+	if (m->content.data == NULL || m->header_bytes + 2 > m->content.len) {
+		*len = 0;
+		return "";
+	}
+	sep = m->content.data + m->header_bytes + 2;
+	*len = m->content.len - m->header_bytes - 2;
+	return sep;
 }
 
 void policy_msg_set_header(struct policy_msg *m, const char *name, const char *value)

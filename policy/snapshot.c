@@ -21,7 +21,8 @@ struct policy_snapshot *policy_snapshot_new(struct ses_config *conf,
 	snap->conf = conf;
 	snap->accounts = accounts;
 	snap->templates = calloc(1, sizeof *snap->templates);	/* none until loaded */
-	if (snap->templates == NULL)
+	snap->keys = calloc(1, sizeof *snap->keys);
+	if (snap->templates == NULL || snap->keys == NULL)
 		abort();
 	snap->loaded = time(NULL);
 	snap->generation = 1;
@@ -63,6 +64,7 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 	struct strbuf dir = STRBUF_INIT;
 	struct policy_snapshot *snap;
 	struct tmpl_db *templates;
+	struct dkim_keyring *keys;
 	struct ses_config *conf;
 	struct account_db *db;
 
@@ -78,8 +80,12 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 	strbuf_reset(&dir);
 	strbuf_appendf(&dir, "%s/templates", conf->data_dir);
 	templates = tmpl_db_load(strbuf_cstr(&dir), diags);
-	if (db == NULL || templates == NULL || diags->n > 0) {
+	strbuf_reset(&dir);
+	strbuf_appendf(&dir, "%s/keys", conf->data_dir);
+	keys = dkim_keyring_load(strbuf_cstr(&dir), conf->allow_world_readable_keys, diags);
+	if (db == NULL || templates == NULL || keys == NULL || diags->n > 0) {
 		strbuf_free(&dir);
+		dkim_keyring_free(keys);
 		tmpl_db_free(templates);
 		account_db_free(db);
 		config_free(conf);
@@ -88,6 +94,8 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 	snap = policy_snapshot_new(conf, db);
 	tmpl_db_free(snap->templates);
 	snap->templates = templates;
+	dkim_keyring_free(snap->keys);
+	snap->keys = keys;
 	strbuf_reset(&dir);
 	if (*conf->journal_file != '\0')
 		strbuf_appends(&dir, conf->journal_file);
@@ -115,6 +123,7 @@ void policy_snapshot_unref(struct policy_snapshot *snap)
 		return;
 	store_free(&snap->store);
 	tmpl_db_free(snap->templates);
+	dkim_keyring_free(snap->keys);
 	free(snap->journal_path);
 	account_db_free(snap->accounts);
 	config_free(snap->conf);

@@ -15,6 +15,7 @@
 #include "account.h"
 #include "config.h"
 #include "diag.h"
+#include "dkim_sign.h"
 #include "store.h"
 #include "template.h"
 
@@ -29,6 +30,7 @@ struct policy_snapshot {
 	struct ses_config *conf;
 	struct account_db *accounts;
 	struct tmpl_db *templates;	/* never NULL once loaded */
+	struct dkim_keyring *keys;	/* never NULL once loaded */
 	struct store store;		/* shared state; ops NULL: none opened */
 	struct policy_clock clock;	/* now_us NULL: the real clock */
 	char *journal_path;		/* durable journal of long-lived entries */

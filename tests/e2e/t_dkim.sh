@@ -1,0 +1,180 @@
+#!/bin/bash
+# t_dkim.sh - end-to-end: outbound mail through a real Postfix is
+# DKIM-signed by ses-milter (rsa-sha256, and ed25519-sha256 where the
+# domain has an Ed25519 key), and an independent verifier, Debian's
+# python3-dkim with the public keys served by a stub resolver function,
+# accepts the signatures of the message as delivered.
+#
+#   127.0.0.2  account signer: example.com with RSA and Ed25519 keys,
+#              custom content
+#   127.0.0.3  account tpl: tpl.example with an RSA key, templates only
+#   127.0.0.4  account plain: plain.example without keys (not signed)
+#
+# Run as root: bash tests/e2e/t_dkim.sh (top_builddir: the build).
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib/testlib.sh
+. "$here/../lib/testlib.sh"
+# shellcheck source=tests/lib/postfix.sh
+. "$here/../lib/postfix.sh"
+# shellcheck source=tests/lib/memcached.sh
+. "$here/../lib/memcached.sh"
+
+SIGNER=(--local-interface 127.0.0.2 --from news@example.com)
+TPL=(--local-interface 127.0.0.3 --from news@tpl.example)
+PLAIN=(--local-interface 127.0.0.4 --from news@plain.example)
+SESCTL=${SESCTL:-${top_builddir:-.}/sesctl/sesctl}
+# Debian's python3 (python3-dkim lives there), whatever python3 is first on PATH
+PY=/usr/bin/python3
+
+# ---- the cases ------------------------------------------------------------------
+
+case_custom_content_is_signed_with_rsa_and_ed25519() {
+	pf_send "$A" "$T/out" "${SIGNER[@]}" --to ann@example.net \
+		--header "Subject: A subject that is long enough to be folded by a careful client, one hopes" \
+		--body "First line.
+Second line with trailing spaces   
+
+"
+	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
+	pf_wait_mail "$A" ann@example.net && pf_delivered "$A" ann@example.net > "$T/msg"
+	expect "signatures" "$(verify "$T/msg")" "0:ok:a=rsa-sha256;1:ok:a=ed25519-sha256"
+	expect_match "From oversigned" "$(grep -A3 -i '^DKIM-Signature' "$T/msg" | tr -d '\r\n\t ')" \
+		"h=[^;]*[Ff]rom[^;]*:[Ff]rom"
+	expect_match "relaxed/relaxed" "$(grep -i '^DKIM-Signature' "$T/msg")" "c=relaxed/relaxed"
+}
+
+case_rendered_template_is_signed() {
+	pf_send "$A" "$T/out" "${TPL[@]}" --to bob@example.net --header "Subject: Welcome" \
+		--header "X-SES-Template: $WELCOME" --header 'X-SES-Template-Data: {"name":"Bob"}'
+	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
+	pf_wait_mail "$A" bob@example.net && pf_delivered "$A" bob@example.net > "$T/msg"
+	expect "signature" "$(verify "$T/msg")" "0:ok:a=rsa-sha256"
+	expect "no control header" "$(grep -ci '^X-SES-' "$T/msg")" "0"
+}
+
+case_changed_message_fails_verification() {
+	pf_send "$A" "$T/out" "${SIGNER[@]}" --to carol@example.net --header "Subject: Tamper" \
+		--body "Pay 10 euros."
+	pf_wait_mail "$A" carol@example.net && pf_delivered "$A" carol@example.net |
+		sed 's/Pay 10 euros/Pay 1000 euros/' > "$T/msg"
+	expect "signatures" "$(verify "$T/msg")" "0:fail:a=rsa-sha256;1:fail:a=ed25519-sha256"
+}
+
+case_domain_without_keys_is_not_signed() {
+	pf_send "$A" "$T/out" "${PLAIN[@]}" --to dave@example.net --header "Subject: Unsigned"
+	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
+	pf_wait_mail "$A" dave@example.net && pf_delivered "$A" dave@example.net > "$T/msg"
+	expect "DKIM-Signature headers" "$(grep -ci '^DKIM-Signature' "$T/msg")" "0"
+}
+
+# ---- helpers --------------------------------------------------------------------
+
+expect() {
+	[ "$2" = "$3" ] || ERRS+=("$1: got '$(printf '%s' "$2" | head -c 300 | tr '\n' '|')', want '$3'")
+}
+expect_match() {
+	printf '%s' "$2" | grep -Eq -- "$3" ||
+		ERRS+=("$1: got '$(printf '%s' "$2" | head -c 300 | tr '\n' '|')', want /$3/")
+}
+
+# verify FILE: "IDX:ok|fail:a=ALG" per signature, checked by python3-dkim
+# against the TXT records in $WORK/dns (name<TAB>value lines).
+verify() {
+	$PY - "$1" "$WORK/dns" <<'PY'
+import sys, re, dkim
+msg = open(sys.argv[1], 'rb').read().replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+records = dict(l.rstrip('\n').split('\t', 1) for l in open(sys.argv[2]))
+def dnsfunc(name, timeout=5):
+    return records.get(name.decode().rstrip('.'), '').encode()
+d = dkim.DKIM(msg)
+sigs = [v for k, v in d.headers if k.lower() == b'dkim-signature']
+out = []
+for i, sig in enumerate(sigs):
+    alg = re.search(rb'a=([^;\s]+)', sig).group(1).decode()
+    try:
+        ok = dkim.DKIM(msg).verify(idx=i, dnsfunc=dnsfunc)
+    except Exception:
+        ok = False
+    out.append('%d:%s:a=%s' % (i, 'ok' if ok else 'fail', alg))
+print(';'.join(out))
+PY
+}
+
+# key DOMAIN SELECTOR TYPE: makes a key in DataDir/keys and its TXT record.
+key() {
+	local dir=$A/ses/keys/$1 pub
+	mkdir -p "$dir" && chmod 750 "$dir"
+	if [ "$3" = rsa ]; then
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/$2.rsa.pem" 2>/dev/null
+		pub=$(openssl pkey -in "$dir/$2.rsa.pem" -pubout -outform DER | base64 -w0)
+		printf '%s._domainkey.%s\tv=DKIM1; k=rsa; p=%s\n' "$2" "$1" "$pub" >> "$WORK/dns"
+		chmod 640 "$dir/$2.rsa.pem"
+	else
+		openssl genpkey -algorithm ed25519 -out "$dir/$2.ed25519.pem" 2>/dev/null
+		pub=$(openssl pkey -in "$dir/$2.ed25519.pem" -pubout -outform DER | tail -c 32 | base64 -w0)
+		printf '%s._domainkey.%s\tv=DKIM1; k=ed25519; p=%s\n' "$2" "$1" "$pub" >> "$WORK/dns"
+		chmod 640 "$dir/$2.ed25519.pem"
+	fi
+}
+
+run_case() {
+	ERRS=()
+	T=$WORK/cases/$1
+	mkdir -p "$T"
+	"case_$1"
+	if [ ${#ERRS[@]} -eq 0 ]; then t_pass "$1"; else t_fail "$1" "$(printf '%s; ' "${ERRS[@]}")(in $T)"; fi
+}
+
+cleanup() {
+	[ -n "$A" ] && { pf_stop "$A"; ses_stop "$A"; }
+	mc_stop_all
+	if [ "$T_FAILED" -gt 0 ] && [ -f "$A/ses/ses-milter.log" ]; then
+		echo "--- last lines of $A/ses/ses-milter.log"; tail -n 20 "$A/ses/ses-milter.log"
+	fi
+	if [ -n "$WORK" ] && [ -z "$KEEP" ]; then rm -rf "$WORK"; fi
+}
+
+setup() {
+	local words
+	WORK=$(mktemp -d /tmp/ses-dkim.XXXXXX) && chmod 755 "$WORK" || return 1
+	A=$WORK/a
+	: > "$WORK/dns"
+	MC_DIR=$WORK/mc
+	MC=$(mc_start "$MC_DIR" main) || return 1
+	ses_write_conf "$A" MemcachedServers "$MC" RecipientHourlyLimit 1000 MaxSendsPerSecond 1000000
+	ses_add_account "$A" signer "CustomContent yes" "Network 127.0.0.2/32" "Domain example.com verified"
+	ses_add_account "$A" tpl "Network 127.0.0.3/32" "Domain tpl.example verified"
+	ses_add_account "$A" plain "CustomContent yes" "Network 127.0.0.4/32" "Domain plain.example verified"
+	key example.com ses rsa && key example.com ses-ed25519 ed25519 && key tpl.example ses rsa || return 1
+	words="Thank you for joining our service. We are glad to have you with us and we hope you enjoy every day of it. Your account is ready now and you can sign in at any time from any device you own. Keep this message for your records."
+	printf 'Hello {{name}}. %s' "$words" > "$WORK/welcome.txt"
+	WELCOME=$("$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template add --account tpl --name Welcome \
+		--type transactional --text "$WORK/welcome.txt" | sed -n 's/^template \([0-9]*\) added.*/\1/p')
+	[ -n "$WELCOME" ] && "$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template approve "$WELCOME" >/dev/null ||
+		return 1
+	ses_start "$A" || return 1
+	pf_start "$A" "$(t_free_port)" "$(ses_socket "$A")" || return 1
+}
+
+main() {
+	local c
+	if [ "$(id -u)" -ne 0 ]; then t_skip all "needs root (private Postfix)"; t_done; return; fi
+	for c in postfix swaks python3 memcached openssl; do
+		command -v "$c" >/dev/null || { t_skip all "no $c (run tests/install-deps)"; t_done; return; }
+	done
+	$PY -c 'import dkim' 2>/dev/null || { t_skip all "no python3-dkim"; t_done; return; }
+	SES_MILTER=${SES_MILTER:-${top_builddir:-.}/ses-milter}
+	[ -x "$SES_MILTER" ] && [ -x "$SESCTL" ] || { t_skip all "no $SES_MILTER (set top_builddir)"; t_done; return; }
+	SES_MILTER=$(cd "$(dirname "$SES_MILTER")" && pwd)/$(basename "$SES_MILTER")
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	if ! setup; then t_fail setup "the instance did not start (see above)"; t_done; return; fi
+	for c in $(declare -F | awk '$3 ~ /^case_/ { print substr($3, 6) }'); do
+		[ -z "$ONLY" ] || [ "$c" = "$ONLY" ] || continue
+		run_case "$c"
+	done
+	t_done
+}
+
+main "$@"
