@@ -18,7 +18,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "entries.h"
 #include "sesctl.h"
+#include "store.h"
 
 enum {
 	CMD_ACCOUNT_OPT_LOGIN = 1,
@@ -317,6 +319,24 @@ static void cmd_account_print(const struct account *a, const struct datafile *df
 	cmd_account_show_keys(a, df);
 }
 
+/*
+ * Prints the suspension kept in shared state (sesctl account suspend,
+ * automatic suspension), which stops the account as the file flag does.
+ */
+static void cmd_account_print_shared(const struct sesctl *ctx, const struct account *a)
+{
+	struct entry_id id = { ENTRY_SUSPENSION, a->name, "" };
+	struct store st = { NULL, NULL };
+	bool present = false;
+	const char *state = "unknown (memcached did not answer)";
+
+	if (sesctl_open_store(ctx, &st) == SESCTL_OK &&
+	    entry_lookup(&st, &id, &present) == STORE_OK)
+		state = present ? "yes (sesctl account resume lifts it)" : "no";
+	printf("%-22s %s\n", "Suspended (shared)", state);
+	store_free(&st);
+}
+
 /* sesctl account show NAME */
 static int cmd_account_show(struct sesctl *ctx, int argc, char **argv)
 {
@@ -345,6 +365,7 @@ static int cmd_account_show(struct sesctl *ctx, int argc, char **argv)
 		rc = SESCTL_FAIL;
 	} else {
 		cmd_account_print(a, &df);
+		cmd_account_print_shared(ctx, a);
 	}
 	if (a != NULL)
 		datafile_free(&df);

@@ -156,10 +156,14 @@ run --no-reload account add acme
 run account suspend acme
 t_rc "account_suspend_exits_0" 0
 t_match "account_suspend_records_entry" "$OUT" '^suspension acme added \(recorded\)$'
+run account show acme
+t_match "account_show_gives_shared_suspension" "$OUT" '^Suspended \(shared\) +yes'
 run account suspend nosuch
 t_rc "account_suspend_unknown_refused" 1
 run account resume acme
 t_match "account_resume_records_removal" "$OUT" '^suspension acme removed \(recorded\)$'
+run account show acme
+t_match "account_show_after_resume" "$OUT" '^Suspended \(shared\) +no$'
 run account suspend acme
 
 # ---- the journal ------------------------------------------------------------
