@@ -310,7 +310,7 @@ static char *write_message(const struct strbuf *sigs, size_t nsigs,
 	for (i = 0; i < nh; i++)
 		fprintf(fp, "%s: %s\r\n", h[i].name, h[i].value);
 	fputs("\r\n", fp);
-	fwrite(body->data, 1, body->len, fp);
+	fwrite(strbuf_cstr(body), 1, body->len, fp);
 	fclose(fp);
 	return strbuf_detach(&path);
 }
