@@ -309,7 +309,10 @@ case_memcached_restarted_empty_entries_restored() {
 	entries_refused "$T/before" "before the restart"
 	mc_kill9 m1; mc_kill9 m2; mc_kill9 m3
 	mc_restart_all
-	sleep $((RESTORE_INTERVAL + DEAD_RETRY + 1))
+	# servers come back one by one and each is retried after DEAD_RETRY;
+	# a gateway restores once it sees them all: wait for that, bounded
+	wait_restored $((4 * (RESTORE_INTERVAL + DEAD_RETRY) + 5)) ||
+		ERRS+=("the entries were not restored within $((4 * (RESTORE_INTERVAL + DEAD_RETRY) + 5)) s")
 	entries_refused "$T/after" "after the restart"
 }
 
@@ -561,6 +564,25 @@ entries_refused() {
 		expect "$2, $g: MAIL of the suspended account" "$(pf_status "$1.$g.su" mail)" \
 			"550 5.7.1 FailedOperation.HighRejectionRate"
 	done
+}
+
+# wait_restored SECONDS: waits until both gateways refuse the three
+# recipients restore_* cases put in shared state (the probes stop after
+# RCPT, so nothing is counted).  Non-zero when SECONDS pass first.
+wait_restored() {
+	local end=$(($(date +%s) + $1)) g ok i=0
+	while [ "$(date +%s)" -lt "$end" ]; do
+		ok=1
+		for g in A B; do
+			pf_send "${!g}" "$T/probe.$g.$i" --local-interface 127.0.0.8 --from news@lists.example \
+				--to rb@example.net,ru@example.net,rs@example.net --quit-after RCPT >/dev/null 2>&1
+			[ "$(pf_replies "$T/probe.$g.$i" rcpt | grep -c '^550 ')" -eq 3 ] || ok=0
+		done
+		[ $ok -eq 1 ] && return 0
+		i=$((i + 1))
+		sleep 0.5
+	done
+	return 1
 }
 
 # wait_service OUT SERVER CLIENT SENDER SECONDS: sends one message every
