@@ -8,11 +8,8 @@
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-if [ -z "${SESCTL:-}" ]; then
-	SESCTL=$top_builddir/sesctl
-	[ -f "$SESCTL/sesctl" ] && SESCTL=$SESCTL/sesctl
-fi
 . "$top_srcdir/tests/lib/testlib.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/t_sesctl.XXXXXX")
 FAKE_PID=
@@ -32,28 +29,6 @@ fresh() {
 	mkdir -p "$DATA"
 	printf 'DataDir %s\n' "$DATA" >"$CONF"
 	for _l in "$@"; do printf '%s\n' "$_l" >>"$CONF"; done
-}
-
-# run ARGS...: runs sesctl with the test config; sets OUT, ERR and RC.
-run() {
-	OUT=$("$SESCTL" -c "$CONF" "$@" 2>"$T/stderr")
-	RC=$?
-	ERR=$(cat "$T/stderr")
-}
-
-# ok ARGS...: runs sesctl and reports a failure unless it exits 0.
-ok() {
-	run "$@"
-	[ "$RC" -eq 0 ] || t_fail "setup: sesctl $*" "got exit $RC ($ERR), want 0"
-}
-
-# t_rc NAME WANT: checks the last run's exit status.
-t_rc() { t_eq "$1" "$RC" "$2"; }
-
-# t_same NAME FILE COPY: passes when FILE is byte-identical to COPY.
-t_same() {
-	if cmp -s "$2" "$3"; then t_pass "$1"
-	else t_fail "$1" "got $(od -c "$2" | head -5), want the file unchanged"; fi
 }
 
 # t_no_tmp NAME: no *.tmp staging file is left in the account directory.

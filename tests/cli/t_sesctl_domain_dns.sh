@@ -10,11 +10,8 @@
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-if [ -z "${SESCTL:-}" ]; then
-	SESCTL=$top_builddir/sesctl
-	[ -f "$SESCTL/sesctl" ] && SESCTL=$SESCTL/sesctl
-fi
 . "$top_srcdir/tests/lib/testlib.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/t_sesctl_domain_dns.XXXXXX")
 STUB_PID=
@@ -39,16 +36,6 @@ fresh() {
 	for _l in "$@"; do printf '%s\n' "$_l" >>"$CONF"; done
 	"$SESCTL" -c "$CONF" account add acme >/dev/null 2>&1
 }
-
-# run ARGS...: runs sesctl with the test config; sets OUT, ERR and RC.
-run() {
-	OUT=$("$SESCTL" -c "$CONF" "$@" 2>"$T/stderr")
-	RC=$?
-	ERR=$(cat "$T/stderr")
-}
-
-# t_rc NAME WANT: checks the last run's exit status.
-t_rc() { t_eq "$1" "$RC" "$2"; }
 
 # records_of TEXT: the zone-file lines (" IN ") of sesctl's output.
 records_of() { printf '%s\n' "$1" | grep -E '^[^;].* IN (TXT|MX) '; }

@@ -9,11 +9,8 @@
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-if [ -z "${SESCTL:-}" ]; then
-	SESCTL=$top_builddir/sesctl
-	[ -f "$SESCTL/sesctl" ] && SESCTL=$SESCTL/sesctl
-fi
 . "$top_srcdir/tests/lib/testlib.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 . "$top_srcdir/tests/lib/memcached.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/t_sesctl_state.XXXXXX")
@@ -48,12 +45,6 @@ gateway gw1
 gateway gw2
 CONF=$T/gw1.conf
 
-# run ARGS...: runs sesctl with $CONF; sets OUT, ERR and RC.
-run() {
-	OUT=$("$SESCTL" -c "$CONF" "$@" 2>"$T/stderr")
-	RC=$?
-	ERR=$(cat "$T/stderr")
-}
 # on GATEWAY ARGS...: run as that gateway.
 on() {
 	local saved=$CONF
@@ -62,7 +53,6 @@ on() {
 	run "$@"
 	CONF=$saved
 }
-t_rc() { t_eq "$1" "$RC" "$2"; }
 # kill9_restart: SIGKILL memcached, start it again empty on the same port.
 kill9_restart() {
 	mc_kill9 mc 2>/dev/null	# no "Killed" notice

@@ -10,11 +10,8 @@
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-if [ -z "${SESCTL:-}" ]; then
-	SESCTL=$top_builddir/sesctl
-	[ -f "$SESCTL/sesctl" ] && SESCTL=$SESCTL/sesctl
-fi
 . "$top_srcdir/tests/lib/testlib.sh"
+. "$top_srcdir/tests/lib/cli.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/t_sesctl_template.XXXXXX")
 FAKE_PID=
@@ -37,22 +34,6 @@ fresh() {
 	ok account add acme
 	ok account add beta
 }
-
-# run ARGS...: runs sesctl with the test config; sets OUT, ERR and RC.
-run() {
-	OUT=$("$SESCTL" -c "$CONF" "$@" 2>"$T/stderr")
-	RC=$?
-	ERR=$(cat "$T/stderr")
-}
-
-# ok ARGS...: runs sesctl and reports a failure unless it exits 0.
-ok() {
-	run "$@"
-	[ "$RC" -eq 0 ] || t_fail "setup: sesctl $*" "got exit $RC ($ERR), want 0"
-}
-
-# t_rc NAME WANT: checks the last run's exit status.
-t_rc() { t_eq "$1" "$RC" "$2"; }
 
 # t_no_stage NAME: no .tmp-* staging directory is left.
 t_no_stage() { t_eq "$1" "$(find "$TPL" -maxdepth 1 -name '.tmp-*' 2>/dev/null | wc -l)" 0; }

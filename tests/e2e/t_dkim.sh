@@ -19,6 +19,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/postfix.sh"
 # shellcheck source=tests/lib/memcached.sh
 . "$here/../lib/memcached.sh"
+# shellcheck source=tests/lib/cases.sh
+. "$here/../lib/cases.sh"
 
 SIGNER=(--local-interface 127.0.0.2 --from news@example.com)
 TPL=(--local-interface 127.0.0.3 --from news@tpl.example)
@@ -70,14 +72,6 @@ case_domain_without_keys_is_not_signed() {
 
 # ---- helpers --------------------------------------------------------------------
 
-expect() {
-	[ "$2" = "$3" ] || ERRS+=("$1: got '$(printf '%s' "$2" | head -c 300 | tr '\n' '|')', want '$3'")
-}
-expect_match() {
-	printf '%s' "$2" | grep -Eq -- "$3" ||
-		ERRS+=("$1: got '$(printf '%s' "$2" | head -c 300 | tr '\n' '|')', want /$3/")
-}
-
 # verify FILE: "IDX:ok|fail:a=ALG" per signature, checked by python3-dkim
 # against the TXT records in $WORK/dns (name<TAB>value lines).
 verify() {
@@ -116,14 +110,6 @@ key() {
 		printf '%s._domainkey.%s\tv=DKIM1; k=ed25519; p=%s\n' "$2" "$1" "$pub" >> "$WORK/dns"
 		chmod 640 "$dir/$2.ed25519.pem"
 	fi
-}
-
-run_case() {
-	ERRS=()
-	T=$WORK/cases/$1
-	mkdir -p "$T"
-	"case_$1"
-	if [ ${#ERRS[@]} -eq 0 ]; then t_pass "$1"; else t_fail "$1" "$(printf '%s; ' "${ERRS[@]}")(in $T)"; fi
 }
 
 cleanup() {

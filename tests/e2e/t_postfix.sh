@@ -24,6 +24,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/postfix.sh"
 # shellcheck source=tests/lib/memcached.sh
 . "$here/../lib/memcached.sh"
+# shellcheck source=tests/lib/cases.sh
+. "$here/../lib/cases.sh"
 
 ACME=(--local-interface 127.0.0.2)
 SMALL=(--local-interface 127.0.0.3)
@@ -212,33 +214,6 @@ case_ses_milter_stops_cleanly() {
 }
 
 # ---- helpers for the cases -----------------------------------------------------
-
-# expect WHAT GOT WANT / expect_match WHAT GOT REGEX: note a mismatch in the
-# current case; run_case reports the case once.
-expect() {
-	[ "$2" = "$3" ] || ERRS+=("$1: got '$(oneline "$2")', want '$(oneline "$3")'")
-}
-expect_match() {
-	printf '%s' "$2" | grep -Eq -- "$3" || ERRS+=("$1: got '$(oneline "$2")', want a match for /$3/")
-}
-
-# oneline TEXT: TEXT's first 300 bytes on one line (line ends shown as |).
-oneline() {
-	printf '%s' "$1" | head -c 300 | tr '\n' '|'
-}
-
-# run_case NAME: runs case_NAME with a fresh transcript directory, reports it.
-run_case() {
-	ERRS=()
-	T=$WORK/cases/$1
-	mkdir -p "$T"
-	"case_$1"
-	if [ ${#ERRS[@]} -eq 0 ]; then
-		t_pass "$1"
-	else
-		t_fail "$1" "$(printf '%s; ' "${ERRS[@]}")(transcripts in $T)"
-	fi
-}
 
 # chars N: N ASCII characters.
 chars() {

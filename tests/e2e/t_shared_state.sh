@@ -29,6 +29,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/postfix.sh"
 # shellcheck source=tests/lib/memcached.sh
 . "$here/../lib/memcached.sh"
+# shellcheck source=tests/lib/cases.sh
+. "$here/../lib/cases.sh"
 
 BURST=$here/smtp_burst.py
 RAWMILTER_DIR=$here/../milter
@@ -354,20 +356,6 @@ case_service_resumes_when_memcached_returns() {
 
 # ---- helpers for the cases -----------------------------------------------------
 
-# expect WHAT GOT WANT / expect_match WHAT GOT REGEX: note a mismatch in the
-# current case; run_case reports the case once.
-expect() {
-	[ "$2" = "$3" ] || ERRS+=("$1: got '$(oneline "$2")', want '$(oneline "$3")'")
-}
-expect_match() {
-	printf '%s' "$2" | grep -Eq -- "$3" || ERRS+=("$1: got '$(oneline "$2")', want a match for /$3/")
-}
-
-# oneline TEXT: TEXT's first 400 bytes on one line (line ends shown as |).
-oneline() {
-	printf '%s' "$1" | head -c 400 | tr '\n' '|'
-}
-
 # smtp GATEWAY: prints 127.0.0.1:PORT of the gateway's (A, B, C) smtpd.
 smtp() {
 	local d=${!1}
@@ -604,19 +592,6 @@ wait_service() {
 # mc_restart_all: restarts m1, m2 and m3 empty on their ports.
 mc_restart_all() {
 	mc_restart m1; mc_restart m2; mc_restart m3
-}
-
-# run_case NAME: runs case_NAME with a fresh transcript directory, reports it.
-run_case() {
-	ERRS=()
-	T=$WORK/cases/$1
-	mkdir -p "$T"
-	"case_$1"
-	if [ ${#ERRS[@]} -eq 0 ]; then
-		t_pass "$1"
-	else
-		t_fail "$1" "$(printf '%s; ' "${ERRS[@]}")(transcripts in $T)"
-	fi
 }
 
 # ---- fixture -----------------------------------------------------------------

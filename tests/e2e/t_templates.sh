@@ -19,6 +19,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/postfix.sh"
 # shellcheck source=tests/lib/memcached.sh
 . "$here/../lib/memcached.sh"
+# shellcheck source=tests/lib/cases.sh
+. "$here/../lib/cases.sh"
 
 NEWS=(--local-interface 127.0.0.2 --from news@news.example)
 FREE=(--local-interface 127.0.0.3 --from hello@free.example)
@@ -89,18 +91,6 @@ case_custom_content_is_delivered_unchanged_without_control_headers() {
 
 # ---- helpers --------------------------------------------------------------------
 
-expect() {
-	[ "$2" = "$3" ] || ERRS+=("$1: got '$(printf '%s' "$2" | head -c 300 | tr '\n' '|')', want '$3'")
-}
-expect_match() {
-	printf '%s' "$2" | grep -Pq -- "$3" ||
-		ERRS+=("$1: got '$(printf '%s' "$2" | head -c 300 | tr '\n' '|')', want /$3/")
-}
-
-expect_nomatch() {
-	! printf '%s' "$2" | grep -Eq -- "$3" || ERRS+=("$1: got a match for /$3/, want none")
-}
-
 # check_mime FILE ATTACHMENT: the structure as Python's email package sees it.
 check_mime() {
 	python3 - "$1" "$2" <<'PY'
@@ -130,14 +120,6 @@ for p in m.walk():
     if p.get_content_type() == sys.argv[2]:
         print(p.get_content()); break
 PY
-}
-
-run_case() {
-	ERRS=()
-	T=$WORK/cases/$1
-	mkdir -p "$T"
-	"case_$1"
-	if [ ${#ERRS[@]} -eq 0 ]; then t_pass "$1"; else t_fail "$1" "$(printf '%s; ' "${ERRS[@]}")(in $T)"; fi
 }
 
 cleanup() {

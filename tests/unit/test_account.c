@@ -36,14 +36,8 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_FILES 8
 
-struct acct_file {
-	const char *name;
-	const char *content;
-};
-
 static char *tmpdir;			/* made by group_setup */
 static struct ses_config *conf;		/* non-default limits, to see inheritance */
-static unsigned dir_seq;
 
 static int group_setup(void **state)
 {
@@ -74,18 +68,9 @@ static int group_teardown(void **state)
 }
 
 /* Writes files into a fresh DataDir/accounts; returns its path (caller frees). */
-static char *write_accounts(const struct acct_file *files, size_t n)
+static char *write_accounts(const struct testutil_file *files, size_t n)
 {
-	char name[64];
-	char *dir;
-	size_t i;
-
-	snprintf(name, sizeof name, "data%u/accounts", ++dir_seq);
-	testutil_mkdir(tmpdir, name);
-	dir = testutil_path(tmpdir, name);
-	for (i = 0; i < n && files[i].name != NULL; i++)
-		testutil_write_file(dir, files[i].name, files[i].content);
-	return dir;
+	return testutil_write_tree(tmpdir, "accounts", files, n);
 }
 
 /* Fails unless dl holds want, with a leading "DIR" replaced by dir. */
@@ -126,7 +111,7 @@ static void expect_ll(const char *what, long long got, long long want)
 
 /* ---- a loaded directory --------------------------------------------------- */
 
-static const struct acct_file sample_files[] = {
+static const struct testutil_file sample_files[] = {
 	{ "acme", "# Acme Corp\n"
 		  "Login acme-smtp\n"
 		  "Login acme-api\n"
@@ -147,7 +132,7 @@ static const struct acct_file sample_files[] = {
 };
 
 /* Client networks for the account_by_addr cases. */
-static const struct acct_file network_files[] = {
+static const struct testutil_file network_files[] = {
 	{ "wide", "Network 192.0.2.0/24\n" },
 	{ "half", "Network 192.0.2.128/25\n" },
 	{ "host", "Network 192.0.2.200\n" },
@@ -163,7 +148,7 @@ struct fixture {
 	const void *row;	/* the table row, for row tests */
 };
 
-static int fixture_setup(void **state, const struct acct_file *files, size_t n)
+static int fixture_setup(void **state, const struct testutil_file *files, size_t n)
 {
 	struct fixture *fx = calloc(1, sizeof *fx);
 
@@ -310,7 +295,7 @@ static void missing_directory_is_an_empty_db(void **state)
 /* sesctl's *.tmp, editor backups, dot files and directories are no accounts. */
 static void skips_temporary_backup_hidden_files_and_directories(void **state)
 {
-	static const struct acct_file files[] = {
+	static const struct testutil_file files[] = {
 		{ "acme", "Domain example.com verified\n" },
 		{ "acme.tmp", "Frobnicate yes\n" },
 		{ "acme~", "Frobnicate yes\n" },
@@ -328,8 +313,7 @@ static void skips_temporary_backup_hidden_files_and_directories(void **state)
 	expect_account(db, "acme");
 	expect_account(db, "acme.tmpl");
 	account_db_free(db);
-	testutil_rmtree(dir);
-	free(dir);
+	testutil_rmtree_free(dir);
 }
 
 /* ---- lookups ----------------------------------------------------------- */
@@ -474,7 +458,7 @@ static void non_ip_client_matches_no_account(void **state)
 
 struct error_case {
 	const char *name;
-	struct acct_file files[MAX_FILES];
+	struct testutil_file files[MAX_FILES];
 	const char *want;	/* the one diagnostic; "DIR" stands for the directory */
 };
 
@@ -546,20 +530,14 @@ static void run_error_case(void **state)
 		account_db_free(db);
 		fail_msg("account_db_load: got a db, want NULL for [%s]", c->want);
 	}
-	expect_diag(&dl, dir, c->want);
-	if (dl.n != 1) {
-		char *all = testutil_diag_text(&dl);
-
-		fail_msg("diagnostics: got %zu %s, want 1", dl.n, all);
-	}
+	testutil_expect_diags(&dl, "DIR", dir, &c->want, 1);
 	diag_free(&dl);
-	testutil_rmtree(dir);
-	free(dir);
+	testutil_rmtree_free(dir);
 }
 
 static void reports_every_error_in_every_file(void **state)
 {
-	static const struct acct_file files[] = {
+	static const struct testutil_file files[] = {
 		{ "a", "Login shared\nNetwork 10.0.0.0/33\nDomain x.example\nBogus 1\n" },
 		{ "b", "Login shared\nDomain X.example\nDomain -y.example\n" },
 		{ "c d", "" },
@@ -573,42 +551,34 @@ static void reports_every_error_in_every_file(void **state)
 	struct diag_list dl = DIAG_LIST_INIT;
 	char *dir = write_accounts(files, ARRAY_SIZE(files));
 	struct account_db *db = account_db_load(dir, conf, &dl);
-	size_t i;
 
 	if (db != NULL)
 		fail_msg("account_db_load: got a db, want NULL");
-	for (i = 0; i < ARRAY_SIZE(want); i++)
-		expect_diag(&dl, dir, want[i]);
-	if (dl.n != ARRAY_SIZE(want)) {
-		char *all = testutil_diag_text(&dl);
-
-		fail_msg("diagnostics: got %zu %s, want %zu", dl.n, all, ARRAY_SIZE(want));
-	}
+	testutil_expect_diags(&dl, "DIR", dir, want, ARRAY_SIZE(want));
 	diag_free(&dl);
-	testutil_rmtree(dir);
-	free(dir);
+	testutil_rmtree_free(dir);
 }
 
 /* Cross-account conflicts among the accounts that did load are all reported. */
 static void reports_every_conflict_between_accounts(void **state)
 {
-	static const struct acct_file files[] = {
+	static const struct testutil_file files[] = {
 		{ "a", "Login shared\nDomain x.example\nDomain z.example\n" },
 		{ "b", "Login shared\nDomain X.example\n" },
 		{ "c", "Domain z.example\n" },
+	};
+	static const char *const want[] = {
+		"DIR/b:1: Login shared already belongs to account a",
+		"DIR/b:2: Domain x.example already belongs to account a",
+		"DIR/c:1: Domain z.example already belongs to account a",
 	};
 	struct diag_list dl = DIAG_LIST_INIT;
 	char *dir = write_accounts(files, ARRAY_SIZE(files));
 
 	assert_null(account_db_load(dir, conf, &dl));
-	expect_diag(&dl, dir, "DIR/b:1: Login shared already belongs to account a");
-	expect_diag(&dl, dir, "DIR/b:2: Domain x.example already belongs to account a");
-	expect_diag(&dl, dir, "DIR/c:1: Domain z.example already belongs to account a");
-	if (dl.n != 3)
-		fail_msg("diagnostics: got %zu, want 3", dl.n);
+	testutil_expect_diags(&dl, "DIR", dir, want, ARRAY_SIZE(want));
 	diag_free(&dl);
-	testutil_rmtree(dir);
-	free(dir);
+	testutil_rmtree_free(dir);
 }
 
 /* ---- single files and pending changes --------------------------------- */
@@ -638,7 +608,7 @@ static void loads_one_account_file(void **state)
 
 static void checks_a_pending_change_against_the_others(void **state)
 {
-	static const struct acct_file files[] = {
+	static const struct testutil_file files[] = {
 		{ "a", "Domain a.example\n" },
 		{ "b", "Domain b.example\n" },
 	};
@@ -667,8 +637,7 @@ static void checks_a_pending_change_against_the_others(void **state)
 	expect_diag(&dl, dir, "DIR/b:1: unknown key Bogus");
 	diag_free(&dl);
 	free(pending);
-	testutil_rmtree(dir);
-	free(dir);
+	testutil_rmtree_free(dir);
 }
 
 /* ---- name validators ------------------------------------------------ */

@@ -31,13 +31,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_FILES 6
 
-struct tfile {
-	const char *name;	/* "ID/template", "ID/text", ... */
-	const char *content;
-};
-
 static char *tmpdir;
-static unsigned dir_seq;
 
 static int group_setup(void **state)
 {
@@ -54,18 +48,9 @@ static int group_teardown(void **state)
 }
 
 /* Writes files into a fresh DataDir/templates; returns its path (caller frees). */
-static char *write_templates(const struct tfile *files, size_t n)
+static char *write_templates(const struct testutil_file *files, size_t n)
 {
-	char name[64];
-	char *dir;
-	size_t i;
-
-	snprintf(name, sizeof name, "data%u/templates", ++dir_seq);
-	testutil_mkdir(tmpdir, name);
-	dir = testutil_path(tmpdir, name);
-	for (i = 0; i < n && files[i].name != NULL; i++)
-		testutil_write_file(dir, files[i].name, files[i].content);
-	return dir;
+	return testutil_write_tree(tmpdir, "templates", files, n);
 }
 
 /* Fails unless dl holds want, with a leading "DIR" replaced by dir. */
@@ -95,7 +80,7 @@ static struct tmpl_db *load_ok(const char *dir)
 
 static void loads_every_setting_and_part(void **state)
 {
-	static const struct tfile files[] = {
+	static const struct testutil_file files[] = {
 		{ "7/template", "# welcome mail\nAccount acme\nName  Welcome mail \nType marketing\n"
 				"Status 0\nReason \nallowlinks yes\n" },
 		{ "7/text", "Hello {{name}}, code {{ code }}.\n" },
@@ -142,7 +127,7 @@ static void loads_every_setting_and_part(void **state)
 
 static void lookup_of_missing_id_is_null(void **state)
 {
-	static const struct tfile files[] = {
+	static const struct testutil_file files[] = {
 		{ "1/template", GOOD_META }, { "1/text", "a" },
 		{ "2/template", GOOD_META }, { "2/text", "b" },
 		{ "4/template", GOOD_META }, { "4/text", "c" },
@@ -176,7 +161,7 @@ static void missing_directory_is_an_empty_db(void **state)
 
 static void skips_hidden_staging_and_backup_entries(void **state)
 {
-	static const struct tfile files[] = {
+	static const struct testutil_file files[] = {
 		{ "5/template", GOOD_META }, { "5/text", "a" },
 		{ ".tmp-6/template", "garbage\n" },
 		{ "5~", "backup" },
@@ -193,7 +178,7 @@ static void skips_hidden_staging_and_backup_entries(void **state)
 /* A staged directory replaces, adds or removes one template. */
 static void load_change_replaces_adds_and_removes(void **state)
 {
-	static const struct tfile files[] = {
+	static const struct testutil_file files[] = {
 		{ "1/template", GOOD_META }, { "1/text", "live" },
 		{ "2/template", GOOD_META }, { "2/text", "two" },
 		{ ".tmp-1/template", GOOD_META "Status 0\n" }, { ".tmp-1/text", "staged" },
@@ -230,7 +215,7 @@ static void load_change_replaces_adds_and_removes(void **state)
 /* A bad staged change is reported under the name it will take. */
 static void load_change_reports_under_live_name(void **state)
 {
-	static const struct tfile files[] = {
+	static const struct testutil_file files[] = {
 		{ ".tmp-4/template", GOOD_META "Status 7\n" }, { ".tmp-4/text", "x" },
 	};
 	char *dir = write_templates(files, ARRAY_SIZE(files));
@@ -251,7 +236,7 @@ static void load_change_reports_under_live_name(void **state)
 
 struct error_case {
 	const char *name;
-	struct tfile files[MAX_FILES];
+	struct testutil_file files[MAX_FILES];
 	const char *want;	/* one of the diagnostics; DIR is the templates dir */
 };
 
@@ -342,7 +327,7 @@ static void run_error_case(void **state)
 
 static void oversized_part_is_an_error(void **state)
 {
-	static const struct tfile files[] = { { "1/template", GOOD_META } };
+	static const struct testutil_file files[] = { { "1/template", GOOD_META } };
 	struct diag_list dl = DIAG_LIST_INIT;
 	char *dir = write_templates(files, ARRAY_SIZE(files));
 	char *big = malloc(TMPL_PART_MAX + 2);
@@ -367,7 +352,7 @@ static void oversized_part_is_an_error(void **state)
 /* Every error in every template is reported, not only the first. */
 static void reports_every_error(void **state)
 {
-	static const struct tfile files[] = {
+	static const struct testutil_file files[] = {
 		{ "1/template", GOOD_META "Bogus 1\nStatus 9\n" }, { "1/text", "x" },
 		{ "2/template", "Account acme\n" },
 	};

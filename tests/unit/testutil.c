@@ -152,3 +152,37 @@ void testutil_expect_diag(const struct diag_list *dl, const char *placeholder,
 	all = testutil_diag_text(dl);
 	fail_msg("diagnostics: got %s, want one to be [%s]", all, strbuf_cstr(&full));
 }
+
+char *testutil_write_tree(const char *root, const char *subdir,
+			  const struct testutil_file *files, size_t n)
+{
+	static unsigned seq;
+	char name[128];
+	char *dir;
+	size_t i;
+
+	snprintf(name, sizeof name, "data%u/%s", __atomic_add_fetch(&seq, 1, __ATOMIC_SEQ_CST),
+		 subdir);
+	testutil_mkdir(root, name);
+	dir = testutil_path(root, name);
+	for (i = 0; i < n && files[i].name != NULL; i++)
+		testutil_write_file(dir, files[i].name, files[i].content);
+	return dir;
+}
+
+void testutil_expect_diags(const struct diag_list *dl, const char *placeholder,
+			   const char *replacement, const char *const *want, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		testutil_expect_diag(dl, placeholder, replacement, want[i]);
+	if (dl->n != n)
+		fail_msg("diagnostics: got %zu %s, want %zu", dl->n, testutil_diag_text(dl), n);
+}
+
+void testutil_rmtree_free(char *dir)
+{
+	testutil_rmtree(dir);
+	free(dir);
+}

@@ -32,6 +32,21 @@ void testutil_mkdir(const char *dir, const char *name);
 
 /* Removes dir and everything below it; does not free dir.  NULL is allowed. */
 void testutil_rmtree(const char *dir);
+/* testutil_rmtree, then frees dir. */
+void testutil_rmtree_free(char *dir);
+
+/* One file of a tree a test writes. */
+struct testutil_file {
+	const char *name;	/* relative, may hold directories: "7/template" */
+	const char *content;
+};
+
+/*
+ * Writes files (at most n, stopping at a NULL name) into a fresh
+ * root/dataN/subdir and returns that directory's path (caller frees).
+ */
+char *testutil_write_tree(const char *root, const char *subdir,
+			  const struct testutil_file *files, size_t n);
 
 struct diag_list;
 
@@ -44,5 +59,9 @@ char *testutil_diag_text(const struct diag_list *dl);
  */
 void testutil_expect_diag(const struct diag_list *dl, const char *placeholder,
 			  const char *replacement, const char *want);
+
+/* Fails unless dl holds exactly the n messages of want (as above), no others. */
+void testutil_expect_diags(const struct diag_list *dl, const char *placeholder,
+			   const char *replacement, const char *const *want, size_t n);
 
 #endif
