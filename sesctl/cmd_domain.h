@@ -2,7 +2,7 @@
  * cmd_domain - what the "sesctl domain" commands share: cmd_domain.c
  * (add, list, show, set-verified, del, records), cmd_domain_keys.c (the
  * DKIM keys and the DNS records a domain publishes), cmd_domain_verify.c
- * (verify) and cmd_domain_dns.c (its DNS lookups).
+ * (verify, its lookups through policy/dns.c).
  *
  * Every key file is DataDir/keys/DOMAIN/SELECTOR.TYPE.pem and is published
  * at SELECTOR._domainkey.DOMAIN.  One DNS name holds one key, so domain add
@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 
+#include "dns.h"
 #include "sesctl.h"
 #include "strbuf.h"
 
@@ -89,36 +90,9 @@ void cmd_domain_records_print(const struct sesctl *ctx, const struct cmd_domain_
  */
 char *cmd_domain_txt_tag(const char *txt, const char *tag);
 
-/* The record types verify looks up. */
-enum cmd_domain_rrtype {
-	CMD_DOMAIN_RR_TXT,
-	CMD_DOMAIN_RR_MX
-};
-
-/* A lookup's answers: TXT texts (strings joined) or MX hosts. */
-struct cmd_domain_answers {
-	char **v;
-	size_t n;
-};
-
-struct cmd_domain_dns;
-
-/*
- * A resolver asking server (HOST or HOST:PORT, HOST an IPv4 address or a
- * name resolving to one; "" for the system's name servers).  NULL after
- * printing why.  Close with cmd_domain_dns_close (NULL is fine).
- */
-struct cmd_domain_dns *cmd_domain_dns_open(const char *server);
-void cmd_domain_dns_close(struct cmd_domain_dns *dns);
-
-/*
- * Looks up the records of type at name.  Returns 0 with the answers in out
- * (none for NXDOMAIN or no data), or -1 with why in err: no answer
- * (timeout, refused), SERVFAIL or another error code.
- */
-int cmd_domain_dns_query(struct cmd_domain_dns *dns, const char *name, enum cmd_domain_rrtype type,
-			 struct cmd_domain_answers *out, struct strbuf *err);
-void cmd_domain_answers_free(struct cmd_domain_answers *a);
+/* verify's lookups: short, an operator is waiting (1 s, 2 tries). */
+#define CMD_DOMAIN_DNS_TIMEOUT 1
+#define CMD_DOMAIN_DNS_TRIES 2
 
 /* "domain verify DOMAIN [--dns HOST[:PORT]]" (cmd_domain_verify.c). */
 sesctl_cmd_fn cmd_domain_verify;

@@ -105,8 +105,8 @@ static bool cmd_domain_spf_includes(const char *spf, const char *host)
 
 /* Appends the answers that count for r to cur, and judges them. */
 static enum cmd_domain_verdict cmd_domain_judge(const struct cmd_domain_record *r,
-						const struct cmd_domain_answers *a,
-						struct cmd_domain_answers *cur)
+						const struct dns_answers *a,
+						struct dns_answers *cur)
 {
 	enum cmd_domain_verdict v = CMD_DOMAIN_MISSING;
 	size_t i;
@@ -160,7 +160,7 @@ static void cmd_domain_show(struct strbuf *out, const char *s, bool quote)
 
 /* Prints the verdict line of r. */
 static void cmd_domain_verdict_print(const struct cmd_domain_record *r, enum cmd_domain_verdict v,
-				     const struct cmd_domain_answers *cur)
+				     const struct dns_answers *cur)
 {
 	bool txt = r->kind != CMD_DOMAIN_MX;
 	struct strbuf line = STRBUF_INIT;
@@ -186,10 +186,10 @@ static void cmd_domain_verdict_print(const struct cmd_domain_record *r, enum cmd
  * those that do not match.  SESCTL_OK, or SESCTL_UNAVAILABLE after
  * printing which lookup failed.
  */
-static int cmd_domain_verify_all(struct cmd_domain_dns *dns, const struct cmd_domain_records *recs,
+static int cmd_domain_verify_all(struct dns_resolver *dns, const struct cmd_domain_records *recs,
 				 size_t *bad)
 {
-	struct cmd_domain_answers a, cur;
+	struct dns_answers a, cur;
 	struct strbuf err = STRBUF_INIT;
 	enum cmd_domain_verdict v;
 	size_t i;
@@ -197,12 +197,12 @@ static int cmd_domain_verify_all(struct cmd_domain_dns *dns, const struct cmd_do
 	*bad = 0;
 	for (i = 0; i < recs->n; i++) {
 		const struct cmd_domain_record *r = &recs->v[i];
-		enum cmd_domain_rrtype t =
-			r->kind == CMD_DOMAIN_MX ? CMD_DOMAIN_RR_MX : CMD_DOMAIN_RR_TXT;
+		enum dns_rrtype t = r->kind == CMD_DOMAIN_MX ? DNS_RR_MX : DNS_RR_TXT;
+		enum dns_status st = dns_query(dns, r->name, t, &a, &err);
 
-		if (cmd_domain_dns_query(dns, r->name, t, &a, &err) != 0) {
+		if (st == DNS_TEMPFAIL || st == DNS_BADNAME) {
 			sesctl_err("cannot check %s %s: %s", r->name,
-				   t == CMD_DOMAIN_RR_MX ? "MX" : "TXT", strbuf_cstr(&err));
+				   t == DNS_RR_MX ? "MX" : "TXT", strbuf_cstr(&err));
 			strbuf_free(&err);
 			return SESCTL_UNAVAILABLE;
 		}
@@ -210,8 +210,8 @@ static int cmd_domain_verify_all(struct cmd_domain_dns *dns, const struct cmd_do
 		v = cmd_domain_judge(r, &a, &cur);
 		cmd_domain_verdict_print(r, v, &cur);
 		*bad += v != CMD_DOMAIN_OK;
-		cmd_domain_answers_free(&a);
-		cmd_domain_answers_free(&cur);
+		dns_answers_free(&a);
+		dns_answers_free(&cur);
 	}
 	strbuf_free(&err);
 	return SESCTL_OK;
@@ -245,18 +245,24 @@ static int cmd_domain_verify_run(struct sesctl *ctx, const char *domain, bool ve
 				 const char *server)
 {
 	struct cmd_domain_records recs;
-	struct cmd_domain_dns *dns = NULL;
+	struct dns_resolver *dns = NULL;
+	struct strbuf err = STRBUF_INIT;
 	size_t bad = 0;
 	int rc;
 
 	rc = cmd_domain_records_build(ctx, domain, &recs);
 	if (rc == SESCTL_OK)
 		rc = cmd_domain_verify_ready(ctx, &recs);
-	if (rc == SESCTL_OK && (dns = cmd_domain_dns_open(server)) == NULL)
+	if (rc == SESCTL_OK &&
+	    (dns = dns_resolver_new(server, CMD_DOMAIN_DNS_TIMEOUT, CMD_DOMAIN_DNS_TRIES, &err)) ==
+		    NULL) {
+		sesctl_err("%s", strbuf_cstr(&err));
 		rc = SESCTL_FAIL;
+	}
+	strbuf_free(&err);
 	if (rc == SESCTL_OK)
 		rc = cmd_domain_verify_all(dns, &recs, &bad);
-	cmd_domain_dns_close(dns);
+	dns_resolver_free(dns);
 	if (rc == SESCTL_OK && bad > 0) {
 		printf("domain %s: %zu of %zu records do not match: %s\n", domain, bad, recs.n,
 		       verified ? "left verified" : "not verified");
