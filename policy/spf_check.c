@@ -49,6 +49,7 @@
 
 #include "address.h"
 #include "spf_check.h"
+#include "spf_dns.h"
 
 #define SPF_CHECK_DOMAIN_MAX 253
 #define SPF_CHECK_LABEL_MAX 63
@@ -61,12 +62,15 @@
 
 struct spf_pooled {
 	SPF_server_t *server;
+	SPF_dns_server_t *layer; /* RESOLVER only: this server's own layer */
 	struct spf_pooled *next;
 };
 
 struct spf_checker {
 	enum spf_check_dns dns;
 	SPF_dns_server_t *zone;	 /* ZONE only; read-only after setup */
+	char *dns_server;	 /* RESOLVER only: "" or HOST[:PORT] */
+	unsigned dns_timeout_s, dns_tries;
 	pthread_mutex_t lock;	 /* guards idle */
 	struct spf_pooled *idle; /* servers no check is using */
 };
@@ -120,6 +124,30 @@ struct spf_checker *spf_checker_new(enum spf_check_dns dns)
 	return c;
 }
 
+struct spf_checker *spf_checker_new_resolver(const char *server, unsigned timeout_s,
+					     unsigned tries, struct strbuf *err)
+{
+	SPF_dns_server_t *probe;
+	struct spf_checker *c;
+
+	/* a bad server is reported now, not at the first check */
+	probe = spf_dns_layer_new(server, timeout_s, tries, err);
+	if (probe == NULL)
+		return NULL;
+	spf_dns_layer_free(probe);
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		abort();
+	c->dns = SPF_CHECK_DNS_RESOLVER;
+	c->dns_server = strdup(server != NULL ? server : "");
+	if (c->dns_server == NULL)
+		abort();
+	c->dns_timeout_s = timeout_s;
+	c->dns_tries = tries;
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
 void spf_checker_free(struct spf_checker *c)
 {
 	struct spf_pooled *p;
@@ -129,8 +157,10 @@ void spf_checker_free(struct spf_checker *c)
 	while ((p = c->idle) != NULL) {
 		c->idle = p->next;
 		SPF_server_free(p->server);
+		spf_dns_layer_free(p->layer);
 		free(p);
 	}
+	free(c->dns_server);
 	/* Servers made by SPF_server_new_dns do not own the zone. */
 	if (c->zone != NULL)
 		SPF_dns_free(c->zone);
@@ -182,21 +212,39 @@ int spf_checker_add_tempfail(struct spf_checker *c, const char *domain, enum spf
 	return spf_checker_add(c, domain, rr, TRY_AGAIN, NULL);
 }
 
-/* Makes a configured server for the checker's DNS layer; NULL on failure. */
-static SPF_server_t *spf_check_server_new(const struct spf_checker *c)
+/*
+ * Makes a configured server for the checker's DNS layer; NULL on failure.
+ * A RESOLVER checker gives each server its own layer (*layer, caller frees
+ * after the server).
+ */
+static SPF_server_t *spf_check_server_new(const struct spf_checker *c, SPF_dns_server_t **layer)
 {
+	struct strbuf err = STRBUF_INIT;
 	SPF_server_t *s;
 	SPF_response_t *resp = NULL;
 
-	if (c->dns == SPF_CHECK_DNS_ZONE)
+	*layer = NULL;
+	if (c->dns == SPF_CHECK_DNS_ZONE) {
 		s = SPF_server_new_dns(c->zone, 0);
-	else
+	} else if (c->dns == SPF_CHECK_DNS_RESOLVER) {
+		*layer = spf_dns_layer_new(c->dns_server, c->dns_timeout_s, c->dns_tries, &err);
+		strbuf_free(&err);
+		if (*layer == NULL)
+			return NULL;
+		s = SPF_server_new_dns(*layer, 0);
+	} else {
 		s = SPF_server_new(SPF_DNS_RESOLV, 0);
-	if (s == NULL)
+	}
+	if (s == NULL) {
+		spf_dns_layer_free(*layer);
+		*layer = NULL;
 		return NULL;
+	}
 	if (SPF_server_set_explanation(s, SPF_CHECK_DEFAULT_EXP, &resp) != SPF_E_SUCCESS) {
 		SPF_response_free(resp);
 		SPF_server_free(s);
+		spf_dns_layer_free(*layer);
+		*layer = NULL;
 		return NULL;
 	}
 	SPF_response_free(resp);
@@ -218,7 +266,7 @@ static struct spf_pooled *spf_check_borrow(struct spf_checker *c)
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
-	p->server = spf_check_server_new(c);
+	p->server = spf_check_server_new(c, &p->layer);
 	if (p->server == NULL) {
 		free(p);
 		return NULL;

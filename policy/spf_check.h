@@ -34,6 +34,7 @@ enum spf_check_result {
 enum spf_check_dns {
 	SPF_CHECK_DNS_SYSTEM, /* libspf2's resolver layer: production */
 	SPF_CHECK_DNS_ZONE,   /* an in-memory zone: unit tests */
+	SPF_CHECK_DNS_RESOLVER, /* policy/dns.c: spf_checker_new_resolver */
 };
 
 /* Record types a test zone can hold. */
@@ -49,6 +50,14 @@ struct spf_checker;
 
 /* Returns a new checker (caller frees with spf_checker_free), NULL on failure. */
 struct spf_checker *spf_checker_new(enum spf_check_dns dns);
+/*
+ * A checker whose lookups go through policy/dns.c to server ("" or NULL:
+ * the system's name servers, else HOST[:PORT]) with the given per-try
+ * timeout and tries; each pooled libspf2 server has its own resolver.
+ * NULL with why in err (a bad server).
+ */
+struct spf_checker *spf_checker_new_resolver(const char *server, unsigned timeout_s,
+					     unsigned tries, struct strbuf *err);
 /* Frees the checker; accepts NULL.  No check may be running. */
 void spf_checker_free(struct spf_checker *c);
 
