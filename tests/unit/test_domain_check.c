@@ -28,35 +28,16 @@
 #include "diag.h"
 #include "dkim_sign.h"
 #include "domain_check.h"
+#include "domfix.h"
 #include "strbuf.h"
 #include "testutil.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_ANSWERS 4
 
 static char *tmpdir;
 static struct ses_config *conf;	  /* ServiceSpfInclude and ServiceMx set */
 static struct dkim_keyring *ring; /* example.com: s1 (Ed25519); two.example: RSA and Ed25519 */
 static char *example_p;		  /* the p= of example.com's key */
-
-/* Makes a key file under tmpdir/keys; returns its TXT record's p=.  Caller frees. */
-static char *make_key(const char *domain, const char *file, enum dkim_key_type type)
-{
-	struct strbuf txt = STRBUF_INIT, err = STRBUF_INIT;
-	char name[128], *path, *p;
-
-	snprintf(name, sizeof name, "keys/%s", domain);
-	testutil_mkdir(tmpdir, name);
-	snprintf(name, sizeof name, "keys/%s/%s", domain, file);
-	path = testutil_path(tmpdir, name);
-	if (dkim_key_generate(path, type, 1024, &txt, &err) != 0)
-		fail_msg("dkim_key_generate(%s): got %s, want a key", path, strbuf_cstr(&err));
-	p = domain_check_txt_tag(strbuf_cstr(&txt), "p");
-	free(path);
-	strbuf_free(&txt);
-	strbuf_free(&err);
-	return p;
-}
 
 static int group_setup(void **state)
 {
@@ -68,9 +49,9 @@ static int group_setup(void **state)
 			    "ServiceSpfInclude SPF.svc.example.\nServiceMx MX.svc.example.\n");
 	path = testutil_path(tmpdir, "ses-milter.conf");
 	conf = config_load(path, &dl);
-	example_p = make_key("example.com", "s1.ed25519.pem", DKIM_KEY_ED25519);
-	free(make_key("two.example", "b.ed25519.pem", DKIM_KEY_ED25519));
-	free(make_key("two.example", "a.rsa.pem", DKIM_KEY_RSA));
+	example_p = domfix_make_key(tmpdir, "example.com", "s1.ed25519.pem", DKIM_KEY_ED25519);
+	free(domfix_make_key(tmpdir, "two.example", "b.ed25519.pem", DKIM_KEY_ED25519));
+	free(domfix_make_key(tmpdir, "two.example", "a.rsa.pem", DKIM_KEY_RSA));
 	keys = testutil_path(tmpdir, "keys");
 	ring = dkim_keyring_load(keys, false, &dl);
 	if (conf == NULL || ring == NULL || dl.n > 0)
@@ -89,60 +70,6 @@ static int group_teardown(void **state)
 	free(example_p);
 	testutil_rmtree_free(tmpdir);
 	return 0;
-}
-
-/* ---- the fake DNS --------------------------------------------------------- */
-
-struct fake_rr {
-	const char *name;
-	enum dns_rrtype type;
-	enum dns_status status;
-	const char *answers[MAX_ANSWERS]; /* "@P@" is replaced by example_p */
-};
-
-struct fake_dns {
-	const struct fake_rr *rrs;
-	size_t n;
-	unsigned queries;
-};
-
-/* Answers from the table; a name and type it does not list is NXDOMAIN. */
-static enum dns_status fake_query(void *arg, const char *name, enum dns_rrtype type,
-				  struct dns_answers *out, struct strbuf *err)
-{
-	struct fake_dns *dns = arg;
-	struct strbuf sb = STRBUF_INIT;
-	size_t i, j;
-
-	memset(out, 0, sizeof *out);
-	dns->queries++;
-	for (i = 0; i < dns->n; i++) {
-		const struct fake_rr *rr = &dns->rrs[i];
-
-		if (strcmp(rr->name, name) != 0 || rr->type != type)
-			continue;
-		if (rr->status == DNS_TEMPFAIL || rr->status == DNS_BADNAME)
-			strbuf_appendf(err, "fake failure for %s", name);
-		if (rr->status != DNS_OK)
-			return rr->status;
-		for (j = 0; j < MAX_ANSWERS && rr->answers[j] != NULL; j++) {
-			const char *a = rr->answers[j], *at = strstr(a, "@P@");
-
-			strbuf_reset(&sb);
-			if (at != NULL) {
-				strbuf_append(&sb, a, (size_t)(at - a));
-				strbuf_appendf(&sb, "%s%s", example_p, at + 3);
-			} else {
-				strbuf_appends(&sb, a);
-			}
-			out->v = realloc(out->v, (out->n + 1) * sizeof *out->v);
-			assert_non_null(out->v);
-			out->v[out->n++] = strdup(strbuf_cstr(&sb));
-		}
-		strbuf_free(&sb);
-		return DNS_OK;
-	}
-	return DNS_NXDOMAIN;
 }
 
 /* ---- building the records ---------------------------------------------------- */
@@ -246,7 +173,7 @@ enum { V_U = DOMAIN_CHECK_UNCHECKED, V_OK = DOMAIN_CHECK_OK, V_MISS = DOMAIN_CHE
 
 struct judge_case {
 	const char *name;
-	struct fake_rr rrs[6];
+	struct domfix_rr rrs[6];
 	enum domain_check_result result;
 	int verdicts[4]; /* DKIM, SPF, DMARC, MX */
 	size_t queries;
@@ -327,15 +254,13 @@ static const char *const result_names[] = { "match", "drift", "failed" };
 static void run_judge_case(void **state)
 {
 	const struct judge_case *c = *state;
-	struct fake_dns dns = { c->rrs, ARRAY_SIZE(c->rrs), 0 };
-	struct domain_check_lookup lookup = { fake_query, &dns };
+	struct domfix_dns dns = { c->rrs, ARRAY_SIZE(c->rrs), example_p, 0, NULL, NULL };
+	struct domain_check_lookup lookup = domfix_lookup(&dns);
 	struct domain_check_records recs;
 	struct strbuf err = STRBUF_INIT, cur = STRBUF_INIT;
 	enum domain_check_result got;
 	size_t i, bad = 0;
 
-	while (dns.n > 0 && c->rrs[dns.n - 1].name == NULL)
-		dns.n--;
 	assert_int_equal(domain_check_build(conf, ring, D, &recs, &err), 0);
 	assert_int_equal(recs.n, 4);
 	got = domain_check_run(&recs, &lookup, &err);
@@ -369,12 +294,12 @@ static void run_judge_case(void **state)
 /* A second run judges afresh: nothing of the first run's answers stays. */
 static void second_run_forgets_the_first(void **state)
 {
-	static const struct fake_rr wrong[] = {
+	static const struct domfix_rr wrong[] = {
 		{ DK, DNS_RR_TXT, DNS_OK, { "v=DKIM1; p=old", "v=DKIM1; p=older" } },
 	};
-	static const struct fake_rr good[] = { GOOD_DKIM, GOOD_SPF, GOOD_DMARC, GOOD_MX };
-	struct fake_dns dns = { wrong, ARRAY_SIZE(wrong), 0 };
-	struct domain_check_lookup lookup = { fake_query, &dns };
+	static const struct domfix_rr good[] = { GOOD_DKIM, GOOD_SPF, GOOD_DMARC, GOOD_MX };
+	struct domfix_dns dns = { wrong, ARRAY_SIZE(wrong), example_p, 0, NULL, NULL };
+	struct domain_check_lookup lookup = domfix_lookup(&dns);
 	struct domain_check_records recs;
 	struct strbuf err = STRBUF_INIT;
 
@@ -395,12 +320,12 @@ static void second_run_forgets_the_first(void **state)
 
 static void shows_txt_quoted_mx_bare_and_non_printing_as_question_marks(void **state)
 {
-	static const struct fake_rr rrs[] = {
+	static const struct domfix_rr rrs[] = {
 		{ D, DNS_RR_TXT, DNS_OK, { "v=spf1 \x01include:x ~all" } },
 		{ D, DNS_RR_MX, DNS_OK, { "a.example", "b.example" } },
 	};
-	struct fake_dns dns = { rrs, ARRAY_SIZE(rrs), 0 };
-	struct domain_check_lookup lookup = { fake_query, &dns };
+	struct domfix_dns dns = { rrs, ARRAY_SIZE(rrs), example_p, 0, NULL, NULL };
+	struct domain_check_lookup lookup = domfix_lookup(&dns);
 	struct domain_check_records recs;
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 
