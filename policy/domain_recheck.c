@@ -130,7 +130,8 @@ static char *domain_recheck_fingerprint(const struct domain_check_records *recs)
 		sorted = malloc((r->current.n + 1) * sizeof *sorted);
 		if (sorted == NULL)
 			abort();
-		memcpy(sorted, r->current.v, r->current.n * sizeof *sorted);
+		for (j = 0; j < r->current.n; j++)
+			sorted[j] = r->current.v[j];
 		qsort(sorted, r->current.n, sizeof *sorted, domain_recheck_strcmp);
 		for (j = 0; j < r->current.n; j++)
 			strbuf_appendf(&sb, "\t%s\n", sorted[j]);
