@@ -58,6 +58,7 @@ struct ses_config {
 	char *service_spf_include;	/* the SPF include domains publish */
 	char *service_mx;		/* the MX host domains point to */
 	char *dns_server;		/* "" : the system resolver; else HOST[:PORT] */
+	long long domain_recheck_interval;	/* seconds; 0: verified domains not re-checked */
 	struct policy_limits limits;
 };
 

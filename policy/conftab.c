@@ -45,8 +45,23 @@ bool conftab_parse_bool(const char *s, bool *out)
 	return false;
 }
 
-/* Parses a decimal (or octal) number with an optional K/M/G suffix. */
-static int conftab_number(const char *s, int base, bool suffixes, long long *out)
+/* A unit suffix a number may carry, and what it multiplies by. */
+struct conftab_unit {
+	char suffix; /* compared case-insensitively */
+	long long mult;
+};
+
+static const struct conftab_unit conftab_size_units[] = {
+	{ 'K', 1024LL }, { 'M', 1024LL * 1024 }, { 'G', 1024LL * 1024 * 1024 }, { 0, 0 }
+};
+
+/* Largest first: conftab_duration_format picks the first that divides. */
+static const struct conftab_unit conftab_duration_units[] = {
+	{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 }, { 0, 0 }
+};
+
+/* Parses a decimal (or octal) number with an optional suffix of units. */
+static int conftab_number(const char *s, int base, const struct conftab_unit *units, long long *out)
 {
 	char *end;
 	long long v, mult = 1;
@@ -57,20 +72,13 @@ static int conftab_number(const char *s, int base, bool suffixes, long long *out
 	v = strtoll(s, &end, base);
 	if (errno != 0 || end == s)
 		return -1;
-	if (suffixes && *end != '\0' && end[1] == '\0') {
-		switch (toupper((unsigned char)*end)) {
-		case 'K':
-			mult = 1024LL;
-			break;
-		case 'M':
-			mult = 1024LL * 1024;
-			break;
-		case 'G':
-			mult = 1024LL * 1024 * 1024;
-			break;
-		default:
+	if (units != NULL && *end != '\0' && end[1] == '\0') {
+		for (; units->suffix != 0; units++)
+			if (toupper((unsigned char)*end) == toupper((unsigned char)units->suffix))
+				break;
+		if (units->suffix == 0)
 			return -1;
-		}
+		mult = units->mult;
 		end++;
 	}
 	if (*end != '\0')
@@ -81,10 +89,83 @@ static int conftab_number(const char *s, int base, bool suffixes, long long *out
 	return 0;
 }
 
+void conftab_duration_format(long long seconds, struct strbuf *out)
+{
+	const struct conftab_unit *u;
+
+	if (seconds == 0) {
+		strbuf_appends(out, "0");
+		return;
+	}
+	for (u = conftab_duration_units; u->suffix != 0; u++)
+		if (seconds % u->mult == 0)
+			break;
+	strbuf_appendf(out, "%lld%c", seconds / u->mult, u->suffix);
+}
+
+/* Explains a number out of key's bounds in err. */
+static void conftab_bounds_err(const struct conf_key *key, char *err, size_t errlen)
+{
+	struct strbuf lo = STRBUF_INIT, hi = STRBUF_INIT;
+
+	if (key->type == CONF_MODE) {
+		snprintf(err, errlen, "%s must be between %llo and %llo", key->name, key->min,
+			 key->max);
+	} else if (key->type == CONF_DURATION) {
+		conftab_duration_format(key->min, &lo);
+		conftab_duration_format(key->max, &hi);
+		snprintf(err, errlen, "%s must be between %s and %s", key->name, strbuf_cstr(&lo),
+			 strbuf_cstr(&hi));
+	} else {
+		snprintf(err, errlen, "%s must be between %lld and %lld", key->name, key->min,
+			 key->max);
+	}
+	strbuf_free(&lo);
+	strbuf_free(&hi);
+}
+
+/* The unit suffixes of a numeric type (NULL: none); *what names its values. */
+static const struct conftab_unit *conftab_units(enum conf_type type, const char **what)
+{
+	switch (type) {
+	case CONF_SIZE:
+		*what = "a size (bytes, or with K, M, G)";
+		return conftab_size_units;
+	case CONF_DURATION:
+		*what = "a duration (seconds, or with s, m, h, d)";
+		return conftab_duration_units;
+	case CONF_MODE:
+		*what = "an octal mode";
+		return NULL;
+	default:
+		*what = "a number";
+		return NULL;
+	}
+}
+
+/* Parses value for a numeric key into base; 0, or -1 with a reason in err. */
+static int conftab_set_number(const struct conf_key *key, void *base, const char *value, char *err,
+			      size_t errlen)
+{
+	const char *what;
+	const struct conftab_unit *units = conftab_units(key->type, &what);
+	long long n;
+
+	if (conftab_number(value, key->type == CONF_MODE ? 8 : 10, units, &n) != 0) {
+		snprintf(err, errlen, "%s: \"%s\" is not %s", key->name, value, what);
+		return -1;
+	}
+	if (n < key->min || n > key->max) {
+		conftab_bounds_err(key, err, errlen);
+		return -1;
+	}
+	*FIELD(base, key, long long) = n;
+	return 0;
+}
+
 int conftab_set(const struct conf_key *key, void *base, const char *value,
 		char *err, size_t errlen)
 {
-	long long n;
 	bool b;
 	int i;
 	char *copy;
@@ -120,24 +201,8 @@ int conftab_set(const struct conf_key *key, void *base, const char *value,
 	case CONF_INT:
 	case CONF_SIZE:
 	case CONF_MODE:
-		if (conftab_number(value, key->type == CONF_MODE ? 8 : 10,
-				   key->type == CONF_SIZE, &n) != 0) {
-			snprintf(err, errlen, "%s: \"%s\" is not %s", key->name, value,
-				 key->type == CONF_MODE ? "an octal mode" :
-				 key->type == CONF_SIZE ? "a size (bytes, or with K, M, G)" : "a number");
-			return -1;
-		}
-		if (n < key->min || n > key->max) {
-			if (key->type == CONF_MODE)
-				snprintf(err, errlen, "%s must be between %llo and %llo", key->name,
-					 key->min, key->max);
-			else
-				snprintf(err, errlen, "%s must be between %lld and %lld", key->name,
-					 key->min, key->max);
-			return -1;
-		}
-		*FIELD(base, key, long long) = n;
-		return 0;
+	case CONF_DURATION:
+		return conftab_set_number(key, base, value, err, errlen);
 	}
 	snprintf(err, errlen, "%s: unknown type", key->name);
 	return -1;
@@ -184,6 +249,9 @@ void conftab_format(const struct conf_key *key, const void *base, struct strbuf 
 	case CONF_MODE:
 		strbuf_appendf(out, "%04llo", *CFIELD(base, key, long long));
 		break;
+	case CONF_DURATION:
+		conftab_duration_format(*CFIELD(base, key, long long), out);
+		break;
 	}
 	strbuf_appendc(out, '\n');
 }
@@ -206,6 +274,7 @@ void conftab_man(const struct conf_key *table, struct strbuf *out)
 	static const char *const type_names[] = {
 		[CONF_STRING] = "string", [CONF_INT] = "number", [CONF_SIZE] = "size",
 		[CONF_BOOL] = "yes|no", [CONF_ENUM] = "choice", [CONF_MODE] = "octal mode",
+		[CONF_DURATION] = "duration",
 	};
 	int i;
 
@@ -231,6 +300,12 @@ void conftab_man(const struct conf_key *table, struct strbuf *out)
 		}
 		if (table->type == CONF_INT || table->type == CONF_SIZE)
 			strbuf_appendf(out, "; from %lld to %lld", table->min, table->max);
+		if (table->type == CONF_DURATION) {
+			strbuf_appends(out, "; from ");
+			conftab_duration_format(table->min, out);
+			strbuf_appends(out, " to ");
+			conftab_duration_format(table->max, out);
+		}
 		strbuf_appends(out, ".\n");
 	}
 }

@@ -22,6 +22,7 @@ enum conf_type {
 	CONF_BOOL,	/* bool: yes/no, true/false, on/off, 1/0 */
 	CONF_ENUM,	/* int index into choices */
 	CONF_MODE,	/* long long, octal file mode */
+	CONF_DURATION,	/* long long seconds; accepts s, m, h, d suffixes */
 };
 
 struct conf_key {
@@ -52,6 +53,9 @@ void conftab_free(const struct conf_key *table, void *base);
 
 /* Appends "Key value" for one key's current value. */
 void conftab_format(const struct conf_key *key, const void *base, struct strbuf *out);
+
+/* Appends seconds as a duration in its largest exact unit: "6h", "90s", "0". */
+void conftab_duration_format(long long seconds, struct strbuf *out);
 
 /* Appends the table as man(7) .TP entries. */
 void conftab_man(const struct conf_key *table, struct strbuf *out);

@@ -156,14 +156,15 @@ static int cmd_domain_add_args(struct sesctl *ctx, struct sesctl_args *args, int
 /* Prints the DNS records domain publishes; a sesctl_status. */
 static int cmd_domain_print_records(const struct sesctl *ctx, const char *domain)
 {
-	struct cmd_domain_records recs;
+	struct domain_check_records recs;
+	int rc = cmd_domain_records_build(ctx, domain, &recs);
 
-	if (cmd_domain_records_build(ctx, domain, &recs) != SESCTL_OK)
-		return SESCTL_FAIL;
-	printf("; DNS records to publish for %s\n", domain);
-	cmd_domain_records_print(ctx, &recs);
-	cmd_domain_records_free(&recs);
-	return SESCTL_OK;
+	if (rc == SESCTL_OK) {
+		printf("; DNS records to publish for %s\n", domain);
+		cmd_domain_records_print(ctx, &recs);
+	}
+	domain_check_free(&recs);
+	return rc;
 }
 
 /* sesctl domain add DOMAIN --account NAME [--selector S] [--rsa-bits N] [--ed25519] [--no-keys] */

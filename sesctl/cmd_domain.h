@@ -1,8 +1,9 @@
 /*
  * cmd_domain - what the "sesctl domain" commands share: cmd_domain.c
  * (add, list, show, set-verified, del, records), cmd_domain_keys.c (the
- * DKIM keys and the DNS records a domain publishes), cmd_domain_verify.c
- * (verify, its lookups through policy/dns.c).
+ * DKIM keys, and the DNS records a domain publishes in zone-file form),
+ * cmd_domain_verify.c (verify).  Which records a domain publishes and how
+ * DNS is judged is policy/domain_check.c, shared with the daemon.
  *
  * Every key file is DataDir/keys/DOMAIN/SELECTOR.TYPE.pem and is published
  * at SELECTOR._domainkey.DOMAIN.  One DNS name holds one key, so domain add
@@ -15,34 +16,11 @@
 #include <stdbool.h>
 
 #include "dns.h"
+#include "domain_check.h"
 #include "sesctl.h"
 #include "strbuf.h"
 
 #define CMD_DOMAIN_ED25519_SUFFIX "-ed25519"
-
-/* What a record is for; verify checks each kind its own way. */
-enum cmd_domain_kind {
-	CMD_DOMAIN_DKIM,
-	CMD_DOMAIN_SPF,
-	CMD_DOMAIN_DMARC,
-	CMD_DOMAIN_MX,
-};
-
-/* One DNS record a sender domain publishes. */
-struct cmd_domain_record {
-	enum cmd_domain_kind kind;
-	char *name;	 /* owner name, lower case, without the final dot */
-	char *value;	 /* TXT: the text; MX: the host, without the final dot */
-	char *want;	 /* what verify looks for: DKIM p=, SPF include domain, MX host */
-	bool unset;	 /* the config key is unset: value holds a placeholder */
-	const char *key; /* that config key ("ServiceMx"), or NULL */
-};
-
-struct cmd_domain_records {
-	char *domain;
-	struct cmd_domain_record *v;
-	size_t n;
-};
 
 /* Key options of "domain add". */
 struct cmd_domain_keyopts {
@@ -73,22 +51,16 @@ int cmd_domain_keys_make(const struct sesctl *ctx, const char *domain,
 			 const struct cmd_domain_keyopts *o);
 
 /*
- * Fills recs with the records domain publishes: one DKIM TXT per key
- * file of the domain, SPF, DMARC and MX.  Returns SESCTL_OK, or
- * SESCTL_FAIL after printing why.  Free with cmd_domain_records_free.
+ * Fills recs with the records domain publishes (domain_check_build), from
+ * the key files under DataDir/keys as ses-milter loads them.  Returns
+ * SESCTL_OK, or SESCTL_FAIL after printing why.  recs is always
+ * initialised: free it with domain_check_free.
  */
 int cmd_domain_records_build(const struct sesctl *ctx, const char *domain,
-			     struct cmd_domain_records *recs);
-void cmd_domain_records_free(struct cmd_domain_records *recs);
+			     struct domain_check_records *recs);
 
 /* Prints recs in zone-file form; a warning on stderr per unset key. */
-void cmd_domain_records_print(const struct sesctl *ctx, const struct cmd_domain_records *recs);
-
-/*
- * The value of tag in a DKIM-style tag list ("v=DKIM1; k=rsa; p=..."),
- * whitespace removed; NULL when absent.  Caller frees.
- */
-char *cmd_domain_txt_tag(const char *txt, const char *tag);
+void cmd_domain_records_print(const struct sesctl *ctx, const struct domain_check_records *recs);
 
 /* verify's lookups: short, an operator is waiting (1 s, 2 tries). */
 #define CMD_DOMAIN_DNS_TIMEOUT 1

@@ -1,8 +1,9 @@
 /*
  * cmd_domain_keys - a sender domain's DKIM keys and the DNS records it
- * publishes (SPEC section 5): DKIM TXT at SELECTOR._domainkey.DOMAIN per
- * key, SPF "v=spf1 include:ServiceSpfInclude ~all", DMARC "v=DMARC1;
- * p=none" at _dmarc.DOMAIN and an MX to ServiceMx.
+ * publishes (SPEC section 5), built by policy/domain_check.c: DKIM TXT at
+ * SELECTOR._domainkey.DOMAIN per key, SPF "v=spf1 include:ServiceSpfInclude
+ * ~all", DMARC "v=DMARC1; p=none" at _dmarc.DOMAIN and an MX to ServiceMx;
+ * printed here in zone-file form.
  *
  * Keys are made by dkim_key_generate (dkim_sign.h) into
  * DataDir/keys/DOMAIN/ (directories 0750, keys 0640, both handed to
@@ -12,7 +13,8 @@
  *
  * Diagnostics: "\"S\" is not a valid DKIM selector", "cannot make key
  * PATH: WHY", "warning: ServiceMx is not set in FILE: ...", "warning:
- * keys A and B of D share selector S", plus the key loader's lines.
+ * keys A and B of D share selector S", "cannot load the DKIM keys in
+ * DIR", "cannot read the public key of NAME", plus the key loader's lines.
  */
 #include "autoconf.h"
 
@@ -126,44 +128,6 @@ int cmd_domain_keys_make(const struct sesctl *ctx, const char *domain,
 	return rc;
 }
 
-/* Appends a record to recs; the strings are copied. */
-static struct cmd_domain_record *cmd_domain_records_add(struct cmd_domain_records *recs,
-							enum cmd_domain_kind kind, const char *name,
-							const char *value, const char *want)
-{
-	struct cmd_domain_record *r;
-
-	r = realloc(recs->v, (recs->n + 1) * sizeof *recs->v);
-	if (r == NULL)
-		abort();
-	recs->v = r;
-	r = &recs->v[recs->n++];
-	memset(r, 0, sizeof *r);
-	r->kind = kind;
-	r->name = strdup(name);
-	r->value = strdup(value);
-	r->want = strdup(want != NULL ? want : "");
-	if (r->name == NULL || r->value == NULL || r->want == NULL)
-		abort();
-	return r;
-}
-
-void cmd_domain_records_free(struct cmd_domain_records *recs)
-{
-	size_t i;
-
-	for (i = 0; i < recs->n; i++) {
-		free(recs->v[i].name);
-		free(recs->v[i].value);
-		free(recs->v[i].want);
-	}
-	free(recs->v);
-	free(recs->domain);
-	recs->domain = NULL;
-	recs->v = NULL;
-	recs->n = 0;
-}
-
 /* Warns when two keys of the ring (from first, count of them) share a selector. */
 static void cmd_domain_keys_check_selectors(const struct dkim_keyring *ring, size_t first,
 					    size_t count)
@@ -179,17 +143,17 @@ static void cmd_domain_keys_check_selectors(const struct dkim_keyring *ring, siz
 					   ring->v[i].selector, ring->v[i].domain);
 }
 
-/* Adds the DKIM record of each key of domain; SESCTL_OK or SESCTL_FAIL. */
-static int cmd_domain_records_dkim(const struct sesctl *ctx, const char *domain,
-				   struct cmd_domain_records *recs)
+int cmd_domain_records_build(const struct sesctl *ctx, const char *domain,
+			     struct domain_check_records *recs)
 {
 	struct diag_list diags = DIAG_LIST_INIT;
-	struct strbuf name = STRBUF_INIT, txt = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
 	struct dkim_keyring *ring;
 	size_t first = 0, count = 0, i;
-	char *dir = cmd_domain_keys_dir(ctx, NULL), *p;
+	char *dir = cmd_domain_keys_dir(ctx, NULL);
 	int rc = SESCTL_OK;
 
+	memset(recs, 0, sizeof *recs);
 	ring = dkim_keyring_load(dir, ctx->conf->allow_world_readable_keys, &diags);
 	for (i = 0; i < diags.n; i++)
 		sesctl_err("%s", diags.msgs[i]);
@@ -199,78 +163,16 @@ static int cmd_domain_records_dkim(const struct sesctl *ctx, const char *domain,
 	} else {
 		dkim_keyring_find(ring, domain, &first, &count);
 		cmd_domain_keys_check_selectors(ring, first, count);
-	}
-	for (i = first; rc == SESCTL_OK && i < first + count; i++) {
-		strbuf_reset(&name);
-		strbuf_reset(&txt);
-		strbuf_appendf(&name, "%s._domainkey.%s", ring->v[i].selector, domain);
-		if (dkim_key_public_txt(&ring->v[i], &txt) != 0) {
-			sesctl_err("cannot read the public key of %s", strbuf_cstr(&name));
+		if (domain_check_build(ctx->conf, ring, domain, recs, &err) != 0) {
+			sesctl_err("%s", strbuf_cstr(&err));
 			rc = SESCTL_FAIL;
-			break;
 		}
-		p = cmd_domain_txt_tag(strbuf_cstr(&txt), "p");
-		cmd_domain_records_add(recs, CMD_DOMAIN_DKIM, sesctl_lower(name.data),
-				       strbuf_cstr(&txt), p);
-		free(p);
 	}
 	dkim_keyring_free(ring);
 	diag_free(&diags);
+	strbuf_free(&err);
 	free(dir);
-	strbuf_free(&name);
-	strbuf_free(&txt);
 	return rc;
-}
-
-/*
- * Lower-cased copy of host without its final dot, or of placeholder as it
- * is when host is NULL.  Caller frees.
- */
-static char *cmd_domain_host(const char *host, const char *placeholder)
-{
-	char *h = strdup(host != NULL ? host : placeholder);
-	size_t len;
-
-	if (h == NULL)
-		abort();
-	if (host == NULL)
-		return h;
-	len = strlen(h);
-	if (len > 1 && h[len - 1] == '.')
-		h[len - 1] = '\0';
-	return sesctl_lower(h);
-}
-
-int cmd_domain_records_build(const struct sesctl *ctx, const char *domain,
-			     struct cmd_domain_records *recs)
-{
-	struct strbuf sb = STRBUF_INIT;
-	struct cmd_domain_record *r;
-	const char *spf = ctx->conf->service_spf_include, *mx = ctx->conf->service_mx;
-	char *host;
-
-	memset(recs, 0, sizeof *recs);
-	recs->domain = strdup(domain);
-	if (recs->domain == NULL)
-		abort();
-	if (cmd_domain_records_dkim(ctx, domain, recs) != SESCTL_OK)
-		return SESCTL_FAIL;
-	host = cmd_domain_host(*spf != '\0' ? spf : NULL, "<ServiceSpfInclude>");
-	strbuf_appendf(&sb, "v=spf1 include:%s ~all", host);
-	r = cmd_domain_records_add(recs, CMD_DOMAIN_SPF, domain, strbuf_cstr(&sb), host);
-	r->unset = *spf == '\0';
-	r->key = "ServiceSpfInclude";
-	free(host);
-	strbuf_reset(&sb);
-	strbuf_appendf(&sb, "_dmarc.%s", domain);
-	cmd_domain_records_add(recs, CMD_DOMAIN_DMARC, strbuf_cstr(&sb), "v=DMARC1; p=none", NULL);
-	host = cmd_domain_host(*mx != '\0' ? mx : NULL, "<ServiceMx>");
-	r = cmd_domain_records_add(recs, CMD_DOMAIN_MX, domain, host, host);
-	r->unset = *mx == '\0';
-	r->key = "ServiceMx";
-	free(host);
-	strbuf_free(&sb);
-	return SESCTL_OK;
 }
 
 /* Appends text as zone-file TXT data: quoted strings of at most 255 bytes. */
@@ -297,17 +199,17 @@ static void cmd_domain_txt_zone(struct strbuf *out, const char *text)
 		strbuf_appendc(out, ')');
 }
 
-void cmd_domain_records_print(const struct sesctl *ctx, const struct cmd_domain_records *recs)
+void cmd_domain_records_print(const struct sesctl *ctx, const struct domain_check_records *recs)
 {
 	struct strbuf line = STRBUF_INIT;
 	size_t i, ndkim = 0;
 
 	for (i = 0; i < recs->n; i++) {
-		const struct cmd_domain_record *r = &recs->v[i];
+		const struct domain_check_record *r = &recs->v[i];
 
 		strbuf_reset(&line);
 		strbuf_appendf(&line, "%s. IN ", r->name);
-		if (r->kind == CMD_DOMAIN_MX) {
+		if (r->kind == DOMAIN_CHECK_MX) {
 			strbuf_appendf(&line, "MX %d %s%s", CMD_DOMAIN_MX_PREF, r->value,
 				       r->unset ? "" : ".");
 		} else {
@@ -315,7 +217,7 @@ void cmd_domain_records_print(const struct sesctl *ctx, const struct cmd_domain_
 			cmd_domain_txt_zone(&line, r->value);
 		}
 		printf("%s\n", strbuf_cstr(&line));
-		ndkim += r->kind == CMD_DOMAIN_DKIM;
+		ndkim += r->kind == DOMAIN_CHECK_DKIM;
 		if (r->unset)
 			sesctl_err("warning: %s is not set in %s: the record for %s shows a "
 				   "placeholder",

@@ -144,6 +144,7 @@ static const struct value_case default_cases[] = {
 	{ "default_subject_min_chars_is_1", "SubjectMinChars", "1" },
 	{ "default_subject_max_chars_is_998", "SubjectMaxChars", "998" },
 	{ "default_subject_warn_chars_is_78", "SubjectWarnChars", "78" },
+	{ "default_domain_recheck_interval_is_6_hours", "DomainRecheckInterval", "6h" },
 };
 
 static void run_default_case(void **state)
@@ -234,6 +235,20 @@ static const struct set_case set_cases[] = {
 	  "SubjectMinChars", "100" },
 	{ "accepts_subject_min_zero", "SubjectMinChars 0\n", "SubjectMinChars", "0" },
 	{ "accepts_longest_milter_timeout", "MilterTimeout 7200\n", "MilterTimeout", "7200" },
+	{ "reads_duration_in_plain_seconds", "DomainRecheckInterval 90\n", "DomainRecheckInterval",
+	  "90s" },
+	{ "prints_duration_in_largest_exact_unit", "DomainRecheckInterval 7200s\n",
+	  "DomainRecheckInterval", "2h" },
+	{ "reads_duration_in_minutes", "DomainRecheckInterval 30m\n", "DomainRecheckInterval",
+	  "30m" },
+	{ "reads_duration_suffix_in_upper_case", "DomainRecheckInterval 1H\n",
+	  "DomainRecheckInterval", "1h" },
+	{ "accepts_zero_duration_turning_recheck_off", "DomainRecheckInterval 0\n",
+	  "DomainRecheckInterval", "0" },
+	{ "accepts_one_second_recheck", "DomainRecheckInterval 1s\n", "DomainRecheckInterval",
+	  "1s" },
+	{ "accepts_longest_recheck_of_7_days", "DomainRecheckInterval 7d\n",
+	  "DomainRecheckInterval", "7d" },
 };
 
 static void run_set_case(void **state)
@@ -385,6 +400,14 @@ static const struct error_case error_cases[] = {
 	/* -(2^34 - 1) * 2^30 would wrap to exactly 2^30, inside the bounds */
 	{ "reports_negative_size_that_would_wrap_into_range", "MaxMessageSize -17179869183G\n",
 	  "FILE:1: MaxMessageSize: \"-17179869183G\" is not a size (bytes, or with K, M, G)" },
+	{ "reports_unknown_duration_suffix", "DomainRecheckInterval 6x\n",
+	  "FILE:1: DomainRecheckInterval: \"6x\" is not a duration (seconds, or with s, m, h, d)" },
+	{ "reports_duration_with_two_units", "DomainRecheckInterval 1h30m\n",
+	  "FILE:1: DomainRecheckInterval: \"1h30m\" is not a duration (seconds, or with s, m, h, d)" },
+	{ "reports_negative_duration", "DomainRecheckInterval -1s\n",
+	  "FILE:1: DomainRecheckInterval must be between 0 and 7d" },
+	{ "reports_duration_over_7_days", "DomainRecheckInterval 8d\n",
+	  "FILE:1: DomainRecheckInterval must be between 0 and 7d" },
 	{ "reports_non_octal_mode", "SocketMode 0999\n",
 	  "FILE:1: SocketMode: \"0999\" is not an octal mode" },
 	{ "reports_mode_over_0777", "SocketMode 01000\n",
@@ -561,7 +584,7 @@ static void dump_of_every_key_loads_back_the_same(void **state)
 		   "DataDir /srv/ses milter\nLocalAccount local\nOnFailure accept\n"
 		   "MilterTimeout 60\nMaxRecipients 100000\nMaxMessageSize 1G\n"
 		   "MaxAttachments 0\nSubjectMinChars 0\nSubjectMaxChars 100\n"
-		   "SubjectWarnChars 90\n");
+		   "SubjectWarnChars 90\nDomainRecheckInterval 45m\n");
 }
 
 static void dump_lists_every_key_once(void **state)
@@ -604,6 +627,10 @@ static void man_page_names_every_key(void **state)
 	}
 	if (strstr(strbuf_cstr(&out), "Default: \\fB50\\fR; from 1 to 100000.") == NULL)
 		fail_msg("man page: got no \"Default: 50; from 1 to 100000.\" for MaxRecipients");
+	if (strstr(strbuf_cstr(&out), "\\fBDomainRecheckInterval\\fR (duration)\n") == NULL ||
+	    strstr(strbuf_cstr(&out), "Default: \\fB6h\\fR; from 0 to 7d.") == NULL)
+		fail_msg("man page: got no duration entry \"Default: 6h; from 0 to 7d.\" for "
+			 "DomainRecheckInterval");
 	strbuf_free(&out);
 }
 
