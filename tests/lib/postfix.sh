@@ -1,6 +1,6 @@
 # postfix.sh - a private Postfix instance for the end-to-end tests and the
-# demo (sourced, not run; needs root; the functions work under set -e as
-# well).  Uses testlib.sh's
+# demo, and the Postfix driver of the shared cases (sourced, not run; needs
+# root; the functions work under set -e as well).  Uses testlib.sh's
 # t_wait_port; sources mta.sh (swaks, mailboxes) and ses.sh (ses-milter).
 #
 # Everything lives under one directory DIR, so several instances can run at
@@ -25,6 +25,7 @@
 #   pf_wait_mail DIR ADDR [SECONDS]        pf_mailbox DIR ADDR    pf_delivered DIR ADDR
 #   pf_sendmail DIR ARGS...                pf_add_user DIR USER PASSWORD
 #   pf_log DIR
+# and the driver interface of tests/lib/mta_cases.sh (mta_*, MTA_*).
 
 _pf_lib=$(dirname "${BASH_SOURCE[0]}")
 # shellcheck source=tests/lib/mta.sh
@@ -233,3 +234,39 @@ pf_log() {
 	cat "$1/maillog" 2>/dev/null
 }
 
+# ---- the driver of the shared cases (tests/lib/mta_cases.sh) -----------------
+
+MTA_NAME=postfix
+# the reply to the end of data of an accepted message
+MTA_QUEUED_RE='^250 2\.0\.0 Ok: queued as [0-9A-Za-z]+$'
+# what the client is told while the milter cannot be reached
+# (milter_default_action = tempfail): at MAIL, Postfix's own text
+MTA_DOWN_STAGE=mail
+MTA_DOWN_REPLY='451 4.7.1 Service unavailable - try again later'
+
+# mta_start DIR PORT SOCKET: Postfix as examples/postfix-main.cf sets it up:
+# smtpd_milters and non_smtpd_milters both ses-milter's SOCKET (libmilter's
+# form, as in ses-milter.conf), milter_default_action = tempfail.
+mta_start() {
+	local milter
+	milter=$(ses_postfix_socket "$3")
+	pf_start "$1" "$2" "$milter" "non_smtpd_milters = $milter"
+}
+
+mta_stop() { pf_stop "$@"; }
+mta_add_user() { pf_add_user "$@"; }
+mta_send() { pf_send "$@"; }
+mta_reply() { smtp_reply "$@"; }
+mta_replies() { smtp_replies "$@"; }
+mta_status() { smtp_status "$@"; }
+mta_queue_id() { pf_queue_id "$@"; }
+mta_wait_mail() { mbox_wait "$@"; }
+mta_mailbox() { mbox_cat "$@"; }
+mta_delivered() { mbox_first "$@"; }
+mta_log() { pf_log "$@"; }
+
+# mta_refusal STAGE ADDRESS REPLY: the line the client reads when ses-milter
+# refuses with REPLY: Postfix passes it on as it is, at every stage.
+mta_refusal() {
+	printf '%s\n' "$3"
+}
