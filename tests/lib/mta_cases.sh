@@ -24,25 +24,28 @@
 #                                 refuses with REPLY at STAGE (ADDR: the
 #                                 address of that MAIL or RCPT)
 #   mta_queue_id OUT              from the reply to the end of data
+#   mta_held DIR QUEUEID          true while the message waits on hold (the
+#                                 filter's smfi_quarantine)
 #   mta_wait_mail DIR ADDR [SECONDS]   mta_mailbox DIR ADDR
 #   mta_delivered DIR ADDR        ADDR's first message without what delivery added
 #   mta_log DIR                   the MTA's log, for failures
 #
 # The instances, under $WORK (which the suite makes):
-#   A  ses-milter on a unix socket; LocalAccount local; SMTP AUTH login
-#      beta; DKIM keys for beta.example and tpl.example
+#   A  ses-milter on a unix socket; LocalAccount local, OverQuota hold; SMTP
+#      AUTH login beta; DKIM keys for beta.example and tpl.example
 #   B  ses-milter on inet:PORT@127.0.0.1
 #   C  no ses-milter running behind the MTA
 #
 # Senders are told apart by their client address (swaks --local-interface):
 # 127.0.0.2 is account acme's trusted network, .3 small's, .4 frozen's,
-# .5 tpl's; 127.0.0.1 belongs to no account, so it is inbound mail unless
-# the client logs in.
+# .5 tpl's, .6 capped's; 127.0.0.1 belongs to no account, so it is inbound
+# mail unless the client logs in.
 
 ACME=(--local-interface 127.0.0.2)
 SMALL=(--local-interface 127.0.0.3)
 FROZEN=(--local-interface 127.0.0.4)
 TPL=(--local-interface 127.0.0.5)
+CAPPED=(--local-interface 127.0.0.6)
 INBOUND=(--local-interface 127.0.0.1)
 BETA=(--local-interface 127.0.0.1 --auth PLAIN --auth-user beta --auth-password beta-secret)
 SESCTL=${SESCTL:-${top_builddir:-.}/sesctl/sesctl}
@@ -142,6 +145,22 @@ case_blocklisted_recipient_refused_at_rcpt() {
 	expect_queued "end of data" "$T/out"
 	mta_wait_mail "$A" fine@example.net
 	expect "blocklisted mailbox" "$(mta_mailbox "$A" bounced@example.net | wc -c)" 0
+}
+
+case_over_quota_message_is_held() {
+	# account capped: DailyQuota 1; A: OverQuota hold
+	mta_send "$A" "$T/first" "${CAPPED[@]}" --from news@capped.example --to capped1@example.net \
+		--header "Subject: first"
+	expect_queued "first: end of data" "$T/first"
+	mta_send "$A" "$T/second" "${CAPPED[@]}" --from news@capped.example --to capped2@example.net \
+		--header "Subject: second"
+	expect "second: RCPT" "$(mta_status "$T/second" rcpt | cut -d' ' -f1,2)" "250 2.1.5"
+	expect_queued "second: end of data" "$T/second"
+	expect "second: held" "$(mta_held "$A" "$(mta_queue_id "$T/second")" && echo held)" held
+	expect_match "second: summary" "$(ses_summary "$A" "$(mta_queue_id "$T/second")")" \
+		"account=capped .*decision=hold"
+	mta_wait_mail "$A" capped1@example.net
+	expect "second's mailbox" "$(mta_mailbox "$A" capped2@example.net | wc -c)" 0
 }
 
 case_subject_998_chars_accepted() {
@@ -332,6 +351,8 @@ mta_accounts() {
 		"Suspended yes"
 	ses_add_account "$1" tpl "Network 127.0.0.5/32" "Domain tpl.example verified"
 	ses_add_account "$1" local "CustomContent yes" "Domain local.example verified"
+	ses_add_account "$1" capped "CustomContent yes" "Network 127.0.0.6/32" \
+		"Domain capped.example verified" "DailyQuota 1"
 }
 
 # mta_template DIR: adds and approves tpl's template "Welcome" with sesctl;
@@ -356,7 +377,7 @@ mta_cases_setup() {
 	MC=$(mc_start "$MC_DIR" main) || return 1
 	local shared=(MemcachedServers "$MC" RecipientHourlyLimit 1000 MaxSendsPerSecond 1000000)
 	: > "$WORK/dns"
-	ses_write_conf "$A" LocalAccount local "${shared[@]}"
+	ses_write_conf "$A" LocalAccount local OverQuota hold "${shared[@]}"
 	mta_accounts "$A"
 	dkim_key "$A/ses" "$WORK/dns" beta.example ses rsa &&
 		dkim_key "$A/ses" "$WORK/dns" beta.example ses-ed25519 ed25519 &&

@@ -24,7 +24,7 @@
 #   pf_replies OUT STAGE                   pf_queue_id OUT        pf_sent_data OUT
 #   pf_wait_mail DIR ADDR [SECONDS]        pf_mailbox DIR ADDR    pf_delivered DIR ADDR
 #   pf_sendmail DIR ARGS...                pf_add_user DIR USER PASSWORD
-#   pf_log DIR
+#   pf_queue_of DIR QUEUEID                pf_log DIR
 # and the driver interface of tests/lib/mta_cases.sh (mta_*, MTA_*).
 
 _pf_lib=$(dirname "${BASH_SOURCE[0]}")
@@ -229,6 +229,17 @@ pf_sendmail() {
 	sendmail -C "$dir/etc" "$@"
 }
 
+# pf_queue_of DIR QUEUEID: prints the queue that holds QUEUEID (hold,
+# deferred, ...; nothing once delivered).
+pf_queue_of() {
+	postqueue -c "$1/etc" -j 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("queue_id") == sys.argv[1]:
+        print(m.get("queue_name"))' "$2"
+}
+
 # pf_log DIR: prints Postfix's log of the instance.
 pf_log() {
 	cat "$1/maillog" 2>/dev/null
@@ -260,6 +271,7 @@ mta_reply() { smtp_reply "$@"; }
 mta_replies() { smtp_replies "$@"; }
 mta_status() { smtp_status "$@"; }
 mta_queue_id() { pf_queue_id "$@"; }
+mta_held() { [ "$(pf_queue_of "$@")" = hold ]; }
 mta_wait_mail() { mbox_wait "$@"; }
 mta_mailbox() { mbox_cat "$@"; }
 mta_delivered() { mbox_first "$@"; }

@@ -38,6 +38,7 @@
 #   sm_start DIR PORT SOCKET [SED-EXPRESSION...]  sm_stop DIR
 #   sm_send DIR OUT [swaks options...]            sm_submit DIR OUT [swaks options...]
 #   sm_queue_id OUT       sm_status OUT STAGE    sm_cf DIR
+#   sm_sendmail DIR ARG...
 # and the driver interface of tests/lib/mta_cases.sh (mta_*, MTA_*).
 
 _sm_lib=$(dirname "${BASH_SOURCE[0]}")
@@ -223,6 +224,16 @@ sm_stop() {
 	return 0
 }
 
+# sm_sendmail DIR ARG...: runs the unpacked sendmail with the instance's
+# sendmail.cf in the foreground (-bp -qQ lists the quarantined messages,
+# -qQ -Q releases them).
+sm_sendmail() {
+	local dir=$1
+	shift
+	LD_LIBRARY_PATH=$(sm_libdir) "$SM_ROOT/usr/libexec/sendmail/sendmail" \
+		-C "$dir/etc/sendmail.cf" "$@"
+}
+
 # sm_cf DIR: prints the instance's sendmail.cf.
 sm_cf() {
 	cat "$1/etc/sendmail.cf"
@@ -280,6 +291,7 @@ mta_reply() { smtp_reply "$@"; }
 mta_replies() { smtp_replies "$@"; }
 mta_status() { sm_status "$@"; }
 mta_queue_id() { sm_queue_id "$@"; }
+mta_held() { sm_sendmail "$1" -bp -qQ | grep -q "^$2 "; }
 mta_wait_mail() { mbox_wait "$@"; }
 mta_mailbox() { mbox_cat "$@"; }
 mta_delivered() { mbox_first "$@"; }
