@@ -10,6 +10,8 @@
 #
 #   E  Sendmail whose milter is not running, built from the example
 #      without F=T: Sendmail then fails open
+#   F  Sendmail in front of A's ses-milter, built from the example with a
+#      MAIL FROM macro list that lacks i and {auth_authen}
 #
 # and the cases of the example's .cf and of "sendmail -bs" submission.
 #
@@ -62,6 +64,17 @@ case_milter_down_without_f_flag_fails_open() {
 	expect_match "mailbox" "$(mta_mailbox "$E" open@example.net)" "^From: news@unverified.example"
 }
 
+case_filter_gets_its_macros_whatever_the_site_list() {
+	expect "site list" "$(sm_cf "$F" | grep '^O Milter.macros.envfrom=')" \
+		"O Milter.macros.envfrom={mail_addr}"
+	# ses-milter asks for i and {auth_authen} itself (smfi_setsymlist)
+	mta_send "$F" "$T/out" "${BETA[@]}" --from news@beta.example --to sitelist@example.net \
+		--header "Subject: Welcome"
+	expect_queued "end of data" "$T/out"
+	expect_match "summary" "$(ses_summary "$A" "$(mta_queue_id "$T/out")")" \
+		"account=beta .*login=beta .*decision=accept"
+}
+
 case_bs_submission_uses_local_account() {
 	sm_submit "$A" "$T/out" --from news@local.example --to local@example.net --header "Subject: Local"
 	expect_queued "end of data" "$T/out"
@@ -94,17 +107,22 @@ case_bs_submission_unverified_domain_refused_at_mail() {
 
 cleanup() {
 	[ -n "$E" ] && sm_stop "$E"
+	[ -n "$F" ] && sm_stop "$F"
 	mta_cases_cleanup
 	if [ -n "$WORK" ] && [ -z "$KEEP" ]; then rm -rf "$WORK"; fi
 }
 
-# setup: starts A, B, C and E; returns non-zero with the reason on stderr.
+# setup: starts A, B, C, E and F; returns non-zero with the reason on stderr.
 setup() {
 	WORK=$(mktemp -d /tmp/ses-sendmail.XXXXXX) && chmod 755 "$WORK" || return 1
 	sm_sasl_setup "$WORK/sasl" || return 1
 	mta_cases_setup || return 1
 	E=$WORK/e
 	sm_start "$E" "$(t_free_port)" "unix:$E/no-milter.sock" 's/, F=T,/,/' || return 1
+	F=$WORK/f
+	sm_start "$F" "$(t_free_port)" "$(ses_milter_socket "$A")" \
+		"s/^define(\`confMILTER_MACROS_ENVFROM'.*/define(\`confMILTER_MACROS_ENVFROM', \`{mail_addr}')dnl/" ||
+		return 1
 }
 
 # inside: the suite proper, in the namespaces main made.
