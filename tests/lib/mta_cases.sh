@@ -3,8 +3,9 @@
 # runs them through Postfix and t_sendmail.sh through Sendmail, so the two
 # integrations cannot drift apart.  A suite sources testlib.sh, cases.sh,
 # memcached.sh, dkim.sh and one driver (postfix.sh or sendmail.sh), then
-# this file; it runs mta_cases_setup, every case_NAME (its own too) with
-# run_case, case_ses_milter_stops_cleanly last, and mta_cases_cleanup.
+# this file; it calls mta_cases_setup (then starts its own instances),
+# mta_cases_run (every case_NAME defined, its own too, with
+# case_ses_milter_stops_cleanly last) and, on exit, mta_cases_cleanup.
 #
 # The driver provides:
 #   MTA_NAME                      postfix or sendmail
