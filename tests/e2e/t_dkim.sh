@@ -21,13 +21,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/memcached.sh"
 # shellcheck source=tests/lib/cases.sh
 . "$here/../lib/cases.sh"
+# shellcheck source=tests/lib/dkim.sh
+. "$here/../lib/dkim.sh"
 
 SIGNER=(--local-interface 127.0.0.2 --from news@example.com)
 TPL=(--local-interface 127.0.0.3 --from news@tpl.example)
 PLAIN=(--local-interface 127.0.0.4 --from news@plain.example)
 SESCTL=${SESCTL:-${top_builddir:-.}/sesctl/sesctl}
-# Debian's python3 (python3-dkim lives there), whatever python3 is first on PATH
-PY=/usr/bin/python3
 
 # ---- the cases ------------------------------------------------------------------
 
@@ -72,44 +72,14 @@ case_domain_without_keys_is_not_signed() {
 
 # ---- helpers --------------------------------------------------------------------
 
-# verify FILE: "IDX:ok|fail:a=ALG" per signature, checked by python3-dkim
-# against the TXT records in $WORK/dns (name<TAB>value lines).
+# verify FILE: "IDX:ok|fail:a=ALG" per signature, checked against $WORK/dns.
 verify() {
-	$PY - "$1" "$WORK/dns" <<'PY'
-import sys, re, dkim
-msg = open(sys.argv[1], 'rb').read().replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
-records = dict(l.rstrip('\n').split('\t', 1) for l in open(sys.argv[2]))
-def dnsfunc(name, timeout=5):
-    return records.get(name.decode().rstrip('.'), '').encode()
-d = dkim.DKIM(msg)
-sigs = [v for k, v in d.headers if k.lower() == b'dkim-signature']
-out = []
-for i, sig in enumerate(sigs):
-    alg = re.search(rb'a=([^;\s]+)', sig).group(1).decode()
-    try:
-        ok = dkim.DKIM(msg).verify(idx=i, dnsfunc=dnsfunc)
-    except Exception:
-        ok = False
-    out.append('%d:%s:a=%s' % (i, 'ok' if ok else 'fail', alg))
-print(';'.join(out))
-PY
+	dkim_verify "$1" "$WORK/dns"
 }
 
 # key DOMAIN SELECTOR TYPE: makes a key in DataDir/keys and its TXT record.
 key() {
-	local dir=$A/ses/keys/$1 pub
-	mkdir -p "$dir" && chmod 750 "$dir"
-	if [ "$3" = rsa ]; then
-		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/$2.rsa.pem" 2>/dev/null
-		pub=$(openssl pkey -in "$dir/$2.rsa.pem" -pubout -outform DER | base64 -w0)
-		printf '%s._domainkey.%s\tv=DKIM1; k=rsa; p=%s\n' "$2" "$1" "$pub" >> "$WORK/dns"
-		chmod 640 "$dir/$2.rsa.pem"
-	else
-		openssl genpkey -algorithm ed25519 -out "$dir/$2.ed25519.pem" 2>/dev/null
-		pub=$(openssl pkey -in "$dir/$2.ed25519.pem" -pubout -outform DER | tail -c 32 | base64 -w0)
-		printf '%s._domainkey.%s\tv=DKIM1; k=ed25519; p=%s\n' "$2" "$1" "$pub" >> "$WORK/dns"
-		chmod 640 "$dir/$2.ed25519.pem"
-	fi
+	dkim_key "$A/ses" "$WORK/dns" "$@"
 }
 
 cleanup() {
@@ -149,7 +119,7 @@ main() {
 	for c in postfix swaks python3 memcached openssl; do
 		command -v "$c" >/dev/null || { t_skip all "no $c (run tests/install-deps)"; t_done; return; }
 	done
-	$PY -c 'import dkim' 2>/dev/null || { t_skip all "no python3-dkim"; t_done; return; }
+	$DKIM_PY -c 'import dkim' 2>/dev/null || { t_skip all "no python3-dkim"; t_done; return; }
 	SES_MILTER=${SES_MILTER:-${top_builddir:-.}/ses-milter}
 	[ -x "$SES_MILTER" ] && [ -x "$SESCTL" ] || { t_skip all "no $SES_MILTER (set top_builddir)"; t_done; return; }
 	SES_MILTER=$(cd "$(dirname "$SES_MILTER")" && pwd)/$(basename "$SES_MILTER")

@@ -116,7 +116,7 @@ case_over_quota_hold_puts_message_on_hold() {
 		--to held2@example.net --header "Subject: second"
 	expect "second: RCPT" "$(pf_status "$T/second" rcpt)" "250 2.1.5 Ok"
 	expect "second: end of data" "$(pf_status "$T/second" dot)" "250 2.0.0 Ok:"
-	expect "second: queue" "$(queue_of "$C" "$(pf_queue_id "$T/second")")" hold
+	expect "second: queue" "$(pf_queue_of "$C" "$(pf_queue_id "$T/second")")" hold
 	expect "first delivered" "$(delivered held1@example.net "$C")" 1
 	expect "second delivered" "$(delivered held2@example.net "$C")" 0
 }
@@ -479,17 +479,6 @@ pf_drained() {
 		sleep 0.2
 	done
 	return 1
-}
-
-# queue_of DIR QUEUEID: the Postfix queue holding QUEUEID (hold, deferred,
-# ...; nothing once delivered).
-queue_of() {
-	postqueue -c "$1/etc" -j 2>/dev/null | python3 -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("queue_id") == sys.argv[1]:
-        print(m.get("queue_name"))' "$2"
 }
 
 # sesctl_ok DIR ARGS...: sesctl with the gateway's configuration; a failure

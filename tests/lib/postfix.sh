@@ -1,6 +1,7 @@
-# postfix.sh - a private Postfix instance and a ses-milter daemon for the
-# end-to-end tests and the demo (sourced, not run; needs root; the
-# functions work under set -e as well).  Uses testlib.sh's t_wait_port.
+# postfix.sh - a private Postfix instance for the end-to-end tests and the
+# demo, and the Postfix driver of the shared cases (sourced, not run; needs
+# root; the functions work under set -e as well).  Uses testlib.sh's
+# t_wait_port; sources mta.sh (swaks, mailboxes) and ses.sh (ses-milter).
 #
 # Everything lives under one directory DIR, so several instances can run at
 # once and nothing touches /etc/postfix:
@@ -12,7 +13,7 @@
 #   DIR/maillog     Postfix's log (maillog_file through postlogd)
 #   DIR/etc/sasl/   Cyrus SASL smtpd.conf and sasldb2 for SMTP AUTH (Debian's
 #                   smtpd reads $config_directory/sasl/smtpd.conf)
-#   DIR/ses/        ses-milter.conf, accounts/, ses-milter.log
+#   DIR/ses/        ses-milter.conf, accounts/, ses-milter.log (ses.sh)
 #
 # Mail for every domain is delivered locally (one mbox file per address);
 # default_transport is error:, so no message ever leaves the machine.
@@ -23,9 +24,14 @@
 #   pf_replies OUT STAGE                   pf_queue_id OUT        pf_sent_data OUT
 #   pf_wait_mail DIR ADDR [SECONDS]        pf_mailbox DIR ADDR    pf_delivered DIR ADDR
 #   pf_sendmail DIR ARGS...                pf_add_user DIR USER PASSWORD
-#   pf_log DIR
-#   ses_write_conf DIR [KEY VALUE...]      ses_add_account DIR NAME LINES...
-#   ses_start DIR    ses_stop DIR          ses_socket DIR         ses_summary DIR [QUEUEID]
+#   pf_queue_of DIR QUEUEID                pf_log DIR
+# and the driver interface of tests/lib/mta_cases.sh (mta_*, MTA_*).
+
+_pf_lib=$(dirname "${BASH_SOURCE[0]}")
+# shellcheck source=tests/lib/mta.sh
+. "$_pf_lib/mta.sh"
+# shellcheck source=tests/lib/ses.sh
+. "$_pf_lib/ses.sh"
 
 PF_HOSTNAME=mx.example.test
 PF_MAIL_USER=nobody
@@ -190,89 +196,30 @@ pf_add_user() {
 }
 
 # pf_send DIR OUT [OPTION...]: one SMTP session with swaks against the
-# instance under DIR; the whole transcript goes to OUT.  The options are
-# swaks's (--from, --to a,b,..., --header "Subject: x", --body, --attach,
-# --auth PLAIN --auth-user U --auth-password P, --local-interface 127.0.0.2).
-# Returns swaks's status (0: message accepted).
+# instance under DIR (see smtp_send).  Returns swaks's status.
 pf_send() {
-	local dir=$1 out=$2
-	shift 2
-	swaks --server 127.0.0.1 --port "$(cat "$dir/smtp_port")" \
-		--helo client.example.test --timeout 60 "$@" > "$out" 2>&1 </dev/null
+	local dir=$1
+	shift
+	smtp_send "$(cat "$dir/smtp_port")" "$@"
 }
 
-# pf_replies OUT STAGE: prints every server reply of STAGE in the swaks
-# transcript OUT, one line each (the last line of a multi-line reply).
-# STAGE is connect, ehlo, auth, mail, rcpt, data (the 354) or dot (the reply
-# to the end of the message).
-pf_replies() {
-	awk -v want="$2" '
-		{ sub(/\r$/, "") }
-		/^ -> / { if (!indata) { verb = tolower($2); sub(/:.*/, "", verb) } next }
-		/^(<-|<\*\*)  ?[0-9][0-9][0-9] / {
-			line = $0; sub(/^(<-|<\*\*) +/, "", line)
-			stage = verb == "" ? "connect" : verb
-			if (indata) { stage = "dot"; indata = 0 }
-			else if (stage == "data" && line ~ /^354/) indata = 1
-			if (stage == want) print line
-			if (stage == "dot") verb = "dotdone"
-		}' "$1"
-}
-
-# pf_reply OUT STAGE: prints the last server reply of STAGE (see pf_replies).
-pf_reply() {
-	pf_replies "$1" "$2" | tail -n 1
-}
-
-# pf_status OUT STAGE: prints the code, enhanced code and first word of the
-# text of STAGE's last reply, e.g. "550 5.7.1 OperationDenied.DomainNotVerified".
-pf_status() {
-	pf_reply "$1" "$2" | awk '{ print $1, $2, $3 }'
-}
+# pf_replies, pf_reply, pf_status, pf_sent_data: smtp_replies, smtp_reply,
+# smtp_status, smtp_sent_data (mta.sh) under the names the suites use.
+pf_replies() { smtp_replies "$@"; }
+pf_reply() { smtp_reply "$@"; }
+pf_status() { smtp_status "$@"; }
+pf_sent_data() { smtp_sent_data "$@"; }
 
 # pf_queue_id OUT: prints the queue ID from the reply to the end of data.
 pf_queue_id() {
-	pf_reply "$1" dot | sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p'
+	smtp_reply "$1" dot | sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p'
 }
 
-# pf_sent_data OUT: prints the message as swaks sent it in OUT (LF line ends).
-pf_sent_data() {
-	awk '{ sub(/\r$/, "") }
-		/^ -> DATA$/ { d = 1; next }
-		d && /^ -> \.$/ { exit }
-		d && /^ -> / { print substr($0, 5) }' "$1"
-}
-
-# pf_delivered DIR ADDRESS: prints ADDRESS's first message without what
-# delivery added (the From_ line, Return-Path, Delivered-To, and Postfix's
-# own Received header).
-pf_delivered() {
-	# the mailbox's flags=F> escape a body's "From " lines, so a From_ line
-	# always starts the next message
-	awk 'NR == 1 && /^From / { next }
-		!done && /^(Return-Path|Delivered-To):/ { next }
-		!done && !rcvd && /^Received:/ { rcvd = 1; skip = 1; next }
-		skip && /^[ \t]/ { next }
-		{ skip = 0; done = 1 }
-		/^From / { exit }
-		{ print }' "$1/mail/$2"
-}
-
-# pf_wait_mail DIR ADDRESS [SECONDS]: waits until ADDRESS's mailbox file is
-# non-empty (default 20 s).
-pf_wait_mail() {
-	local f=$1/mail/$2 i=0
-	while [ $i -lt $((${3:-20} * 10)) ]; do
-		[ -s "$f" ] && return 0
-		sleep 0.1; i=$((i + 1))
-	done
-	return 1
-}
-
-# pf_mailbox DIR ADDRESS: prints ADDRESS's mailbox file (nothing if none).
-pf_mailbox() {
-	cat "$1/mail/$2" 2>/dev/null
-}
+# pf_delivered, pf_wait_mail, pf_mailbox: mbox_first, mbox_wait, mbox_cat
+# (mta.sh): Postfix's mailbox service writes the mailboxes that they read.
+pf_delivered() { mbox_first "$@"; }
+pf_wait_mail() { mbox_wait "$@"; }
+pf_mailbox() { mbox_cat "$@"; }
 
 # pf_sendmail DIR ARG...: submits a message read from stdin with the
 # instance's sendmail(1) (goes through non_smtpd_milters).
@@ -282,107 +229,56 @@ pf_sendmail() {
 	sendmail -C "$dir/etc" "$@"
 }
 
+# pf_queue_of DIR QUEUEID: prints the queue that holds QUEUEID (hold,
+# deferred, ...; nothing once delivered).
+pf_queue_of() {
+	postqueue -c "$1/etc" -j 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("queue_id") == sys.argv[1]:
+        print(m.get("queue_name"))' "$2"
+}
+
 # pf_log DIR: prints Postfix's log of the instance.
 pf_log() {
 	cat "$1/maillog" 2>/dev/null
 }
 
-# ---- ses-milter -------------------------------------------------------------
+# ---- the driver of the shared cases (tests/lib/mta_cases.sh) -----------------
 
-SES_MILTER=${SES_MILTER:-${top_builddir:-.}/ses-milter}
+MTA_NAME=postfix
+# the reply to the end of data of an accepted message
+MTA_QUEUED_RE='^250 2\.0\.0 Ok: queued as [0-9A-Za-z]+$'
+# what the client is told while the milter cannot be reached
+# (milter_default_action = tempfail): at MAIL, Postfix's own text
+MTA_DOWN_STAGE=mail
+MTA_DOWN_REPLY='451 4.7.1 Service unavailable - try again later'
 
-# ses_write_conf DIR [KEY VALUE]...: writes DIR/ses/ses-milter.conf: a unix
-# socket DIR/ses/sock reachable by group postfix, log to stderr at debug,
-# DataDir DIR/ses; each KEY VALUE pair replaces a default or adds a key.
-ses_write_conf() {
-	local dir=$1 k
-	shift
-	local -A conf=(
-		[Socket]="unix:$dir/ses/sock" [SocketGroup]=postfix [SocketMode]=0660
-		[LogTo]=stderr [LogLevel]=debug [DataDir]="$dir/ses"
-	)
-	local order=(Socket SocketGroup SocketMode LogTo LogLevel DataDir)
-	while [ $# -ge 2 ]; do
-		[ -n "${conf[$1]+set}" ] || order+=("$1")
-		conf[$1]=$2
-		shift 2
-	done
-	mkdir -p "$dir/ses/accounts" && chmod 755 "$dir" "$dir/ses"
-	for k in "${order[@]}"; do
-		printf '%-16s %s\n' "$k" "${conf[$k]}"
-	done > "$dir/ses/ses-milter.conf"
+# mta_start DIR PORT SOCKET: Postfix as examples/postfix-main.cf sets it up:
+# smtpd_milters and non_smtpd_milters both ses-milter's SOCKET (libmilter's
+# form, as in ses-milter.conf), milter_default_action = tempfail.
+mta_start() {
+	local milter
+	milter=$(ses_postfix_socket "$3")
+	pf_start "$1" "$2" "$milter" "non_smtpd_milters = $milter"
 }
 
-# ses_add_account DIR NAME [LINE...]: writes account NAME's file, one LINE
-# ("Network 127.0.0.2/32", "Domain example.com verified", ...) a line.
-ses_add_account() {
-	local dir=$1 name=$2
-	shift 2
-	mkdir -p "$dir/ses/accounts"
-	printf '%s\n' "# account $name" "$@" > "$dir/ses/accounts/$name"
-}
+mta_stop() { pf_stop "$@"; }
+mta_add_user() { pf_add_user "$@"; }
+mta_send() { pf_send "$@"; }
+mta_reply() { smtp_reply "$@"; }
+mta_replies() { smtp_replies "$@"; }
+mta_status() { smtp_status "$@"; }
+mta_queue_id() { pf_queue_id "$@"; }
+mta_held() { [ "$(pf_queue_of "$@")" = hold ]; }
+mta_wait_mail() { mbox_wait "$@"; }
+mta_mailbox() { mbox_cat "$@"; }
+mta_delivered() { mbox_first "$@"; }
+mta_log() { pf_log "$@"; }
 
-# ses_socket DIR: prints the Postfix milter address of the configured Socket
-# (unix:PATH or inet:HOST:PORT).
-ses_socket() {
-	local s
-	s=$(awk '$1 == "Socket" { print $2 }' "$1/ses/ses-milter.conf")
-	case $s in
-	unix:* | local:*) printf 'unix:%s\n' "${s#*:}" ;;
-	/*) printf 'unix:%s\n' "$s" ;;
-	inet:*@*) s=${s#inet:}; printf 'inet:%s:%s\n' "${s#*@}" "${s%@*}" ;;
-	inet:*) printf '%s\n' "$s" ;;
-	esac
-}
-
-# ses_start DIR: starts ses-milter in the foreground mode in the background
-# with DIR/ses/ses-milter.conf, stderr to DIR/ses/ses-milter.log, and waits
-# until its socket accepts connections.
-ses_start() {
-	local dir=$1 sock i=0
-	sock=$(ses_socket "$dir")
-	[ -x "$SES_MILTER" ] || { echo "ses_start: no program $SES_MILTER" >&2; return 1; }
-	rm -f "$dir/ses/sock"
-	"$SES_MILTER" -f -c "$dir/ses/ses-milter.conf" >>"$dir/ses/ses-milter.log" 2>&1 &
-	echo $! > "$dir/ses/test.pid"
-	while [ $i -lt 100 ]; do
-		kill -0 "$(cat "$dir/ses/test.pid")" 2>/dev/null || {
-			echo "ses_start: ses-milter exited:" >&2; cat "$dir/ses/ses-milter.log" >&2; return 1; }
-		case $sock in
-		unix:*) [ -S "${sock#unix:}" ] && return 0 ;;
-		inet:*) t_wait_port "${sock##*:}" 1 && return 0 ;;
-		esac
-		sleep 0.1; i=$((i + 1))
-	done
-	echo "ses_start: no socket $sock after 10 s" >&2
-	return 1
-}
-
-# ses_stop DIR: stops the ses-milter started by ses_start with TERM (KILL
-# after 5 s).  Returns its exit status: 0 for a clean stop.
-ses_stop() {
-	local pid i rc
-	pid=$(cat "$1/ses/test.pid" 2>/dev/null) || return 0
-	rm -f "$1/ses/test.pid"
-	kill "$pid" 2>/dev/null || true
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "ses_stop: ses-milter $pid ignored TERM" >&2
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		return 1
-	fi
-	rc=0
-	wait "$pid" 2>/dev/null || rc=$?
-	[ $rc -eq 127 ] && rc=0	# not this shell's child: its status is unknown
-	return $rc
-}
-
-# ses_summary DIR [QUEUEID]: prints ses-milter's last summary line (the one
-# for QUEUEID when given).
-ses_summary() {
-	grep -E "${2:-[A-Za-z0-9]+}: summary " "$1/ses/ses-milter.log" 2>/dev/null | tail -n 1
+# mta_refusal STAGE ADDRESS REPLY: the line the client reads when ses-milter
+# refuses with REPLY: Postfix passes it on as it is, at every stage.
+mta_refusal() {
+	printf '%s\n' "$3"
 }
