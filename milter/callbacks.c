@@ -80,7 +80,7 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_SETSYMLIST;
 
 	*pf0 = f0 & want;
-	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
 	*pf2 = 0;
 	*pf3 = 0;
 	/* ask for the macros the policy needs, whatever the MTA's defaults */
@@ -116,6 +116,16 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	s->conn = policy_conn_new(snap, logging_get(), hostname, hostaddr, local);
 	policy_snapshot_unref(snap);	/* the connection holds its own reference */
 	smfi_setpriv(ctx, s);
+	return SMFIS_CONTINUE;
+}
+
+/* HELO/EHLO: kept for the SPF check of inbound mail. */
+static sfsistat mlfi_helo(SMFICTX *ctx, char *helohost)
+{
+	struct milter_session *s = session_get(ctx);
+
+	if (s != NULL)
+		policy_conn_set_helo(s->conn, helohost);
 	return SMFIS_CONTINUE;
 }
 
@@ -279,7 +289,7 @@ struct smfiDesc callbacks_desc = {
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_DELRCPT |
 		      SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_SETSYMLIST,
 	.xxfi_connect = mlfi_connect,
-	.xxfi_helo = NULL,
+	.xxfi_helo = mlfi_helo,
 	.xxfi_envfrom = mlfi_envfrom,
 	.xxfi_envrcpt = mlfi_envrcpt,
 	.xxfi_header = mlfi_header,

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "dkim_sign.h"
+#include "inbound.h"
 #include "listen.h"
 #include "logging.h"
 #include "mime_count.h"
@@ -243,6 +244,10 @@ int main(int argc, char **argv)
 	mime_count_init();
 	if (dkim_sign_init() != 0) {
 		fprintf(stderr, "ses-milter: cannot initialise libopendkim\n");
+		return 1;
+	}
+	if (inbound_init() != 0) {
+		fprintf(stderr, "ses-milter: cannot initialise libopendmarc\n");
 		return 1;
 	}
 	reload_init(o.conf_path, snap);

@@ -30,6 +30,8 @@ static const int config_facility_values[] = {
 static const char *const log_to_choices[] = { "syslog", "stderr", NULL };
 static const char *const on_failure_choices[] = { "tempfail", "accept", NULL };
 static const char *const over_quota_choices[] = { "tempfail", "hold", NULL };
+static const char *const dmarc_reject_choices[] = { "reject", "quarantine", "report", NULL };
+static const char *const dmarc_quarantine_choices[] = { "quarantine", "report", NULL };
 
 #define OFF(field) offsetof(struct ses_config, field)
 #define LIM(field) (offsetof(struct ses_config, limits) + offsetof(struct policy_limits, field))
@@ -86,7 +88,25 @@ const struct conf_key config_keys[] = {
 	{ "ServiceMx", CONF_STRING, "", 0, 0, NULL, OFF(service_mx),
 	  "Host sender domains name as MX, so bounces and unsubscribes come back to the service." },
 	{ "DnsServer", CONF_STRING, "", 0, 0, NULL, OFF(dns_server),
-	  "Name server for domain verification, HOST or HOST:PORT; empty uses the system resolver." },
+	  "Name server for domain verification and the inbound SPF, DKIM and DMARC lookups, HOST or HOST:PORT; empty uses the system resolver." },
+	{ "DnsTimeout", CONF_INT, "3", 1, 30, NULL, OFF(dns_timeout),
+	  "Seconds to wait for one DNS answer of the inbound checks." },
+	{ "DnsTries", CONF_INT, "2", 1, 5, NULL, OFF(dns_tries),
+	  "Times each DNS query of the inbound checks is sent before it counts as failed." },
+	{ "InboundChecks", CONF_BOOL, "yes", 0, 0, NULL, OFF(inbound_checks),
+	  "Check SPF, DKIM and DMARC on inbound mail (mail of no account) and add Authentication-Results." },
+	{ "AuthservId", CONF_STRING, "", 0, 0, NULL, OFF(authserv_id),
+	  "The authserv-id of the Authentication-Results header; empty uses the host name.  Incoming headers claiming it are removed." },
+	{ "DmarcReject", CONF_ENUM, "reject", 0, 0, dmarc_reject_choices, OFF(dmarc_reject),
+	  "Inbound mail failing DMARC under p=reject: reject (550 5.7.1), quarantine (hold queue) or report (only the header)." },
+	{ "DmarcQuarantine", CONF_ENUM, "quarantine", 0, 0, dmarc_quarantine_choices, OFF(dmarc_quarantine),
+	  "Inbound mail failing DMARC under p=quarantine: quarantine (hold queue) or report (only the header)." },
+	{ "AuthDnsFailure", CONF_ENUM, "tempfail", 0, 0, on_failure_choices, OFF(auth_dns_failure),
+	  "When DNS failures leave the DMARC verdict open (temperror): tempfail (451 4.4.3, the sender retries) or accept." },
+	{ "PublicSuffixList", CONF_STRING, "/usr/share/publicsuffix/public_suffix_list.dat", 0, 0, NULL, OFF(public_suffix_list),
+	  "The Public Suffix List that gives organisational domains for DMARC (Debian package publicsuffix)." },
+	{ "DkimMaxSignatures", CONF_INT, "8", 1, 64, NULL, OFF(dkim_max_signatures),
+	  "DKIM signatures of one inbound message that are checked; further ones are ignored." },
 	{ "DomainRecheckInterval", CONF_DURATION, "6h", 0, 7 * 86400, NULL,
 	  OFF(domain_recheck_interval),
 	  "How often the daemon looks up the records of every verified sender domain again and logs drift (it reports only: the domain stays verified); 0 turns it off." },

@@ -29,6 +29,8 @@ struct policy_limits {
 enum config_log_to { CONFIG_LOG_SYSLOG, CONFIG_LOG_STDERR };
 enum config_on_failure { CONFIG_FAIL_TEMPFAIL, CONFIG_FAIL_ACCEPT };
 enum config_over_quota { CONFIG_QUOTA_TEMPFAIL, CONFIG_QUOTA_HOLD };
+enum config_dmarc_reject { CONFIG_DMARC_REJECT, CONFIG_DMARC_QUARANTINE, CONFIG_DMARC_REPORT };
+enum config_dmarc_quarantine { CONFIG_DMARCQ_QUARANTINE, CONFIG_DMARCQ_REPORT };
 
 struct ses_config {
 	char *path;		/* file it was read from */
@@ -59,6 +61,15 @@ struct ses_config {
 	char *service_mx;		/* the MX host domains point to */
 	char *dns_server;		/* "" : the system resolver; else HOST[:PORT] */
 	long long domain_recheck_interval;	/* seconds; 0: verified domains not re-checked */
+	long long dns_timeout;		/* seconds per try */
+	long long dns_tries;
+	bool inbound_checks;
+	char *authserv_id;		/* "" : the host name */
+	int dmarc_reject;		/* enum config_dmarc_reject */
+	int dmarc_quarantine;		/* enum config_dmarc_quarantine */
+	int auth_dns_failure;		/* enum config_on_failure */
+	char *public_suffix_list;
+	long long dkim_max_signatures;
 	struct policy_limits limits;
 };
 

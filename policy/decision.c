@@ -34,6 +34,9 @@ static const struct ses_error_def ses_errors[SES_ERR__COUNT] = {
 	[SES_ERR_SUSPENDED] = { "FailedOperation.HighRejectionRate", POLICY_REJECT, "550", "5.7.1" },
 	[SES_ERR_SERVICE_UNAVAILABLE] = { "FailedOperation.ServiceNotAvailable", POLICY_TEMPFAIL, "451", "4.3.0" },
 	[SES_ERR_INVALID_ADDRESS] = { "InvalidParameterValue.InvalidEmailAddress", POLICY_REJECT, "550", "5.1.3" },
+	/* inbound mail: the sender's own domain policy, and DNS that would not answer */
+	[SES_ERR_DMARC_REJECT] = { "FailedOperation.DmarcPolicyReject", POLICY_REJECT, "550", "5.7.1" },
+	[SES_ERR_AUTH_DNS] = { "FailedOperation.DnsTemporaryFailure", POLICY_TEMPFAIL, "451", "4.4.3" },
 };
 
 const struct ses_error_def *ses_error_def(enum ses_error err)

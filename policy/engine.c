@@ -22,6 +22,7 @@
 
 #include "address.h"
 #include "engine.h"
+#include "inbound.h"
 #include "mime_count.h"
 #include "rfc2047.h"
 #include "rule.h"
@@ -87,7 +88,14 @@ void policy_conn_free(struct policy_conn *conn)
 		return;
 	policy_snapshot_unref(conn->snap);
 	free(conn->client_name);
+	free(conn->helo);
 	free(conn);
+}
+
+void policy_conn_set_helo(struct policy_conn *conn, const char *helo)
+{
+	free(conn->helo);
+	conn->helo = helo != NULL ? engine_strdup(helo) : NULL;
 }
 
 #define ENGINE_ALL_RCPTS ((size_t)-1)
@@ -173,7 +181,8 @@ void policy_msg_free(struct policy_msg *m)
 
 	if (m == NULL)
 		return;
-	if (!m->logged && (m->nrcpts > 0 || m->decided || m->mode == POLICY_MODE_OUTBOUND))
+	if (!m->logged &&
+	    (m->nrcpts > 0 || m->decided || m->mode == POLICY_MODE_OUTBOUND || m->inbound != NULL))
 		policy_msg_summary(m, m->decided ? policy_action_name(m->final.action) : "aborted");
 	engine_release(m, ENGINE_ALL_RCPTS);	/* nothing kept: give it all back */
 	free(m->resv);
@@ -195,6 +204,8 @@ void policy_msg_free(struct policy_msg *m)
 	free(m->headers);
 	free(m->tmpl_id);
 	free(m->tmpl_data);
+	inbound_msg_free(m->inbound);
+	free(m->auth_summary);
 	policy_edits_free(&m->edits);
 	strbuf_free(&m->content);
 	strbuf_free(&m->subject);
@@ -318,6 +329,10 @@ enum policy_action policy_mail(struct policy_msg *m, const char *sender,
 	}
 	if (m->account == NULL) {
 		m->mode = POLICY_MODE_INBOUND;
+		if (engine_inbound_start(m)) {
+			decision_clear(d);
+			return POLICY_CONTINUE;
+		}
 		decision_plain(d, POLICY_ACCEPT, "inbound");
 		return d->action;
 	}
@@ -355,6 +370,7 @@ enum policy_action policy_rcpt(struct policy_msg *m, const char *rcpt,
 	struct policy_rcpt *r;
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
+		m->naccepted++;	/* inbound: every recipient goes through */
 		decision_clear(d);
 		return POLICY_CONTINUE;
 	}
@@ -440,6 +456,7 @@ enum policy_action policy_header(struct policy_msg *m, const char *name,
 	unsigned long long before;
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
+		engine_inbound_header(m, name, value);
 		decision_clear(d);
 		return POLICY_CONTINUE;
 	}
@@ -458,6 +475,7 @@ enum policy_action policy_eoh(struct policy_msg *m, struct policy_decision *d)
 	struct rule_event ev = { .stage = RULE_STAGE_EOH };
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
+		engine_inbound_eoh(m);
 		decision_clear(d);
 		return POLICY_CONTINUE;
 	}
@@ -473,6 +491,7 @@ enum policy_action policy_body(struct policy_msg *m, const unsigned char *chunk,
 	struct rule_event ev = { .stage = RULE_STAGE_BODY, .body_len = len };
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
+		engine_inbound_body(m, chunk, len);
 		decision_clear(d);
 		return POLICY_CONTINUE;
 	}
@@ -526,7 +545,10 @@ enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
 	unsigned count;
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
-		decision_plain(d, POLICY_ACCEPT, "inbound");
+		engine_inbound_eom(m, d);
+		engine_decide(m, d);
+		if (m->inbound != NULL)
+			policy_msg_summary(m, policy_action_name(d->action));
 		return d->action;
 	}
 	if (m->buffering) {

@@ -27,6 +27,8 @@
 #include "snapshot.h"
 #include "strbuf.h"
 
+struct inbound_msg;
+
 enum policy_mode {
 	POLICY_MODE_INBOUND = 0,	/* mail for the service's domains */
 	POLICY_MODE_OUTBOUND,		/* an account sending */
@@ -40,6 +42,7 @@ struct policy_conn {
 	struct sockaddr_storage client_sa;
 	bool have_sa;
 	bool local;			/* locally submitted, not SMTP */
+	char *helo;			/* HELO/EHLO argument, or NULL */
 	unsigned messages;		/* transactions begun */
 };
 
@@ -129,6 +132,8 @@ struct policy_msg {
 	struct policy_decision final;	/* the message-level decision */
 	bool decided;			/* final is set */
 	bool logged;			/* summary line written */
+	struct inbound_msg *inbound;	/* inbound checks, or NULL */
+	char *auth_summary;		/* their results, for the summary line */
 };
 
 /*
@@ -139,6 +144,9 @@ struct policy_conn *policy_conn_new(struct policy_snapshot *snap, const struct p
 				    const char *client_name, const struct sockaddr *sa,
 				    bool local);
 void policy_conn_free(struct policy_conn *conn);
+
+/* Records the client's HELO/EHLO argument (the last one counts). */
+void policy_conn_set_helo(struct policy_conn *conn, const char *helo);
 
 /* True when the MTA's connect information means local submission. */
 bool policy_is_local_submission(const char *client_name, const struct sockaddr *sa);
@@ -195,6 +203,8 @@ void policy_msg_remove_control_headers(struct policy_msg *m);
 /* Plans the replacement of the body (the engine keeps a copy). */
 void policy_msg_replace_body(struct policy_msg *m, const char *body, size_t len);
 void policy_edits_free(struct policy_edits *e);
+/* Plans the removal of the index-th (1-based) header named name. */
+void policy_msg_delete_header(struct policy_msg *m, const char *name, unsigned index);
 /* Plans a header inserted before all others (a signature). */
 void policy_msg_insert_header(struct policy_msg *m, const char *name, const char *value);
 /*
@@ -209,6 +219,16 @@ const char *policy_msg_final_body(const struct policy_msg *m, size_t *len);
 /* Logging with the queue ID first; used by the engine and the rules. */
 void policy_msg_log(const struct policy_msg *m, enum plog_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Inbound mail (engine_inbound.c): the SPF, DKIM and DMARC checks follow
+ * the message when the snapshot has them; the stage functions call these.
+ */
+bool engine_inbound_start(struct policy_msg *m);
+void engine_inbound_header(struct policy_msg *m, const char *name, const char *value);
+void engine_inbound_eoh(struct policy_msg *m);
+void engine_inbound_body(struct policy_msg *m, const unsigned char *chunk, size_t len);
+enum policy_action engine_inbound_eom(struct policy_msg *m, struct policy_decision *d);
 
 /* Writes the one summary line for the message (engine_log.c). */
 void policy_msg_summary(struct policy_msg *m, const char *outcome);

@@ -127,6 +127,11 @@ static void edit_add(struct policy_msg *m, const char *name, unsigned index, con
 	e->at_top = false;
 }
 
+void policy_msg_delete_header(struct policy_msg *m, const char *name, unsigned index)
+{
+	edit_add(m, name, index, NULL);
+}
+
 void policy_msg_insert_header(struct policy_msg *m, const char *name, const char *value)
 {
 	edit_add(m, name, 0, value);

@@ -34,6 +34,8 @@ void policy_msg_summary(struct policy_msg *m, const char *outcome)
 		strbuf_appendf(&sb, " attachments=%d", m->attachments);
 	if (m->subjects > 0)
 		strbuf_appendf(&sb, " subject_chars=%zu", m->subject_chars);
+	if (m->auth_summary != NULL)
+		strbuf_appendf(&sb, " %s", m->auth_summary);
 	strbuf_appendf(&sb, " decision=%s", outcome);
 	if (m->decided && decision_is_refusal(&m->final))
 		strbuf_appendf(&sb, " reply=\"%s %s %s\" rule=%s", m->final.code, m->final.xcode,

@@ -65,6 +65,7 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 	struct policy_snapshot *snap;
 	struct tmpl_db *templates;
 	struct dkim_keyring *keys;
+	struct inbound_checks *inbound;
 	struct ses_config *conf;
 	struct account_db *db;
 
@@ -83,8 +84,10 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 	strbuf_reset(&dir);
 	strbuf_appendf(&dir, "%s/keys", conf->data_dir);
 	keys = dkim_keyring_load(strbuf_cstr(&dir), conf->allow_world_readable_keys, diags);
+	inbound = conf->inbound_checks ? inbound_checks_load(conf, diags) : NULL;
 	if (db == NULL || templates == NULL || keys == NULL || diags->n > 0) {
 		strbuf_free(&dir);
+		inbound_checks_free(inbound);
 		dkim_keyring_free(keys);
 		tmpl_db_free(templates);
 		account_db_free(db);
@@ -96,6 +99,7 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 	snap->templates = templates;
 	dkim_keyring_free(snap->keys);
 	snap->keys = keys;
+	snap->inbound = inbound;
 	strbuf_reset(&dir);
 	if (*conf->journal_file != '\0')
 		strbuf_appends(&dir, conf->journal_file);
@@ -124,6 +128,7 @@ void policy_snapshot_unref(struct policy_snapshot *snap)
 	store_free(&snap->store);
 	tmpl_db_free(snap->templates);
 	dkim_keyring_free(snap->keys);
+	inbound_checks_free(snap->inbound);
 	free(snap->journal_path);
 	account_db_free(snap->accounts);
 	config_free(snap->conf);

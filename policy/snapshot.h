@@ -16,6 +16,7 @@
 #include "config.h"
 #include "diag.h"
 #include "dkim_sign.h"
+#include "inbound.h"
 #include "store.h"
 #include "template.h"
 
@@ -31,6 +32,7 @@ struct policy_snapshot {
 	struct account_db *accounts;
 	struct tmpl_db *templates;	/* never NULL once loaded */
 	struct dkim_keyring *keys;	/* never NULL once loaded */
+	struct inbound_checks *inbound;	/* NULL: inbound mail is not checked */
 	struct store store;		/* shared state; ops NULL: none opened */
 	struct policy_clock clock;	/* now_us NULL: the real clock */
 	char *journal_path;		/* durable journal of long-lived entries */

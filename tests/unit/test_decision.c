@@ -134,6 +134,10 @@ static const struct ses_case ses_cases[] = {
 	  POLICY_TEMPFAIL, "451", "4.3.0" },
 	{ SES_ERR_INVALID_ADDRESS, "InvalidParameterValue.InvalidEmailAddress",
 	  POLICY_REJECT, "550", "5.1.3" },
+	{ SES_ERR_DMARC_REJECT, "FailedOperation.DmarcPolicyReject",
+	  POLICY_REJECT, "550", "5.7.1" },
+	{ SES_ERR_AUTH_DNS, "FailedOperation.DnsTemporaryFailure",
+	  POLICY_TEMPFAIL, "451", "4.4.3" },
 };
 
 /* Every entry: a refusal whose code fits its action and whose xcode fits its code. */

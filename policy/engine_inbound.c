@@ -1,0 +1,123 @@
+/*
+ * engine_inbound - the engine's side of the inbound checks (inbound.c):
+ * starting them for mail of no account, feeding them the message, and
+ * turning their verdict into edits and a decision at end of message:
+ *
+ *   - every Authentication-Results header that claims our authserv-id is
+ *     removed (a sender could forge one to look checked), and ours is
+ *     inserted above all headers;
+ *   - DMARC's disposition: reject (550 5.7.1), hold (the MTA's hold
+ *     queue), or tempfail when DNS failures left the verdict open.
+ *
+ * Mail presented as a local submission has no client to check and keeps
+ * the old behaviour: accepted at MAIL FROM.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "authres.h"
+#include "engine.h"
+#include "inbound.h"
+
+#define ENGINE_AUTHRES "Authentication-Results"
+
+bool engine_inbound_start(struct policy_msg *m)
+{
+	const struct policy_conn *c = m->conn;
+
+	if (c->snap->inbound == NULL || c->local || c->client_addr[0] == '\0')
+		return false;
+	m->inbound = inbound_msg_new(c->snap->inbound, m->queue_id, c->client_addr, c->helo,
+				     m->sender);
+	return true;
+}
+
+void engine_inbound_header(struct policy_msg *m, const char *name, const char *value)
+{
+	if (m->inbound == NULL)
+		return;
+	m->size += strlen(name) + strlen(value) + 4; /* "Name: value" CRLF, about */
+	policy_msg_note_header(m, name, value, 0);
+	inbound_msg_header(m->inbound, name, value);
+}
+
+void engine_inbound_eoh(struct policy_msg *m)
+{
+	if (m->inbound != NULL)
+		inbound_msg_eoh(m->inbound);
+}
+
+void engine_inbound_body(struct policy_msg *m, const unsigned char *chunk, size_t len)
+{
+	m->size += len;
+	if (m->inbound != NULL)
+		inbound_msg_body(m->inbound, chunk, len);
+}
+
+/* Plans the removal of every Authentication-Results header claiming id; returns how many. */
+static unsigned engine_inbound_forged(struct policy_msg *m, const char *id)
+{
+	unsigned k = 0, *idx = NULL, n = 0;
+	size_t i;
+
+	for (i = 0; i < m->nheaders; i++) {
+		if (strcasecmp(m->headers[i].name, ENGINE_AUTHRES) != 0)
+			continue;
+		k++;
+		if (!authres_claims_id(m->headers[i].value, id))
+			continue;
+		idx = realloc(idx, (n + 1) * sizeof *idx);
+		if (idx == NULL)
+			abort();
+		idx[n++] = k;
+	}
+	/* last first: a removal does not move the ones before it */
+	for (k = n; k > 0; k--)
+		policy_msg_delete_header(m, ENGINE_AUTHRES, idx[k - 1]);
+	free(idx);
+	return n;
+}
+
+enum policy_action engine_inbound_eom(struct policy_msg *m, struct policy_decision *d)
+{
+	const struct ses_config *conf = m->conn->snap->conf;
+	struct inbound_verdict v;
+	unsigned forged;
+
+	if (m->inbound == NULL) {
+		decision_plain(d, POLICY_ACCEPT, "inbound");
+		return d->action;
+	}
+	inbound_msg_eom(m->inbound, conf, &v);
+	m->auth_summary = strdup(strbuf_cstr(&v.summary));
+	if (m->auth_summary == NULL)
+		abort();
+	switch (v.outcome) {
+	case INBOUND_REJECT:
+		decision_ses(d, "dmarc", SES_ERR_DMARC_REJECT, "%s", strbuf_cstr(&v.reason));
+		break;
+	case INBOUND_TEMPFAIL:
+		decision_ses(d, "dmarc", SES_ERR_AUTH_DNS, "%s", strbuf_cstr(&v.reason));
+		break;
+	case INBOUND_HOLD:
+		decision_plain(d, POLICY_HOLD, "dmarc");
+		snprintf(d->text, sizeof d->text, "DMARC quarantine: %s", strbuf_cstr(&v.reason));
+		break;
+	default:
+		decision_plain(d, POLICY_ACCEPT, "inbound");
+	}
+	if (!decision_is_refusal(d)) {
+		forged = engine_inbound_forged(m, inbound_checks_authserv_id(m->conn->snap->inbound));
+		if (forged > 0)
+			policy_msg_log(m, PLOG_NOTICE,
+				       "removed %u Authentication-Results header(s) claiming %s",
+				       forged, inbound_checks_authserv_id(m->conn->snap->inbound));
+		policy_msg_insert_header(m, ENGINE_AUTHRES, strbuf_cstr(&v.authres));
+	}
+	inbound_verdict_free(&v);
+	return d->action;
+}
