@@ -114,6 +114,11 @@ function t.session(host, ip)
 	if not t.expect(conn, "connect " .. host, err, SMFIR_CONTINUE) then
 		error("connection from " .. host .. " not continued")
 	end
+	-- HELO now, not implicitly before MAIL: libmilter would drop the
+	-- MAIL macros sent before it
+	if not t.expect(conn, "HELO " .. host, mt.helo(conn, host), SMFIR_CONTINUE) then
+		error("HELO from " .. host .. " not continued")
+	end
 	return conn
 end
 

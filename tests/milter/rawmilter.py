@@ -24,7 +24,7 @@ import time
 
 SMFIC_ABORT, SMFIC_BODY, SMFIC_CONNECT, SMFIC_MACRO = b"A", b"B", b"C", b"D"
 SMFIC_BODYEOB, SMFIC_HEADER, SMFIC_MAIL, SMFIC_EOH = b"E", b"L", b"M", b"N"
-SMFIC_OPTNEG, SMFIC_QUIT, SMFIC_RCPT = b"O", b"Q", b"R"
+SMFIC_OPTNEG, SMFIC_QUIT, SMFIC_RCPT, SMFIC_HELO = b"O", b"Q", b"R", b"H"
 FINAL_REPLIES = b"acdrty"	# continue accept discard reject tempfail replycode
 
 
@@ -87,6 +87,10 @@ class Session:
             family = b"6" if ":" in addr else b"4"
             data = self._z(host) + family + struct.pack(">H", port) + self._z(addr)
         self._send(SMFIC_CONNECT, data)
+        return self._read()
+
+    def helo(self, name):
+        self._send(SMFIC_HELO, self._z(name))
         return self._read()
 
     def macro(self, stage, *pairs):
