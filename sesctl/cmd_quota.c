@@ -6,7 +6,7 @@
  *   quota warmup [--date YYYY-MM-DD] [--dry-run]
  *                                      the daily reputation step (cron)
  *   quota release [--postfix-config DIR] [--dry-run]
- *                                      releases held mail from before today
+ *                                      releases accounts' held mail from before today
  *
  * Warm-up: an account whose mail yesterday (UTC) was healthy (bounce
  * rate under 5 %, complaints under 0.1 %) rises one level (at most 20);
@@ -303,8 +303,26 @@ static int quota_release_one(const char *config_dir, const char *id)
 	return quota_exec(argv, NULL);
 }
 
-/* Walks postqueue -j output: held messages that arrived before cutoff. */
-static int quota_release_held(const char *config_dir, time_t cutoff, bool dry_run)
+/*
+ * True when a held message is an account's (its sender domain is one of
+ * db's): the quota holds only those; inbound mail held by DMARC's
+ * quarantine stays for the operator to judge.
+ */
+static bool quota_is_outbound(const struct account_db *db, const char *sender)
+{
+	struct strbuf local = STRBUF_INIT, domain = STRBUF_INIT;
+	bool yes = sender != NULL &&
+		   address_split(sender, &local, &domain) == ADDRESS_OK &&
+		   account_by_domain(db, strbuf_cstr(&domain), NULL) != NULL;
+
+	strbuf_free(&local);
+	strbuf_free(&domain);
+	return yes;
+}
+
+/* Walks postqueue -j output: accounts' held messages that arrived before cutoff. */
+static int quota_release_held(const struct account_db *db, const char *config_dir, time_t cutoff,
+			      bool dry_run)
 {
 	struct strbuf out = STRBUF_INIT;
 	char *argv[5], *line, *save = NULL;
@@ -327,8 +345,10 @@ static int quota_release_held(const char *config_dir, time_t cutoff, bool dry_ru
 		const char *queue = json_string_value(json_object_get(msg, "queue_name"));
 		const char *id = json_string_value(json_object_get(msg, "queue_id"));
 		json_int_t arrived = json_integer_value(json_object_get(msg, "arrival_time"));
+		const char *sender = json_string_value(json_object_get(msg, "sender"));
 
-		if (queue != NULL && id != NULL && strcmp(queue, "hold") == 0 && arrived < cutoff) {
+		if (queue != NULL && id != NULL && strcmp(queue, "hold") == 0 && arrived < cutoff &&
+		    quota_is_outbound(db, sender)) {
 			if (dry_run)
 				printf("would release %s\n", id);
 			else if (quota_release_one(config_dir, id) == 0)
@@ -351,9 +371,10 @@ static int quota_release(struct sesctl *ctx, int argc, char **argv)
 	};
 	struct sesctl_args args;
 	const char *config_dir = NULL, *v;
+	struct account_db *db;
 	bool dry_run = false;
 	time_t now = time(NULL);
-	int id;
+	int id, rc;
 
 	sesctl_args_init(&args, argc, argv);
 	while ((id = sesctl_args_next(ctx, &args, opts, &v)) > 0) {
@@ -367,8 +388,12 @@ static int quota_release(struct sesctl *ctx, int argc, char **argv)
 		return SESCTL_USAGE;
 	}
 	sesctl_args_free(&args);
+	if ((db = sesctl_load_db(ctx)) == NULL)
+		return SESCTL_FAIL;
 	/* held today means over today's quota: release what is older */
-	return quota_release_held(config_dir, now - now % 86400, dry_run);
+	rc = quota_release_held(db, config_dir, now - now % 86400, dry_run);
+	account_db_free(db);
+	return rc;
 }
 
 int sesctl_cmd_quota(struct sesctl *ctx, int argc, char **argv)
