@@ -167,8 +167,7 @@ void mac_seal(const struct mac_key *key, const char *purpose, const char *domain
 	strbuf_append(out, tag, MAC_TAG_CHARS);
 }
 
-/* True when s starts with prefix, ASCII case ignored. */
-static bool mac_has_prefix(const char *s, size_t len, const char *prefix)
+bool mac_has_prefix(const char *s, size_t len, const char *prefix)
 {
 	size_t i, n = strlen(prefix);
 

@@ -109,6 +109,9 @@ enum mac_open_result mac_open(const struct mac_key *key, const char *purpose,
 			      const char *domain, const char *token, size_t len,
 			      const char *prefix, struct strbuf *out);
 
+/* True when s[0..len) starts with prefix, ASCII case ignored. */
+bool mac_has_prefix(const char *s, size_t len, const char *prefix);
+
 /* "ok", "not ours", "malformed", "forged". */
 const char *mac_open_result_name(enum mac_open_result r);
 
