@@ -150,6 +150,8 @@ static const struct fixture_case fixture_cases[] = {
 	      "550 5.2.1 Postfach von j\xc3\xb6rg ist gesperrt", "" } } },
 	{ "calls_qmail_plain_text_bounce_not_a_dsn", "dsn/qmail_plain.eml", DSN_NOT_DSN, "",
 	  "", "", "", "", "", 0, { { NULL } } },
+	{ "calls_feedback_report_not_a_dsn", "arf/yahoo.eml", DSN_NOT_DSN, "", "", "", "", "", "",
+	  0, { { NULL } } },
 };
 
 /* Checks one parse of a fixture against c. */
