@@ -212,6 +212,18 @@ static int session_apply_edits(SMFICTX *ctx, struct milter_session *s)
 	const struct policy_edits *e = &s->msg->edits;
 	size_t i, off;
 
+	if (e->new_sender != NULL) {
+		struct strbuf from = STRBUF_INIT;
+		int rc;
+
+		strbuf_appendf(&from, "<%s>", e->new_sender);
+		rc = smfi_chgfrom(ctx, (char *)strbuf_cstr(&from), NULL);
+		strbuf_free(&from);
+		if (rc != MI_SUCCESS) {
+			policy_msg_log(s->msg, PLOG_ERR, "cannot change the envelope sender");
+			return -1;
+		}
+	}
 	for (i = 0; i < e->nhdrs; i++) {
 		const struct policy_hdr_edit *h = &e->hdrs[i];
 		int rc = h->at_top ? smfi_insheader(ctx, 0, h->name, h->value)

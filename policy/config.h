@@ -70,6 +70,9 @@ struct ses_config {
 	int auth_dns_failure;		/* enum config_on_failure */
 	char *public_suffix_list;
 	long long dkim_max_signatures;
+	bool verp;			/* VERP envelope senders outbound */
+	bool feedback_deliver;		/* deliver processed reports onward */
+	char *unsubscribe_url;		/* "" : mailto only */
 	struct policy_limits limits;
 };
 

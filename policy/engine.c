@@ -206,6 +206,11 @@ void policy_msg_free(struct policy_msg *m)
 	free(m->tmpl_data);
 	inbound_msg_free(m->inbound);
 	free(m->auth_summary);
+	free(m->unsub_opt);
+	free(m->from);
+	for (i = 0; i < m->nfeedback; i++)
+		free(m->feedback_rcpts[i]);
+	free(m->feedback_rcpts);
 	policy_edits_free(&m->edits);
 	strbuf_free(&m->content);
 	strbuf_free(&m->subject);
@@ -329,7 +334,7 @@ enum policy_action policy_mail(struct policy_msg *m, const char *sender,
 	}
 	if (m->account == NULL) {
 		m->mode = POLICY_MODE_INBOUND;
-		if (engine_inbound_start(m)) {
+		if (engine_inbound_start(m) || engine_feedback_active(m)) {
 			decision_clear(d);
 			return POLICY_CONTINUE;
 		}
@@ -370,9 +375,9 @@ enum policy_action policy_rcpt(struct policy_msg *m, const char *rcpt,
 	struct policy_rcpt *r;
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
-		m->naccepted++;	/* inbound: every recipient goes through */
-		decision_clear(d);
-		return POLICY_CONTINUE;
+		if (engine_feedback_rcpt(m, rcpt, d) == POLICY_CONTINUE)
+			m->naccepted++;
+		return d->action;
 	}
 	r = engine_add_rcpt(m, rcpt);
 	ev.rcpt_norm = r->norm;
@@ -456,6 +461,10 @@ enum policy_action policy_header(struct policy_msg *m, const char *name,
 	unsigned long long before;
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
+		if (m->buffering)
+			engine_count_header(m, name, value);
+		if (m->inbound == NULL && m->buffering)
+			policy_msg_note_header(m, name, value, 0);
 		engine_inbound_header(m, name, value);
 		decision_clear(d);
 		return POLICY_CONTINUE;
@@ -475,6 +484,8 @@ enum policy_action policy_eoh(struct policy_msg *m, struct policy_decision *d)
 	struct rule_event ev = { .stage = RULE_STAGE_EOH };
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
+		if (m->buffering)
+			engine_count(m, "\r\n", 2);
 		engine_inbound_eoh(m);
 		decision_clear(d);
 		return POLICY_CONTINUE;
@@ -491,6 +502,8 @@ enum policy_action policy_body(struct policy_msg *m, const unsigned char *chunk,
 	struct rule_event ev = { .stage = RULE_STAGE_BODY, .body_len = len };
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
+		if (m->buffering)
+			engine_count(m, chunk, len);
 		engine_inbound_body(m, chunk, len);
 		decision_clear(d);
 		return POLICY_CONTINUE;
@@ -546,8 +559,10 @@ enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
 
 	if (m->mode != POLICY_MODE_OUTBOUND) {
 		engine_inbound_eom(m, d);
+		if (!decision_is_refusal(d))
+			engine_feedback_inbound_eom(m, d);
 		engine_decide(m, d);
-		if (m->inbound != NULL)
+		if (m->inbound != NULL || m->nfeedback > 0)
 			policy_msg_summary(m, policy_action_name(d->action));
 		return d->action;
 	}
@@ -563,6 +578,7 @@ enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
 		decision_plain(d, POLICY_ACCEPT, "policy");
 	if (!decision_is_refusal(d)) {
 		policy_msg_remove_control_headers(m);
+		engine_feedback_outbound(m);
 		if (policy_sign(m, &signd) != POLICY_CONTINUE)
 			*d = signd;
 	}

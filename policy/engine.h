@@ -88,6 +88,7 @@ struct policy_edits {
 	size_t nhdrs;
 	bool replace_body;
 	struct strbuf body;		/* CRLF line ends */
+	char *new_sender;		/* a new envelope sender, or NULL */
 };
 
 /* Headers seen so far, one entry per name (engine_edit.c). */
@@ -134,6 +135,11 @@ struct policy_msg {
 	bool logged;			/* summary line written */
 	struct inbound_msg *inbound;	/* inbound checks, or NULL */
 	char *auth_summary;		/* their results, for the summary line */
+	char *unsub_opt;		/* X-SES-Unsubscribe (first, trimmed), or NULL */
+	char **feedback_rcpts;		/* inbound: recipients that are ours (VERP, u-) */
+	size_t nfeedback;
+	size_t nplain;			/* inbound: other recipients */
+	char *from;			/* inbound: the first From value, or NULL */
 };
 
 /*
@@ -203,6 +209,8 @@ void policy_msg_remove_control_headers(struct policy_msg *m);
 /* Plans the replacement of the body (the engine keeps a copy). */
 void policy_msg_replace_body(struct policy_msg *m, const char *body, size_t len);
 void policy_edits_free(struct policy_edits *e);
+/* Plans a new envelope sender (smfi_chgfrom at end of message). */
+void policy_msg_set_sender(struct policy_msg *m, const char *addr);
 /* Plans the removal of the index-th (1-based) header named name. */
 void policy_msg_delete_header(struct policy_msg *m, const char *name, unsigned index);
 /* Plans a header inserted before all others (a signature). */
@@ -229,6 +237,18 @@ void engine_inbound_header(struct policy_msg *m, const char *name, const char *v
 void engine_inbound_eoh(struct policy_msg *m);
 void engine_inbound_body(struct policy_msg *m, const unsigned char *chunk, size_t len);
 enum policy_action engine_inbound_eom(struct policy_msg *m, struct policy_decision *d);
+
+/*
+ * The feedback loop (engine_feedback.c): outbound, the VERP sender and
+ * List-Unsubscribe; inbound, recipients that are our VERP or unsubscribe
+ * addresses are kept (forged ones refused) and their mail handled at end
+ * of message.
+ */
+bool engine_feedback_active(const struct policy_msg *m);
+enum policy_action engine_feedback_rcpt(struct policy_msg *m, const char *rcpt,
+					struct policy_decision *d);
+void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d);
+void engine_feedback_outbound(struct policy_msg *m);
 
 /* Writes the one summary line for the message (engine_log.c). */
 void policy_msg_summary(struct policy_msg *m, const char *outcome);

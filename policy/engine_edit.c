@@ -101,6 +101,10 @@ void policy_msg_note_header(struct policy_msg *m, const char *name, const char *
 		edit_keep(&m->tmpl_id, value);
 	else if (strcasecmp(name, POLICY_CONTROL_PREFIX "Template-Data") == 0)
 		edit_keep(&m->tmpl_data, value);
+	else if (strcasecmp(name, POLICY_CONTROL_PREFIX "Unsubscribe") == 0)
+		edit_keep(&m->unsub_opt, value);
+	else if (strcasecmp(name, "From") == 0)
+		edit_keep(&m->from, value);
 }
 
 unsigned policy_msg_header_count(const struct policy_msg *m, const char *name, size_t *bytes)
@@ -125,6 +129,12 @@ static void edit_add(struct policy_msg *m, const char *name, unsigned index, con
 	e->index = index;
 	e->value = value != NULL ? edit_strdup(value) : NULL;
 	e->at_top = false;
+}
+
+void policy_msg_set_sender(struct policy_msg *m, const char *addr)
+{
+	free(m->edits.new_sender);
+	m->edits.new_sender = edit_strdup(addr);
 }
 
 void policy_msg_delete_header(struct policy_msg *m, const char *name, unsigned index)
@@ -247,4 +257,6 @@ void policy_edits_free(struct policy_edits *e)
 	e->nhdrs = 0;
 	strbuf_free(&e->body);
 	e->replace_body = false;
+	free(e->new_sender);
+	e->new_sender = NULL;
 }

@@ -40,7 +40,8 @@ void engine_inbound_header(struct policy_msg *m, const char *name, const char *v
 {
 	if (m->inbound == NULL)
 		return;
-	m->size += strlen(name) + strlen(value) + 4; /* "Name: value" CRLF, about */
+	if (!m->buffering) /* the engine counts what it keeps */
+		m->size += strlen(name) + strlen(value) + 4; /* "Name: value" CRLF, about */
 	policy_msg_note_header(m, name, value, 0);
 	inbound_msg_header(m->inbound, name, value);
 }
@@ -53,7 +54,8 @@ void engine_inbound_eoh(struct policy_msg *m)
 
 void engine_inbound_body(struct policy_msg *m, const unsigned char *chunk, size_t len)
 {
-	m->size += len;
+	if (!m->buffering)
+		m->size += len;
 	if (m->inbound != NULL)
 		inbound_msg_body(m->inbound, chunk, len);
 }

@@ -58,6 +58,28 @@ static int snapshot_open_store(struct policy_snapshot *snap, struct diag_list *d
 	return 0;
 }
 
+/* Loads (or makes) DataDir/feedback.key; adds a diagnostic on failure. */
+static int snapshot_feedback_key(struct policy_snapshot *snap, struct diag_list *diags)
+{
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	struct mac_key *key = calloc(1, sizeof *key);
+	int rc = 0;
+
+	if (key == NULL)
+		abort();
+	mac_key_path(snap->conf->data_dir, &path);
+	if (mac_key_ensure(strbuf_cstr(&path), key, NULL, &err) != 0) {
+		diag_add(diags, snap->conf->path, 0, "feedback key: %s", strbuf_cstr(&err));
+		free(key);
+		rc = -1;
+	} else {
+		snap->feedback_key = key;
+	}
+	strbuf_free(&path);
+	strbuf_free(&err);
+	return rc;
+}
+
 struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 					     struct diag_list *diags)
 {
@@ -100,6 +122,10 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 	dkim_keyring_free(snap->keys);
 	snap->keys = keys;
 	snap->inbound = inbound;
+	if (snapshot_feedback_key(snap, diags) != 0) {
+		policy_snapshot_unref(snap);
+		return NULL;
+	}
 	strbuf_reset(&dir);
 	if (*conf->journal_file != '\0')
 		strbuf_appends(&dir, conf->journal_file);
@@ -129,6 +155,10 @@ void policy_snapshot_unref(struct policy_snapshot *snap)
 	tmpl_db_free(snap->templates);
 	dkim_keyring_free(snap->keys);
 	inbound_checks_free(snap->inbound);
+	if (snap->feedback_key != NULL) {
+		mac_key_clear(snap->feedback_key);
+		free(snap->feedback_key);
+	}
 	free(snap->journal_path);
 	account_db_free(snap->accounts);
 	config_free(snap->conf);

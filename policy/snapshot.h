@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "dkim_sign.h"
 #include "inbound.h"
+#include "mac.h"
 #include "store.h"
 #include "template.h"
 
@@ -33,6 +34,7 @@ struct policy_snapshot {
 	struct tmpl_db *templates;	/* never NULL once loaded */
 	struct dkim_keyring *keys;	/* never NULL once loaded */
 	struct inbound_checks *inbound;	/* NULL: inbound mail is not checked */
+	struct mac_key *feedback_key;	/* VERP and unsubscribe tokens; NULL: none */
 	struct store store;		/* shared state; ops NULL: none opened */
 	struct policy_clock clock;	/* now_us NULL: the real clock */
 	char *journal_path;		/* durable journal of long-lived entries */

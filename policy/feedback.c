@@ -1,0 +1,275 @@
+/*
+ * feedback - bounces, complaints and unsubscribes into entries; see
+ * feedback.h.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arf.h"
+#include "dsn.h"
+#include "entries.h"
+#include "feedback.h"
+#include "unsub_token.h"
+#include "verp.h"
+
+#define FEEDBACK_DAY_S 86400LL
+
+enum feedback_addr feedback_classify(const struct mac_key *key, const char *rcpt)
+{
+	struct verp_info vi;
+	struct unsub_info ui;
+	enum verp_result vr;
+	enum unsub_result ur;
+
+	vr = verp_decode(key, rcpt, &vi);
+	if (vr == VERP_OK)
+		return FEEDBACK_ADDR_BOUNCE;
+	if (vr != VERP_NOT_VERP)
+		return FEEDBACK_ADDR_FORGED;
+	memset(&ui, 0, sizeof ui);
+	ur = unsub_mailto_verify(key, rcpt, &ui);
+	unsub_info_free(&ui);
+	if (ur == UNSUB_OK)
+		return FEEDBACK_ADDR_UNSUB;
+	return ur == UNSUB_NOT_TOKEN ? FEEDBACK_ADDR_NONE : FEEDBACK_ADDR_FORGED;
+}
+
+/* Records one entry; false (and r->store_failed) when nothing could be written. */
+static bool feedback_record(const struct feedback_ctx *c, enum entry_kind kind, const char *scope,
+			    const char *addr, struct feedback_result *r)
+{
+	struct entry_id id = { kind, scope, addr };
+	struct entry_record rec;
+	struct strbuf err = STRBUF_INIT;
+	enum entries_write_result w;
+
+	memset(&rec, 0, sizeof rec);
+	rec.present = true;
+	rec.stamp_us = c->now_us;
+	rec.expires = kind == ENTRY_BLOCKLIST
+			      ? c->now_us / 1000000 + c->blocklist_days * FEEDBACK_DAY_S
+			      : 0;
+	snprintf(rec.origin, sizeof rec.origin, "%s", c->origin);
+	w = entries_write(c->store, c->journal_path, &id, &rec, &err);
+	if (w == ENTRIES_WRITE_FAILED) {
+		strbuf_appendf(&r->log, "cannot record %s of <%s>: %s\n", entry_kind_name(kind),
+			       addr, strbuf_cstr(&err));
+		r->store_failed = true;
+	}
+	strbuf_free(&err);
+	return w != ENTRIES_WRITE_FAILED;
+}
+
+/* The report recipient that info's VERP address accepts, or NULL. */
+static const char *feedback_dsn_rcpt(const struct feedback_ctx *c, const struct verp_info *vi,
+				     const struct dsn_rcpt *rc)
+{
+	const char *cand[2] = { rc->final_recipient, rc->original_recipient };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (cand[i][0] == '\0')
+			continue;
+		if (vi->form == VERP_RCPT_NONE || verp_rcpt_matches(c->key, vi, cand[i]))
+			return cand[i];
+	}
+	return NULL;
+}
+
+/* A DSN to a VERP address: hard failures blocklisted. */
+static void feedback_dsn(const struct feedback_ctx *c, const struct verp_info *vi,
+			 const struct dsn_report *d, struct feedback_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_rcpts; i++) {
+		const struct dsn_rcpt *rc = &d->rcpts[i];
+		const char *addr = feedback_dsn_rcpt(c, vi, rc);
+		enum dsn_class cl = dsn_classify(rc);
+
+		if (addr == NULL) {
+			strbuf_appendf(&r->log, "bounce for message %s names <%s>, not its recipient: "
+				       "ignored\n", vi->msgid, rc->final_recipient);
+			r->ignored++;
+		} else if (cl == DSN_CLASS_HARD) {
+			if (feedback_record(c, ENTRY_BLOCKLIST, NULL, addr, r)) {
+				r->blocklisted++;
+				strbuf_appendf(&r->log, "bounce: <%s> %s (hard) for message %s: "
+					       "blocklisted\n", addr, rc->status, vi->msgid);
+			}
+		} else if (cl == DSN_CLASS_SOFT) {
+			r->deferred++;
+			strbuf_appendf(&r->log, "deferred: <%s> %s for message %s\n", addr,
+				       rc->status, vi->msgid);
+		} else if (cl == DSN_CLASS_DELIVERED) {
+			r->delivered++;
+			strbuf_appendf(&r->log, "delivered: <%s> for message %s\n", addr, vi->msgid);
+		} else {
+			r->ignored++;
+		}
+	}
+}
+
+/* The complained-about recipient of an ARF report that vi accepts, or NULL. */
+static const char *feedback_arf_rcpt(const struct feedback_ctx *c, const struct verp_info *vi,
+				     const struct arf_report *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->original_rcpt_to.n; i++)
+		if (vi->form == VERP_RCPT_NONE ||
+		    verp_rcpt_matches(c->key, vi, a->original_rcpt_to.v[i]))
+			return a->original_rcpt_to.v[i];
+	if (a->orig.to != NULL && vi->form != VERP_RCPT_NONE &&
+	    verp_rcpt_matches(c->key, vi, a->orig.to))
+		return a->orig.to;
+	return NULL;
+}
+
+/* A complaint to a VERP address: the recipient suppressed for the account. */
+static void feedback_arf(const struct feedback_ctx *c, const struct verp_info *vi,
+			 const struct arf_report *a, struct feedback_result *r)
+{
+	const struct account *acct = account_by_domain(c->accounts, vi->domain, NULL);
+	const char *addr = feedback_arf_rcpt(c, vi, a);
+
+	if (!arf_type_is_complaint(a->type)) {
+		strbuf_appendf(&r->log, "feedback report (%s) for message %s: nothing to do\n",
+			       arf_type_name(a->type), vi->msgid);
+		return;
+	}
+	if (acct == NULL || addr == NULL) {
+		strbuf_appendf(&r->log, "complaint for message %s of %s: %s: ignored\n", vi->msgid,
+			       vi->domain, acct == NULL ? "no account has the domain"
+						    : "no recipient the address was made for");
+		r->ignored++;
+		return;
+	}
+	if (feedback_record(c, ENTRY_SUPPRESSION, acct->name, addr, r)) {
+		r->suppressed++;
+		strbuf_appendf(&r->log, "spamreport: <%s> (%s) for message %s: suppressed for "
+			       "account %s\n", addr, arf_type_name(a->type), vi->msgid, acct->name);
+	}
+}
+
+static void feedback_bounce(const struct feedback_ctx *c, const char *rcpt, const char *msg,
+			    size_t len, struct feedback_result *r)
+{
+	struct verp_info vi;
+	struct dsn_report d;
+	struct arf_report a;
+
+	if (verp_decode(c->key, rcpt, &vi) != VERP_OK)
+		return;
+	if (dsn_parse(msg, len, &d) == DSN_OK) {
+		feedback_dsn(c, &vi, &d, r);
+	} else if (arf_parse(msg, len, &a) == ARF_OK) {
+		feedback_arf(c, &vi, &a, r);
+		arf_report_free(&a);
+	} else {
+		arf_report_free(&a);
+		strbuf_appendf(&r->log, "mail to the VERP address of message %s is neither a "
+			       "DSN nor a feedback report: ignored\n", vi.msgid);
+		r->ignored++;
+	}
+	dsn_report_free(&d);
+}
+
+/* The address inside a From value ("Name <a@b>" or "a@b"), into out. */
+static void feedback_from_addr(const char *from, struct strbuf *out)
+{
+	const char *lt = strrchr(from, '<'), *gt;
+
+	if (lt != NULL && (gt = strchr(lt, '>')) != NULL)
+		strbuf_append(out, lt + 1, (size_t)(gt - lt - 1));
+	else
+		strbuf_appends(out, from);
+}
+
+static void feedback_unsubscribe(const struct feedback_ctx *c, const char *rcpt,
+				 const char *env_sender, const char *from,
+				 struct feedback_result *r)
+{
+	struct strbuf who = STRBUF_INIT;
+	struct unsub_info ui;
+	const char *addr = NULL;
+
+	memset(&ui, 0, sizeof ui);
+	if (unsub_mailto_verify(c->key, rcpt, &ui) != UNSUB_OK) {
+		unsub_info_free(&ui);
+		return;
+	}
+	if (!ui.rcpt_hashed) {
+		addr = strbuf_cstr(&ui.rcpt);
+	} else if (env_sender != NULL && unsub_rcpt_matches(c->key, &ui, env_sender)) {
+		addr = env_sender;
+	} else if (from != NULL) {
+		feedback_from_addr(from, &who);
+		if (unsub_rcpt_matches(c->key, &ui, strbuf_cstr(&who)))
+			addr = strbuf_cstr(&who);
+	}
+	if (addr == NULL) {
+		strbuf_appendf(&r->log, "unsubscribe request for %s from a mailbox the token was "
+			       "not made for: ignored\n", ui.domain);
+		r->ignored++;
+	} else if (feedback_record(c, ENTRY_UNSUBSCRIBE, ui.domain, addr, r)) {
+		r->unsubscribed++;
+		strbuf_appendf(&r->log, "unsubscribe: <%s> from %s\n", addr, ui.domain);
+	}
+	strbuf_free(&who);
+	unsub_info_free(&ui);
+}
+
+void feedback_handle(const struct feedback_ctx *c, const char *rcpt, const char *env_sender,
+		     const char *from, const char *msg, size_t len, struct feedback_result *r)
+{
+	switch (feedback_classify(c->key, rcpt)) {
+	case FEEDBACK_ADDR_BOUNCE:
+		feedback_bounce(c, rcpt, msg, len, r);
+		break;
+	case FEEDBACK_ADDR_UNSUB:
+		feedback_unsubscribe(c, rcpt, env_sender, from, r);
+		break;
+	default:
+		break;
+	}
+}
+
+int feedback_verp_sender(const struct mac_key *key, const char *domain, const char *msgid,
+			 const char *rcpt, struct strbuf *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	char id[VERP_MSGID_MAX + 1];
+	int rc;
+
+	snprintf(id, sizeof id, "%s", msgid);
+	rc = verp_encode(key, domain, id, rcpt, out, NULL, &err);
+	strbuf_free(&err);
+	return rc;
+}
+
+int feedback_list_unsubscribe(const struct mac_key *key, const char *domain, const char *rcpt,
+			      const char *account, const char *url_base, struct strbuf *out)
+{
+	struct strbuf mailto = STRBUF_INIT, url = STRBUF_INIT, err = STRBUF_INIT;
+	const char *acct = account != NULL && strlen(account) <= UNSUB_MAILTO_ACCOUNT_MAX ? account
+											 : NULL;
+	int rc = unsub_mailto_make(key, domain, rcpt, acct, &mailto, &err);
+
+	if (rc == 0 && url_base != NULL && *url_base != '\0')
+		rc = unsub_url_make(key, domain, rcpt, acct, &url, &err);
+	if (rc == 0) {
+		strbuf_appendf(out, "<mailto:%s>", strbuf_cstr(&mailto));
+		if (url.len > 0)
+			strbuf_appendf(out, ", <%s%s%s>", url_base,
+				       url_base[strlen(url_base) - 1] == '/' ? "" : "/",
+				       strbuf_cstr(&url));
+	}
+	strbuf_free(&mailto);
+	strbuf_free(&url);
+	strbuf_free(&err);
+	return rc;
+}

@@ -1,0 +1,92 @@
+/*
+ * feedback - what comes back to the service, turned into policy
+ * (SPEC section 7):
+ *
+ *   - a bounce (RFC 3464 DSN) sent to a VERP envelope sender (verp.h):
+ *     a hard failure (5.x.x) puts the recipient on the global blocklist
+ *     for BlocklistDays; delays and successes are counted and logged;
+ *   - a complaint (RFC 5965 ARF report) sent to a VERP address: the
+ *     recipient goes on the suppression list of the account that owns
+ *     the sender domain;
+ *   - a mail to an unsubscribe address (unsub_token.h, "u-...@domain"):
+ *     (sender domain, recipient) goes on the unsubscribe list.
+ *
+ * A VERP address that names a recipient only accepts reports about that
+ * recipient; one naming only the message (several recipients) accepts
+ * the recipients the report lists.  A hashed unsubscribe token is
+ * matched against the envelope sender and the From address of the
+ * request.  Addresses that look like ours but do not verify are
+ * "forged": the engine refuses them at RCPT and nothing is recorded.
+ *
+ * Outbound, this module makes the VERP envelope sender and the
+ * List-Unsubscribe header value (RFC 2369, RFC 8058).
+ *
+ * Diagnostics: each handled address appends lines to the result's log
+ * ("bounce: <x@example.net> 5.1.1 blocklisted"), for the engine to log
+ * with the queue ID.
+ */
+#ifndef SES_FEEDBACK_H
+#define SES_FEEDBACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "account.h"
+#include "mac.h"
+#include "store.h"
+#include "strbuf.h"
+
+enum feedback_addr {
+	FEEDBACK_ADDR_NONE,	/* an ordinary address */
+	FEEDBACK_ADDR_BOUNCE,	/* a VERP address of ours */
+	FEEDBACK_ADDR_UNSUB,	/* an unsubscribe address of ours */
+	FEEDBACK_ADDR_FORGED,	/* looks like one of ours but does not verify */
+};
+
+/* Classifies a recipient address as the MTA gives it ("<...>" or bare). */
+enum feedback_addr feedback_classify(const struct mac_key *key, const char *rcpt);
+
+/* What handling needs: the key, where entries go, the accounts, the time. */
+struct feedback_ctx {
+	const struct mac_key *key;
+	const struct store *store;
+	const char *journal_path;
+	const struct account_db *accounts;
+	long long blocklist_days;
+	int64_t now_us;
+	const char *origin;		/* this host, for the entries' records */
+};
+
+struct feedback_result {
+	unsigned blocklisted, suppressed, unsubscribed, deferred, delivered;
+	unsigned ignored;		/* report entries that could not be used */
+	bool store_failed;		/* an entry could not be recorded at all */
+	struct strbuf log;		/* one line per event, '\n'-separated */
+};
+
+/*
+ * Handles the message msg[0..len) sent to rcpt (classified as BOUNCE or
+ * UNSUB) with envelope sender env_sender and From header from (may be
+ * NULL).  Adds to r (zero it first; free r->log with strbuf_free).
+ */
+void feedback_handle(const struct feedback_ctx *c, const char *rcpt, const char *env_sender,
+		     const char *from, const char *msg, size_t len, struct feedback_result *r);
+
+/*
+ * Appends the VERP envelope sender for a message from domain: msgid
+ * (the queue ID; at most 20 bytes are used) and rcpt, the recipient when
+ * the message has exactly one (NULL otherwise).  0, or -1 (out unchanged).
+ */
+int feedback_verp_sender(const struct mac_key *key, const char *domain, const char *msgid,
+			 const char *rcpt, struct strbuf *out);
+
+/*
+ * Appends the List-Unsubscribe value for rcpt of a message from domain:
+ * "<mailto:u-...@domain>", and ", <URL/u-...>" when url_base is not
+ * empty.  0, or -1 (out unchanged).
+ */
+int feedback_list_unsubscribe(const struct mac_key *key, const char *domain, const char *rcpt,
+			      const char *account, const char *url_base, struct strbuf *out);
+
+#endif
