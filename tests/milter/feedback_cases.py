@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""feedback_cases - the feedback loop at the milter protocol: what an
+outbound message leaves with (VERP envelope sender, List-Unsubscribe) and
+what comes back to those addresses (a DSN, an ARF complaint, an unsubscribe
+mail) turning into blocklist, suppression and unsubscribe entries that the
+next send meets.  Run by t_feedback.sh against a daemon whose account acme
+sends from 192.0.2.0/24 for acme.example:
+
+    feedback_cases.py CASE     (MT_SOCKET, MT_LOG from the environment)
+    feedback_cases.py --list
+
+A case prints "got X, want Y" for each failed check and exits 1.
+"""
+
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rawmilter  # noqa: E402
+
+ACME = "192.0.2.10"
+STRANGER = "203.0.113.9"
+
+
+def send(c, rcpt, extra=(), client="out"):
+    """One outbound message from acme to rcpt; returns (final reply, eom requests)."""
+    s = rawmilter.session()
+    c.reply("connect", s.connect(client, ACME), "c")
+    c.reply("HELO", s.helo("app.acme.example"), "c")
+    c.reply("MAIL", s.mail("<news@acme.example>"), "c")
+    r = s.rcpt("<%s>" % rcpt)
+    if r.cmd != "c":
+        s.quit()
+        return r, []
+    for n, v in [("From", "news@acme.example"), ("To", rcpt), ("Subject", "News")] + list(extra):
+        c.reply("header " + n, s.header(n, v), "c")
+    c.reply("EOH", s.eoh(), "c")
+    c.reply("body", s.body(b"Hello.\r\n"), "c")
+    final = s.eom()
+    s.quit()
+    return final, s.eom_requests
+
+
+def rcpt_reply(rcpt):
+    """The reply to RCPT for an outbound message to rcpt."""
+    s = rawmilter.session()
+    s.connect("again", ACME)
+    s.helo("app.acme.example")
+    s.mail("<news@acme.example>")
+    r = s.rcpt("<%s>" % rcpt)
+    s.quit()
+    return r
+
+
+def new_sender(reqs):
+    """The envelope sender the milter asked for (SMFIR_CHGFROM), or None."""
+    for r in reqs:
+        if r.cmd == "e":
+            return r.data.split(b"\0")[0].decode().strip("<>")
+    return None
+
+
+def header_added(reqs, name):
+    for r in reqs:
+        if r.cmd in ("h", "i", "m"):
+            data = r.data[4:] if r.cmd in ("i", "m") else r.data
+            n, _, v = data.rstrip(b"\0").partition(b"\0")
+            if n.decode().lower() == name.lower():
+                return v.decode("latin-1")
+    return None
+
+
+def inbound(c, rcpt, raw, sender="<>", client=STRANGER):
+    """One inbound message to rcpt; returns the final reply (or the RCPT refusal)."""
+    s = rawmilter.session()
+    c.reply("connect", s.connect("mx.remote.example", client), "c")
+    c.reply("HELO", s.helo("mx.remote.example"), "c")
+    c.reply("MAIL", s.mail(sender), "c")
+    r = s.rcpt("<%s>" % rcpt)
+    if r.cmd != "c":
+        s.quit()
+        return r
+    head, _, body = raw.partition(b"\r\n\r\n")
+    for line in re.split(rb"\r\n(?![ \t])", head):
+        n, _, v = line.partition(b":")
+        c.reply("header", s.header(n.decode(), v.strip().decode("latin-1")), "c")
+    c.reply("EOH", s.eoh(), "c")
+    c.reply("body", s.body(body), "c")
+    final = s.eom()
+    s.quit()
+    return final
+
+
+def dsn(verp, rcpt, status="5.1.1", action="failed"):
+    return ("From: MAILER-DAEMON@mx.remote.example\r\nTo: %s\r\nSubject: Undelivered Mail\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+            " boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nIt bounced.\r\n"
+            "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.remote.example"
+            "\r\n\r\nFinal-Recipient: rfc822; %s\r\nAction: %s\r\nStatus: %s\r\n"
+            "Diagnostic-Code: smtp; 550 %s no such user\r\n\r\n--B\r\n"
+            "Content-Type: text/rfc822-headers\r\n\r\nFrom: news@acme.example\r\nTo: %s\r\n"
+            "Subject: News\r\n\r\n--B--\r\n" % (verp, rcpt, action, status, status, rcpt)).encode()
+
+
+def arf(verp, rcpt):
+    return ("From: feedback@isp.example\r\nTo: %s\r\nSubject: complaint\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/report; report-type=feedback-report; boundary=\"B\"\r\n\r\n"
+            "--B\r\nContent-Type: text/plain\r\n\r\nA complaint.\r\n--B\r\n"
+            "Content-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n"
+            "User-Agent: isp/1.0\r\nVersion: 1\r\nOriginal-Rcpt-To: <%s>\r\n\r\n--B\r\n"
+            "Content-Type: text/rfc822-headers\r\n\r\nFrom: news@acme.example\r\nTo: %s\r\n"
+            "Subject: News\r\n\r\n--B--\r\n" % (verp, rcpt, rcpt)).encode()
+
+
+def case_outbound_sender_becomes_verp(c):
+    final, reqs = send(c, "verp-only@example.net")
+    c.reply("EOM", final, "a")
+    v = new_sender(reqs)
+    c.true("VERP sender", v is not None and re.match(r"^b-[a-z2-7]+-[a-z2-7]{10}@acme\.example$", v),
+           "%r, want b-...-...@acme.example" % v)
+
+
+def case_hard_bounce_blocklists_recipient(c):
+    rcpt = "gone.user.with.a.long.name@example.net"
+    final, reqs = send(c, rcpt)
+    verp = new_sender(reqs)
+    c.reply("outbound EOM", final, "a")
+    if verp is None:
+        c.true("VERP sender", False, "none")
+        return
+    c.reply("DSN", inbound(c, verp, dsn(verp, rcpt)), "d")	# recorded, then discarded
+    c.reply("next send", rcpt_reply(rcpt), "y", "550 5.7.1 FailedOperation.EmailAddrInBlacklist")
+
+
+def case_soft_bounce_does_not_blocklist(c):
+    rcpt = "busy@example.net"
+    final, reqs = send(c, rcpt)
+    verp = new_sender(reqs)
+    c.reply("DSN", inbound(c, verp, dsn(verp, rcpt, "4.2.2", "delayed")), "d")
+    c.reply("next send", rcpt_reply(rcpt), "c")
+
+
+def case_bounce_for_another_recipient_ignored(c):
+    final, reqs = send(c, "real@example.net")
+    verp = new_sender(reqs)
+    c.reply("DSN", inbound(c, verp, dsn(verp, "victim@example.net")), "d")
+    c.reply("victim still reachable", rcpt_reply("victim@example.net"), "c")
+
+
+def case_forged_verp_refused_at_rcpt(c):
+    final, reqs = send(c, "forge@example.net")
+    verp = new_sender(reqs)
+    local, _, domain = verp.partition("@")
+    tag = local[-10:]
+    forged = local[:-10] + ("a" if tag[0] != "a" else "b") + tag[1:] + "@" + domain
+    c.reply("forged VERP", inbound(c, forged, dsn(forged, "forge@example.net")), "y",
+            "550 5.1.1 FailedOperation.InvalidFeedbackAddress")
+    c.reply("recipient still reachable", rcpt_reply("forge@example.net"), "c")
+
+
+def case_complaint_suppresses_recipient(c):
+    rcpt = "angry.reader@example.net"
+    final, reqs = send(c, rcpt)
+    verp = new_sender(reqs)
+    c.reply("ARF", inbound(c, verp, arf(verp, rcpt)), "d")
+    c.reply("next send", rcpt_reply(rcpt), "y", "550 5.7.1 FailedOperation.EmailAddrInSuppressionList")
+
+
+def case_unsubscribe_mail_unsubscribes(c):
+    rcpt = "leaving.reader@example.net"
+    final, reqs = send(c, rcpt, extra=[("X-SES-Unsubscribe", "1")])
+    lu = header_added(reqs, "List-Unsubscribe")
+    m = re.match(r"^<mailto:(u-[a-z2-7-]+@acme\.example)>$", lu or "")
+    c.true("List-Unsubscribe", m is not None, "%r, want <mailto:u-...@acme.example>" % lu)
+    if m is None:
+        return
+    raw = ("From: %s\r\nTo: %s\r\nSubject: unsubscribe\r\n\r\nunsubscribe\r\n" % (rcpt, m.group(1))).encode()
+    c.reply("unsubscribe mail", inbound(c, m.group(1), raw, sender="<%s>" % rcpt), "d")
+    c.reply("next send", rcpt_reply(rcpt), "y", "550 5.7.1 FailedOperation.ReceiverHasUnsubscribed")
+
+
+def case_no_list_unsubscribe_unless_asked(c):
+    final, reqs = send(c, "plain@example.net")
+    c.eq("List-Unsubscribe", header_added(reqs, "List-Unsubscribe"), None)
+
+
+def case_forged_unsubscribe_token_refused(c):
+    c.reply("forged token", inbound(c, "u-aaaaaaaaaaaaaaaaaaaa-bbbbbbbbbb@acme.example",
+                                    b"Subject: x\r\n\r\nx\r\n", sender="<a@example.net>"),
+            "y", "550 5.1.1 FailedOperation.InvalidFeedbackAddress")
+
+
+def case_ordinary_inbound_mail_delivered(c):
+    c.reply("inbound", inbound(c, "postmaster@acme.example", b"Subject: hi\r\n\r\nhi\r\n",
+                               sender="<a@example.net>"), "a")
+
+
+def main():
+    name = sys.argv[1] if len(sys.argv) == 2 else ""
+    fn = globals().get("case_" + name)
+    if fn is None:
+        sys.stderr.write("usage: feedback_cases.py CASE\n")
+        return 2
+    c = rawmilter.Case()
+    try:
+        fn(c)
+    except Exception as e:	# a dropped connection or a timeout is a failure too
+        c.failures.append("%s: %s" % (type(e).__name__, e))
+    for f in c.failures:
+        print(f)
+    return 1 if c.failures else 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(sorted(k[5:] for k in globals() if k.startswith("case_"))))
+        sys.exit(0)
+    sys.exit(main())
