@@ -70,6 +70,13 @@ struct ses_config {
 	int auth_dns_failure;		/* enum config_on_failure */
 	char *public_suffix_list;
 	long long dkim_max_signatures;
+	char *event_log;		/* "" : DataDir/events.log */
+	bool event_log_sync;		/* fsync per event in the milter thread */
+	long long callback_timeout;	/* seconds per POST */
+	long long callback_retry_hours;
+	long long callback_max_pending;
+	char *callback_ca_file;		/* "" : the system's CAs */
+	char *callback_secret_file;	/* "" : none */
 	struct policy_limits limits;
 };
 

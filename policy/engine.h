@@ -233,4 +233,7 @@ enum policy_action engine_inbound_eom(struct policy_msg *m, struct policy_decisi
 /* Writes the one summary line for the message (engine_log.c). */
 void policy_msg_summary(struct policy_msg *m, const char *outcome);
 
+/* Writes the transaction's accepted/rejected events (engine_events.c). */
+void engine_events(struct policy_msg *m);
+
 #endif
