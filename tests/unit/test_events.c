@@ -213,11 +213,12 @@ struct collect {
 static int collect_fn(void *arg, const char *json, size_t len, off_t next)
 {
 	struct collect *c = arg;
-	json_t *v = json_loadb(json, len, 0, NULL);
+	json_t *v;
 	int t, i;
 
 	if (c->stop_after > 0 && c->lines == c->stop_after)
 		return 1;
+	v = json_loadb(json, len, 0, NULL);
 	if (v == NULL || sscanf(json_string_value(json_object_get(v, "email")), "t%d-%d@", &t, &i) != 2 ||
 	    t < 0 || t >= THREADS || i < 0 || i >= PER_THREAD)
 		fail_msg("got line %.*s, want one of a writer's events", (int)len, json);
