@@ -6,8 +6,8 @@
  * Start-up order: read and check the configuration and data (fatal errors
  * only here), set up logging, detach, write the PID file, then supervise
  * the milter process, which opens the socket, drops privileges and runs
- * libmilter, beside its reload, journal-restore and domain re-check
- * threads.  See ses-milter(8).
+ * libmilter, beside its reload, journal-restore, domain re-check and
+ * callback delivery threads.  See ses-milter(8).
  */
 #include "autoconf.h"
 
@@ -27,6 +27,7 @@
 #include "listen.h"
 #include "logging.h"
 #include "mime_count.h"
+#include "notify.h"
 #include "recheck.h"
 #include "reload.h"
 #include "restore.h"
@@ -78,6 +79,7 @@ static void main_drain_and_stop(long long timeout)
 
 	callbacks_start_draining();
 	recheck_stop_request();	/* no new lookups; joined when libmilter has stopped */
+	notify_stop_request();	/* no new POSTs; joined likewise */
 	while ((n = callbacks_active_sessions()) > 0 && waited < timeout * 10) {
 		if (waited == 0)
 			logging_msg(PLOG_NOTICE, "stopping: waiting for %d sessions to finish", n);
@@ -153,11 +155,12 @@ static int main_worker(void *arg, unsigned restarts)
 		logging_msg(PLOG_ERR, "cannot start the signal thread");
 		return 1;
 	}
-	if (restore_start() != 0 || recheck_start() != 0)
+	if (restore_start() != 0 || recheck_start() != 0 || notify_start() != 0)
 		return 1;
 	logging_msg(PLOG_NOTICE, "ses-milter %s listening on %s", VERSION, conf->socket);
 	rc = smfi_main();
 	recheck_stop();
+	notify_stop();
 	logging_msg(PLOG_NOTICE, "ses-milter stopped");
 	policy_snapshot_unref(start);
 	return rc == MI_SUCCESS ? 0 : 1;

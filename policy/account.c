@@ -3,7 +3,9 @@
  *
  * Diagnostics: "FILE:LINE: Domain example.com already belongs to account
  * other", "FILE:LINE: bad network 10.0.0.0/33", "FILE:LINE: unknown key X",
- * "FILE:LINE: more than 10 sender domains", "FILE: cannot open: REASON".
+ * "FILE:LINE: more than 10 sender domains", "FILE:LINE: CallbackUrl \"X\" is
+ * not an http:// or https:// URL", "FILE:LINE: SenderCallbackUrl needs a
+ * sender address and a URL", "FILE: cannot open: REASON".
  * When a pending change is checked (account_db_load_change), diagnostics
  * about the changed account name the file it will replace.
  */
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "account.h"
+#include "events.h"
 #include "strbuf.h"
 
 #define AOFF(field) offsetof(struct account, field)
@@ -53,6 +56,8 @@ const struct conf_key account_keys[] = {
 	  "Recipients accepted per second." },
 	{ "DailyQuota", CONF_INT, "0", 0, 100000000, NULL, ALIM(daily_quota),
 	  "Recipients per day; 0 takes the reputation level's quota." },
+	{ "CallbackUrl", CONF_STRING, "", 0, 0, NULL, AOFF(callback_url),
+	  "http:// or https:// URL that every event of the account is POSTed to (signed with CallbackSecret); empty: none." },
 	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 
@@ -130,6 +135,13 @@ void account_free(struct account *a)
 		free(a->domains[i].name);
 	free(a->domains);
 	free(a->level_date);
+	free(a->callback_url);
+	free(a->callback_secret);
+	for (i = 0; i < a->nsender_callbacks; i++) {
+		free(a->sender_callbacks[i].sender);
+		free(a->sender_callbacks[i].url);
+	}
+	free(a->sender_callbacks);
 	free(a->name);
 	free(a);
 }
@@ -184,6 +196,54 @@ static void account_add_domain(struct account *a, const char *value, const char 
 	a->ndomains++;
 }
 
+/* SenderCallbackUrl ADDRESS URL */
+static void account_add_sender_callback(struct account *a, const char *value, const char *path,
+					unsigned lineno, struct diag_list *diags)
+{
+	char sender[321], url[2049];
+	struct account_callback *cb;
+	size_t i;
+
+	if (sscanf(value, "%320s %2048s", sender, url) != 2 || strchr(sender, '@') == NULL) {
+		diag_add(diags, path, lineno, "SenderCallbackUrl needs a sender address and a URL");
+		return;
+	}
+	if (!events_url_valid(url)) {
+		diag_add(diags, path, lineno, "SenderCallbackUrl %s: \"%s\" is not an http:// or https:// URL",
+			 sender, url);
+		return;
+	}
+	for (i = 0; i < a->nsender_callbacks; i++)
+		if (strcasecmp(a->sender_callbacks[i].sender, sender) == 0) {
+			diag_add(diags, path, lineno, "SenderCallbackUrl %s listed twice", sender);
+			return;
+		}
+	a->sender_callbacks = account_grow(a->sender_callbacks, a->nsender_callbacks,
+					   sizeof *a->sender_callbacks);
+	cb = &a->sender_callbacks[a->nsender_callbacks++];
+	cb->sender = account_strdup(sender);
+	cb->url = account_strdup(url);
+}
+
+/* The keys about callbacks that the table does not cover; false if not one. */
+static bool account_parse_callback(struct account *a, const char *key, const char *value,
+				   const char *path, unsigned lineno, struct diag_list *diags)
+{
+	if (strcasecmp(key, "SenderCallbackUrl") == 0) {
+		account_add_sender_callback(a, value, path, lineno, diags);
+	} else if (strcasecmp(key, "CallbackSecret") == 0) {
+		if (*value == '\0' || strpbrk(value, " \t") != NULL) {
+			diag_add(diags, path, lineno, "CallbackSecret needs one word");
+			return true;
+		}
+		free(a->callback_secret);
+		a->callback_secret = account_strdup(value);
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static void account_parse_line(struct account *a, char *key, char *value, const char *path,
 			       unsigned lineno, struct diag_list *diags)
 {
@@ -211,9 +271,14 @@ static void account_parse_line(struct account *a, char *key, char *value, const 
 		a->networks[a->nnetworks++] = nm;
 	} else if (strcasecmp(key, "Domain") == 0) {
 		account_add_domain(a, value, path, lineno, diags);
+	} else if (account_parse_callback(a, key, value, path, lineno, diags)) {
+		return;
 	} else if ((k = conftab_find(account_keys, key)) != NULL) {
 		if (conftab_set(k, a, value, err, sizeof err) != 0)
 			diag_add(diags, path, lineno, "%s", err);
+		else if (k->offset == AOFF(callback_url) && *value != '\0' && !events_url_valid(value))
+			diag_add(diags, path, lineno, "CallbackUrl \"%s\" is not an http:// or https:// URL",
+				 value);
 	} else {
 		diag_add(diags, path, lineno, "unknown key %s", key);
 	}
@@ -247,6 +312,8 @@ static struct account *account_read(const char *path, const char *label,
 	a->name = account_strdup(name);
 	a->level = 1;
 	a->level_date = account_strdup("");
+	a->callback_url = account_strdup("");
+	a->callback_secret = account_strdup("");
 	a->limits = conf->limits;
 	while (getline(&line, &cap, fp) != -1) {
 		lineno++;

@@ -12,6 +12,9 @@
  *     Suspended      no
  *     ReputationLevel 1
  *     MaxRecipients  50                 (any message limit of ses-milter.conf)
+ *     CallbackUrl    https://hooks.example.com/ses   (events, see events.h)
+ *     CallbackSecret s3cret                         (signs them; not shown by sesctl)
+ *     SenderCallbackUrl news@example.com https://...  (repeatable: per sender)
  *
  * An account_db is immutable once loaded and shared by all threads through
  * a snapshot.
@@ -35,6 +38,12 @@ struct account_domain {
 	unsigned line;		/* where the file lists it, for diagnostics */
 };
 
+/* SenderCallbackUrl: events of mail from sender also go to url. */
+struct account_callback {
+	char *sender;		/* an address, compared case-insensitively */
+	char *url;
+};
+
 struct account {
 	char *name;
 	char **logins;
@@ -49,6 +58,10 @@ struct account {
 	long long level;
 	char *level_date;		/* UTC day warm-up last set level, or "" */
 	struct policy_limits limits;	/* effective: config defaults + overrides */
+	char *callback_url;		/* CallbackUrl; "" : none */
+	char *callback_secret;		/* CallbackSecret; "" : CallbackSecretFile's */
+	struct account_callback *sender_callbacks;	/* SenderCallbackUrl lines */
+	size_t nsender_callbacks;
 };
 
 struct account_db {

@@ -73,6 +73,13 @@ struct ses_config {
 	bool verp;			/* VERP envelope senders outbound */
 	bool feedback_deliver;		/* deliver processed reports onward */
 	char *unsubscribe_url;		/* "" : mailto only */
+	char *event_log;		/* "" : DataDir/events.log */
+	bool event_log_sync;		/* fsync per event in the milter thread */
+	long long callback_timeout;	/* seconds per POST */
+	long long callback_retry_hours;
+	long long callback_max_pending;
+	char *callback_ca_file;		/* "" : the system's CAs */
+	char *callback_secret_file;	/* "" : none */
 	struct policy_limits limits;
 };
 

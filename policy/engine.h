@@ -253,4 +253,7 @@ void engine_feedback_outbound(struct policy_msg *m);
 /* Writes the one summary line for the message (engine_log.c). */
 void policy_msg_summary(struct policy_msg *m, const char *outcome);
 
+/* Writes the transaction's accepted/rejected events (engine_events.c). */
+void engine_events(struct policy_msg *m);
+
 #endif

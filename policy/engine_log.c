@@ -7,6 +7,8 @@
  *     refusals: <x@example.net> 452 4.5.3 FailedOperation.TooManyRecipients
  *
  * (one line in the log).  At most a few refused recipients are listed.
+ * The transaction's events are written to the event log at the same
+ * moment (engine_events.c).
  */
 #include "autoconf.h"
 
@@ -55,4 +57,5 @@ void policy_msg_summary(struct policy_msg *m, const char *outcome)
 	}
 	policy_msg_log(m, PLOG_INFO, "%s", strbuf_cstr(&sb));
 	strbuf_free(&sb);
+	engine_events(m);
 }

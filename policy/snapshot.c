@@ -132,6 +132,11 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 	else
 		strbuf_appendf(&dir, "%s/state.journal", conf->data_dir);
 	snap->journal_path = strbuf_detach(&dir);
+	if (*conf->event_log != '\0')
+		strbuf_appends(&dir, conf->event_log);
+	else
+		strbuf_appendf(&dir, "%s/events.log", conf->data_dir);
+	snap->events_path = strbuf_detach(&dir);
 	if (snapshot_open_store(snap, diags) != 0) {
 		policy_snapshot_unref(snap);
 		return NULL;
@@ -160,6 +165,7 @@ void policy_snapshot_unref(struct policy_snapshot *snap)
 		free(snap->feedback_key);
 	}
 	free(snap->journal_path);
+	free(snap->events_path);
 	account_db_free(snap->accounts);
 	config_free(snap->conf);
 	free(snap);

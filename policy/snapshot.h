@@ -38,6 +38,7 @@ struct policy_snapshot {
 	struct store store;		/* shared state; ops NULL: none opened */
 	struct policy_clock clock;	/* now_us NULL: the real clock */
 	char *journal_path;		/* durable journal of long-lived entries */
+	char *events_path;		/* the event log (EventLog) */
 	time_t loaded;
 	unsigned long generation;	/* 1 for the first load, +1 per reload */
 };
