@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "events.h"
 #include "feedback.h"
 #include "template.h"
 
@@ -61,6 +62,34 @@ enum policy_action engine_feedback_rcpt(struct policy_msg *m, const char *rcpt,
 	return POLICY_CONTINUE;
 }
 
+/* Writes one event of the feedback to the event log. */
+static void engine_feedback_emit(void *arg, const struct feedback_note *n)
+{
+	struct policy_msg *m = arg;
+	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	const struct policy_snapshot *snap = m->conn->snap;
+	struct event ev;
+
+	if (snap->events_path == NULL)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.type = n->type;
+	ev.bounce = n->bounce;
+	ev.account = n->account;
+	ev.email = n->email;
+	ev.message_id = n->msgid;
+	ev.timestamp = policy_msg_now_us(m) / 1000000;
+	ev.reason = n->reason;
+	ev.from_domain = n->domain;
+	event_new_id(&ev);
+	event_to_json(&ev, &json);
+	if (events_append(snap->events_path, json.data, json.len, snap->conf->event_log_sync,
+			  &err) != 0)
+		policy_msg_log(m, PLOG_WARNING, "cannot log event: %s", strbuf_cstr(&err));
+	strbuf_free(&json);
+	strbuf_free(&err);
+}
+
 void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d)
 {
 	const struct policy_snapshot *snap = m->conn->snap;
@@ -76,7 +105,8 @@ void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d
 	host[sizeof host - 1] = '\0';
 	c = (struct feedback_ctx){ snap->feedback_key, &snap->store, snap->journal_path,
 				   snap->accounts, snap->conf->blocklist_days,
-				   policy_msg_now_us(m), host[0] ? host : "localhost" };
+				   policy_msg_now_us(m), host[0] ? host : "localhost",
+				   engine_feedback_emit, m };
 	memset(&r, 0, sizeof r);
 	for (i = 0; i < m->nfeedback; i++)
 		feedback_handle(&c, m->feedback_rcpts[i], m->sender, m->from,

@@ -63,6 +63,28 @@ static bool feedback_record(const struct feedback_ctx *c, enum entry_kind kind, 
 	return w != ENTRIES_WRITE_FAILED;
 }
 
+/* Passes one event to the context's emitter. */
+static void feedback_emit(const struct feedback_ctx *c, enum event_type type,
+			  enum event_bounce bounce, const char *email, const char *reason,
+			  const char *domain, const char *msgid)
+{
+	const struct account *acct = account_by_domain(c->accounts, domain, NULL);
+	struct feedback_note n = { type, bounce, email, reason != NULL ? reason : "", domain,
+				   acct != NULL ? acct->name : NULL, msgid != NULL ? msgid : "" };
+
+	if (c->emit != NULL)
+		c->emit(c->emit_arg, &n);
+}
+
+/* "STATUS DIAGNOSTIC" of a DSN entry, into out. */
+static const char *feedback_dsn_reason(const struct dsn_rcpt *rc, struct strbuf *out)
+{
+	strbuf_reset(out);
+	strbuf_appendf(out, "%s%s%s", rc->status, rc->status[0] && rc->diagnostic[0] ? " " : "",
+		       rc->diagnostic);
+	return strbuf_cstr(out);
+}
+
 /* The report recipient that info's VERP address accepts, or NULL. */
 static const char *feedback_dsn_rcpt(const struct feedback_ctx *c, const struct verp_info *vi,
 				     const struct dsn_rcpt *rc)
@@ -83,6 +105,7 @@ static const char *feedback_dsn_rcpt(const struct feedback_ctx *c, const struct 
 static void feedback_dsn(const struct feedback_ctx *c, const struct verp_info *vi,
 			 const struct dsn_report *d, struct feedback_result *r)
 {
+	struct strbuf why = STRBUF_INIT;
 	size_t i;
 
 	for (i = 0; i < d->n_rcpts; i++) {
@@ -90,6 +113,15 @@ static void feedback_dsn(const struct feedback_ctx *c, const struct verp_info *v
 		const char *addr = feedback_dsn_rcpt(c, vi, rc);
 		enum dsn_class cl = dsn_classify(rc);
 
+		if (addr != NULL && cl != DSN_CLASS_UNKNOWN)
+			feedback_emit(c,
+				      cl == DSN_CLASS_DELIVERED		   ? EVENT_DELIVERED
+				      : rc->action == DSN_ACTION_DELAYED ? EVENT_DEFERRED
+									 : EVENT_BOUNCE,
+				      cl == DSN_CLASS_HARD   ? EVENT_BOUNCE_HARD
+				      : cl == DSN_CLASS_SOFT ? EVENT_BOUNCE_SOFT
+							     : EVENT_BOUNCE_NONE,
+				      addr, feedback_dsn_reason(rc, &why), vi->domain, vi->msgid);
 		if (addr == NULL) {
 			strbuf_appendf(&r->log, "bounce for message %s names <%s>, not its recipient: "
 				       "ignored\n", vi->msgid, rc->final_recipient);
@@ -111,6 +143,7 @@ static void feedback_dsn(const struct feedback_ctx *c, const struct verp_info *v
 			r->ignored++;
 		}
 	}
+	strbuf_free(&why);
 }
 
 /* The complained-about recipient of an ARF report that vi accepts, or NULL. */
@@ -148,6 +181,8 @@ static void feedback_arf(const struct feedback_ctx *c, const struct verp_info *v
 		r->ignored++;
 		return;
 	}
+	feedback_emit(c, EVENT_SPAMREPORT, EVENT_BOUNCE_NONE, addr, arf_type_name(a->type), vi->domain,
+		      vi->msgid);
 	if (feedback_record(c, ENTRY_SUPPRESSION, acct->name, addr, r)) {
 		r->suppressed++;
 		strbuf_appendf(&r->log, "spamreport: <%s> (%s) for message %s: suppressed for "
@@ -205,7 +240,8 @@ static void feedback_unsubscribe(const struct feedback_ctx *c, const char *rcpt,
 	if (!ui.rcpt_hashed) {
 		addr = strbuf_cstr(&ui.rcpt);
 	} else if (env_sender != NULL && unsub_rcpt_matches(c->key, &ui, env_sender)) {
-		addr = env_sender;
+		verp_norm_rcpt(env_sender, &who);
+		addr = strbuf_cstr(&who);
 	} else if (from != NULL) {
 		feedback_from_addr(from, &who);
 		if (unsub_rcpt_matches(c->key, &ui, strbuf_cstr(&who)))
@@ -215,9 +251,12 @@ static void feedback_unsubscribe(const struct feedback_ctx *c, const char *rcpt,
 		strbuf_appendf(&r->log, "unsubscribe request for %s from a mailbox the token was "
 			       "not made for: ignored\n", ui.domain);
 		r->ignored++;
-	} else if (feedback_record(c, ENTRY_UNSUBSCRIBE, ui.domain, addr, r)) {
-		r->unsubscribed++;
-		strbuf_appendf(&r->log, "unsubscribe: <%s> from %s\n", addr, ui.domain);
+	} else {
+		feedback_emit(c, EVENT_UNSUBSCRIBE, EVENT_BOUNCE_NONE, addr, "", ui.domain, "");
+		if (feedback_record(c, ENTRY_UNSUBSCRIBE, ui.domain, addr, r)) {
+			r->unsubscribed++;
+			strbuf_appendf(&r->log, "unsubscribe: <%s> from %s\n", addr, ui.domain);
+		}
 	}
 	strbuf_free(&who);
 	unsub_info_free(&ui);

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "account.h"
+#include "events.h"
 #include "mac.h"
 #include "store.h"
 #include "strbuf.h"
@@ -47,6 +48,19 @@ enum feedback_addr {
 /* Classifies a recipient address as the MTA gives it ("<...>" or bare). */
 enum feedback_addr feedback_classify(const struct mac_key *key, const char *rcpt);
 
+/* An event that handling produced (SPEC section 7), for the event log. */
+struct feedback_note {
+	enum event_type type;		/* bounce, deferred, delivered, spamreport, unsubscribe */
+	enum event_bounce bounce;	/* bounce: hard or soft */
+	const char *email;		/* the recipient */
+	const char *reason;		/* status and diagnostic, or "" */
+	const char *domain;		/* the sender domain */
+	const char *account;		/* its account, or NULL */
+	const char *msgid;		/* the message (queue ID), or "" */
+};
+
+typedef void feedback_emit_fn(void *arg, const struct feedback_note *n);
+
 /* What handling needs: the key, where entries go, the accounts, the time. */
 struct feedback_ctx {
 	const struct mac_key *key;
@@ -56,6 +70,8 @@ struct feedback_ctx {
 	long long blocklist_days;
 	int64_t now_us;
 	const char *origin;		/* this host, for the entries' records */
+	feedback_emit_fn *emit;		/* called per event; NULL: none */
+	void *emit_arg;
 };
 
 struct feedback_result {

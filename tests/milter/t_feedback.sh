@@ -85,6 +85,15 @@ if [ "$only" = "  " ]; then
 	t_eq feedback_key_is_private "$(stat -c '%a %s' "$d/data/feedback.key" 2>/dev/null)" "600 32"
 	t_match bounce_logged "$(grep -m1 'bounce: <' "$d/log")" \
 		"bounce: <gone\.user\.with\.a\.long\.name@example\.net> 5\.1\.1 \(hard\) for message .*: blocklisted"
+	# the events of what came back, in the event log
+	ev=$d/data/events.log
+	t_match bounce_event "$(grep '"event":"bounce"' "$ev" | grep -m1 'gone.user')" \
+		'"email":"gone\.user\.with\.a\.long\.name@example\.net".*"reason":"5\.1\.1 .*"bounceType":"hard_bounce".*"fromDomain":"acme\.example".*"account":"acme"'
+	t_match deferred_event "$(grep -m1 '"event":"deferred"' "$ev")" '"email":"busy@example\.net"'
+	t_match spamreport_event "$(grep -m1 '"event":"spamreport"' "$ev")" '"email":"angry\.reader@example\.net"'
+	t_match unsubscribe_event "$(grep -m1 '"event":"unsubscribe"' "$ev")" '"email":"leaving\.reader@example\.net"'
+	t_eq forged_addresses_make_no_event "$(grep -c 'forge@example.net"' "$ev" | tr -d ' ')" \
+		"$(grep '"event":"accepted"' "$ev" | grep -c 'forge@example.net"' | tr -d ' ')"
 fi
 
 t_done
