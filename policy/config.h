@@ -73,6 +73,8 @@ struct ses_config {
 	bool verp;			/* VERP envelope senders outbound */
 	bool feedback_deliver;		/* deliver processed reports onward */
 	char *unsubscribe_url;		/* "" : mailto only */
+	long long suspend_bounce_rate;	/* percent; 0: never */
+	long long suspend_min_sample;
 	char *event_log;		/* "" : DataDir/events.log */
 	bool event_log_sync;		/* fsync per event in the milter thread */
 	long long callback_timeout;	/* seconds per POST */

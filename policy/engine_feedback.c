@@ -106,6 +106,7 @@ void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d
 	c = (struct feedback_ctx){ snap->feedback_key, &snap->store, snap->journal_path,
 				   snap->accounts, snap->conf->blocklist_days,
 				   policy_msg_now_us(m), host[0] ? host : "localhost",
+				   snap->conf->suspend_bounce_rate, snap->conf->suspend_min_sample,
 				   engine_feedback_emit, m };
 	memset(&r, 0, sizeof r);
 	for (i = 0; i < m->nfeedback; i++)

@@ -4,9 +4,11 @@
  */
 #include "autoconf.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arf.h"
 #include "dsn.h"
@@ -85,6 +87,78 @@ static const char *feedback_dsn_reason(const struct dsn_rcpt *rc, struct strbuf 
 	return strbuf_cstr(out);
 }
 
+/* Formats the UTC day of t_s (seconds) as YYYYMMDD. */
+static void feedback_day(int64_t t_s, char out[16])
+{
+	time_t t = (time_t)t_s;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 16, "%Y%m%d", &tm);
+}
+
+/* The counter prefix:ACCOUNT:DAY (days_ago before today) into *v; -1 when unknown. */
+static int feedback_counter(const struct feedback_ctx *c, const char *prefix, const char *account,
+			    int days_ago, uint64_t delta, uint64_t *v)
+{
+	struct strbuf key = STRBUF_INIT, val = STRBUF_INIT;
+	char day[16];
+	const char *parts[3] = { account, day, NULL };
+	enum store_result res;
+
+	feedback_day(c->now_us / 1000000 - days_ago * FEEDBACK_DAY_S, day);
+	store_key(&key, prefix, parts);
+	*v = 0;
+	if (delta > 0) {
+		res = store_incr(c->store, strbuf_cstr(&key), delta, delta, 3 * FEEDBACK_DAY_S, v);
+	} else {
+		res = store_get(c->store, strbuf_cstr(&key), &val);
+		if (res == STORE_OK)
+			*v = strtoull(strbuf_cstr(&val), NULL, 10);
+	}
+	strbuf_free(&key);
+	strbuf_free(&val);
+	return res == STORE_OK || res == STORE_NOT_FOUND ? 0 : -1;
+}
+
+/* Counts a complaint about account's mail (warm-up reads it). */
+static void feedback_count_complaint(const struct feedback_ctx *c, const struct account *acct)
+{
+	uint64_t n;
+
+	feedback_counter(c, "cp", acct->name, 0, 1, &n);
+}
+
+/*
+ * Counts a hard bounce of account and suspends it when its bounce rate
+ * over today and yesterday reaches the limit on a large enough sample.
+ */
+static void feedback_account_bounce(const struct feedback_ctx *c, const struct account *acct,
+				    struct feedback_result *r)
+{
+	uint64_t b0, b1, s0, s1;
+	struct entry_id id = { ENTRY_SUSPENSION, acct->name, "" };
+	bool already = false;
+
+	if (feedback_counter(c, "bn", acct->name, 0, 1, &b0) != 0 || c->suspend_rate <= 0)
+		return;
+	if (feedback_counter(c, "bn", acct->name, 1, 0, &b1) != 0 ||
+	    feedback_counter(c, "dq", acct->name, 0, 0, &s0) != 0 ||
+	    feedback_counter(c, "dq", acct->name, 1, 0, &s1) != 0)
+		return;
+	if (s0 + s1 < (uint64_t)c->suspend_min ||
+	    (b0 + b1) * 100 < (uint64_t)c->suspend_rate * (s0 + s1))
+		return;
+	if (entry_lookup(c->store, &id, &already) == STORE_OK && already)
+		return;
+	if (feedback_record(c, ENTRY_SUSPENSION, acct->name, "", r)) {
+		r->suspended++;
+		strbuf_appendf(&r->log, "account %s suspended: %" PRIu64 " hard bounces for %" PRIu64
+			       " accepted recipients today and yesterday (limit %lld%%)\n",
+			       acct->name, b0 + b1, s0 + s1, c->suspend_rate);
+	}
+}
+
 /* The report recipient that info's VERP address accepts, or NULL. */
 static const char *feedback_dsn_rcpt(const struct feedback_ctx *c, const struct verp_info *vi,
 				     const struct dsn_rcpt *rc)
@@ -105,6 +179,7 @@ static const char *feedback_dsn_rcpt(const struct feedback_ctx *c, const struct 
 static void feedback_dsn(const struct feedback_ctx *c, const struct verp_info *vi,
 			 const struct dsn_report *d, struct feedback_result *r)
 {
+	const struct account *acct = account_by_domain(c->accounts, vi->domain, NULL);
 	struct strbuf why = STRBUF_INIT;
 	size_t i;
 
@@ -132,6 +207,8 @@ static void feedback_dsn(const struct feedback_ctx *c, const struct verp_info *v
 				strbuf_appendf(&r->log, "bounce: <%s> %s (hard) for message %s: "
 					       "blocklisted\n", addr, rc->status, vi->msgid);
 			}
+			if (acct != NULL)
+				feedback_account_bounce(c, acct, r);
 		} else if (cl == DSN_CLASS_SOFT) {
 			r->deferred++;
 			strbuf_appendf(&r->log, "deferred: <%s> %s for message %s\n", addr,
@@ -183,6 +260,7 @@ static void feedback_arf(const struct feedback_ctx *c, const struct verp_info *v
 	}
 	feedback_emit(c, EVENT_SPAMREPORT, EVENT_BOUNCE_NONE, addr, arf_type_name(a->type), vi->domain,
 		      vi->msgid);
+	feedback_count_complaint(c, acct);
 	if (feedback_record(c, ENTRY_SUPPRESSION, acct->name, addr, r)) {
 		r->suppressed++;
 		strbuf_appendf(&r->log, "spamreport: <%s> (%s) for message %s: suppressed for "

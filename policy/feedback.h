@@ -11,6 +11,14 @@
  *   - a mail to an unsubscribe address (unsub_token.h, "u-...@domain"):
  *     (sender domain, recipient) goes on the unsubscribe list.
  *
+ * Hard bounces and complaints are also counted per account and UTC day
+ * ("bn:ACCOUNT:DAY", "cp:ACCOUNT:DAY", beside the quota's accepted count
+ * "dq:ACCOUNT:DAY"; warm-up reads them too).  When an account's hard
+ * bounces of today and yesterday reach SuspendBounceRate percent of its
+ * accepted recipients of those days, and those number at least
+ * SuspendMinSample, the account is suspended in shared state (as `sesctl
+ * account suspend` does) until an operator resumes it.
+ *
  * A VERP address that names a recipient only accepts reports about that
  * recipient; one naming only the message (several recipients) accepts
  * the recipients the report lists.  A hashed unsubscribe token is
@@ -70,6 +78,8 @@ struct feedback_ctx {
 	long long blocklist_days;
 	int64_t now_us;
 	const char *origin;		/* this host, for the entries' records */
+	long long suspend_rate;		/* percent of hard bounces that suspends; 0: never */
+	long long suspend_min;		/* accepted recipients needed to judge */
 	feedback_emit_fn *emit;		/* called per event; NULL: none */
 	void *emit_arg;
 };
@@ -77,6 +87,7 @@ struct feedback_ctx {
 struct feedback_result {
 	unsigned blocklisted, suppressed, unsubscribed, deferred, delivered;
 	unsigned ignored;		/* report entries that could not be used */
+	unsigned suspended;		/* accounts suspended for their bounce rate */
 	bool store_failed;		/* an entry could not be recorded at all */
 	struct strbuf log;		/* one line per event, '\n'-separated */
 };

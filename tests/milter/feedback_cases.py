@@ -23,17 +23,17 @@ ACME = "192.0.2.10"
 STRANGER = "203.0.113.9"
 
 
-def send(c, rcpt, extra=(), client="out"):
-    """One outbound message from acme to rcpt; returns (final reply, eom requests)."""
+def send(c, rcpt, extra=(), client="out", ip=ACME, sender="news@acme.example"):
+    """One outbound message to rcpt (acme's by default); returns (final reply, eom requests)."""
     s = rawmilter.session()
-    c.reply("connect", s.connect(client, ACME), "c")
-    c.reply("HELO", s.helo("app.acme.example"), "c")
-    c.reply("MAIL", s.mail("<news@acme.example>"), "c")
+    c.reply("connect", s.connect(client, ip), "c")
+    c.reply("HELO", s.helo("app.example"), "c")
+    c.reply("MAIL", s.mail("<%s>" % sender), "c")
     r = s.rcpt("<%s>" % rcpt)
     if r.cmd != "c":
         s.quit()
         return r, []
-    for n, v in [("From", "news@acme.example"), ("To", rcpt), ("Subject", "News")] + list(extra):
+    for n, v in [("From", sender), ("To", rcpt), ("Subject", "News")] + list(extra):
         c.reply("header " + n, s.header(n, v), "c")
     c.reply("EOH", s.eoh(), "c")
     c.reply("body", s.body(b"Hello.\r\n"), "c")
@@ -194,6 +194,26 @@ def case_forged_unsubscribe_token_refused(c):
 def case_ordinary_inbound_mail_delivered(c):
     c.reply("inbound", inbound(c, "postmaster@acme.example", b"Subject: hi\r\n\r\nhi\r\n",
                                sender="<a@example.net>"), "a")
+
+
+def case_bounce_rate_suspends_account(c):
+    """bouncy (198.51.100.0/24) sends 20; 1 hard bounce is 5 %, 2 are 10 %: suspended at 8 %."""
+    ip, sender = "198.51.100.20", "news@bouncy.example"
+    verps = []
+    for i in range(20):
+        final, reqs = send(c, "r%d@example.org" % i, ip=ip, sender=sender, client="bouncy")
+        verps.append(new_sender(reqs))
+    c.reply("first bounce", inbound(c, verps[0], dsn(verps[0], "r0@example.org")), "d")
+    s = rawmilter.session()
+    s.connect("bouncy", ip)
+    c.reply("MAIL after 1 of 20", s.mail("<%s>" % sender), "c")
+    s.quit()
+    c.reply("second bounce", inbound(c, verps[1], dsn(verps[1], "r1@example.org")), "d")
+    s = rawmilter.session()
+    s.connect("bouncy", ip)
+    c.reply("MAIL after 2 of 20", s.mail("<%s>" % sender), "y",
+            "550 5.7.1 FailedOperation.HighRejectionRate")
+    s.quit()
 
 
 def main():

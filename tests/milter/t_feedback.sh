@@ -3,7 +3,9 @@
 # leaves with a VERP envelope sender (and List-Unsubscribe when asked);
 # bounces, complaints and unsubscribe mails sent back to those addresses
 # become blocklist, suppression and unsubscribe entries in memcached that
-# the next send to the recipient meets; forged addresses are refused.
+# the next send to the recipient meets; forged addresses are refused; an
+# account whose hard bounces reach 8 % of a sample (SuspendMinSample 20
+# here) is suspended.
 #
 # The cases live in feedback_cases.py (one function per behaviour).  The
 # daemon runs with the inbound checks off: DMARC of the reports is
@@ -55,8 +57,10 @@ MemcachedServers 127.0.0.1:$mc_port
 InboundChecks no
 RecipientHourlyLimit 1000
 MaxSendsPerSecond 1000000
+SuspendMinSample 20
 CONF
 printf 'CustomContent yes\nNetwork 192.0.2.0/24\nDomain acme.example verified\n' >"$d/data/accounts/acme"
+printf 'CustomContent yes\nNetwork 198.51.100.0/24\nDomain bouncy.example verified\n' >"$d/data/accounts/bouncy"
 "$bin" -f -c "$d/conf" 2>>"$d/log" &
 pids+=($!)
 if ! t_wait_file "$d/sock" 10; then
@@ -83,7 +87,9 @@ done
 # The key was made on first use, private to the daemon's user.
 if [ "$only" = "  " ]; then
 	t_eq feedback_key_is_private "$(stat -c '%a %s' "$d/data/feedback.key" 2>/dev/null)" "600 32"
-	t_match bounce_logged "$(grep -m1 'bounce: <' "$d/log")" \
+	t_match suspension_logged "$(grep -m1 'account bouncy suspended' "$d/log")" \
+		"account bouncy suspended: 2 hard bounces for 20 accepted recipients today and yesterday \(limit 8%\)"
+	t_match bounce_logged "$(grep -m1 'bounce: <gone' "$d/log")" \
 		"bounce: <gone\.user\.with\.a\.long\.name@example\.net> 5\.1\.1 \(hard\) for message .*: blocklisted"
 	# the events of what came back, in the event log
 	ev=$d/data/events.log
