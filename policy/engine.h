@@ -249,6 +249,8 @@ enum policy_action engine_feedback_rcpt(struct policy_msg *m, const char *rcpt,
 					struct policy_decision *d);
 void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d);
 void engine_feedback_outbound(struct policy_msg *m);
+/* The {{unsubscribe_url}} of the message's one recipient; 0, or -1 (several, no key). */
+int engine_feedback_unsub_link(const struct policy_msg *m, struct strbuf *out);
 
 /* Writes the one summary line for the message (engine_log.c). */
 void policy_msg_summary(struct policy_msg *m, const char *outcome);

@@ -185,3 +185,15 @@ void engine_feedback_outbound(struct policy_msg *m)
 	}
 	strbuf_free(&v);
 }
+
+int engine_feedback_unsub_link(const struct policy_msg *m, struct strbuf *out)
+{
+	const struct policy_snapshot *snap = m->conn->snap;
+	const char *rcpt = engine_feedback_only_rcpt(m);
+
+	if (snap->feedback_key == NULL || rcpt == NULL || m->sender_domain == NULL)
+		return -1;
+	return feedback_unsubscribe_link(snap->feedback_key, m->sender_domain, rcpt,
+					 m->account != NULL ? m->account->name : NULL,
+					 snap->conf->unsubscribe_url, out);
+}

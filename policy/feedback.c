@@ -390,3 +390,23 @@ int feedback_list_unsubscribe(const struct mac_key *key, const char *domain, con
 	strbuf_free(&err);
 	return rc;
 }
+
+int feedback_unsubscribe_link(const struct mac_key *key, const char *domain, const char *rcpt,
+			      const char *account, const char *url_base, struct strbuf *out)
+{
+	struct strbuf tok = STRBUF_INIT, err = STRBUF_INIT;
+	const char *acct = account != NULL && strlen(account) <= UNSUB_MAILTO_ACCOUNT_MAX ? account
+											 : NULL;
+	bool url = url_base != NULL && *url_base != '\0';
+	int rc = url ? unsub_url_make(key, domain, rcpt, acct, &tok, &err)
+		     : unsub_mailto_make(key, domain, rcpt, acct, &tok, &err);
+
+	if (rc == 0 && url)
+		strbuf_appendf(out, "%s%s%s", url_base,
+			       url_base[strlen(url_base) - 1] == '/' ? "" : "/", strbuf_cstr(&tok));
+	else if (rc == 0)
+		strbuf_appendf(out, "mailto:%s", strbuf_cstr(&tok));
+	strbuf_free(&tok);
+	strbuf_free(&err);
+	return rc;
+}

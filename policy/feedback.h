@@ -116,4 +116,11 @@ int feedback_verp_sender(const struct mac_key *key, const char *domain, const ch
 int feedback_list_unsubscribe(const struct mac_key *key, const char *domain, const char *rcpt,
 			      const char *account, const char *url_base, struct strbuf *out);
 
+/*
+ * Appends the unsubscribe link for {{unsubscribe_url}}: URL/u-... when
+ * url_base is not empty, else "mailto:u-...@domain".  0, or -1.
+ */
+int feedback_unsubscribe_link(const struct mac_key *key, const char *domain, const char *rcpt,
+			      const char *account, const char *url_base, struct strbuf *out);
+
 #endif

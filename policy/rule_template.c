@@ -113,6 +113,24 @@ static void template_plan(struct policy_msg *m, const struct mime_built *b)
 	policy_msg_replace_body(m, b->body.data, b->body.len);
 }
 
+/* Sets {{unsubscribe_url}} to the recipient's own link (the service's, not the data's). */
+static enum tmpl_render_status template_unsub_link(const struct policy_msg *m,
+						   struct tmpl_data *td, struct strbuf *why)
+{
+	struct strbuf link = STRBUF_INIT;
+	enum tmpl_render_status st = TMPL_RENDER_OK;
+
+	if (engine_feedback_unsub_link(m, &link) == 0) {
+		tmpl_data_set(td, TMPL_VAR_UNSUBSCRIBE, strbuf_cstr(&link));
+	} else {
+		strbuf_appends(why, "{{" TMPL_VAR_UNSUBSCRIBE "}} needs a message to exactly one "
+				    "recipient");
+		st = TMPL_DATA_NOT_MATCH;
+	}
+	strbuf_free(&link);
+	return st;
+}
+
 /* Renders t with the message's data into the planned edits. */
 static enum rule_result template_apply(struct policy_msg *m, const struct tmpl *t,
 				       struct policy_decision *d)
@@ -126,6 +144,8 @@ static enum rule_result template_apply(struct policy_msg *m, const struct tmpl *
 
 	memset(&b, 0, sizeof b);
 	st = tmpl_data_parse(data, strlen(data), &td, &why);
+	if (st == TMPL_RENDER_OK && tmpl_uses_var(t, TMPL_VAR_UNSUBSCRIBE))
+		st = template_unsub_link(m, &td, &why);
 	if (st == TMPL_RENDER_OK)
 		st = tmpl_render(t, &td, &text, &html, &why);
 	if (st != TMPL_RENDER_OK) {

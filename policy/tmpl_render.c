@@ -54,6 +54,48 @@ static char *tmpl_render_strdup(const char *s)
 	return p;
 }
 
+bool tmpl_uses_var(const struct tmpl *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->nvars; i++)
+		if (strcmp(t->vars[i], name) == 0)
+			return true;
+	return false;
+}
+
+void tmpl_data_set(struct tmpl_data *d, const char *key, const char *value)
+{
+	char *k = strdup(key), *v = strdup(value), **nk, **nv;
+	size_t i, at = 0;
+
+	if (k == NULL || v == NULL)
+		abort();
+	for (i = 0; i < d->n; i++) {
+		int c = strcmp(d->keys[i], key);
+
+		if (c == 0) {
+			free(k);
+			free(d->values[i]);
+			d->values[i] = v;
+			return;
+		}
+		if (c < 0)
+			at = i + 1;
+	}
+	nk = realloc(d->keys, (d->n + 1) * sizeof *nk);
+	nv = nk != NULL ? realloc(d->values, (d->n + 1) * sizeof *nv) : NULL;
+	if (nk == NULL || nv == NULL)
+		abort();
+	memmove(nk + at + 1, nk + at, (d->n - at) * sizeof *nk);
+	memmove(nv + at + 1, nv + at, (d->n - at) * sizeof *nv);
+	nk[at] = k;
+	nv[at] = v;
+	d->keys = nk;
+	d->values = nv;
+	d->n++;
+}
+
 void tmpl_data_free(struct tmpl_data *d)
 {
 	size_t i;

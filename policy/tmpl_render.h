@@ -4,11 +4,13 @@
  * Data is the X-SES-Template-Data header: a JSON object whose values are
  * all strings, at most 800 bytes.  Rendering replaces every {{name}} with
  * its value; in the HTML part values are HTML-escaped.  Every variable of
- * the template must be given and every given key must be a variable.
+ * the template must be given and every given key must be a variable,
+ * except {{unsubscribe_url}}, which the service sets (tmpl_data_set).
  */
 #ifndef SES_TMPL_RENDER_H
 #define SES_TMPL_RENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "strbuf.h"
@@ -37,6 +39,17 @@ struct tmpl_data {
 enum tmpl_render_status tmpl_data_parse(const char *data, size_t len, struct tmpl_data *out,
 					struct strbuf *why);
 void tmpl_data_free(struct tmpl_data *d);
+
+/*
+ * The variable the service fills itself: the recipient's unsubscribe link
+ * (one-click URL, or a mailto: URL), never taken from the data.
+ */
+#define TMPL_VAR_UNSUBSCRIBE "unsubscribe_url"
+
+/* True when t uses the variable name. */
+bool tmpl_uses_var(const struct tmpl *t, const char *name);
+/* Sets key to value in d (replacing a given one), keeping d sorted. */
+void tmpl_data_set(struct tmpl_data *d, const char *key, const char *value);
 
 /*
  * Renders t with d: text and html receive the parts the template has

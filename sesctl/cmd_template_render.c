@@ -53,6 +53,9 @@ static int cmd_render_print(const struct tmpl *t, const char *data)
 
 	memset(&b, 0, sizeof b);
 	st = tmpl_data_parse(data, strlen(data), &td, &why);
+	/* each recipient gets its own link; show where it goes */
+	if (st == TMPL_RENDER_OK && tmpl_uses_var(t, TMPL_VAR_UNSUBSCRIBE))
+		tmpl_data_set(&td, TMPL_VAR_UNSUBSCRIBE, "https://unsubscribe.invalid/u-RECIPIENT-TOKEN");
 	if (st == TMPL_RENDER_OK)
 		st = tmpl_render(t, &td, &text, &html, &why);
 	if (st != TMPL_RENDER_OK) {

@@ -50,6 +50,12 @@ static int tpl_setup(void **state)
 	add_template(f, 3, "news", TMPL_REJECTED, "Rejected {{name}}.", NULL);
 	add_template(f, 4, "acme", TMPL_APPROVED, "Not yours {{name}}.", NULL);
 	add_template(f, 5, "news", TMPL_APPROVED, "Hi {{name}}", "<p>Hi <b>{{name}}</b></p>");
+	add_template(f, 6, "news", TMPL_APPROVED, "Hi {{name}}. Leave: {{unsubscribe_url}}", NULL);
+	add_template(f, 7, "news", TMPL_APPROVED, "Marketing for {{name}}.", NULL);
+	f->snap->templates->v[6]->type = TMPL_MARKETING;
+	/* the feedback key, as DataDir/feedback.key would give it */
+	f->snap->feedback_key = calloc(1, sizeof *f->snap->feedback_key);
+	memset(f->snap->feedback_key, 0x5a, sizeof *f->snap->feedback_key);
 	policy_msg_free(f->msg);
 	policy_conn_free(f->conn);
 	fx_connect(f, "app.news.example", "198.18.0.7", 40000);
@@ -187,6 +193,73 @@ static void approved_template_is_rendered_into_the_body(void **state)
 	expect_edit(f, "X-SES-Template-Data", 1, NULL);
 }
 
+static void unsubscribe_url_is_the_recipients_own_link(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf joined = STRBUF_INIT;
+	const char *body, *p;
+
+	/* a value in the data is not used: the service sets the link */
+	expect_action(send_with(f, "X-SES-Template", "6", "X-SES-Template-Data",
+				"{\"name\":\"Ann\",\"unsubscribe_url\":\"http://evil.example\"}",
+				NULL),
+		      POLICY_ACCEPT);
+	/* the body is quoted-printable: join its soft line breaks */
+	for (p = strbuf_cstr(&f->msg->edits.body); *p != '\0'; p++) {
+		if (strncmp(p, "=\r\n", 3) == 0)
+			p += 2;
+		else
+			strbuf_appendc(&joined, *p);
+	}
+	body = strbuf_cstr(&joined);
+	assert_non_null(strstr(body, "Leave: mailto:u-"));
+	assert_non_null(strstr(body, "@news.example"));
+	assert_null(strstr(body, "evil.example"));
+	strbuf_free(&joined);
+}
+
+static void unsubscribe_url_needs_one_recipient(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_action(policy_mail(f->msg, "<news@news.example>", NULL, &f->d), POLICY_CONTINUE);
+	expect_action(policy_rcpt(f->msg, "<a@example.net>", &f->d), POLICY_CONTINUE);
+	expect_action(policy_rcpt(f->msg, "<b@example.net>", &f->d), POLICY_CONTINUE);
+	expect_action(policy_header(f->msg, "Subject", "News", &f->d), POLICY_CONTINUE);
+	expect_action(policy_header(f->msg, "X-SES-Template", "6", &f->d), POLICY_CONTINUE);
+	expect_action(policy_header(f->msg, "X-SES-Template-Data", "{\"name\":\"Ann\"}", &f->d),
+		      POLICY_CONTINUE);
+	expect_action(policy_eoh(f->msg, &f->d), POLICY_CONTINUE);
+	expect_action(policy_eom(f->msg, &f->d), POLICY_REJECT);
+	expect_reply(&f->d, "550", "5.6.0", "InvalidParameterValue.TemplateNotMatchData");
+}
+
+static void marketing_template_gets_list_unsubscribe_and_verp_sender(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_action(send_with(f, "X-SES-Template", "7", "X-SES-Template-Data",
+				"{\"name\":\"Ann\"}", NULL),
+		      POLICY_ACCEPT);
+	expect_edit(f, "List-Unsubscribe", 0, "<mailto:u-");
+	assert_non_null(f->msg->edits.new_sender);
+	assert_true(strncmp(f->msg->edits.new_sender, "b-", 2) == 0);
+	assert_non_null(strstr(f->msg->edits.new_sender, "@news.example"));
+}
+
+static void transactional_template_gets_no_list_unsubscribe(void **state)
+{
+	struct fixture *f = *state;
+	size_t i;
+
+	expect_action(send_with(f, "X-SES-Template", "1", "X-SES-Template-Data",
+				"{\"name\":\"Ann\",\"code\":\"42\"}", NULL),
+		      POLICY_ACCEPT);
+	for (i = 0; i < f->msg->edits.nhdrs; i++)
+		if (strcasecmp(f->msg->edits.hdrs[i].name, "List-Unsubscribe") == 0)
+			fail_msg("edits: got List-Unsubscribe, want none");
+}
+
 static void text_and_html_become_multipart_alternative_with_escaped_values(void **state)
 {
 	struct fixture *f = *state;
@@ -249,6 +322,10 @@ int main(void)
 		T(template_id_that_is_not_a_number_is_refused),
 		T(data_that_is_not_json_is_refused),
 		T(data_missing_a_variable_is_refused),
+		T(unsubscribe_url_is_the_recipients_own_link),
+		T(unsubscribe_url_needs_one_recipient),
+		T(marketing_template_gets_list_unsubscribe_and_verp_sender),
+		T(transactional_template_gets_no_list_unsubscribe),
 		T(data_over_800_bytes_is_refused),
 		T(approved_template_is_rendered_into_the_body),
 		T(text_and_html_become_multipart_alternative_with_escaped_values),
