@@ -51,15 +51,13 @@ int daemon_background(void)
 	return 0;
 }
 
-int daemon_drop_privileges(const char *user)
+/* The uid and gid UserID ("user" or "user:group") names; 0 or -1 after logging. */
+static int daemon_user_ids(const char *user, uid_t *uid, gid_t *gid)
 {
 	char name[256];
 	const char *group = NULL;
 	struct passwd *pw;
-	gid_t gid;
 
-	if (user == NULL || *user == '\0' || geteuid() != 0)
-		return 0;
 	if (snprintf(name, sizeof name, "%s", user) >= (int)sizeof name)
 		return -1;
 	if (strchr(name, ':') != NULL) {
@@ -71,7 +69,8 @@ int daemon_drop_privileges(const char *user)
 		logging_msg(PLOG_ERR, "UserID %s: no such user", name);
 		return -1;
 	}
-	gid = pw->pw_gid;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
 	if (group != NULL && *group != '\0') {
 		struct group *gr = getgrnam(group);
 
@@ -79,9 +78,41 @@ int daemon_drop_privileges(const char *user)
 			logging_msg(PLOG_ERR, "UserID %s: no such group %s", user, group);
 			return -1;
 		}
-		gid = gr->gr_gid;
+		*gid = gr->gr_gid;
 	}
-	if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
+	return 0;
+}
+
+int daemon_give_to_user(const char *path, const char *user)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (user == NULL || *user == '\0' || geteuid() != 0)
+		return 0;
+	if (daemon_user_ids(user, &uid, &gid) != 0)
+		return -1;
+	if (chown(path, uid, gid) != 0) {
+		logging_msg(PLOG_ERR, "cannot give %s to %s: %s", path, user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_drop_privileges(const char *user)
+{
+	char name[256];
+	uid_t uid;
+	gid_t gid;
+
+	if (user == NULL || *user == '\0' || geteuid() != 0)
+		return 0;
+	if (daemon_user_ids(user, &uid, &gid) != 0)
+		return -1;
+	snprintf(name, sizeof name, "%s", user);
+	if (strchr(name, ':') != NULL)
+		*strchr(name, ':') = '\0';
+	if (initgroups(name, gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
 		logging_msg(PLOG_ERR, "cannot switch to user %s: %s", user, strerror(errno));
 		return -1;
 	}

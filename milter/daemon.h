@@ -20,6 +20,8 @@ int daemon_background(void);
 
 /* Switches to UserID (user or user:group) when running as root. 0 or -1. */
 int daemon_drop_privileges(const char *user);
+/* Makes path belong to UserID (as root; nothing otherwise).  0 or -1. */
+int daemon_give_to_user(const char *path, const char *user);
 
 /* Writes the PID file (empty path: none). 0 or -1. */
 int daemon_write_pidfile(const char *path);

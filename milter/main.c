@@ -92,6 +92,28 @@ static void main_drain_and_stop(long long timeout)
 }
 
 /* Waits for SIGUSR1 (reload) and SIGUSR2 (stop); runs in its own thread. */
+/*
+ * Makes the feedback key on first start (a configuration check does not),
+ * owned by UserID so that reloads after the privilege drop can read it.
+ * Without it the feedback loop stays off; that is logged, not fatal.
+ */
+static void main_feedback_key(struct policy_snapshot *snap)
+{
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	bool created;
+
+	if (policy_snapshot_make_key(snap, &created, &err) != 0) {
+		logging_msg(PLOG_WARNING, "feedback loop off (no VERP, no unsubscribe): %s",
+			    strbuf_cstr(&err));
+	} else if (created) {
+		mac_key_path(snap->conf->data_dir, &path);
+		if (daemon_give_to_user(strbuf_cstr(&path), snap->conf->user) == 0)
+			logging_msg(PLOG_NOTICE, "made the feedback key %s", strbuf_cstr(&path));
+	}
+	strbuf_free(&err);
+	strbuf_free(&path);
+}
+
 static void *main_signal_thread(void *arg)
 {
 	const long long *timeout = arg;
@@ -253,8 +275,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ses-milter: cannot initialise libopendmarc\n");
 		return 1;
 	}
-	reload_init(o.conf_path, snap);
 	logging_setup(o.conf);
+	main_feedback_key(snap);
+	reload_init(o.conf_path, snap);
 	if (!o.foreground && daemon_background() != 0) {
 		logging_msg(PLOG_ERR, "cannot detach from the terminal");
 		return 1;

@@ -3,8 +3,10 @@
  */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "snapshot.h"
 #include "store_memcached.h"
@@ -58,17 +60,25 @@ static int snapshot_open_store(struct policy_snapshot *snap, struct diag_list *d
 	return 0;
 }
 
-/* Loads (or makes) DataDir/feedback.key; adds a diagnostic on failure. */
+/*
+ * Loads DataDir/feedback.key when it exists (a bad one is an error); a
+ * missing key leaves the feedback loop off until policy_snapshot_make_key
+ * (the daemon at start) makes it, so a configuration check writes nothing.
+ */
 static int snapshot_feedback_key(struct policy_snapshot *snap, struct diag_list *diags)
 {
 	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
-	struct mac_key *key = calloc(1, sizeof *key);
+	struct mac_key *key;
 	int rc = 0;
 
-	if (key == NULL)
-		abort();
 	mac_key_path(snap->conf->data_dir, &path);
-	if (mac_key_ensure(strbuf_cstr(&path), key, NULL, &err) != 0) {
+	if (access(strbuf_cstr(&path), F_OK) != 0 && errno == ENOENT) {
+		strbuf_free(&path);
+		return 0;
+	}
+	if ((key = calloc(1, sizeof *key)) == NULL)
+		abort();
+	if (mac_key_load(strbuf_cstr(&path), key, &err) != 0) {
 		diag_add(diags, snap->conf->path, 0, "feedback key: %s", strbuf_cstr(&err));
 		free(key);
 		rc = -1;
@@ -77,6 +87,27 @@ static int snapshot_feedback_key(struct policy_snapshot *snap, struct diag_list 
 	}
 	strbuf_free(&path);
 	strbuf_free(&err);
+	return rc;
+}
+
+int policy_snapshot_make_key(struct policy_snapshot *snap, bool *created, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct mac_key *key;
+	int rc;
+
+	*created = false;
+	if (snap->feedback_key != NULL)
+		return 0;
+	if ((key = calloc(1, sizeof *key)) == NULL)
+		abort();
+	mac_key_path(snap->conf->data_dir, &path);
+	rc = mac_key_ensure(strbuf_cstr(&path), key, created, err);
+	if (rc == 0)
+		snap->feedback_key = key;
+	else
+		free(key);
+	strbuf_free(&path);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #ifndef SES_SNAPSHOT_H
 #define SES_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <time.h>
 
 #include <stdint.h>
@@ -57,6 +58,12 @@ int64_t policy_snapshot_now_us(const struct policy_snapshot *snap);
 /* Builds a snapshot from parts it takes over (used by tests). */
 struct policy_snapshot *policy_snapshot_new(struct ses_config *conf,
 					    struct account_db *accounts);
+
+/*
+ * Makes DataDir/feedback.key (mode 0600) when the snapshot has no key and
+ * puts it in; only before the snapshot is shared.  0, or -1 with why.
+ */
+int policy_snapshot_make_key(struct policy_snapshot *snap, bool *created, struct strbuf *err);
 
 struct policy_snapshot *policy_snapshot_ref(struct policy_snapshot *snap);
 /* Drops one reference; NULL is allowed. */
