@@ -77,7 +77,8 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_DELRCPT |
-			     SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_SETSYMLIST;
+			     SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_SETSYMLIST |
+			     SMFIF_ADDRCPT_PAR;
 
 	*pf0 = f0 & want;
 	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
@@ -206,6 +207,25 @@ static int session_delete_refused(SMFICTX *ctx, struct milter_session *s)
 	return 0;
 }
 
+/* Re-adds each accepted recipient with NOTIFY=SUCCESS,FAILURE.  0 or -1. */
+static int session_notify_success(SMFICTX *ctx, struct milter_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->msg->nrcpts; i++) {
+		const struct policy_rcpt *r = &s->msg->rcpts[i];
+
+		if (r->refused)
+			continue;
+		if (smfi_delrcpt(ctx, r->addr) != MI_SUCCESS ||
+		    smfi_addrcpt_par(ctx, r->addr, (char *)"NOTIFY=SUCCESS,FAILURE") != MI_SUCCESS) {
+			policy_msg_log(s->msg, PLOG_ERR, "cannot ask for NOTIFY on %s", r->addr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Makes the header changes and the new body the policy planned. 0 or -1. */
 static int session_apply_edits(SMFICTX *ctx, struct milter_session *s)
 {
@@ -224,6 +244,8 @@ static int session_apply_edits(SMFICTX *ctx, struct milter_session *s)
 			return -1;
 		}
 	}
+	if (e->notify_success && session_notify_success(ctx, s) != 0)
+		return -1;
 	for (i = 0; i < e->nhdrs; i++) {
 		const struct policy_hdr_edit *h = &e->hdrs[i];
 		int rc = h->at_top ? smfi_insheader(ctx, 0, h->name, h->value)
@@ -299,7 +321,7 @@ struct smfiDesc callbacks_desc = {
 	.xxfi_name = (char *)"ses-milter",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_DELRCPT |
-		      SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_SETSYMLIST,
+		      SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_SETSYMLIST | SMFIF_ADDRCPT_PAR,
 	.xxfi_connect = mlfi_connect,
 	.xxfi_helo = mlfi_helo,
 	.xxfi_envfrom = mlfi_envfrom,

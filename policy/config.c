@@ -111,6 +111,8 @@ const struct conf_key config_keys[] = {
 	  "Rewrite the envelope sender of outbound mail to a VERP address on the sender domain, so bounces come back naming message and recipient." },
 	{ "FeedbackDeliver", CONF_BOOL, "no", 0, 0, NULL, OFF(feedback_deliver),
 	  "Deliver bounces, complaints and unsubscribe mails onward after recording them (otherwise they are discarded)." },
+	{ "DsnNotifySuccess", CONF_BOOL, "no", 0, 0, NULL, OFF(dsn_notify_success),
+	  "Ask for NOTIFY=SUCCESS,FAILURE on every accepted outbound recipient, so success DSNs come back as delivered events." },
 	{ "SuspendBounceRate", CONF_INT, "8", 0, 100, NULL, OFF(suspend_bounce_rate),
 	  "Percent of an account's accepted recipients (today and yesterday, UTC) that hard-bounce before it is suspended; 0 never suspends." },
 	{ "SuspendMinSample", CONF_INT, "100", 1, 100000000, NULL, OFF(suspend_min_sample),

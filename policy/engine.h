@@ -89,6 +89,8 @@ struct policy_edits {
 	bool replace_body;
 	struct strbuf body;		/* CRLF line ends */
 	char *new_sender;		/* a new envelope sender, or NULL */
+	bool notify_success;		/* re-add the accepted recipients with
+					   NOTIFY=SUCCESS,FAILURE */
 };
 
 /* Headers seen so far, one entry per name (engine_edit.c). */

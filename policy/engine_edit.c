@@ -259,4 +259,5 @@ void policy_edits_free(struct policy_edits *e)
 	e->replace_body = false;
 	free(e->new_sender);
 	e->new_sender = NULL;
+	e->notify_success = false;
 }

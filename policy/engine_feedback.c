@@ -2,7 +2,9 @@
  * engine_feedback - the engine's side of the feedback loop (feedback.c):
  *
  *   outbound, at end of message (after rendering, before signing): the
- *   envelope sender becomes the VERP address of the message (Verp), and
+ *   envelope sender becomes the VERP address of the message (Verp; with
+ *   DsnNotifySuccess the recipients are re-added with
+ *   NOTIFY=SUCCESS,FAILURE so deliveries are reported too), and
  *   a message to one recipient that asks for it (X-SES-Unsubscribe other
  *   than 0, or any marketing template) gets List-Unsubscribe, plus
  *   List-Unsubscribe-Post when UnsubscribeUrl gives the one-click URL;
@@ -171,8 +173,11 @@ void engine_feedback_outbound(struct policy_msg *m)
 		return;
 	if (snap->conf->verp &&
 	    feedback_verp_sender(snap->feedback_key, m->sender_domain,
-				 m->queue_id[0] ? m->queue_id : "x", rcpt, &v) == 0)
+				 m->queue_id[0] ? m->queue_id : "x", rcpt, &v) == 0) {
 		policy_msg_set_sender(m, strbuf_cstr(&v));
+		/* success DSNs only mean something when they come back to us */
+		m->edits.notify_success = snap->conf->dsn_notify_success;
+	}
 	strbuf_reset(&v);
 	if (rcpt != NULL && engine_feedback_wants_unsub(m) &&
 	    feedback_list_unsubscribe(snap->feedback_key, m->sender_domain, rcpt,

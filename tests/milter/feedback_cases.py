@@ -133,6 +133,24 @@ def case_hard_bounce_blocklists_recipient(c):
     c.reply("next send", rcpt_reply(rcpt), "y", "550 5.7.1 FailedOperation.EmailAddrInBlacklist")
 
 
+def case_recipients_readded_with_notify_success(c):
+    final, reqs = send(c, "notify.me@example.net")
+    c.reply("EOM", final, "a")
+    dels = [r.data.rstrip(b"\0").decode() for r in reqs if r.cmd == "-"]
+    adds = [r.data.rstrip(b"\0").split(b"\0") for r in reqs if r.cmd == "2"]
+    c.eq("deleted", dels, ["<notify.me@example.net>"])
+    c.eq("re-added", [[a.decode() for a in x] for x in adds],
+         [["<notify.me@example.net>", "NOTIFY=SUCCESS,FAILURE"]])
+
+
+def case_success_dsn_is_a_delivered_event(c):
+    rcpt = "happy.reader@example.net"
+    final, reqs = send(c, rcpt)
+    verp = new_sender(reqs)
+    c.reply("DSN", inbound(c, verp, dsn(verp, rcpt, "2.0.0", "delivered")), "d")
+    c.reply("next send", rcpt_reply(rcpt), "c")
+
+
 def case_soft_bounce_does_not_blocklist(c):
     rcpt = "busy@example.net"
     final, reqs = send(c, rcpt)

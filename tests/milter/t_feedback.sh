@@ -58,6 +58,7 @@ InboundChecks no
 RecipientHourlyLimit 1000
 MaxSendsPerSecond 1000000
 SuspendMinSample 20
+DsnNotifySuccess yes
 CONF
 printf 'CustomContent yes\nNetwork 192.0.2.0/24\nDomain acme.example verified\n' >"$d/data/accounts/acme"
 printf 'CustomContent yes\nNetwork 198.51.100.0/24\nDomain bouncy.example verified\n' >"$d/data/accounts/bouncy"
@@ -96,6 +97,7 @@ if [ "$only" = "  " ]; then
 	t_match bounce_event "$(grep '"event":"bounce"' "$ev" | grep -m1 'gone.user')" \
 		'"email":"gone\.user\.with\.a\.long\.name@example\.net".*"reason":"5\.1\.1 .*"bounceType":"hard_bounce".*"fromDomain":"acme\.example".*"account":"acme"'
 	t_match deferred_event "$(grep -m1 '"event":"deferred"' "$ev")" '"email":"busy@example\.net"'
+	t_match delivered_event "$(grep -m1 '"event":"delivered"' "$ev")" '"email":"happy\.reader@example\.net"'
 	t_match spamreport_event "$(grep -m1 '"event":"spamreport"' "$ev")" '"email":"angry\.reader@example\.net"'
 	t_match unsubscribe_event "$(grep -m1 '"event":"unsubscribe"' "$ev")" '"email":"leaving\.reader@example\.net"'
 	t_eq forged_addresses_make_no_event "$(grep -c 'forge@example.net"' "$ev" | tr -d ' ')" \
