@@ -236,24 +236,5 @@ def case_report_dns_failure_accepted(c):
     has(c, "dmarc", authres(c, reqs), r"dmarc=temperror")
 
 
-def main():
-    name = sys.argv[1] if len(sys.argv) == 2 else ""
-    fn = globals().get("case_" + name)
-    if fn is None:
-        sys.stderr.write("usage: inbound_cases.py CASE\n")
-        return 2
-    c = rawmilter.Case()
-    try:
-        fn(c)
-    except Exception as e:	# a dropped connection or a timeout is a failure too
-        c.failures.append("%s: %s" % (type(e).__name__, e))
-    for f in c.failures:
-        print(f)
-    return 1 if c.failures else 0
-
-
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--list"]:
-        print("\n".join(sorted(k[5:] for k in globals() if k.startswith("case_"))))
-        sys.exit(0)
-    sys.exit(main())
+    sys.exit(rawmilter.run(globals(), sys.argv[1:], "inbound_cases.py"))

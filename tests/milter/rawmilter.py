@@ -311,11 +311,18 @@ def case_body_with_nul_bytes_no_crash(c):
     s.quit()
 
 
-def main():
-    name = sys.argv[1] if len(sys.argv) == 2 else ""
-    fn = globals().get("case_" + name)
+def run(namespace, argv, prog):
+    """Runs the case_NAME of namespace that argv names (or lists them with --list).
+
+    Shared by the case files of the milter suites; returns the exit status.
+    """
+    cases = sorted(k[5:] for k in namespace if k.startswith("case_"))
+    if argv == ["--list"]:
+        print("\n".join(cases))
+        return 0
+    fn = namespace.get("case_" + argv[0]) if len(argv) == 1 else None
     if fn is None:
-        sys.stderr.write("usage: rawmilter.py CASE\n")
+        sys.stderr.write("usage: %s CASE | --list\n" % prog)
         return 2
     c = Case()
     try:
@@ -327,12 +334,5 @@ def main():
     return 1 if c.failures else 0
 
 
-def cases():
-    return sorted(k[5:] for k in globals() if k.startswith("case_"))
-
-
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--list"]:
-        print("\n".join(cases()))
-        sys.exit(0)
-    sys.exit(main())
+    sys.exit(run(globals(), sys.argv[1:], "rawmilter.py"))
