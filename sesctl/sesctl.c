@@ -78,6 +78,7 @@ static const char sesctl_usage_text[] =
 	"  template show|check|approve|del ID\n"
 	"  template reject ID --reason TEXT\n"
 	"  template render ID --data JSON\n"
+	"  status --date YYYY-MM-DD [--message-id ID] [--to ADDR] [--json]\n"
 	"  stats --from YYYY-MM-DD --to YYYY-MM-DD [--domain DOMAIN]... [--json]\n"
 	"  reload\n"
 	"\n"
@@ -598,6 +599,7 @@ static const struct {
 	{ "quota", sesctl_cmd_quota },
 	{ "state", sesctl_cmd_state },
 	{ "stats", sesctl_cmd_stats },
+	{ "status", sesctl_cmd_status },
 	{ "suppression", sesctl_cmd_suppression },
 	{ "template", sesctl_cmd_template },
 	{ "unsubscribe", sesctl_cmd_unsubscribe },

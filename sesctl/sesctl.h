@@ -58,6 +58,7 @@ sesctl_cmd_fn sesctl_cmd_state;
 sesctl_cmd_fn sesctl_cmd_quota;
 sesctl_cmd_fn sesctl_cmd_template;
 sesctl_cmd_fn sesctl_cmd_stats;
+sesctl_cmd_fn sesctl_cmd_status;
 /* "account suspend|resume NAME" (subcommands, in cmd_state.c). */
 sesctl_cmd_fn sesctl_cmd_account_suspend;
 sesctl_cmd_fn sesctl_cmd_account_resume;

@@ -104,4 +104,102 @@ t_rc "stats_memcached_down_exits_3" 3
 t_match "stats_memcached_down_says_so" "$ERR" 'did not answer'
 t_eq "stats_memcached_down_prints_nothing" "$OUT" ""
 
+# ---- status ----------------------------------------------------------------
+# ev EVENT EMAIL MSGID TIMESTAMP [REASON [BOUNCETYPE]]: one event line.
+ev() {
+	printf '{"event":"%s","email":"%s","bulkId":"%s","messageId":"%s","timestamp":%s,"reason":"%s","bounceType":"%s","from":"news@example.com","fromDomain":"example.com","templateId":"","subject":"Hi","eventid":"0","account":"acme"}\n' \
+		"$1" "$2" "$3" "$3" "$4" "${5:-}" "${6:-}"
+}
+D=1714521600	# 2024-05-01 00:00:00 UTC
+{
+	ev accepted q@example.net M1 $((D + 10))
+	ev accepted d@example.net M1 $((D + 10))
+	ev accepted h@example.net M1 $((D + 10))
+	ev accepted s@example.net M1 $((D + 10))
+	ev rejected r@example.net M1 $((D + 10)) '550 5.1.1 FailedOperation.EmailAddressInBlacklist'
+	ev accepted late@example.net M0 $((D - 1))
+	ev accepted edge@example.net M2 $((D + 86399))
+	ev accepted next@example.net M3 $((D + 86400))
+	ev delivered d@example.net M1 $((D + 60)) '2.0.0 ok'
+	ev bounce h@example.net M1 $((D + 70)) '5.1.1 no such user' hard_bounce
+	ev deferred s@example.net M1 $((D + 80)) '4.2.2 mailbox full' soft_bounce
+	ev deferred d@example.net M1 $((D + 90)) '4.4.1 later'
+	ev spamreport D@EXAMPLE.NET M1 $((D + 100))
+	ev open d@example.net M1 $((D + 110))
+	ev click d@example.net M1 $((D + 120))
+	printf '{"event":"unsubscribe","email":"q@example.net","bulkId":"","messageId":"","timestamp":%s,"reason":"","bounceType":"","from":"","fromDomain":"example.com","templateId":"","subject":"","eventid":"1","account":"acme"}\n' $((D + 130))
+	printf '{"event":"unsubscribe","email":"h@example.net","bulkId":"","messageId":"","timestamp":%s,"reason":"","bounceType":"","from":"","fromDomain":"other.example","templateId":"","subject":"","eventid":"2","account":"x"}\n' $((D + 130))
+	ev delivered other@example.net M1 $((D + 140))
+} >"$LOG"
+
+run status --date 2024-05-01 --json
+t_rc "status_day_exits_0" 0
+t_eq "status_day_has_six_rows" "$(printf '%s\n' "$OUT" | wc -l)" 6
+row() { printf '%s\n' "$OUT" | grep "\"ToEmailAddress\":\"$1\""; }
+t_match "status_queued_is_0" "$(row q@example.net)" '"SendStatus":"accepted","SendMessage":"","DeliverStatus":0,'
+t_match "status_delivered_is_1_not_undone_by_deferral" "$(row d@example.net)" '"DeliverStatus":1,"DeliverMessage":"2.0.0 ok"'
+t_match "status_hard_bounce_is_2" "$(row h@example.net)" '"DeliverStatus":2,"DeliverMessage":"5.1.1 no such user"'
+t_match "status_rejected_is_3_with_reply" "$(row r@example.net)" '"SendStatus":"rejected","SendMessage":"550 5.1.1 FailedOperation.EmailAddressInBlacklist","DeliverStatus":3,'
+t_match "status_soft_bounce_deferral_is_8" "$(row s@example.net)" '"DeliverStatus":8,"DeliverMessage":"4.2.2 mailbox full"'
+t_match "status_booleans_from_events" "$(row d@example.net)" '"UserOpened":true,"UserClicked":true,"UserUnsubscribed":false,"UserComplained":true,'
+t_match "status_unsubscribe_joins_by_email_and_domain" "$(row q@example.net)" '"UserUnsubscribed":true,'
+t_match "status_unsubscribe_of_other_domain_not_joined" "$(row h@example.net)" '"UserUnsubscribed":false,'
+t_match "status_times" "$(row d@example.net)" "\"RequestTime\":$((D + 10)),\"UpdateTime\":$((D + 120))\\}$"
+t_match "status_last_second_of_day_included" "$(row edge@example.net)" '"MessageId":"M2"'
+t_eq "status_day_before_excluded" "$(row late@example.net)" ""
+t_eq "status_day_after_excluded" "$(row next@example.net)" ""
+
+run status --date 2024-05-01
+t_rc "status_table_exits_0" 0
+t_match "status_table_header" "$OUT" '^REQUESTED +MESSAGE-ID +TO +SEND +DELIVER +OPENED +CLICKED +UNSUBSCRIBED +COMPLAINED +UPDATED +REASON$'
+t_match "status_table_row" "$OUT" '^2024-05-01 00:00:10  M1 +h@example\.net +accepted +2 dropped +no +no +no +no +2024-05-01 00:01:10  5\.1\.1 no such user$'
+
+run status --date 2024-05-01 --message-id M2 --json
+t_eq "status_filter_message_id" "$(printf '%s\n' "$OUT" | wc -l)" 1
+run status --date 2024-05-01 --to H@Example.NET --json
+t_match "status_filter_to_case_insensitive" "$OUT" '^\{"MessageId":"M1","ToEmailAddress":"h@example.net"'
+t_eq "status_filter_to_one_row" "$(printf '%s\n' "$OUT" | wc -l)" 1
+
+run status --date 2024-05-03
+t_rc "status_nothing_found_exits_1" 1
+t_match "status_nothing_found_says_so" "$ERR" 'no messages found'
+t_eq "status_nothing_found_prints_nothing" "$OUT" ""
+run status --date 2024-05-01 --message-id NOPE
+t_rc "status_unknown_message_exits_1" 1
+run status
+t_rc "status_without_date_is_usage" 2
+run status --date 05/01/2024
+t_rc "status_bad_date_is_usage" 2
+
+# hostile lines: truncated, not JSON, wrong types, a huge line, binary
+{
+	ev accepted ok@example.net H1 $((D + 5))
+	printf '{"event":"accepted","email":"cut@exa\n'
+	printf 'not json at all\n'
+	printf '{"event":"accepted","email":7,"messageId":null,"timestamp":"soon"}\n'
+	printf '{"event":42,"timestamp":1}\n'
+	printf '[1,2,3]\n'
+	printf '{"event":"accepted","email":"big@example.net","messageId":"H2","timestamp":%s,"subject":"' $((D + 6))
+	head -c 3000000 /dev/zero | tr '\0' 'x'
+	printf '"}\n'
+	printf '\x00\xff\xfe{"event":"accepted"}\n'
+	printf '{"event":"accepted","email":"esc\\u001b[31m@example.net","messageId":"H3","timestamp":%s}\n' $((D + 7))
+	printf '{"event":"delivered","email":"ok@example.net","messageId":"H1","timestamp":%s}\n' $((D + 8))
+	printf '{"event":"accepted","email":"tail@example.net","messageId":"H4","timestamp":%s' $((D + 9))
+} >"$T/hostile.log"
+printf 'DataDir %s\nMemcachedServers %s\nEventLog %s\n' "$DATA" "$MC" "$T/hostile.log" >"$T/hostile.conf"
+CONF=$T/hostile.conf run status --date 2024-05-01
+t_rc "status_hostile_log_exits_0" 0
+t_match "status_hostile_log_keeps_good_rows" "$OUT" 'H1 +ok@example\.net +accepted +1 delivered'
+t_match "status_hostile_log_huge_line_read" "$OUT" 'H2 +big@example\.net'
+t_match "status_hostile_log_control_bytes_shown_as_question_marks" "$OUT" 'esc\?\[31m@example\.net'
+t_nomatch "status_hostile_log_unfinished_line_left_out" "$OUT" 'tail@example'
+t_match "status_hostile_log_counts_skipped_lines" "$ERR" 'lines are not events, skipped'
+CONF=$T/hostile.conf run status --date 2024-05-01 --json
+t_match "status_hostile_json_escapes_control_bytes" "$OUT" '"ToEmailAddress":"esc\\u001[bB]\[31m@example.net"'
+
+printf 'DataDir %s\nMemcachedServers %s\nEventLog %s\n' "$DATA" "$MC" "$T/missing.log" >"$T/missing.conf"
+CONF=$T/missing.conf run status --date 2024-05-01
+t_rc "status_missing_log_finds_nothing" 1
+
 t_done
