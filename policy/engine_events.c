@@ -14,8 +14,14 @@
  * one open, one write and one close (no DNS, no network): delivering the
  * events to callback URLs is the daemon's delivery thread's work.
  *
+ * The same recipients are counted in the shared daily counters of the
+ * sender domain (stats.h): accepted, rejected, and requests (the two
+ * together); a message refused before any recipient counts nothing.  Three
+ * increments per message at most, whatever its number of recipients.
+ *
  * Diagnostics: "QUEUEID: cannot log event: cannot write PATH: REASON"
- * (warning); the message's outcome does not change.
+ * and "QUEUEID: cannot count requests for DOMAIN: memcached did not
+ * answer" (warnings); the message's outcome does not change.
  */
 #include "autoconf.h"
 
@@ -23,6 +29,7 @@
 
 #include "engine.h"
 #include "events.h"
+#include "stats.h"
 
 /* Appends addr without blanks and angle brackets around it. */
 static void engine_events_addr(const char *addr, struct strbuf *out)
@@ -57,6 +64,8 @@ static void engine_events_write(struct policy_msg *m, struct event *ev, enum eve
 		      err = STRBUF_INIT;
 	const struct policy_snapshot *snap = m->conn->snap;
 
+	if (snap->events_path == NULL)
+		return;
 	engine_events_addr(rcpt_addr, &email);
 	if (why != NULL)
 		engine_events_reply(why, &reason);
@@ -74,15 +83,33 @@ static void engine_events_write(struct policy_msg *m, struct event *ev, enum eve
 	strbuf_free(&err);
 }
 
+/* Adds the message's accepted and rejected recipients to the day counters. */
+static void engine_events_count(struct policy_msg *m, int64_t t, uint64_t accepted,
+				uint64_t rejected)
+{
+	const struct store *st = policy_msg_store(m);
+	const char *dom = m->sender_domain;
+
+	if (dom == NULL || *dom == '\0' || accepted + rejected == 0)
+		return;
+	/* one answer is enough to tell memcached is down: skip the rest */
+	if (stats_add(st, dom, t, STATS_REQUESTS, accepted + rejected) != STORE_OK ||
+	    stats_add(st, dom, t, STATS_ACCEPTED, accepted) != STORE_OK ||
+	    stats_add(st, dom, t, STATS_REJECTED, rejected) != STORE_OK)
+		policy_msg_log(m, PLOG_WARNING, "cannot count requests for %s: memcached did "
+			       "not answer", dom);
+}
+
 void engine_events(struct policy_msg *m)
 {
+	uint64_t naccepted = 0, nrejected = 0;
 	struct strbuf from = STRBUF_INIT;
 	const struct policy_decision *msg_why = NULL;
 	bool accepted = false;
 	struct event ev;
 	size_t i;
 
-	if (m->mode != POLICY_MODE_OUTBOUND || m->account == NULL || m->conn->snap->events_path == NULL)
+	if (m->mode != POLICY_MODE_OUTBOUND || m->account == NULL)
 		return;
 	if (m->decided && decision_is_refusal(&m->final))
 		msg_why = &m->final;
@@ -100,14 +127,17 @@ void engine_events(struct policy_msg *m)
 	for (i = 0; i < m->nrcpts; i++) {
 		const struct policy_rcpt *r = &m->rcpts[i];
 
-		if (r->refused)
-			engine_events_write(m, &ev, EVENT_REJECTED, r->addr, &r->why);
-		else if (msg_why != NULL)
-			engine_events_write(m, &ev, EVENT_REJECTED, r->addr, msg_why);
-		else if (accepted)
+		if (r->refused || msg_why != NULL) {
+			engine_events_write(m, &ev, EVENT_REJECTED, r->addr,
+					    r->refused ? &r->why : msg_why);
+			nrejected++;
+		} else if (accepted) {
 			engine_events_write(m, &ev, EVENT_ACCEPTED, r->addr, NULL);
+			naccepted++;
+		}
 	}
 	if (m->nrcpts == 0 && msg_why != NULL)
 		engine_events_write(m, &ev, EVENT_REJECTED, NULL, msg_why);
+	engine_events_count(m, ev.timestamp, naccepted, nrejected);
 	strbuf_free(&from);
 }

@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "events.h"
 #include "feedback.h"
+#include "stats.h"
 #include "template.h"
 
 bool engine_feedback_active(const struct policy_msg *m)
@@ -64,7 +65,24 @@ enum policy_action engine_feedback_rcpt(struct policy_msg *m, const char *rcpt,
 	return POLICY_CONTINUE;
 }
 
-/* Writes one event of the feedback to the event log. */
+/*
+ * Counts one event of the feedback in the sender domain's day counters
+ * (delivered, bounced, unsubscribed; stats.h).  A store that does not
+ * answer is logged and changes nothing else.
+ */
+static void engine_feedback_count(struct policy_msg *m, const struct feedback_note *n)
+{
+	int kind = stats_kind_of_event(n->type);
+
+	if (kind < 0 || n->domain == NULL || *n->domain == '\0')
+		return;
+	if (stats_add(policy_msg_store(m), n->domain, policy_msg_now_us(m) / 1000000,
+		      (enum stats_kind)kind, 1) != STORE_OK)
+		policy_msg_log(m, PLOG_WARNING, "cannot count %s for %s: memcached did not answer",
+			       stats_kind_name((enum stats_kind)kind), n->domain);
+}
+
+/* Writes one event of the feedback to the event log and counts it. */
 static void engine_feedback_emit(void *arg, const struct feedback_note *n)
 {
 	struct policy_msg *m = arg;
@@ -72,6 +90,7 @@ static void engine_feedback_emit(void *arg, const struct feedback_note *n)
 	const struct policy_snapshot *snap = m->conn->snap;
 	struct event ev;
 
+	engine_feedback_count(m, n);
 	if (snap->events_path == NULL)
 		return;
 	memset(&ev, 0, sizeof ev);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sesctl.h"
@@ -77,6 +78,8 @@ static const char sesctl_usage_text[] =
 	"  template show|check|approve|del ID\n"
 	"  template reject ID --reason TEXT\n"
 	"  template render ID --data JSON\n"
+	"  status --date YYYY-MM-DD [--message-id ID] [--to ADDR] [--json]\n"
+	"  stats --from YYYY-MM-DD --to YYYY-MM-DD [--domain DOMAIN]... [--json]\n"
 	"  reload\n"
 	"\n"
 	"  -c FILE  configuration file (default " SESCTL_DEFAULT_CONF ")\n"
@@ -560,6 +563,31 @@ static int sesctl_setup(struct sesctl *ctx, const char *conf_path, const char *d
 	return SESCTL_OK;
 }
 
+int sesctl_parse_date(const char *opt, const char *text, int64_t *start)
+{
+	struct tm tm, back;
+	time_t t;
+	int y, mo, d, used = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3 ||
+	    used != 10 || !isdigit((unsigned char)text[5]) || !isdigit((unsigned char)text[8]) ||
+	    y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31)
+		goto bad;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	t = timegm(&tm);
+	/* 2024-02-30 normalises to March: refuse it */
+	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL || back.tm_mday != d)
+		goto bad;
+	*start = (int64_t)t;
+	return 0;
+bad:
+	sesctl_err("%s: not a date (want YYYY-MM-DD): %s", opt, text);
+	return -1;
+}
+
 static const struct {
 	const char *name;
 	sesctl_cmd_fn *fn;
@@ -570,6 +598,8 @@ static const struct {
 	{ "reload", sesctl_cmd_reload },
 	{ "quota", sesctl_cmd_quota },
 	{ "state", sesctl_cmd_state },
+	{ "stats", sesctl_cmd_stats },
+	{ "status", sesctl_cmd_status },
 	{ "suppression", sesctl_cmd_suppression },
 	{ "template", sesctl_cmd_template },
 	{ "unsubscribe", sesctl_cmd_unsubscribe },

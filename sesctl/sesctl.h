@@ -26,6 +26,7 @@
 #define SES_SESCTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "account.h"
 #include "config.h"
@@ -56,6 +57,8 @@ sesctl_cmd_fn sesctl_cmd_suppression;
 sesctl_cmd_fn sesctl_cmd_state;
 sesctl_cmd_fn sesctl_cmd_quota;
 sesctl_cmd_fn sesctl_cmd_template;
+sesctl_cmd_fn sesctl_cmd_stats;
+sesctl_cmd_fn sesctl_cmd_status;
 /* "account suspend|resume NAME" (subcommands, in cmd_state.c). */
 sesctl_cmd_fn sesctl_cmd_account_suspend;
 sesctl_cmd_fn sesctl_cmd_account_resume;
@@ -121,6 +124,12 @@ char *sesctl_account_path(const struct sesctl *ctx, const char *name);
 
 /* Loads the account db, printing diagnostics; NULL on any problem. */
 struct account_db *sesctl_load_db(const struct sesctl *ctx);
+
+/*
+ * Parses text as a calendar date YYYY-MM-DD into *start, the Unix time of
+ * its UTC midnight.  0, or -1 after printing "OPT: not a date ...".
+ */
+int sesctl_parse_date(const char *opt, const char *text, int64_t *start);
 
 /* Lower-cases s in place and returns it. */
 char *sesctl_lower(char *s);
