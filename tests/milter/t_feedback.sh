@@ -100,6 +100,12 @@ if [ "$only" = "  " ]; then
 	t_match delivered_event "$(grep -m1 '"event":"delivered"' "$ev")" '"email":"happy\.reader@example\.net"'
 	t_match spamreport_event "$(grep -m1 '"event":"spamreport"' "$ev")" '"email":"angry\.reader@example\.net"'
 	t_match unsubscribe_event "$(grep -m1 '"event":"unsubscribe"' "$ev")" '"email":"leaving\.reader@example\.net"'
+	# the daily volumes every gateway shares, counted by the daemon
+	today=$(date -u +%F)
+	st=$("$top_builddir/sesctl/sesctl" -c "$d/conf" stats --from "$today" --to "$today" \
+		--domain acme.example --json 2>&1)
+	t_match stats_count_what_came_back "$st" \
+		'"accepted":[1-9][0-9]*,.*"delivered":[1-9][0-9]*,.*"bounced":[1-9][0-9]*,"unsubscribed":1\}'
 	t_eq forged_addresses_make_no_event "$(grep -c 'forge@example.net"' "$ev" | tr -d ' ')" \
 		"$(grep '"event":"accepted"' "$ev" | grep -c 'forge@example.net"' | tr -d ' ')"
 fi
