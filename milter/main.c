@@ -32,6 +32,7 @@
 #include "reload.h"
 #include "restore.h"
 #include "snapshot.h"
+#include "unsub_http.h"
 
 #define MAIN_DEFAULT_CONF SYSCONFDIR "/ses-milter/ses-milter.conf"
 
@@ -177,12 +178,14 @@ static int main_worker(void *arg, unsigned restarts)
 		logging_msg(PLOG_ERR, "cannot start the signal thread");
 		return 1;
 	}
-	if (restore_start() != 0 || recheck_start() != 0 || notify_start() != 0)
+	if (restore_start() != 0 || recheck_start() != 0 || notify_start() != 0 ||
+	    unsub_http_start() != 0)
 		return 1;
 	logging_msg(PLOG_NOTICE, "ses-milter %s listening on %s", VERSION, conf->socket);
 	rc = smfi_main();
 	recheck_stop();
 	notify_stop();
+	unsub_http_stop();
 	logging_msg(PLOG_NOTICE, "ses-milter stopped");
 	policy_snapshot_unref(start);
 	return rc == MI_SUCCESS ? 0 : 1;

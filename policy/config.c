@@ -117,6 +117,8 @@ const struct conf_key config_keys[] = {
 	  "Percent of an account's accepted recipients (today and yesterday, UTC) that hard-bounce before it is suspended; 0 never suspends." },
 	{ "SuspendMinSample", CONF_INT, "100", 1, 100000000, NULL, OFF(suspend_min_sample),
 	  "Accepted recipients (today and yesterday) an account needs before its bounce rate can suspend it." },
+	{ "UnsubscribeListen", CONF_STRING, "", 0, 0, NULL, OFF(unsubscribe_listen),
+	  "IPv4 HOST:PORT of the one-click unsubscribe endpoint (plain HTTP, put TLS in front); empty: no endpoint." },
 	{ "UnsubscribeUrl", CONF_STRING, "", 0, 0, NULL, OFF(unsubscribe_url),
 	  "Base https URL of the one-click unsubscribe endpoint; empty: List-Unsubscribe carries the mailto address only." },
 	{ "DomainRecheckInterval", CONF_DURATION, "6h", 0, 7 * 86400, NULL,

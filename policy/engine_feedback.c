@@ -65,50 +65,14 @@ enum policy_action engine_feedback_rcpt(struct policy_msg *m, const char *rcpt,
 	return POLICY_CONTINUE;
 }
 
-/*
- * Counts one event of the feedback in the sender domain's day counters
- * (delivered, bounced, unsubscribed; stats.h).  A store that does not
- * answer is logged and changes nothing else.
- */
-static void engine_feedback_count(struct policy_msg *m, const struct feedback_note *n)
-{
-	int kind = stats_kind_of_event(n->type);
-
-	if (kind < 0 || n->domain == NULL || *n->domain == '\0')
-		return;
-	if (stats_add(policy_msg_store(m), n->domain, policy_msg_now_us(m) / 1000000,
-		      (enum stats_kind)kind, 1) != STORE_OK)
-		policy_msg_log(m, PLOG_WARNING, "cannot count %s for %s: memcached did not answer",
-			       stats_kind_name((enum stats_kind)kind), n->domain);
-}
-
-/* Writes one event of the feedback to the event log and counts it. */
+/* Writes one event of the feedback to the event log and the daily volumes. */
 static void engine_feedback_emit(void *arg, const struct feedback_note *n)
 {
 	struct policy_msg *m = arg;
-	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
-	const struct policy_snapshot *snap = m->conn->snap;
-	struct event ev;
 
-	engine_feedback_count(m, n);
-	if (snap->events_path == NULL)
-		return;
-	memset(&ev, 0, sizeof ev);
-	ev.type = n->type;
-	ev.bounce = n->bounce;
-	ev.account = n->account;
-	ev.email = n->email;
-	ev.message_id = n->msgid;
-	ev.timestamp = policy_msg_now_us(m) / 1000000;
-	ev.reason = n->reason;
-	ev.from_domain = n->domain;
-	event_new_id(&ev);
-	event_to_json(&ev, &json);
-	if (events_append(snap->events_path, json.data, json.len, snap->conf->event_log_sync,
-			  &err) != 0)
-		policy_msg_log(m, PLOG_WARNING, "cannot log event: %s", strbuf_cstr(&err));
-	strbuf_free(&json);
-	strbuf_free(&err);
+	feedback_note_record(m->conn->snap, m->conn->log,
+			     m->queue_id[0] ? m->queue_id : "NOQUEUE",
+			     policy_msg_now_us(m) / 1000000, n);
 }
 
 void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d)

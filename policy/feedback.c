@@ -410,3 +410,29 @@ int feedback_unsubscribe_link(const struct mac_key *key, const char *domain, con
 	strbuf_free(&err);
 	return rc;
 }
+
+int feedback_unsubscribe_url(const struct feedback_ctx *c, const char *token,
+			     struct feedback_result *r)
+{
+	struct unsub_info ui;
+	int rc = 1;
+
+	memset(&ui, 0, sizeof ui);
+	if (unsub_url_verify(c->key, token, &ui) == UNSUB_OK && !ui.rcpt_hashed) {
+		feedback_emit(c, EVENT_UNSUBSCRIBE, EVENT_BOUNCE_NONE, strbuf_cstr(&ui.rcpt), "",
+			      ui.domain, "");
+		rc = -1;
+		if (feedback_record(c, ENTRY_UNSUBSCRIBE, ui.domain, strbuf_cstr(&ui.rcpt), r)) {
+			r->unsubscribed++;
+			strbuf_appendf(&r->log, "unsubscribe: <%s> from %s (one-click)\n",
+				       strbuf_cstr(&ui.rcpt), ui.domain);
+			rc = 0;
+		}
+	} else {
+		strbuf_appends(&r->log, "unsubscribe request with a token that is not ours: "
+					"ignored\n");
+		r->ignored++;
+	}
+	unsub_info_free(&ui);
+	return rc;
+}

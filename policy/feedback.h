@@ -100,6 +100,26 @@ struct feedback_result {
 void feedback_handle(const struct feedback_ctx *c, const char *rcpt, const char *env_sender,
 		     const char *from, const char *msg, size_t len, struct feedback_result *r);
 
+struct policy_snapshot;
+struct plog;
+
+/*
+ * Records n where feedback events go: the event log of snap and the
+ * shared daily volumes (feedback_note.c).  what prefixes warnings (a
+ * queue ID, "unsubscribe"); now_s is the event's time.
+ */
+void feedback_note_record(const struct policy_snapshot *snap, const struct plog *log,
+			  const char *what, int64_t now_s, const struct feedback_note *n);
+
+/*
+ * Verifies a one-click unsubscribe token (the last path segment of an
+ * UnsubscribeUrl link) and records (domain, recipient) with an event.
+ * Returns 0 when recorded, 1 when the token is not one of ours (nothing
+ * done), -1 when it could not be recorded.  r's log says which.
+ */
+int feedback_unsubscribe_url(const struct feedback_ctx *c, const char *token,
+			     struct feedback_result *r);
+
 /*
  * Appends the VERP envelope sender for a message from domain: msgid
  * (the queue ID; at most 20 bytes are used) and rcpt, the recipient when

@@ -15,6 +15,8 @@ A case prints "got X, want Y" for each failed check and exits 1.
 import os
 import re
 import sys
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rawmilter  # noqa: E402
@@ -189,13 +191,48 @@ def case_unsubscribe_mail_unsubscribes(c):
     rcpt = "leaving.reader@example.net"
     final, reqs = send(c, rcpt, extra=[("X-SES-Unsubscribe", "1")])
     lu = header_added(reqs, "List-Unsubscribe")
-    m = re.match(r"^<mailto:(u-[a-z2-7-]+@acme\.example)>$", lu or "")
+    m = re.match(r"^<mailto:(u-[a-z2-7-]+@acme\.example)>(, <[^>]+>)?$", lu or "")
     c.true("List-Unsubscribe", m is not None, "%r, want <mailto:u-...@acme.example>" % lu)
     if m is None:
         return
     raw = ("From: %s\r\nTo: %s\r\nSubject: unsubscribe\r\n\r\nunsubscribe\r\n" % (rcpt, m.group(1))).encode()
     c.reply("unsubscribe mail", inbound(c, m.group(1), raw, sender="<%s>" % rcpt), "d")
     c.reply("next send", rcpt_reply(rcpt), "y", "550 5.7.1 FailedOperation.ReceiverHasUnsubscribed")
+
+
+def http(method, url):
+    """(status, body) of one request to the unsubscribe endpoint."""
+    req = urllib.request.Request(url, method=method,
+                                 data=b"List-Unsubscribe=One-Click" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def case_one_click_post_unsubscribes(c):
+    rcpt = "one.click@example.net"
+    final, reqs = send(c, rcpt, extra=[("X-SES-Unsubscribe", "1")])
+    lu = header_added(reqs, "List-Unsubscribe") or ""
+    m = re.search(r"<(http://127\.0\.0\.1:%s/unsub/u-[a-z2-7-]+)>" % os.environ["MT_HTTP"], lu)
+    c.true("one-click URL", m is not None, "%r, want <http://127.0.0.1:PORT/unsub/u-...>" % lu)
+    c.eq("List-Unsubscribe-Post", header_added(reqs, "List-Unsubscribe-Post"),
+         "List-Unsubscribe=One-Click")
+    if m is None:
+        return
+    status, body = http("GET", m.group(1))
+    c.eq("GET", status, 200)
+    c.true("GET shows a form", 'method="post"' in body, body[:80])
+    c.reply("still reachable after GET", rcpt_reply(rcpt), "c")
+    c.eq("POST", http("POST", m.group(1))[0], 200)
+    c.reply("next send", rcpt_reply(rcpt), "y", "550 5.7.1 FailedOperation.ReceiverHasUnsubscribed")
+
+
+def case_one_click_forged_token_is_404(c):
+    base = "http://127.0.0.1:%s/unsub/" % os.environ["MT_HTTP"]
+    c.eq("forged token", http("POST", base + "u-aaaaaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbb")[0], 404)
+    c.eq("no token", http("POST", base + "anything")[0], 404)
 
 
 def case_no_list_unsubscribe_unless_asked(c):
