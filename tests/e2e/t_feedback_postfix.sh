@@ -19,8 +19,8 @@
 #      MX listener, so G's own DSNs reach ses-milter as inbound SMTP mail
 #      from 127.0.0.1, a client outside every account.
 #   N  the next hop for example.net: Postfix without a milter that refuses
-#      gone@example.net with 550 5.1.1 at RCPT and delivers the rest to
-#      N/mail/ADDR.
+#      gone@ and gone-too@example.net with 550 5.1.1 at RCPT and delivers
+#      the rest to N/mail/ADDR.
 #
 # Run as root: bash tests/e2e/t_feedback_postfix.sh (top_builddir: the
 # build); KEEP=1 keeps the work directory; ONLY=NAME runs one case.
@@ -151,6 +151,40 @@ arf() {
 	EOF
 }
 
+# dsn VERP RCPT: an RFC 3464 report that delivery to RCPT failed for good.
+dsn() {
+	cat <<-EOF
+		From: MAILER-DAEMON@mx.isp.example
+		To: $1
+		Subject: Undelivered Mail Returned to Sender
+		MIME-Version: 1.0
+		Content-Type: multipart/report; report-type=delivery-status; boundary="DSN"
+
+		--DSN
+		Content-Type: text/plain
+
+		Your message could not be delivered.
+		--DSN
+		Content-Type: message/delivery-status
+
+		Reporting-MTA: dns; mx.isp.example
+
+		Final-Recipient: rfc822; $2
+		Original-Recipient: rfc822; $2
+		Action: failed
+		Status: 5.1.1
+		Diagnostic-Code: smtp; 550 5.1.1 no such user
+
+		--DSN
+		Content-Type: text/rfc822-headers
+
+		From: news@example.com
+		To: $2
+
+		--DSN--
+	EOF
+}
+
 # ---- the cases ---------------------------------------------------------------
 
 case_delivered_message_has_verp_sender_and_signed_list_unsubscribe() {
@@ -183,6 +217,26 @@ case_hard_bounce_from_next_hop_blocklists_recipient() {
 	send "$T/again" gone@example.net
 	expect "next send" "$(pf_reply "$T/again" rcpt)" \
 		"550 5.7.1 FailedOperation.EmailAddrInBlacklist gone@example.net is on the blocklist"
+}
+
+case_bounce_of_several_recipient_message_names_only_its_recipients() {
+	local verp
+	# a message to several recipients has one VERP address for all of them
+	send "$T/out" team@example.net,gone-too@example.net
+	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
+	pf_wait_mail "$N" team@example.net || ERRS+=("delivery: got no mail at N, want one")
+	until_ok 20 sesctl blocklist query gone-too@example.net ||
+		ERRS+=("blocklist: got gone-too@example.net absent after 20 s, want present")
+	expect "bounce event" "$(event bounce gone-too@example.net bounceType)" hard_bounce
+	# a recipient who saw the address cannot use it to blocklist others
+	verp=$(return_path team@example.net)
+	expect_match "Return-Path" "$verp" "$VERP_RE"
+	dsn "$verp" victim@example.org > "$T/dsn"
+	report "$T/report" "<>" "$verp" --data "$T/dsn"
+	expect "report's end of data" "$(pf_status "$T/report" dot)" "250 2.0.0 Ok:"
+	sesctl blocklist query victim@example.org >/dev/null 2>&1
+	expect "blocklist query victim@example.org" "$?" 1
+	expect "bounce event for victim@example.org" "$(event bounce victim@example.org event)" none
 }
 
 case_complaint_suppresses_recipient() {
@@ -266,8 +320,8 @@ setup() {
 
 	n_port=$(t_free_port)
 	mkdir -p "$N/etc" &&
-		printf 'gone@example.net 550 5.1.1 <gone@example.net>: no such user here\n' \
-			> "$N/etc/refuse" || return 1
+		printf '%s 550 5.1.1 <%s>: no such user here\n' gone@example.net gone@example.net \
+			gone-too@example.net gone-too@example.net > "$N/etc/refuse" || return 1
 	pf_start "$N" "$n_port" "" "myhostname = mx.example.net.test" \
 		"smtpd_recipient_restrictions = check_recipient_access texthash:$N/etc/refuse" || return 1
 
