@@ -4,7 +4,9 @@
  *   outbound, at end of message (after rendering, before signing): the
  *   envelope sender becomes the VERP address of the message (Verp; with
  *   DsnNotifySuccess the recipients are re-added with
- *   NOTIFY=SUCCESS,FAILURE so deliveries are reported too), and
+ *   NOTIFY=SUCCESS,FAILURE so deliveries are reported too; with several
+ *   recipients it names the message only, and the recipients are recorded
+ *   in the store so that reports to it can name them only), and
  *   a message to one recipient that asks for it (X-SES-Unsubscribe other
  *   than 0, or any marketing template) gets List-Unsubscribe, plus
  *   List-Unsubscribe-Post when UnsubscribeUrl gives the one-click URL;
@@ -146,20 +148,46 @@ static const char *engine_feedback_only_rcpt(const struct policy_msg *m)
 	return only;
 }
 
+/*
+ * Records the recipients of a message whose VERP address names none, so
+ * that reports to it are accepted for them only (feedback_note_rcpt).
+ * Without the record such reports are ignored: logged, the message goes.
+ */
+static void engine_feedback_note_rcpts(struct policy_msg *m, const char *msgid)
+{
+	const struct policy_snapshot *snap = m->conn->snap;
+	struct strbuf err = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < m->nrcpts; i++) {
+		if (m->rcpts[i].refused)
+			continue;
+		if (feedback_note_rcpt(snap->feedback_key, &snap->store, msgid, m->rcpts[i].addr,
+				       &err) != 0) {
+			policy_msg_log(m, PLOG_WARNING, "%s; bounces will not name it",
+				       strbuf_cstr(&err));
+			strbuf_reset(&err);
+		}
+	}
+	strbuf_free(&err);
+}
+
 void engine_feedback_outbound(struct policy_msg *m)
 {
 	const struct policy_snapshot *snap = m->conn->snap;
 	const char *rcpt = engine_feedback_only_rcpt(m);
+	const char *msgid = m->queue_id[0] ? m->queue_id : "x";
 	struct strbuf v = STRBUF_INIT;
 
 	if (snap->feedback_key == NULL || m->sender_domain == NULL || *m->sender_domain == '\0')
 		return;
 	if (snap->conf->verp &&
-	    feedback_verp_sender(snap->feedback_key, m->sender_domain,
-				 m->queue_id[0] ? m->queue_id : "x", rcpt, &v) == 0) {
+	    feedback_verp_sender(snap->feedback_key, m->sender_domain, msgid, rcpt, &v) == 0) {
 		policy_msg_set_sender(m, strbuf_cstr(&v));
 		/* success DSNs only mean something when they come back to us */
 		m->edits.notify_success = snap->conf->dsn_notify_success;
+		if (rcpt == NULL)
+			engine_feedback_note_rcpts(m, msgid);
 	}
 	strbuf_reset(&v);
 	if (rcpt != NULL && engine_feedback_wants_unsub(m) &&

@@ -159,9 +159,70 @@ static void feedback_account_bounce(const struct feedback_ctx *c, const struct a
 	}
 }
 
+/* The store key saying that message msgid went to rcpt, into out. */
+static void feedback_sent_key(const struct mac_key *key, const char *msgid, const char *rcpt,
+			      struct strbuf *out)
+{
+	struct strbuf norm = STRBUF_INIT;
+	unsigned char h[VERP_RCPT_HASH_LEN];
+	char id[VERP_MSGID_MAX + 1], hex[2 * VERP_RCPT_HASH_LEN + 1];
+	const char *parts[] = { id, hex, NULL };
+	size_t i;
+
+	snprintf(id, sizeof id, "%s", msgid);
+	verp_norm_rcpt(rcpt, &norm);
+	verp_rcpt_hash(key, strbuf_cstr(&norm), h);
+	for (i = 0; i < sizeof h; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	store_key(out, "vsent", parts);
+	strbuf_free(&norm);
+}
+
+int feedback_note_rcpt(const struct mac_key *key, const struct store *store, const char *msgid,
+		       const char *rcpt, struct strbuf *err)
+{
+	struct strbuf k = STRBUF_INIT;
+	enum store_result sr;
+
+	feedback_sent_key(key, msgid, rcpt, &k);
+	sr = store_set(store, strbuf_cstr(&k), "1", 1, FEEDBACK_SENT_TTL);
+	strbuf_free(&k);
+	if (sr != STORE_OK) {
+		strbuf_appendf(err, "cannot record recipient <%s> of message %s: %s", rcpt, msgid,
+			       store_result_name(sr));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * True when cand is a recipient vi's address accepts reports about: the
+ * one it names, or, for a message-only address, one recorded by
+ * feedback_note_rcpt.  A store that does not answer sets r->store_failed,
+ * so the report is refused for now and comes again.
+ */
+static bool feedback_rcpt_ok(const struct feedback_ctx *c, const struct verp_info *vi,
+			     const char *cand, struct feedback_result *r)
+{
+	struct strbuf k = STRBUF_INIT, v = STRBUF_INIT;
+	enum store_result sr;
+
+	if (vi->form != VERP_RCPT_NONE)
+		return verp_rcpt_matches(c->key, vi, cand);
+	feedback_sent_key(c->key, vi->msgid, cand, &k);
+	sr = store_get(c->store, strbuf_cstr(&k), &v);
+	strbuf_free(&k);
+	strbuf_free(&v);
+	if (sr == STORE_ERROR) {
+		strbuf_appendf(&r->log, "cannot look up the recipients of message %s\n", vi->msgid);
+		r->store_failed = true;
+	}
+	return sr == STORE_OK;
+}
+
 /* The report recipient that info's VERP address accepts, or NULL. */
 static const char *feedback_dsn_rcpt(const struct feedback_ctx *c, const struct verp_info *vi,
-				     const struct dsn_rcpt *rc)
+				     const struct dsn_rcpt *rc, struct feedback_result *r)
 {
 	const char *cand[2] = { rc->final_recipient, rc->original_recipient };
 	size_t i;
@@ -169,7 +230,7 @@ static const char *feedback_dsn_rcpt(const struct feedback_ctx *c, const struct 
 	for (i = 0; i < 2; i++) {
 		if (cand[i][0] == '\0')
 			continue;
-		if (vi->form == VERP_RCPT_NONE || verp_rcpt_matches(c->key, vi, cand[i]))
+		if (feedback_rcpt_ok(c, vi, cand[i], r))
 			return cand[i];
 	}
 	return NULL;
@@ -185,7 +246,7 @@ static void feedback_dsn(const struct feedback_ctx *c, const struct verp_info *v
 
 	for (i = 0; i < d->n_rcpts; i++) {
 		const struct dsn_rcpt *rc = &d->rcpts[i];
-		const char *addr = feedback_dsn_rcpt(c, vi, rc);
+		const char *addr = feedback_dsn_rcpt(c, vi, rc, r);
 		enum dsn_class cl = dsn_classify(rc);
 
 		if (addr != NULL && cl != DSN_CLASS_UNKNOWN)
@@ -197,7 +258,9 @@ static void feedback_dsn(const struct feedback_ctx *c, const struct verp_info *v
 				      : cl == DSN_CLASS_SOFT ? EVENT_BOUNCE_SOFT
 							     : EVENT_BOUNCE_NONE,
 				      addr, feedback_dsn_reason(rc, &why), vi->domain, vi->msgid);
-		if (addr == NULL) {
+		if (addr == NULL && r->store_failed) {
+			r->ignored++;
+		} else if (addr == NULL) {
 			strbuf_appendf(&r->log, "bounce for message %s names <%s>, not its recipient: "
 				       "ignored\n", vi->msgid, rc->final_recipient);
 			r->ignored++;
@@ -225,13 +288,12 @@ static void feedback_dsn(const struct feedback_ctx *c, const struct verp_info *v
 
 /* The complained-about recipient of an ARF report that vi accepts, or NULL. */
 static const char *feedback_arf_rcpt(const struct feedback_ctx *c, const struct verp_info *vi,
-				     const struct arf_report *a)
+				     const struct arf_report *a, struct feedback_result *r)
 {
 	size_t i;
 
 	for (i = 0; i < a->original_rcpt_to.n; i++)
-		if (vi->form == VERP_RCPT_NONE ||
-		    verp_rcpt_matches(c->key, vi, a->original_rcpt_to.v[i]))
+		if (feedback_rcpt_ok(c, vi, a->original_rcpt_to.v[i], r))
 			return a->original_rcpt_to.v[i];
 	if (a->orig.to != NULL && vi->form != VERP_RCPT_NONE &&
 	    verp_rcpt_matches(c->key, vi, a->orig.to))
@@ -244,13 +306,16 @@ static void feedback_arf(const struct feedback_ctx *c, const struct verp_info *v
 			 const struct arf_report *a, struct feedback_result *r)
 {
 	const struct account *acct = account_by_domain(c->accounts, vi->domain, NULL);
-	const char *addr = feedback_arf_rcpt(c, vi, a);
+	const char *addr;
 
 	if (!arf_type_is_complaint(a->type)) {
 		strbuf_appendf(&r->log, "feedback report (%s) for message %s: nothing to do\n",
 			       arf_type_name(a->type), vi->msgid);
 		return;
 	}
+	addr = acct != NULL ? feedback_arf_rcpt(c, vi, a, r) : NULL;
+	if (r->store_failed)
+		return;
 	if (acct == NULL || addr == NULL) {
 		strbuf_appendf(&r->log, "complaint for message %s of %s: %s: ignored\n", vi->msgid,
 			       vi->domain, acct == NULL ? "no account has the domain"

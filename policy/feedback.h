@@ -21,7 +21,9 @@
  *
  * A VERP address that names a recipient only accepts reports about that
  * recipient; one naming only the message (several recipients) accepts
- * the recipients the report lists.  A hashed unsubscribe token is
+ * the listed recipients that feedback_note_rcpt recorded for the message
+ * when it was sent (otherwise anyone who saw the address, any of its
+ * recipients, could blocklist any address).  A hashed unsubscribe token is
  * matched against the envelope sender and the From address of the
  * request.  Addresses that look like ours but do not verify are
  * "forged": the engine refuses them at RCPT and nothing is recorded.
@@ -127,6 +129,17 @@ int feedback_unsubscribe_url(const struct feedback_ctx *c, const char *token,
  */
 int feedback_verp_sender(const struct mac_key *key, const char *domain, const char *msgid,
 			 const char *rcpt, struct strbuf *out);
+
+/*
+ * Records in store that the message msgid (cut as feedback_verp_sender
+ * cuts it) went to rcpt, for FEEDBACK_SENT_TTL seconds: a report to the
+ * message's VERP address that names no recipient is accepted for the
+ * recorded ones only.  0, or -1 with the reason appended to err.
+ */
+int feedback_note_rcpt(const struct mac_key *key, const struct store *store, const char *msgid,
+		       const char *rcpt, struct strbuf *err);
+
+#define FEEDBACK_SENT_TTL (30 * 86400)	/* memcached's longest relative expiry */
 
 /*
  * Appends the List-Unsubscribe value for rcpt of a message from domain:

@@ -20,6 +20,7 @@
 #
 # Functions (each documented below):
 #   pf_start DIR SMTP_PORT MILTER [main.cf lines...]   pf_stop DIR
+#   pf_listen DIR PORT [-o name=value...]
 #   pf_send DIR OUT [swaks options...]     pf_reply OUT STAGE     pf_status OUT STAGE
 #   pf_replies OUT STAGE                   pf_queue_id OUT        pf_sent_data OUT
 #   pf_wait_mail DIR ADDR [SECONDS]        pf_mailbox DIR ADDR    pf_delivered DIR ADDR
@@ -71,6 +72,23 @@ pf_start() {
 		return 1; }
 	t_wait_port "$port" 20 || {
 		echo "pf_start: nothing listens on 127.0.0.1:$port" >&2; cat "$dir/maillog" >&2 2>/dev/null
+		return 1; }
+}
+
+# pf_listen DIR PORT [-o NAME=VALUE...]: adds a second smtpd on
+# 127.0.0.1:PORT to the running instance under DIR, with the given -o
+# overrides (e.g. "-o myhostname=mx.other.test", so that the instance's own
+# SMTP client does not take it for itself), reloads it and waits for the
+# port.  Returns non-zero with the reason on stderr.
+pf_listen() {
+	local dir=$1 port=$2
+	shift 2
+	postconf -c "$dir/etc" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - n - - smtpd $*" ||
+		return 1
+	postfix -c "$dir/etc" reload >>"$dir/start.log" 2>&1 || {
+		echo "pf_listen: postfix reload failed:" >&2; cat "$dir/start.log" >&2; return 1; }
+	t_wait_port "$port" 20 || {
+		echo "pf_listen: nothing listens on 127.0.0.1:$port" >&2; tail -n 20 "$dir/maillog" >&2
 		return 1; }
 }
 

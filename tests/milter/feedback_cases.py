@@ -26,16 +26,19 @@ STRANGER = "203.0.113.9"
 
 
 def send(c, rcpt, extra=(), client="out", ip=ACME, sender="news@acme.example"):
-    """One outbound message to rcpt (acme's by default); returns (final reply, eom requests)."""
+    """One outbound message to rcpt, an address or a list of them (acme's by
+    default); returns (final reply, eom requests)."""
+    rcpts = [rcpt] if isinstance(rcpt, str) else rcpt
     s = rawmilter.session()
     c.reply("connect", s.connect(client, ip), "c")
     c.reply("HELO", s.helo("app.example"), "c")
     c.reply("MAIL", s.mail("<%s>" % sender), "c")
-    r = s.rcpt("<%s>" % rcpt)
-    if r.cmd != "c":
-        s.quit()
-        return r, []
-    for n, v in [("From", sender), ("To", rcpt), ("Subject", "News")] + list(extra):
+    for a in rcpts:
+        r = s.rcpt("<%s>" % a)
+        if r.cmd != "c":
+            s.quit()
+            return r, []
+    for n, v in [("From", sender), ("To", ", ".join(rcpts)), ("Subject", "News")] + list(extra):
         c.reply("header " + n, s.header(n, v), "c")
     c.reply("EOH", s.eoh(), "c")
     c.reply("body", s.body(b"Hello.\r\n"), "c")
@@ -166,6 +169,21 @@ def case_bounce_for_another_recipient_ignored(c):
     verp = new_sender(reqs)
     c.reply("DSN", inbound(c, verp, dsn(verp, "victim@example.net")), "d")
     c.reply("victim still reachable", rcpt_reply("victim@example.net"), "c")
+
+
+def case_bounce_to_message_address_names_only_its_recipients(c):
+    # several recipients: the VERP address names the message only
+    final, reqs = send(c, ["crew.one@example.net", "crew.two@example.net"])
+    verp = new_sender(reqs)
+    c.reply("outbound EOM", final, "a")
+    if verp is None:
+        c.true("VERP sender", False, "none")
+        return
+    c.reply("DSN for a stranger", inbound(c, verp, dsn(verp, "stranger@example.org")), "d")
+    c.reply("stranger still reachable", rcpt_reply("stranger@example.org"), "c")
+    c.reply("DSN for a recipient", inbound(c, verp, dsn(verp, "crew.two@example.net")), "d")
+    c.reply("recipient blocklisted", rcpt_reply("crew.two@example.net"), "y",
+            "550 5.7.1 FailedOperation.EmailAddrInBlacklist")
 
 
 def case_forged_verp_refused_at_rcpt(c):
