@@ -106,12 +106,19 @@ REC=$T/received.jsonl
 EVENTS=$T/data/events.log
 
 # start_daemon: starts ses-milter in the foreground; false unless it listens.
+# listening_lines: how many "listening on" lines the log has (0 without a log).
+listening_lines() {
+	local n
+	n=$(grep -c 'listening on' "$LOG" 2>/dev/null)
+	echo "${n:-0}"
+}
+
 start_daemon() {
 	local i=0 before
-	before=$(grep -c 'listening on' "$LOG" 2>/dev/null)
+	before=$(listening_lines)
 	"$bin" -f -c "$T/conf" 2>>"$LOG" &
 	DAEMON=$!
-	while [ "$(grep -c 'listening on' "$LOG" 2>/dev/null)" = "${before:-0}" ]; do
+	while [ "$(listening_lines)" = "$before" ]; do
 		[ $i -ge 100 ] && return 1
 		sleep 0.1; i=$((i + 1))
 	done
