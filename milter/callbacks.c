@@ -81,7 +81,13 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     SMFIF_ADDRCPT_PAR;
 
 	*pf0 = f0 & want;
-	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	/*
+	 * DATA is not negotiated away: the MTA would still send its macros,
+	 * as a packet with no reply, and over TCP the milter's delayed ACK
+	 * then holds the MTA's next write (the first header) for ~40 ms.
+	 * Answering DATA lets the reply carry the ACK.
+	 */
+	*pf1 = f1 & SMFIP_NOUNKNOWN;
 	*pf2 = 0;
 	*pf3 = 0;
 	/* ask for the macros the policy needs, whatever the MTA's defaults */
@@ -127,6 +133,13 @@ static sfsistat mlfi_helo(SMFICTX *ctx, char *helohost)
 
 	if (s != NULL)
 		policy_conn_set_helo(s->conn, helohost);
+	return SMFIS_CONTINUE;
+}
+
+/* DATA: nothing to check; answered so that TCP does not stall (see negotiate). */
+static sfsistat mlfi_data(SMFICTX *ctx)
+{
+	(void)ctx;
 	return SMFIS_CONTINUE;
 }
 
@@ -333,6 +346,6 @@ struct smfiDesc callbacks_desc = {
 	.xxfi_abort = mlfi_abort,
 	.xxfi_close = mlfi_close,
 	.xxfi_unknown = NULL,
-	.xxfi_data = NULL,
+	.xxfi_data = mlfi_data,
 	.xxfi_negotiate = mlfi_negotiate,
 };
