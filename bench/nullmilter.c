@@ -2,13 +2,15 @@
  * nullmilter - the benchmark's floor: a libmilter filter that does nothing
  * but add one header at end of message.
  *
- *   nullmilter unix:/path/to/sock | inet:PORT@127.0.0.1
+ *   nullmilter [-d] unix:/path/to/sock | inet:PORT@127.0.0.1
  *
  * It takes part in the same protocol stages as ses-milter (connect, MAIL,
  * RCPT, each header, end of headers, body, end of message; HELO, DATA and
  * unknown commands negotiated away, as ses-milter does), so the MTA pays
  * the same round trips and the difference to ses-milter is the policy
- * work itself.  Like ses-milter it sets TCP_NODELAY on a TCP listener and
+ * work itself.  With -d it lets the MTA send HELO and DATA and answers
+ * them: the benchmark compares both over TCP, because Postfix still sends
+ * the macros of a skipped stage, a packet without a reply.  Like ses-milter it sets TCP_NODELAY on a TCP listener and
  * makes a unix socket reachable by the MTA (mode 0666).  It runs in the
  * foreground until SIGTERM.
  *
@@ -24,12 +26,17 @@
 
 #include <libmilter/mfapi.h>
 
+static int null_answer_data;	/* -d: HELO and DATA are not skipped */
+
 static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 			       unsigned long f3, unsigned long *pf0, unsigned long *pf1,
 			       unsigned long *pf2, unsigned long *pf3)
 {
 	*pf0 = f0 & SMFIF_ADDHDRS;
-	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	if (null_answer_data)
+		*pf1 = f1 & SMFIP_NOUNKNOWN;
+	else
+		*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -108,17 +115,25 @@ static void null_nodelay(void)
 
 int main(int argc, char **argv)
 {
+	const char *spec;
+
+	if (argc == 3 && strcmp(argv[1], "-d") == 0) {
+		null_answer_data = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: nullmilter unix:PATH | inet:PORT@HOST\n");
+		fprintf(stderr, "usage: nullmilter [-d] unix:PATH | inet:PORT@HOST\n");
 		return 2;
 	}
-	if (smfi_register(null_desc) != MI_SUCCESS || smfi_setconn(argv[1]) != MI_SUCCESS ||
+	spec = argv[1];
+	if (smfi_register(null_desc) != MI_SUCCESS || smfi_setconn((char *)spec) != MI_SUCCESS ||
 	    smfi_opensocket(1) != MI_SUCCESS) {
-		fprintf(stderr, "nullmilter: cannot listen on %s\n", argv[1]);
+		fprintf(stderr, "nullmilter: cannot listen on %s\n", spec);
 		return 1;
 	}
-	if (strncmp(argv[1], "unix:", 5) == 0)
-		chmod(argv[1] + 5, 0666);
+	if (strncmp(spec, "unix:", 5) == 0)
+		chmod(spec + 5, 0666);
 	else
 		null_nodelay();
 	if (smfi_main() != MI_SUCCESS) {
