@@ -150,9 +150,16 @@ static int ml_negotiate(struct ml_conn *c)
 static int ml_session_start(struct ml_conn *c, struct ml_reply *r)
 {
 	/* a separate literal after each "\0": "\0127" would be the octal \012 */
-	static const char cmacros[] = "j\0" "mx.bench.test\0" "{daemon_name}\0" "smtpd\0" "v\0"
-				      "Postfix 3.7\0" "{client_addr}\0" "127.0.0.1\0"
-				      "{client_name}\0" "localhost\0";
+	static const char cmacros[] = "j\0"
+				      "mx.bench.test\0"
+				      "{daemon_name}\0"
+				      "smtpd\0"
+				      "v\0"
+				      "Postfix 3.7\0"
+				      "{client_addr}\0"
+				      "127.0.0.1\0"
+				      "{client_name}\0"
+				      "localhost\0";
 	uint16_t port = htons(40000);
 	char buf[512];
 	size_t n;
@@ -231,8 +238,8 @@ static int ml_content(struct ml_conn *c, struct ml_reply *r)
 		if (n > 0 && (c->proto & SMFIP_HDR_LEADSPC) && n + 1 < sizeof buf)
 			buf[n++] = ' ';
 		n = n ? ml_field(buf, sizeof buf, n, message.headers[i].value) : 0;
-		if (n == 0 || ml_send(c, SMFIC_HEADER, NULL, 0, buf, n, !(c->proto & SMFIP_NR_HDR),
-				      r) != 0)
+		if (n == 0 ||
+		    ml_send(c, SMFIC_HEADER, NULL, 0, buf, n, !(c->proto & SMFIP_NR_HDR), r) != 0)
 			return -1;
 		if (r->code == SMFIR_SKIP)
 			break;
@@ -364,7 +371,8 @@ static void *ml_worker(void *arg)
 		if (c.fd < 0 || ml_negotiate(&c) != 0 || ml_session_start(&c, &r) != 0) {
 			struct ml_result res = { .error = 1 };
 
-			ml_note("error", c.fd < 0 ? "cannot connect" : "negotiation or connect refused");
+			ml_note("error",
+				c.fd < 0 ? "cannot connect" : "negotiation or connect refused");
 			ml_count(&res, 0);
 			if (c.fd >= 0)
 				close(c.fd);
@@ -398,7 +406,7 @@ int main(int argc, char **argv)
 
 	if (ml_parse_args(argc, argv, &opts) != 0 || ml_load_message(opts.file, &message) != 0)
 		return 2;
-	signal(SIGPIPE, SIG_IGN);	/* a closed connection is an error to count */
+	signal(SIGPIPE, SIG_IGN); /* a closed connection is an error to count */
 	tids = calloc((size_t)opts.connections, sizeof *tids);
 	if (tids == NULL)
 		return 2;

@@ -8,15 +8,15 @@
 #include <stddef.h>
 
 struct ml_opts {
-	const char *socket;	/* unix:PATH or inet:PORT@HOST */
-	const char *file;	/* the message: header, empty line, body */
-	long connections;	/* parallel connections (threads) */
-	long messages;		/* messages in all */
-	long per_conn;		/* messages per connection */
-	const char *from;	/* envelope sender */
-	const char *prefix;	/* recipient i is PREFIX<i>@DOMAIN */
+	const char *socket; /* unix:PATH or inet:PORT@HOST */
+	const char *file;   /* the message: header, empty line, body */
+	long connections;   /* parallel connections (threads) */
+	long messages;	    /* messages in all */
+	long per_conn;	    /* messages per connection */
+	const char *from;   /* envelope sender */
+	const char *prefix; /* recipient i is PREFIX<i>@DOMAIN */
 	const char *domain;
-	const char *client;	/* client IPv4 address given at connect */
+	const char *client; /* client IPv4 address given at connect */
 };
 
 struct ml_header {
@@ -27,7 +27,7 @@ struct ml_header {
 struct ml_message {
 	struct ml_header *headers;
 	size_t nheaders;
-	char *body;		/* CRLF line ends */
+	char *body; /* CRLF line ends */
 	size_t body_len;
 };
 
@@ -56,8 +56,8 @@ struct ml_result {
 
 struct ml_stats {
 	long messages, accepted, refused, errors, signed_msgs, signatures, rendered;
-	double latency;		/* seconds, summed over messages */
-	char first[512];	/* the first refusal or error */
+	double latency;	 /* seconds, summed over messages */
+	char first[512]; /* the first refusal or error */
 };
 
 /* Appends packet cmd with len bytes of data to the output buffer. */

@@ -188,16 +188,36 @@ int ml_parse_args(int argc, char **argv, struct ml_opts *o)
 
 	while ((ch = getopt(argc, argv, "S:F:c:n:k:f:t:d:a:")) != -1) {
 		switch (ch) {
-		case 'S': o->socket = optarg; break;
-		case 'F': o->file = optarg; break;
-		case 'c': o->connections = ml_number(optarg); break;
-		case 'n': o->messages = ml_number(optarg); break;
-		case 'k': o->per_conn = ml_number(optarg); break;
-		case 'f': o->from = optarg; break;
-		case 't': o->prefix = optarg; break;
-		case 'd': o->domain = optarg; break;
-		case 'a': o->client = optarg; break;
-		default: ml_usage(); return -1;
+		case 'S':
+			o->socket = optarg;
+			break;
+		case 'F':
+			o->file = optarg;
+			break;
+		case 'c':
+			o->connections = ml_number(optarg);
+			break;
+		case 'n':
+			o->messages = ml_number(optarg);
+			break;
+		case 'k':
+			o->per_conn = ml_number(optarg);
+			break;
+		case 'f':
+			o->from = optarg;
+			break;
+		case 't':
+			o->prefix = optarg;
+			break;
+		case 'd':
+			o->domain = optarg;
+			break;
+		case 'a':
+			o->client = optarg;
+			break;
+		default:
+			ml_usage();
+			return -1;
 		}
 	}
 	if (optind != argc || o->socket == NULL || o->file == NULL || o->connections < 1 ||
@@ -224,7 +244,7 @@ static int ml_add_header(struct ml_message *m, char *line)
 		v = realloc(h->value, a + b + 2);
 		if (v == NULL)
 			return -1;
-		v[a] = '\n';	/* Postfix passes folded values with LF */
+		v[a] = '\n'; /* Postfix passes folded values with LF */
 		memcpy(v + a + 1, line, b + 1);
 		h->value = v;
 		return 0;
@@ -283,7 +303,8 @@ int ml_load_message(const char *path, struct ml_message *m)
 	free(line);
 	fclose(fp);
 	if (bad || !in_body) {
-		fprintf(stderr, "milterload: %s: bad header line or no empty line after the header\n",
+		fprintf(stderr,
+			"milterload: %s: bad header line or no empty line after the header\n",
 			path);
 		return -1;
 	}

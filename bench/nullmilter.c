@@ -26,7 +26,7 @@
 
 #include <libmilter/mfapi.h>
 
-static int null_answer_data;	/* -d: HELO and DATA are not skipped */
+static int null_answer_data; /* -d: HELO and DATA are not skipped */
 
 static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 			       unsigned long f3, unsigned long *pf0, unsigned long *pf1,
