@@ -251,6 +251,7 @@ static void engine_rule_error(struct policy_msg *m, const struct rule *r,
 {
 	policy_msg_log(m, PLOG_ERR, "rule %s could not decide: %s", r->name,
 		       d->text[0] ? d->text : "no reason given");
+	m->rule_failed = true;
 	if (m->conn->snap->conf->on_failure == CONFIG_FAIL_ACCEPT) {
 		decision_plain(d, POLICY_CONTINUE, r->name);
 		return;

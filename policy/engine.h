@@ -135,6 +135,7 @@ struct policy_msg {
 	struct policy_decision final;	/* the message-level decision */
 	bool decided;			/* final is set */
 	bool logged;			/* summary line written */
+	bool rule_failed;		/* a rule could not decide (memcached down...) */
 	struct inbound_msg *inbound;	/* inbound checks, or NULL */
 	char *auth_summary;		/* their results, for the summary line */
 	char *unsub_opt;		/* X-SES-Unsubscribe (first, trimmed), or NULL */

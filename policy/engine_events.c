@@ -90,7 +90,12 @@ static void engine_events_count(struct policy_msg *m, int64_t t, uint64_t accept
 	const struct store *st = policy_msg_store(m);
 	const char *dom = m->sender_domain;
 
-	if (dom == NULL || *dom == '\0' || accepted + rejected == 0)
+	/*
+	 * A rule already found the store not answering: counting now would
+	 * only wait for it again (and keep its connections marked dead
+	 * longer, delaying the recovery of the policy itself).
+	 */
+	if (dom == NULL || *dom == '\0' || accepted + rejected == 0 || m->rule_failed)
 		return;
 	/* one answer is enough to tell memcached is down: skip the rest */
 	if (stats_add(st, dom, t, STATS_REQUESTS, accepted + rejected) != STORE_OK ||
