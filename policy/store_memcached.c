@@ -97,177 +97,177 @@ static enum store_result mc_result(memcached_return_t rc)
 	}
 }
 
-static enum store_result mc_get(void *be, const char *key, struct strbuf *val)
+/*
+ * One request: its arguments, the call one attempt makes, and where the
+ * answers go.  mc_run() does what every request shares: a connection from
+ * the pool, the retries of mc_retryable() errors, the release, the result.
+ */
+struct mc_req {
+	const char *key;
+	const void *val;
+	size_t len;
+	uint32_t ttl;
+	uint64_t delta, initial, cas;
+	uint64_t *value;		/* incr, decr: the new value */
+	struct strbuf *out;		/* get, gets: the value */
+	uint64_t *cas_out;		/* gets */
+	bool again_if_exists;		/* incr: NOTSTORED is a race, try again */
+	memcached_return_t (*attempt)(memcached_st *m, struct mc_req *r);
+};
+
+static enum store_result mc_run(void *be, struct mc_req *r)
 {
 	struct store_memcached *mc = be;
-	memcached_return_t rc;
 	memcached_st *m = mc_fetch(mc);
-	size_t len = 0;
-	uint32_t flags;
-	char *v = NULL;
-
+	memcached_return_t rc = MEMCACHED_FAILURE;
 	int attempt;
 
 	if (m == NULL)
 		return STORE_ERROR;
 	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++) {
-		v = memcached_get(m, key, strlen(key), &len, &flags, &rc);
-		if (v != NULL || !mc_retryable(rc))
+		rc = r->attempt(m, r);
+		if (!mc_retryable(rc) &&
+		    !(r->again_if_exists && (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS)))
 			break;
 	}
 	memcached_pool_release(mc->pool, m);
-	if (v != NULL) {
-		strbuf_append(val, v, len);
-		free(v);
-	}
 	return mc_result(rc);
 }
 
-static enum store_result mc_store(void *be, const char *key, const void *val, size_t len,
-				  uint32_t ttl, bool add)
+static memcached_return_t mc_try_get(memcached_st *m, struct mc_req *r)
 {
-	struct store_memcached *mc = be;
 	memcached_return_t rc;
-	memcached_st *m = mc_fetch(mc);
+	size_t len = 0;
+	uint32_t flags;
+	char *v = memcached_get(m, r->key, strlen(r->key), &len, &flags, &rc);
 
-	int attempt;
-
-	if (m == NULL)
-		return STORE_ERROR;
-	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++) {
-		if (add)
-			rc = memcached_add(m, key, strlen(key), val, len, mc_expiry(ttl), 0);
-		else
-			rc = memcached_set(m, key, strlen(key), val, len, mc_expiry(ttl), 0);
-		if (!mc_retryable(rc))
-			break;
+	if (v != NULL) {
+		strbuf_append(r->out, v, len);
+		free(v);
 	}
-	memcached_pool_release(mc->pool, m);
-	return mc_result(rc);
+	return rc;
+}
+
+static enum store_result mc_get(void *be, const char *key, struct strbuf *val)
+{
+	struct mc_req r = { .key = key, .out = val, .attempt = mc_try_get };
+
+	return mc_run(be, &r);
+}
+
+static memcached_return_t mc_try_add(memcached_st *m, struct mc_req *r)
+{
+	return memcached_add(m, r->key, strlen(r->key), r->val, r->len, mc_expiry(r->ttl), 0);
+}
+
+static memcached_return_t mc_try_set(memcached_st *m, struct mc_req *r)
+{
+	return memcached_set(m, r->key, strlen(r->key), r->val, r->len, mc_expiry(r->ttl), 0);
 }
 
 static enum store_result mc_add(void *be, const char *key, const void *val, size_t len,
 				uint32_t ttl)
 {
-	return mc_store(be, key, val, len, ttl, true);
+	struct mc_req r = { .key = key, .val = val, .len = len, .ttl = ttl,
+			    .attempt = mc_try_add };
+
+	return mc_run(be, &r);
 }
 
 static enum store_result mc_set(void *be, const char *key, const void *val, size_t len,
 				uint32_t ttl)
 {
-	return mc_store(be, key, val, len, ttl, false);
+	struct mc_req r = { .key = key, .val = val, .len = len, .ttl = ttl,
+			    .attempt = mc_try_set };
+
+	return mc_run(be, &r);
+}
+
+static memcached_return_t mc_try_del(memcached_st *m, struct mc_req *r)
+{
+	return memcached_delete(m, r->key, strlen(r->key), 0);
 }
 
 static enum store_result mc_del(void *be, const char *key)
 {
-	struct store_memcached *mc = be;
-	memcached_return_t rc;
-	memcached_st *m = mc_fetch(mc);
+	struct mc_req r = { .key = key, .attempt = mc_try_del };
 
-	int attempt;
+	return mc_run(be, &r);
+}
 
-	if (m == NULL)
-		return STORE_ERROR;
-	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++)
-		if (!mc_retryable(rc = memcached_delete(m, key, strlen(key), 0)))
-			break;
-	memcached_pool_release(mc->pool, m);
-	return mc_result(rc);
+static memcached_return_t mc_try_incr(memcached_st *m, struct mc_req *r)
+{
+	return memcached_increment_with_initial(m, r->key, strlen(r->key), r->delta, r->initial,
+						mc_expiry(r->ttl), r->value);
 }
 
 static enum store_result mc_incr(void *be, const char *key, uint64_t delta, uint64_t initial,
 				 uint32_t ttl, uint64_t *value)
 {
-	struct store_memcached *mc = be;
-	memcached_return_t rc;
-	memcached_st *m = mc_fetch(mc);
-
-	int attempt;
-
-	if (m == NULL)
-		return STORE_ERROR;
 	/*
 	 * NOTSTORED: another client created the counter between this one's
 	 * increment and add; it exists now, so increment again.
 	 */
-	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++) {
-		rc = memcached_increment_with_initial(m, key, strlen(key), delta, initial,
-						      mc_expiry(ttl), value);
-		if (rc != MEMCACHED_NOTSTORED && rc != MEMCACHED_DATA_EXISTS && !mc_retryable(rc))
-			break;
-	}
-	memcached_pool_release(mc->pool, m);
-	return mc_result(rc);
+	struct mc_req r = { .key = key, .delta = delta, .initial = initial, .ttl = ttl,
+			    .value = value, .again_if_exists = true, .attempt = mc_try_incr };
+
+	return mc_run(be, &r);
+}
+
+static memcached_return_t mc_try_decr(memcached_st *m, struct mc_req *r)
+{
+	return memcached_decrement(m, r->key, strlen(r->key), r->delta, r->value);
 }
 
 static enum store_result mc_decr(void *be, const char *key, uint64_t delta, uint64_t *value)
 {
-	struct store_memcached *mc = be;
-	memcached_return_t rc;
-	memcached_st *m = mc_fetch(mc);
+	struct mc_req r = { .key = key, .delta = delta, .value = value, .attempt = mc_try_decr };
 
-	int attempt;
+	return mc_run(be, &r);
+}
 
-	if (m == NULL)
-		return STORE_ERROR;
-	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++)
-		if (!mc_retryable(rc = memcached_decrement(m, key, strlen(key), delta, value)))
-			break;
-	memcached_pool_release(mc->pool, m);
-	return mc_result(rc);
+/* gets: one mget and its one result (or none: NOTFOUND). */
+static memcached_return_t mc_try_gets(memcached_st *m, struct mc_req *r)
+{
+	const char *keys[1] = { r->key };
+	size_t lens[1] = { strlen(r->key) };
+	memcached_result_st *res;
+	memcached_return_t rc = memcached_mget(m, keys, lens, 1);
+
+	if (rc != MEMCACHED_SUCCESS)
+		return rc;
+	res = memcached_fetch_result(m, NULL, &rc);
+	if (res == NULL)
+		return rc == MEMCACHED_END ? MEMCACHED_NOTFOUND : rc;
+	strbuf_append(r->out, memcached_result_value(res), memcached_result_length(res));
+	*r->cas_out = memcached_result_cas(res);
+	memcached_result_free(res);
+	/* drain the end-of-results marker */
+	while (memcached_fetch_result(m, NULL, &rc) != NULL)
+		;
+	return MEMCACHED_SUCCESS;
 }
 
 static enum store_result mc_gets(void *be, const char *key, struct strbuf *val, uint64_t *cas)
 {
-	struct store_memcached *mc = be;
-	const char *keys[1] = { key };
-	size_t lens[1] = { strlen(key) };
-	memcached_result_st *res;
-	memcached_return_t rc;
-	memcached_st *m = mc_fetch(mc);
+	struct mc_req r = { .key = key, .out = val, .cas_out = cas, .attempt = mc_try_gets };
 
-	int attempt;
+	return mc_run(be, &r);
+}
 
-	if (m == NULL)
-		return STORE_ERROR;
-	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++)
-		if (!mc_retryable(rc = memcached_mget(m, keys, lens, 1)))
-			break;
-	if (rc == MEMCACHED_SUCCESS) {
-		res = memcached_fetch_result(m, NULL, &rc);
-		if (res != NULL) {
-			strbuf_append(val, memcached_result_value(res), memcached_result_length(res));
-			*cas = memcached_result_cas(res);
-			memcached_result_free(res);
-			/* drain the end-of-results marker */
-			while (memcached_fetch_result(m, NULL, &rc) != NULL)
-				;
-			rc = MEMCACHED_SUCCESS;
-		} else if (rc == MEMCACHED_END) {
-			rc = MEMCACHED_NOTFOUND;
-		}
-	}
-	memcached_pool_release(mc->pool, m);
-	return mc_result(rc);
+static memcached_return_t mc_try_cas(memcached_st *m, struct mc_req *r)
+{
+	return memcached_cas(m, r->key, strlen(r->key), r->val, r->len, mc_expiry(r->ttl), 0,
+			     r->cas);
 }
 
 static enum store_result mc_cas(void *be, const char *key, const void *val, size_t len,
 				uint32_t ttl, uint64_t cas)
 {
-	struct store_memcached *mc = be;
-	memcached_return_t rc;
-	memcached_st *m = mc_fetch(mc);
+	struct mc_req r = { .key = key, .val = val, .len = len, .ttl = ttl, .cas = cas,
+			    .attempt = mc_try_cas };
 
-	int attempt;
-
-	if (m == NULL)
-		return STORE_ERROR;
-	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++)
-		if (!mc_retryable(rc = memcached_cas(m, key, strlen(key), val, len,
-						     mc_expiry(ttl), 0, cas)))
-			break;
-	memcached_pool_release(mc->pool, m);
-	return mc_result(rc);
+	return mc_run(be, &r);
 }
 
 /* "host:port:pid:start;" per server; a dead server shows as "host:port:-;". */
