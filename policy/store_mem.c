@@ -69,45 +69,74 @@ static struct mem_entry *mem_insert(struct store_mem *m, const char *key, uint32
 	return e;
 }
 
-static enum store_result mem_get(void *be, const char *key, struct strbuf *val)
+/* Takes the lock when the store is up; false (lock not held) when it is "down". */
+static bool mem_lock_up(struct store_mem *m)
 {
-	struct store_mem *m = be;
-	struct mem_entry *e;
-	enum store_result r = STORE_ERROR;
-
 	pthread_mutex_lock(&m->lock);
-	if (!m->down) {
-		e = mem_find(m, key);
-		if (e != NULL)
-			strbuf_append(val, e->val.data, e->val.len);
-		r = e != NULL ? STORE_OK : STORE_NOT_FOUND;
-	}
+	if (!m->down)
+		return true;
 	pthread_mutex_unlock(&m->lock);
-	return r;
+	return false;
 }
 
-static enum store_result mem_store(void *be, const char *key, const void *val, size_t len,
-				   uint32_t ttl, bool add)
+/* Gives e a new value, expiry and CAS (the lock is held). */
+static void mem_fill(struct store_mem *m, struct mem_entry *e, const void *val, size_t len,
+		     uint32_t ttl)
+{
+	e->expires = ttl ? mem_now(m) + (time_t)ttl : 0;
+	e->cas = ++m->next_cas;
+	strbuf_reset(&e->val);
+	strbuf_append(&e->val, val, len);
+}
+
+/* get and gets: the value, and its CAS when cas is not NULL. */
+static enum store_result mem_read(void *be, const char *key, struct strbuf *val, uint64_t *cas)
 {
 	struct store_mem *m = be;
 	struct mem_entry *e;
-	enum store_result r = STORE_ERROR;
 
-	pthread_mutex_lock(&m->lock);
-	if (!m->down) {
-		e = mem_find(m, key);
-		if (e != NULL && add) {
-			r = STORE_EXISTS;
-		} else {
-			if (e == NULL)
-				e = mem_insert(m, key, ttl);
-			e->expires = ttl ? mem_now(m) + (time_t)ttl : 0;
-			e->cas = ++m->next_cas;
-			strbuf_reset(&e->val);
-			strbuf_append(&e->val, val, len);
-			r = STORE_OK;
-		}
+	if (!mem_lock_up(m))
+		return STORE_ERROR;
+	e = mem_find(m, key);
+	if (e != NULL) {
+		strbuf_append(val, e->val.data, e->val.len);
+		if (cas != NULL)
+			*cas = e->cas;
 	}
+	pthread_mutex_unlock(&m->lock);
+	return e != NULL ? STORE_OK : STORE_NOT_FOUND;
+}
+
+static enum store_result mem_get(void *be, const char *key, struct strbuf *val)
+{
+	return mem_read(be, key, val, NULL);
+}
+
+static enum store_result mem_gets(void *be, const char *key, struct strbuf *val, uint64_t *cas)
+{
+	return mem_read(be, key, val, cas);
+}
+
+/*
+ * add, set and cas: want_cas NULL stores whatever is there (add: only
+ * when nothing is); otherwise only over the entry with that CAS.
+ */
+static enum store_result mem_write(void *be, const char *key, const void *val, size_t len,
+				   uint32_t ttl, bool add, const uint64_t *want_cas)
+{
+	struct store_mem *m = be;
+	struct mem_entry *e;
+	enum store_result r = STORE_OK;
+
+	if (!mem_lock_up(m))
+		return STORE_ERROR;
+	e = mem_find(m, key);
+	if (want_cas != NULL && e == NULL)
+		r = STORE_NOT_FOUND;
+	else if ((want_cas != NULL && e->cas != *want_cas) || (e != NULL && add))
+		r = STORE_EXISTS;
+	else
+		mem_fill(m, e != NULL ? e : mem_insert(m, key, ttl), val, len, ttl);
 	pthread_mutex_unlock(&m->lock);
 	return r;
 }
@@ -115,49 +144,55 @@ static enum store_result mem_store(void *be, const char *key, const void *val, s
 static enum store_result mem_add(void *be, const char *key, const void *val, size_t len,
 				 uint32_t ttl)
 {
-	return mem_store(be, key, val, len, ttl, true);
+	return mem_write(be, key, val, len, ttl, true, NULL);
 }
 
 static enum store_result mem_set(void *be, const char *key, const void *val, size_t len,
 				 uint32_t ttl)
 {
-	return mem_store(be, key, val, len, ttl, false);
+	return mem_write(be, key, val, len, ttl, false, NULL);
+}
+
+static enum store_result mem_cas(void *be, const char *key, const void *val, size_t len,
+				 uint32_t ttl, uint64_t cas)
+{
+	return mem_write(be, key, val, len, ttl, false, &cas);
 }
 
 static enum store_result mem_del(void *be, const char *key)
 {
 	struct store_mem *m = be;
 	struct mem_entry *e;
-	enum store_result r = STORE_ERROR;
 
-	pthread_mutex_lock(&m->lock);
-	if (!m->down) {
-		e = mem_find(m, key);
-		r = STORE_NOT_FOUND;
-		if (e != NULL) {
-			free(e->key);
-			strbuf_free(&e->val);
-			*e = m->e[--m->n];
-			r = STORE_OK;
-		}
+	if (!mem_lock_up(m))
+		return STORE_ERROR;
+	e = mem_find(m, key);
+	if (e != NULL) {
+		free(e->key);
+		strbuf_free(&e->val);
+		*e = m->e[--m->n];
 	}
 	pthread_mutex_unlock(&m->lock);
-	return r;
+	return e != NULL ? STORE_OK : STORE_NOT_FOUND;
 }
 
 /* Adds (or, with sign -1, subtracts down to 0) delta; creates if allowed. */
-static enum store_result mem_count(struct store_mem *m, const char *key, uint64_t delta,
-				   int sign, const uint64_t *initial, uint32_t ttl,
-				   uint64_t *value)
+static enum store_result mem_count(void *be, const char *key, uint64_t delta, int sign,
+				   const uint64_t *initial, uint32_t ttl, uint64_t *value)
 {
+	struct store_mem *m = be;
 	struct mem_entry *e;
 	uint64_t v;
 	char buf[32];
 
+	if (!mem_lock_up(m))
+		return STORE_ERROR;
 	e = mem_find(m, key);
+	if (e == NULL && initial == NULL) {
+		pthread_mutex_unlock(&m->lock);
+		return STORE_NOT_FOUND;
+	}
 	if (e == NULL) {
-		if (initial == NULL)
-			return STORE_NOT_FOUND;
 		e = mem_insert(m, key, ttl);
 		v = *initial;
 	} else {
@@ -170,91 +205,30 @@ static enum store_result mem_count(struct store_mem *m, const char *key, uint64_
 	strbuf_appends(&e->val, buf);
 	if (value != NULL)
 		*value = v;
+	pthread_mutex_unlock(&m->lock);
 	return STORE_OK;
 }
 
 static enum store_result mem_incr(void *be, const char *key, uint64_t delta, uint64_t initial,
 				  uint32_t ttl, uint64_t *value)
 {
-	struct store_mem *m = be;
-	enum store_result r = STORE_ERROR;
-
-	pthread_mutex_lock(&m->lock);
-	if (!m->down)
-		r = mem_count(m, key, delta, 1, &initial, ttl, value);
-	pthread_mutex_unlock(&m->lock);
-	return r;
+	return mem_count(be, key, delta, 1, &initial, ttl, value);
 }
 
 static enum store_result mem_decr(void *be, const char *key, uint64_t delta, uint64_t *value)
 {
-	struct store_mem *m = be;
-	enum store_result r = STORE_ERROR;
-
-	pthread_mutex_lock(&m->lock);
-	if (!m->down)
-		r = mem_count(m, key, delta, -1, NULL, 0, value);
-	pthread_mutex_unlock(&m->lock);
-	return r;
-}
-
-static enum store_result mem_gets(void *be, const char *key, struct strbuf *val, uint64_t *cas)
-{
-	struct store_mem *m = be;
-	struct mem_entry *e;
-	enum store_result r = STORE_ERROR;
-
-	pthread_mutex_lock(&m->lock);
-	if (!m->down) {
-		e = mem_find(m, key);
-		if (e != NULL) {
-			strbuf_append(val, e->val.data, e->val.len);
-			*cas = e->cas;
-		}
-		r = e != NULL ? STORE_OK : STORE_NOT_FOUND;
-	}
-	pthread_mutex_unlock(&m->lock);
-	return r;
-}
-
-static enum store_result mem_cas(void *be, const char *key, const void *val, size_t len,
-				 uint32_t ttl, uint64_t cas)
-{
-	struct store_mem *m = be;
-	struct mem_entry *e;
-	enum store_result r = STORE_ERROR;
-
-	pthread_mutex_lock(&m->lock);
-	if (!m->down) {
-		e = mem_find(m, key);
-		if (e == NULL) {
-			r = STORE_NOT_FOUND;
-		} else if (e->cas != cas) {
-			r = STORE_EXISTS;
-		} else {
-			e->expires = ttl ? mem_now(m) + (time_t)ttl : 0;
-			e->cas = ++m->next_cas;
-			strbuf_reset(&e->val);
-			strbuf_append(&e->val, val, len);
-			r = STORE_OK;
-		}
-	}
-	pthread_mutex_unlock(&m->lock);
-	return r;
+	return mem_count(be, key, delta, -1, NULL, 0, value);
 }
 
 static enum store_result mem_epoch(void *be, struct strbuf *out)
 {
 	struct store_mem *m = be;
-	enum store_result r = STORE_ERROR;
 
-	pthread_mutex_lock(&m->lock);
-	if (!m->down) {
-		strbuf_appendf(out, "memory:%u", m->restarts);
-		r = STORE_OK;
-	}
+	if (!mem_lock_up(m))
+		return STORE_ERROR;
+	strbuf_appendf(out, "memory:%u", m->restarts);
 	pthread_mutex_unlock(&m->lock);
-	return r;
+	return STORE_OK;
 }
 
 static void mem_clear(struct store_mem *m)
