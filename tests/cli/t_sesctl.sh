@@ -11,34 +11,14 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/testlib.sh"
 . "$top_srcdir/tests/lib/cli.sh"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/t_sesctl.XXXXXX")
-FAKE_PID=
-cleanup() {
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-CONF=$T/ses-milter.conf
-DATA=$T/data
+cli_start t_sesctl
 ACC=$DATA/accounts
 
 # fresh [CONFIG LINES...]: empty DataDir and a config naming it.
-fresh() {
-	rm -rf "$DATA"
-	mkdir -p "$DATA"
-	printf 'DataDir %s\n' "$DATA" >"$CONF"
-	for _l in "$@"; do printf '%s\n' "$_l" >>"$CONF"; done
-}
+fresh() { cli_fresh "$@"; }
 
 # t_no_tmp NAME: no *.tmp staging file is left in the account directory.
 t_no_tmp() { t_eq "$1" "$(find "$ACC" -maxdepth 1 -name '*.tmp' | wc -l)" 0; }
-
-if [ ! -f "$SESCTL" ] || [ ! -x "$SESCTL" ]; then
-	t_fail "sesctl_binary_exists" "got no executable at $SESCTL, want the built sesctl"
-	t_done
-	exit 1
-fi
 
 # ---- global options -----------------------------------------------------------
 fresh

@@ -14,28 +14,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/cli.sh"
 . "$top_srcdir/tests/lib/memcached.sh"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/t_sesctl_status.XXXXXX")
-chmod 755 "$T"	# memcached drops to nobody
-MC_DIR=$T/mc
-cleanup() {
-	mc_stop_all
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-if [ ! -x "$SESCTL" ]; then
-	t_fail "sesctl_binary_exists" "got no executable at $SESCTL, want the built sesctl"
-	t_done
-	exit 1
-fi
-if ! command -v memcached >/dev/null; then
-	t_skip "all" "memcached(1) is not installed"
-	t_done
-	exit 0
-fi
-
-MC=$(mc_start "$MC_DIR" mc) || { t_fail "memcached_starts" "got no server"; t_done; exit 1; }
-DATA=$T/data
+cli_start t_sesctl_status memcached
 LOG=$T/events.log
 mkdir -p "$DATA"
 printf 'DataDir %s\nMemcachedServers %s\nEventLog %s\n' "$DATA" "$MC" "$LOG" >"$T/ses.conf"

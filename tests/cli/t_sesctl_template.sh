@@ -13,24 +13,12 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/testlib.sh"
 . "$top_srcdir/tests/lib/cli.sh"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/t_sesctl_template.XXXXXX")
-FAKE_PID=
-cleanup() {
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-CONF=$T/ses-milter.conf
-DATA=$T/data
+cli_start t_sesctl_template
 TPL=$DATA/templates
 
 # fresh [CONFIG LINES...]: empty DataDir with account acme, a config naming it.
 fresh() {
-	rm -rf "$DATA"
-	mkdir -p "$DATA"
-	printf 'DataDir %s\n' "$DATA" >"$CONF"
-	for _l in "$@"; do printf '%s\n' "$_l" >>"$CONF"; done
+	cli_fresh "$@"
 	ok account add acme
 	ok account add beta
 }
@@ -48,12 +36,6 @@ from email import policy
 m = email.message_from_bytes(sys.stdin.buffer.read(), policy=policy.default)
 $1"
 }
-
-if [ ! -f "$SESCTL" ] || [ ! -x "$SESCTL" ]; then
-	t_fail "sesctl_binary_exists" "got no executable at $SESCTL, want the built sesctl"
-	t_done
-	exit 1
-fi
 
 # Parts used below.
 { words 60; echo 'Hello {{name}}, your code is {{ code }}.'; } >"$T/good.txt"

@@ -29,3 +29,45 @@ t_same() {
 	if cmp -s "$2" "$3"; then t_pass "$1"
 	else t_fail "$1" "got $(od -c "$2" | head -5), want the file unchanged"; fi
 }
+
+# cli_start NAME [memcached]: what every sesctl suite starts with.  T, a
+# scratch directory removed at exit (a fake daemon FAKE_PID is killed and,
+# with memcached.sh sourced, the servers stopped); CONF and DATA under it;
+# the built binary checked (the suite ends failed without one).  With
+# "memcached": a private server in MC (the suite is skipped without
+# memcached(1)).
+cli_start() {
+	T=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+	chmod 755 "$T"	# memcached drops to nobody
+	FAKE_PID=
+	CONF=$T/ses-milter.conf
+	DATA=$T/data
+	MC_DIR=$T/mc
+	trap cli_cleanup EXIT
+	if [ ! -f "$SESCTL" ] || [ ! -x "$SESCTL" ]; then
+		t_fail "sesctl_binary_exists" "got no executable at $SESCTL, want the built sesctl"
+		t_done
+		exit 1
+	fi
+	[ "${2:-}" = memcached ] || return 0
+	if ! command -v memcached >/dev/null; then
+		t_skip "all" "memcached(1) is not installed"
+		t_done
+		exit 0
+	fi
+	MC=$(mc_start "$MC_DIR" mc) || { t_fail "memcached_starts" "got no server"; t_done; exit 1; }
+}
+
+cli_cleanup() {
+	[ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null
+	declare -F mc_stop_all >/dev/null && mc_stop_all
+	rm -rf "$T"
+}
+
+# cli_fresh [CONFIG LINES...]: an empty DataDir and a config naming it.
+cli_fresh() {
+	rm -rf "$DATA"
+	mkdir -p "$DATA"
+	printf 'DataDir %s\n' "$DATA" >"$CONF"
+	for _l in "$@"; do printf '%s\n' "$_l" >>"$CONF"; done
+}
