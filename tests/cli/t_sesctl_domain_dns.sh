@@ -12,17 +12,9 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/lib/testlib.sh"
 . "$top_srcdir/tests/lib/cli.sh"
+. "$top_srcdir/tests/lib/dnsstub.sh"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/t_sesctl_domain_dns.XXXXXX")
-STUB_PID=
-cleanup() {
-	[ -n "$STUB_PID" ] && kill "$STUB_PID" 2>/dev/null && wait "$STUB_PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-CONF=$T/ses-milter.conf
-DATA=$T/data
+cli_start t_sesctl_domain_dns
 ACC=$DATA/accounts
 KEYS=$DATA/keys
 SERVICE_CONF='ServiceSpfInclude spf.svc.example
@@ -30,77 +22,19 @@ ServiceMx mx.svc.example'
 
 # fresh [CONFIG LINES...]: empty DataDir, a config naming it, account acme.
 fresh() {
-	rm -rf "$DATA"
-	mkdir -p "$DATA"
-	printf 'DataDir %s\n' "$DATA" >"$CONF"
-	for _l in "$@"; do printf '%s\n' "$_l" >>"$CONF"; done
+	cli_fresh "$@"
 	"$SESCTL" -c "$CONF" account add acme >/dev/null 2>&1
 }
 
 # records_of TEXT: the zone-file lines (" IN ") of sesctl's output.
 records_of() { printf '%s\n' "$1" | grep -E '^[^;].* IN (TXT|MX) '; }
 
-# free_port: a loopback port free for both UDP and TCP (dnsmasq takes both).
-free_port() {
-	python3 -c '
-import socket
-while True:
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
-    p = u.getsockname()[1]; t = socket.socket()
-    try:
-        t.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        t.close(); u.close()'
-}
+# stub_args RECORDS, stub_start [DNSMASQ OPTIONS...], stub_stop: the DNS
+# stub of tests/lib/dnsstub.sh on a fresh free port ($PORT).
+stub_args() { dns_args "$1"; STUB_ARGS=("${DNS_ARGS[@]}"); }
+stub_start() { PORT=$(dns_free_port); dns_start "$T/dnsmasq.log" "$PORT" "$@"; }
+stub_stop() { dns_stop; }
 
-# stub_args RECORDS: dnsmasq options serving the zone-file lines RECORDS
-# (TXT strings joined: dnsmasq splits a long text into 255-byte strings).
-stub_args() {
-	STUB_ARGS=()
-	while IFS= read -r _line; do
-		_name=${_line%%. IN *}
-		_rest=${_line#* IN }
-		case $_rest in
-		TXT*)	_text=$(printf '%s' "$_rest" | grep -o '"[^"]*"' | tr -d '"\n')
-			STUB_ARGS+=("--txt-record=$_name,$_text") ;;
-		MX*)	_host=$(printf '%s' "$_rest" | awk '{print $3}')
-			STUB_ARGS+=("--mx-host=$_name,${_host%.},10") ;;
-		esac
-	done <<<"$1"
-}
-
-# stub_start [DNSMASQ OPTIONS...]: starts the DNS stub on $PORT; names
-# under the test domains it does not know get NXDOMAIN (--local).
-stub_start() {
-	stub_stop
-	PORT=$(free_port)
-	dnsmasq --keep-in-foreground --port "$PORT" --listen-address 127.0.0.1 \
-		--bind-interfaces --no-resolv --no-hosts --conf-file=/dev/null \
-		--log-facility="$T/dnsmasq.log" --pid-file="$T/dnsmasq.pid" \
-		--local=/example.com/ --local=/example.net/ "$@" &
-	STUB_PID=$!
-	_i=0
-	while [ $_i -lt 50 ] && ! ss -Hlun "sport = :$PORT" 2>/dev/null | grep -q .; do
-		sleep 0.1; _i=$((_i + 1))
-	done
-}
-
-# stub_stop: stops the DNS stub, if one runs.
-stub_stop() {
-	if [ -n "$STUB_PID" ]; then
-		kill "$STUB_PID" 2>/dev/null
-		wait "$STUB_PID" 2>/dev/null
-		STUB_PID=
-	fi
-}
-
-if [ ! -f "$SESCTL" ] || [ ! -x "$SESCTL" ]; then
-	t_fail "sesctl_binary_exists" "got no executable at $SESCTL, want the built sesctl"
-	t_done
-	exit 1
-fi
 
 # ---- domain add: keys and records ------------------------------------------------
 fresh "$SERVICE_CONF"

@@ -31,8 +31,8 @@ t_same() {
 }
 
 # cli_start NAME [memcached]: what every sesctl suite starts with.  T, a
-# scratch directory removed at exit (a fake daemon FAKE_PID is killed and,
-# with memcached.sh sourced, the servers stopped); CONF and DATA under it;
+# scratch directory removed at exit (a fake daemon FAKE_PID is killed;
+# memcached.sh's servers and dnsstub.sh's stub stopped when sourced); CONF and DATA under it;
 # the built binary checked (the suite ends failed without one).  With
 # "memcached": a private server in MC (the suite is skipped without
 # memcached(1)).
@@ -61,6 +61,7 @@ cli_start() {
 cli_cleanup() {
 	[ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null
 	declare -F mc_stop_all >/dev/null && mc_stop_all
+	declare -F dns_stop >/dev/null && dns_stop
 	rm -rf "$T"
 }
 
