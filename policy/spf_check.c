@@ -70,6 +70,7 @@ struct spf_checker {
 	enum spf_check_dns dns;
 	SPF_dns_server_t *zone;	 /* ZONE only; read-only after setup */
 	char *dns_server;	 /* RESOLVER only: "" or HOST[:PORT] */
+	struct spf_check_lookup lookup; /* LOOKUP only */
 	unsigned dns_timeout_s, dns_tries;
 	pthread_mutex_t lock;	 /* guards idle */
 	struct spf_pooled *idle; /* servers no check is using */
@@ -148,6 +149,21 @@ struct spf_checker *spf_checker_new_resolver(const char *server, unsigned timeou
 	return c;
 }
 
+struct spf_checker *spf_checker_new_lookup(const struct spf_check_lookup *l)
+{
+	struct spf_checker *c;
+
+	if (l == NULL || l->query == NULL)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		abort();
+	c->dns = SPF_CHECK_DNS_LOOKUP;
+	c->lookup = *l;
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
 void spf_checker_free(struct spf_checker *c)
 {
 	struct spf_pooled *p;
@@ -214,8 +230,8 @@ int spf_checker_add_tempfail(struct spf_checker *c, const char *domain, enum spf
 
 /*
  * Makes a configured server for the checker's DNS layer; NULL on failure.
- * A RESOLVER checker gives each server its own layer (*layer, caller frees
- * after the server).
+ * A RESOLVER or LOOKUP checker gives each server its own layer (*layer,
+ * caller frees after the server).
  */
 static SPF_server_t *spf_check_server_new(const struct spf_checker *c, SPF_dns_server_t **layer)
 {
@@ -231,6 +247,9 @@ static SPF_server_t *spf_check_server_new(const struct spf_checker *c, SPF_dns_s
 		strbuf_free(&err);
 		if (*layer == NULL)
 			return NULL;
+		s = SPF_server_new_dns(*layer, 0);
+	} else if (c->dns == SPF_CHECK_DNS_LOOKUP) {
+		*layer = spf_dns_layer_new_lookup(&c->lookup);
 		s = SPF_server_new_dns(*layer, 0);
 	} else {
 		s = SPF_server_new(SPF_DNS_RESOLV, 0);

@@ -79,10 +79,23 @@ static SPF_dns_stat_t spf_dns_herrno(enum dns_status st)
 	}
 }
 
+/* Per-layer state: how to ask, and what the running check has asked. */
+struct spf_dns_state {
+	struct spf_check_lookup lookup;
+	struct dns_resolver *resolver; /* owned; NULL for a caller's lookup */
+};
+
+/* dns_query on the layer's own resolver. */
+static enum dns_status spf_dns_resolver_query(void *arg, const char *name, enum dns_rrtype type,
+					      struct dns_answers *out, struct strbuf *err)
+{
+	return dns_query(arg, name, type, out, err);
+}
+
 static SPF_dns_rr_t *spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type t,
 				    int should_cache)
 {
-	struct dns_resolver *r = layer->hook;
+	struct spf_dns_state *ds = layer->hook;
 	struct strbuf err = STRBUF_INIT;
 	struct dns_answers a;
 	enum dns_rrtype type;
@@ -93,7 +106,7 @@ static SPF_dns_rr_t *spf_dns_lookup(SPF_dns_server_t *layer, const char *domain,
 	(void)should_cache;
 	if (!spf_dns_type(t, &type))
 		return SPF_dns_rr_new_init(layer, domain, t, 0, NO_DATA);
-	st = dns_query(r, domain, type, &a, &err);
+	st = ds->lookup.query(ds->lookup.arg, domain, type, &a, &err);
 	strbuf_free(&err);
 	rr = SPF_dns_rr_new_init(layer, domain, t, st == DNS_OK ? (int)a.ttl : 0,
 				 spf_dns_herrno(st));
@@ -112,15 +125,11 @@ static SPF_dns_rr_t *spf_dns_lookup(SPF_dns_server_t *layer, const char *domain,
 	return rr;
 }
 
-SPF_dns_server_t *spf_dns_layer_new(const char *server, unsigned timeout_s, unsigned tries,
-				    struct strbuf *err)
+/* A layer around ds (now owned by the layer). */
+static SPF_dns_server_t *spf_dns_layer_wrap(struct spf_dns_state *ds)
 {
 	SPF_dns_server_t *layer;
-	struct dns_resolver *r;
 
-	r = dns_resolver_new(server, timeout_s, tries, err);
-	if (r == NULL)
-		return NULL;
 	layer = calloc(1, sizeof *layer);
 	if (layer == NULL)
 		abort();
@@ -131,14 +140,47 @@ SPF_dns_server_t *spf_dns_layer_new(const char *server, unsigned timeout_s, unsi
 	layer->add_cache = NULL;
 	layer->layer_below = NULL;
 	layer->name = "ses-milter";
-	layer->hook = r;
+	layer->hook = ds;
 	return layer;
+}
+
+SPF_dns_server_t *spf_dns_layer_new(const char *server, unsigned timeout_s, unsigned tries,
+				    struct strbuf *err)
+{
+	struct spf_dns_state *ds;
+	struct dns_resolver *r;
+
+	r = dns_resolver_new(server, timeout_s, tries, err);
+	if (r == NULL)
+		return NULL;
+	ds = calloc(1, sizeof *ds);
+	if (ds == NULL)
+		abort();
+	ds->resolver = r;
+	ds->lookup.query = spf_dns_resolver_query;
+	ds->lookup.arg = r;
+	return spf_dns_layer_wrap(ds);
+}
+
+SPF_dns_server_t *spf_dns_layer_new_lookup(const struct spf_check_lookup *l)
+{
+	struct spf_dns_state *ds;
+
+	ds = calloc(1, sizeof *ds);
+	if (ds == NULL)
+		abort();
+	ds->lookup = *l;
+	return spf_dns_layer_wrap(ds);
 }
 
 void spf_dns_layer_free(SPF_dns_server_t *layer)
 {
+	struct spf_dns_state *ds;
+
 	if (layer == NULL)
 		return;
-	dns_resolver_free(layer->hook);
+	ds = layer->hook;
+	dns_resolver_free(ds->resolver);
+	free(ds);
 	free(layer);
 }

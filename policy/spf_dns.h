@@ -20,6 +20,7 @@
 
 #include <spf2/spf.h>
 
+#include "spf_check.h"
 #include "strbuf.h"
 
 /*
@@ -30,6 +31,8 @@
  */
 SPF_dns_server_t *spf_dns_layer_new(const char *server, unsigned timeout_s, unsigned tries,
 				    struct strbuf *err);
+/* A layer answered by l (which must outlive it) instead of a resolver. */
+SPF_dns_server_t *spf_dns_layer_new_lookup(const struct spf_check_lookup *l);
 void spf_dns_layer_free(SPF_dns_server_t *layer);
 
 #endif
