@@ -506,6 +506,30 @@ static enum spf_check_result spf_check_map(SPF_response_t *resp, SPF_errcode_t e
 	}
 }
 
+/*
+ * spf_check_map, unless our DNS layer saw what makes the check a
+ * permerror that libspf2 missed (see spf_dns.h).
+ */
+static enum spf_check_result spf_check_layer_map(const SPF_dns_server_t *layer,
+						 SPF_response_t *resp, SPF_errcode_t err,
+						 const struct spf_input *in, struct strbuf *why)
+{
+	const char *e = layer != NULL ? spf_dns_layer_error(layer) : NULL;
+	struct strbuf scratch = STRBUF_INIT;
+	enum spf_check_result r;
+
+	if (e == NULL)
+		return spf_check_map(resp, err, in, why);
+	r = spf_check_map(resp, err, in, &scratch);
+	strbuf_free(&scratch);
+	if (r == SPF_CHECK_TEMPERROR && strcmp(e, "more than 10 DNS lookups") != 0) {
+		strbuf_appends(why, "temporary DNS failure");
+		return r;
+	}
+	strbuf_appends(why, e);
+	return SPF_CHECK_PERMERROR;
+}
+
 /* Runs one query for validated input on a borrowed server. */
 static enum spf_check_result spf_check_query(struct spf_checker *c, const struct spf_input *in,
 					     struct strbuf *why)
@@ -534,8 +558,10 @@ static enum spf_check_result spf_check_query(struct spf_checker *c, const struct
 	if (err == SPF_E_SUCCESS && SPF_request_set_env_from(req, in->sender) != 0)
 		err = SPF_E_INVALID_CHAR;
 	if (err == SPF_E_SUCCESS) {
+		if (p->layer != NULL)
+			spf_dns_layer_begin(p->layer);
 		err = SPF_request_query_mailfrom(req, &resp);
-		r = spf_check_map(resp, err, in, why);
+		r = spf_check_layer_map(p->layer, resp, err, in, why);
 	} else {
 		strbuf_appendf(why, "libspf2 refused the request: %s", SPF_strerror(err));
 		r = SPF_CHECK_NONE;
@@ -544,6 +570,28 @@ static enum spf_check_result spf_check_query(struct spf_checker *c, const struct
 	SPF_request_free(req);
 	spf_check_give_back(c, p);
 	return r;
+}
+
+/*
+ * The domain of a sender without a local part ("@domain", "<@domain>"),
+ * copied into dom (which must hold all of s); false for other shapes.
+ * RFC 7208 4.3 checks such a sender as postmaster@domain.
+ */
+static bool spf_check_bare_domain(const char *s, struct strbuf *dom)
+{
+	size_t len;
+
+	if (s[0] == '<')
+		s++;
+	if (s[0] != '@' || strchr(s + 1, '@') != NULL)
+		return false;
+	s++;
+	len = strlen(s);
+	if (len > 0 && s[len - 1] == '>')
+		len--;
+	strbuf_reset(dom);
+	strbuf_append(dom, s, len);
+	return len > 0;
 }
 
 /* Validates the client address; SPF_CHECK_PASS means go on. */
@@ -583,6 +631,10 @@ enum spf_check_result spf_check_mailfrom(struct spf_checker *c, const char *clie
 	r = SPF_CHECK_NONE;
 	if (st == ADDRESS_NULL) {
 		if (spf_check_set_sender("postmaster", strlen("postmaster"), helo, &in, why))
+			r = spf_check_query(c, &in, why);
+	} else if (st != ADDRESS_OK && spf_check_bare_domain(mail_from, &domain)) {
+		if (spf_check_set_sender("postmaster", strlen("postmaster"), strbuf_cstr(&domain),
+					 &in, why))
 			r = spf_check_query(c, &in, why);
 	} else if (st != ADDRESS_OK) {
 		strbuf_appends(why, "MAIL FROM has no domain");

@@ -8,8 +8,18 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns.h"
+#include "spf_record.h"
+
+/* RFC 7208 4.6.4: lookups by terms, and those that found nothing. */
+#define SPF_DNS_MAX_LOOKUPS 10
+#define SPF_DNS_MAX_VOID 2
+/* Host names from MX and PTR answers whose address lookups are not terms. */
+#define SPF_DNS_MAX_HOSTS 64
+#define SPF_DNS_NAME_MAX 253
+#define SPF_DNS_LABEL_MAX 63
 
 /* Maps a libspf2 query type to ours; false for types we do not ask. */
 static bool spf_dns_type(ns_type t, enum dns_rrtype *out)
@@ -83,7 +93,127 @@ static SPF_dns_stat_t spf_dns_herrno(enum dns_status st)
 struct spf_dns_state {
 	struct spf_check_lookup lookup;
 	struct dns_resolver *resolver; /* owned; NULL for a caller's lookup */
+	/* the running check: see spf_dns_layer_begin */
+	bool record_seen; /* the first SPF record lookup is not a term's */
+	unsigned lookups, voids;
+	char *hosts[SPF_DNS_MAX_HOSTS]; /* from MX and PTR answers */
+	size_t nhosts;
+	const char *error; /* why the check is a permerror, or NULL */
 };
+
+/*
+ * True if name can be asked: at most 253 bytes without the final dot,
+ * labels of 1 to 63 bytes, printable ASCII without blanks or '%'.  A
+ * name that cannot be asked names nothing: RFC 7208 makes it no match
+ * (4.3, 4.8), never a temporary error.
+ */
+static bool spf_dns_name_ok(const char *name)
+{
+	size_t i, len = strlen(name), label = 0;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > SPF_DNS_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (c <= ' ' || c >= 0x7f || c == '%' || ++label > SPF_DNS_LABEL_MAX)
+			return false;
+	}
+	return label > 0;
+}
+
+/* True if name (any case) came from an MX or PTR answer of this check. */
+static bool spf_dns_is_host(const struct spf_dns_state *ds, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ds->nhosts; i++)
+		if (strcasecmp(ds->hosts[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Counts a lookup against the limits of RFC 7208 4.6.4 before it is made:
+ * every TXT lookup but the first (include, redirect), MX, PTR, and A or
+ * AAAA lookups other than of MX and PTR answers (a, exists).  TXT lookups
+ * of explanations are not terms; they are told apart by their answer
+ * (spf_dns_count_void) and uncounted there.  False once over the limit.
+ */
+static bool spf_dns_count(struct spf_dns_state *ds, ns_type t, const char *name)
+{
+	if (t == ns_t_txt && !ds->record_seen) {
+		ds->record_seen = true;
+		return true;
+	}
+	if ((t == ns_t_a || t == ns_t_aaaa) && spf_dns_is_host(ds, name))
+		return true;
+	if (t == ns_t_txt) {
+		ds->lookups++; /* judged by the answer: spf_dns_check_txt */
+		return ds->error == NULL;
+	}
+	if (++ds->lookups > SPF_DNS_MAX_LOOKUPS && ds->error == NULL)
+		ds->error = "more than 10 DNS lookups";
+	return ds->error == NULL;
+}
+
+/* Counts an empty answer of a counted lookup; records hosts of MX/PTR answers. */
+static void spf_dns_after(struct spf_dns_state *ds, ns_type t, enum dns_status st,
+			  const struct dns_answers *a, bool counted)
+{
+	size_t i;
+
+	if ((t == ns_t_mx || t == ns_t_ptr) && st == DNS_OK)
+		for (i = 0; i < a->n && ds->nhosts < SPF_DNS_MAX_HOSTS; i++) {
+			ds->hosts[ds->nhosts] = strdup(a->v[i]);
+			if (ds->hosts[ds->nhosts] == NULL)
+				abort();
+			ds->nhosts++;
+		}
+	if (!counted || (st != DNS_NXDOMAIN && st != DNS_NODATA))
+		return;
+	if (++ds->voids > SPF_DNS_MAX_VOID && ds->error == NULL)
+		ds->error = "more than 2 void DNS lookups";
+}
+
+/*
+ * Checks the SPF records of a TXT answer: a record that does not parse
+ * makes the check a permerror and reaches libspf2 as "v=spf1", so it
+ * cannot match.  An answer without an SPF record is an explanation (or
+ * nothing libspf2 will use): its lookup is taken off the count.
+ */
+static void spf_dns_check_txt(struct spf_dns_state *ds, struct dns_answers *a, bool counted)
+{
+	const char *why;
+	bool spf = false;
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		if (!spf_record_is_spf(a->v[i]))
+			continue;
+		spf = true;
+		why = spf_record_check(a->v[i]);
+		if (why == NULL)
+			continue;
+		if (ds->error == NULL)
+			ds->error = why;
+		a->v[i][6] = '\0';
+	}
+	if (!counted)
+		return;
+	if (!spf && a->n > 0)
+		ds->lookups--;
+	else if (ds->lookups > SPF_DNS_MAX_LOOKUPS && ds->error == NULL)
+		ds->error = "more than 10 DNS lookups";
+}
 
 /* dns_query on the layer's own resolver. */
 static enum dns_status spf_dns_resolver_query(void *arg, const char *name, enum dns_rrtype type,
@@ -101,13 +231,26 @@ static SPF_dns_rr_t *spf_dns_lookup(SPF_dns_server_t *layer, const char *domain,
 	enum dns_rrtype type;
 	enum dns_status st;
 	SPF_dns_rr_t *rr;
+	bool counted;
 	size_t i;
 
 	(void)should_cache;
 	if (!spf_dns_type(t, &type))
 		return SPF_dns_rr_new_init(layer, domain, t, 0, NO_DATA);
-	st = ds->lookup.query(ds->lookup.arg, domain, type, &a, &err);
+	counted = !(t == ns_t_txt && !ds->record_seen);
+	if (!spf_dns_count(ds, t, domain))
+		return SPF_dns_rr_new_init(layer, domain, t, 0, HOST_NOT_FOUND);
+	counted = counted && !((t == ns_t_a || t == ns_t_aaaa) && spf_dns_is_host(ds, domain));
+	if (spf_dns_name_ok(domain)) {
+		st = ds->lookup.query(ds->lookup.arg, domain, type, &a, &err);
+	} else {
+		memset(&a, 0, sizeof a);
+		st = DNS_NXDOMAIN;
+	}
 	strbuf_free(&err);
+	spf_dns_after(ds, t, st, &a, counted);
+	if (t == ns_t_txt)
+		spf_dns_check_txt(ds, &a, counted);
 	rr = SPF_dns_rr_new_init(layer, domain, t, st == DNS_OK ? (int)a.ttl : 0,
 				 spf_dns_herrno(st));
 	if (rr == NULL) {
@@ -173,6 +316,34 @@ SPF_dns_server_t *spf_dns_layer_new_lookup(const struct spf_check_lookup *l)
 	return spf_dns_layer_wrap(ds);
 }
 
+/* Forgets the hosts of the last check. */
+static void spf_dns_hosts_free(struct spf_dns_state *ds)
+{
+	size_t i;
+
+	for (i = 0; i < ds->nhosts; i++)
+		free(ds->hosts[i]);
+	ds->nhosts = 0;
+}
+
+void spf_dns_layer_begin(SPF_dns_server_t *layer)
+{
+	struct spf_dns_state *ds = layer->hook;
+
+	spf_dns_hosts_free(ds);
+	ds->record_seen = false;
+	ds->lookups = 0;
+	ds->voids = 0;
+	ds->error = NULL;
+}
+
+const char *spf_dns_layer_error(const SPF_dns_server_t *layer)
+{
+	const struct spf_dns_state *ds = layer->hook;
+
+	return ds->error;
+}
+
 void spf_dns_layer_free(SPF_dns_server_t *layer)
 {
 	struct spf_dns_state *ds;
@@ -180,6 +351,7 @@ void spf_dns_layer_free(SPF_dns_server_t *layer)
 	if (layer == NULL)
 		return;
 	ds = layer->hook;
+	spf_dns_hosts_free(ds);
 	dns_resolver_free(ds->resolver);
 	free(ds);
 	free(layer);
