@@ -50,6 +50,7 @@
 #include "address.h"
 #include "spf_check.h"
 #include "spf_dns.h"
+#include "spf_exp.h"
 
 #define SPF_CHECK_DOMAIN_MAX 253
 #define SPF_CHECK_LABEL_MAX 63
@@ -438,11 +439,22 @@ static bool spf_check_set_sender(const char *local, size_t llen, const char *dom
  * default, and otherwise '%' is read back as a blank.  exp= text comes
  * from the sender's DNS: bytes outside printable ASCII become '?'.
  */
-static void spf_check_append_exp(struct strbuf *why, const char *exp, const struct spf_input *in)
+static void spf_check_append_exp(struct strbuf *why, const char *exp, const struct spf_input *in,
+				 const SPF_dns_server_t *layer)
 {
-	const char *domain = strrchr(in->sender, '@') + 1;
+	const char *domain = strrchr(in->sender, '@') + 1, *text, *d;
+	struct spf_exp_env env = { in->sender, NULL, in->ip, in->ipv6, in->helo };
 	size_t i;
 
+	if (exp != NULL && strcmp(exp, SPF_CHECK_DEFAULT_EXP) != 0 && layer != NULL) {
+		/* our layer kept the text: expand it ourselves (spf_exp.h) */
+		if (spf_dns_layer_exp(layer, &text, &d)) {
+			env.domain = d;
+			if (spf_exp_expand(text, &env, why))
+				return;
+		}
+		exp = NULL;
+	}
 	if (exp == NULL || strcmp(exp, SPF_CHECK_DEFAULT_EXP) == 0 || strstr(exp, "%{") != NULL) {
 		strbuf_appendf(why, "%s is not one of %s's designated mail servers", in->ip,
 			       domain);
@@ -473,7 +485,8 @@ static enum spf_check_result spf_check_error_result(SPF_errcode_t code)
 
 /* Maps a libspf2 response (NULL allowed) to a result and explanation. */
 static enum spf_check_result spf_check_map(SPF_response_t *resp, SPF_errcode_t err,
-					   const struct spf_input *in, struct strbuf *why)
+					   const struct spf_input *in, const SPF_dns_server_t *layer,
+					   struct strbuf *why)
 {
 	SPF_errcode_t code;
 
@@ -488,7 +501,7 @@ static enum spf_check_result spf_check_map(SPF_response_t *resp, SPF_errcode_t e
 	case SPF_RESULT_PASS:
 		return SPF_CHECK_PASS;
 	case SPF_RESULT_FAIL:
-		spf_check_append_exp(why, SPF_response_get_explanation(resp), in);
+		spf_check_append_exp(why, SPF_response_get_explanation(resp), in, layer);
 		return SPF_CHECK_FAIL;
 	case SPF_RESULT_SOFTFAIL:
 		return SPF_CHECK_SOFTFAIL;
@@ -519,8 +532,8 @@ static enum spf_check_result spf_check_layer_map(const SPF_dns_server_t *layer,
 	enum spf_check_result r;
 
 	if (e == NULL)
-		return spf_check_map(resp, err, in, why);
-	r = spf_check_map(resp, err, in, &scratch);
+		return spf_check_map(resp, err, in, layer, why);
+	r = spf_check_map(resp, err, in, layer, &scratch);
 	strbuf_free(&scratch);
 	if (r == SPF_CHECK_TEMPERROR && strcmp(e, "more than 10 DNS lookups") != 0) {
 		strbuf_appends(why, "temporary DNS failure");

@@ -99,7 +99,19 @@ struct spf_dns_state {
 	char *hosts[SPF_DNS_MAX_HOSTS]; /* from MX and PTR answers */
 	size_t nhosts;
 	const char *error; /* why the check is a permerror, or NULL */
+	char *exp_text;	   /* the explanation fetched, if one TXT record */
+	char *exp_domain;  /* the last domain whose record has exp= */
+	size_t exp_texts;  /* TXT records of the explanation fetched */
 };
+
+/* Replaces *slot with a copy of s (NULL allowed). */
+static void spf_dns_keep(char **slot, const char *s)
+{
+	free(*slot);
+	*slot = NULL;
+	if (s != NULL && (*slot = strdup(s)) == NULL)
+		abort();
+}
 
 /*
  * True if name can be asked: at most 253 bytes without the final dot,
@@ -190,7 +202,8 @@ static void spf_dns_after(struct spf_dns_state *ds, ns_type t, enum dns_status s
  * cannot match.  An answer without an SPF record is an explanation (or
  * nothing libspf2 will use): its lookup is taken off the count.
  */
-static void spf_dns_check_txt(struct spf_dns_state *ds, struct dns_answers *a, bool counted)
+static void spf_dns_check_txt(struct spf_dns_state *ds, const char *domain,
+			      struct dns_answers *a, bool counted)
 {
 	const char *why;
 	bool spf = false;
@@ -200,12 +213,18 @@ static void spf_dns_check_txt(struct spf_dns_state *ds, struct dns_answers *a, b
 		if (!spf_record_is_spf(a->v[i]))
 			continue;
 		spf = true;
+		if (strcasestr(a->v[i], " exp=") != NULL)
+			spf_dns_keep(&ds->exp_domain, domain);
 		why = spf_record_check(a->v[i]);
 		if (why == NULL)
 			continue;
 		if (ds->error == NULL)
 			ds->error = why;
 		a->v[i][6] = '\0';
+	}
+	if (!spf && a->n > 0) {
+		ds->exp_texts = a->n;
+		spf_dns_keep(&ds->exp_text, a->n == 1 ? a->v[0] : NULL);
 	}
 	if (!counted)
 		return;
@@ -250,7 +269,7 @@ static SPF_dns_rr_t *spf_dns_lookup(SPF_dns_server_t *layer, const char *domain,
 	strbuf_free(&err);
 	spf_dns_after(ds, t, st, &a, counted);
 	if (t == ns_t_txt)
-		spf_dns_check_txt(ds, &a, counted);
+		spf_dns_check_txt(ds, domain, &a, counted);
 	rr = SPF_dns_rr_new_init(layer, domain, t, st == DNS_OK ? (int)a.ttl : 0,
 				 spf_dns_herrno(st));
 	if (rr == NULL) {
@@ -335,6 +354,18 @@ void spf_dns_layer_begin(SPF_dns_server_t *layer)
 	ds->lookups = 0;
 	ds->voids = 0;
 	ds->error = NULL;
+	spf_dns_keep(&ds->exp_text, NULL);
+	spf_dns_keep(&ds->exp_domain, NULL);
+	ds->exp_texts = 0;
+}
+
+bool spf_dns_layer_exp(const SPF_dns_server_t *layer, const char **text, const char **domain)
+{
+	const struct spf_dns_state *ds = layer->hook;
+
+	*text = ds->exp_text;
+	*domain = ds->exp_domain;
+	return ds->exp_texts == 1 && ds->exp_text != NULL && ds->exp_domain != NULL;
 }
 
 const char *spf_dns_layer_error(const SPF_dns_server_t *layer)
@@ -352,6 +383,8 @@ void spf_dns_layer_free(SPF_dns_server_t *layer)
 		return;
 	ds = layer->hook;
 	spf_dns_hosts_free(ds);
+	free(ds->exp_text);
+	free(ds->exp_domain);
 	dns_resolver_free(ds->resolver);
 	free(ds);
 	free(layer);

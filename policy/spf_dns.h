@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
+#include <stdbool.h>
 
 #include <spf2/spf.h>
 
@@ -54,5 +55,11 @@ void spf_dns_layer_begin(SPF_dns_server_t *layer);
  * record that does not parse).  A constant string.
  */
 const char *spf_dns_layer_error(const SPF_dns_server_t *layer);
+/*
+ * After a check: true if one explanation TXT record was fetched, with its
+ * text and the domain of the record that named it (for %{d}); both
+ * belong to the layer until the next check.
+ */
+bool spf_dns_layer_exp(const SPF_dns_server_t *layer, const char **text, const char **domain);
 
 #endif

@@ -19,8 +19,11 @@ bool spf_record_is_spf(const char *txt)
 	return strncasecmp(txt, "v=spf1", 6) == 0 && (txt[6] == ' ' || txt[6] == '\0');
 }
 
-/* Length of the macro-expand at s ("%{...}", "%%", "%_", "%-"), 0 if none. */
-static size_t spf_record_macro(const char *s)
+/*
+ * Length of the macro-expand at s ("%{...}", "%%", "%_", "%-"), 0 if none.
+ * The letters c, r and t only when exp_letters (RFC 7208 7.3: exp text).
+ */
+static size_t spf_record_macro(const char *s, bool exp_letters)
 {
 	size_t i = 2;
 
@@ -28,7 +31,8 @@ static size_t spf_record_macro(const char *s)
 		return 0;
 	if (s[1] == '%' || s[1] == '_' || s[1] == '-')
 		return 2;
-	if (s[1] != '{' || s[2] == '\0' || strchr("slodiphcrtvSLODIPHCRTV", s[2]) == NULL)
+	if (s[1] != '{' || s[2] == '\0' ||
+	    strchr(exp_letters ? "slodiphcrtvSLODIPHCRTV" : "slodiphvSLODIPHV", s[2]) == NULL)
 		return 0;
 	i = 3;
 	while (isdigit((unsigned char)s[i]))
@@ -40,8 +44,8 @@ static size_t spf_record_macro(const char *s)
 	return s[i] == '}' ? i + 1 : 0;
 }
 
-/* True if s[0..len) is a macro-string (RFC 7208 7.1). */
-static bool spf_record_macro_string(const char *s, size_t len)
+/* True if s[0..len) is a macro-string (RFC 7208 7.1); exp_letters as above. */
+static bool spf_record_macro_string(const char *s, size_t len, bool exp_letters)
 {
 	size_t i = 0, m;
 
@@ -49,7 +53,7 @@ static bool spf_record_macro_string(const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '%') {
-			m = spf_record_macro(s + i);
+			m = spf_record_macro(s + i, exp_letters);
 			if (m == 0 || i + m > len)
 				return false;
 			i += m;
@@ -84,7 +88,7 @@ static bool spf_record_domain_spec(const char *s, size_t len)
 {
 	size_t end = len, dot;
 
-	if (len == 0 || !spf_record_macro_string(s, len))
+	if (len == 0 || !spf_record_macro_string(s, len, false))
 		return false;
 	if (s[len - 1] == '}')
 		return true;
@@ -133,7 +137,7 @@ static bool spf_record_dual_cidr(const char *s, size_t *len)
 		n = i - 1;
 	}
 	*len = n;
-	return memchr(s, '/', n) == NULL || spf_record_macro_string(s, n);
+	return memchr(s, '/', n) == NULL || spf_record_macro_string(s, n, false);
 }
 
 /* True if s[0..len) is an IPv4 address in dotted-quad form, no leading zeros. */
@@ -229,7 +233,7 @@ static const char *spf_record_term(const char *t, unsigned *redirects, unsigned 
 			(*exps)++;
 			return spf_record_domain_spec(v, strlen(v)) ? NULL : "bad exp domain";
 		}
-		return spf_record_macro_string(v, strlen(v)) ? NULL : "bad modifier value";
+		return spf_record_macro_string(v, strlen(v), true) ? NULL : "bad modifier value";
 	}
 	if (nlen == 0 || !isalpha((unsigned char)t[0]))
 		return "bad term";
