@@ -572,7 +572,7 @@ static enum spf_check_result spf_check_query(struct spf_checker *c, const struct
 		err = SPF_E_INVALID_CHAR;
 	if (err == SPF_E_SUCCESS) {
 		if (p->layer != NULL)
-			spf_dns_layer_begin(p->layer);
+			spf_dns_layer_begin(p->layer, in->ipv6);
 		err = SPF_request_query_mailfrom(req, &resp);
 		r = spf_check_layer_map(p->layer, resp, err, in, why);
 	} else {

@@ -102,6 +102,7 @@ struct spf_dns_state {
 	char *exp_text;	   /* the explanation fetched, if one TXT record */
 	char *exp_domain;  /* the last domain whose record has exp= */
 	size_t exp_texts;  /* TXT records of the explanation fetched */
+	bool ipv6;	   /* the client's family, for spf_record_rewrite */
 };
 
 /* Replaces *slot with a copy of s (NULL allowed). */
@@ -216,8 +217,15 @@ static void spf_dns_check_txt(struct spf_dns_state *ds, const char *domain,
 		if (strcasestr(a->v[i], " exp=") != NULL)
 			spf_dns_keep(&ds->exp_domain, domain);
 		why = spf_record_check(a->v[i]);
-		if (why == NULL)
+		if (why == NULL) {
+			char *w = spf_record_rewrite(a->v[i], ds->ipv6);
+
+			if (w != NULL) {
+				free(a->v[i]);
+				a->v[i] = w;
+			}
 			continue;
+		}
 		if (ds->error == NULL)
 			ds->error = why;
 		a->v[i][6] = '\0';
@@ -241,11 +249,104 @@ static enum dns_status spf_dns_resolver_query(void *arg, const char *name, enum 
 	return dns_query(arg, name, type, out, err);
 }
 
+/* True if some address of family t (A or AAAA) is at name; uncounted. */
+static bool spf_dns_has_addr(struct spf_dns_state *ds, const char *name, enum dns_rrtype t)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct dns_answers a;
+	enum dns_status st;
+
+	if (!spf_dns_name_ok(name))
+		return false;
+	st = ds->lookup.query(ds->lookup.arg, name, t, &a, &err);
+	strbuf_free(&err);
+	dns_answers_free(&a);
+	return st == DNS_OK;
+}
+
+/*
+ * Answers a name of spf_record_rewrite (a CIDR length of 0): base has an
+ * AAAA record, or an MX host (of the first 10) with an address of the
+ * family.  One answer, 127.0.0.1, or NXDOMAIN.
+ */
+static enum dns_status spf_dns_zero(struct spf_dns_state *ds, const char *name, size_t cut,
+				    const char *suffix, struct dns_answers *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct dns_answers mx;
+	char *base = strndup(name, cut);
+	bool found = false;
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	if (base == NULL)
+		abort();
+	if (strcmp(suffix, SPF_RECORD_ZERO_AAAA) == 0) {
+		found = spf_dns_has_addr(ds, base, DNS_RR_AAAA);
+	} else if (spf_dns_name_ok(base) &&
+		   ds->lookup.query(ds->lookup.arg, base, DNS_RR_MX, &mx, &err) == DNS_OK) {
+		for (i = 0; i < mx.n && i < SPF_DNS_MAX_LOOKUPS && !found; i++)
+			found = spf_dns_has_addr(ds, mx.v[i],
+						 strcmp(suffix, SPF_RECORD_ZERO_MX6) == 0
+							 ? DNS_RR_AAAA
+							 : DNS_RR_A);
+		dns_answers_free(&mx);
+	} else {
+		dns_answers_free(&mx);
+	}
+	strbuf_free(&err);
+	free(base);
+	if (!found)
+		return DNS_NXDOMAIN;
+	out->v = calloc(1, sizeof *out->v);
+	out->prefs = calloc(1, sizeof *out->prefs);
+	if (out->v == NULL || out->prefs == NULL || (out->v[0] = strdup("127.0.0.1")) == NULL)
+		abort();
+	out->n = 1;
+	return DNS_OK;
+}
+
+/* The suffix of spf_record_rewrite that name ends in, or NULL; *cut: where. */
+static const char *spf_dns_zero_suffix(const char *name, size_t *cut)
+{
+	static const char *const suffixes[] = { SPF_RECORD_ZERO_AAAA, SPF_RECORD_ZERO_MX4,
+						SPF_RECORD_ZERO_MX6 };
+	size_t i, len = strlen(name), sl;
+
+	for (i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		sl = strlen(suffixes[i]);
+		if (len > sl && strcasecmp(name + len - sl, suffixes[i]) == 0) {
+			*cut = len - sl;
+			return suffixes[i];
+		}
+	}
+	return NULL;
+}
+
+/* Asks the layer's lookup, or answers a name it must not ask. */
+static enum dns_status spf_dns_ask(struct spf_dns_state *ds, const char *domain, ns_type t,
+				   enum dns_rrtype type, struct dns_answers *a)
+{
+	struct strbuf err = STRBUF_INIT;
+	const char *suffix;
+	enum dns_status st;
+	size_t cut;
+
+	if (t == ns_t_a && (suffix = spf_dns_zero_suffix(domain, &cut)) != NULL)
+		return spf_dns_zero(ds, domain, cut, suffix, a);
+	if (!spf_dns_name_ok(domain)) {
+		memset(a, 0, sizeof *a);
+		return DNS_NXDOMAIN;
+	}
+	st = ds->lookup.query(ds->lookup.arg, domain, type, a, &err);
+	strbuf_free(&err);
+	return st;
+}
+
 static SPF_dns_rr_t *spf_dns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type t,
 				    int should_cache)
 {
 	struct spf_dns_state *ds = layer->hook;
-	struct strbuf err = STRBUF_INIT;
 	struct dns_answers a;
 	enum dns_rrtype type;
 	enum dns_status st;
@@ -260,13 +361,7 @@ static SPF_dns_rr_t *spf_dns_lookup(SPF_dns_server_t *layer, const char *domain,
 	if (!spf_dns_count(ds, t, domain))
 		return SPF_dns_rr_new_init(layer, domain, t, 0, HOST_NOT_FOUND);
 	counted = counted && !((t == ns_t_a || t == ns_t_aaaa) && spf_dns_is_host(ds, domain));
-	if (spf_dns_name_ok(domain)) {
-		st = ds->lookup.query(ds->lookup.arg, domain, type, &a, &err);
-	} else {
-		memset(&a, 0, sizeof a);
-		st = DNS_NXDOMAIN;
-	}
-	strbuf_free(&err);
+	st = spf_dns_ask(ds, domain, t, type, &a);
 	spf_dns_after(ds, t, st, &a, counted);
 	if (t == ns_t_txt)
 		spf_dns_check_txt(ds, domain, &a, counted);
@@ -345,10 +440,11 @@ static void spf_dns_hosts_free(struct spf_dns_state *ds)
 	ds->nhosts = 0;
 }
 
-void spf_dns_layer_begin(SPF_dns_server_t *layer)
+void spf_dns_layer_begin(SPF_dns_server_t *layer, bool ipv6)
 {
 	struct spf_dns_state *ds = layer->hook;
 
+	ds->ipv6 = ipv6;
 	spf_dns_hosts_free(ds);
 	ds->record_seen = false;
 	ds->lookups = 0;

@@ -46,9 +46,9 @@ void spf_dns_layer_free(SPF_dns_server_t *layer);
 /*
  * Starts a check on the layer: the lookup counts of RFC 7208 4.6.4 start
  * again.  Call before each SPF_request_query_mailfrom on a server made on
- * the layer.
+ * the layer; ipv6 tells the client's family.
  */
-void spf_dns_layer_begin(SPF_dns_server_t *layer);
+void spf_dns_layer_begin(SPF_dns_server_t *layer, bool ipv6);
 /*
  * After a check: NULL, or why its result must be a permerror whatever
  * libspf2 found (more than 10 lookups, more than 2 void lookups, an SPF

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "strbuf.h"
+
 #define SPF_RECORD_TERM_MAX 1024
 
 bool spf_record_is_spf(const char *txt)
@@ -267,4 +269,93 @@ const char *spf_record_check(const char *txt)
 	if (redirects > 1 || exps > 1)
 		return "redirect= or exp= given twice";
 	return NULL;
+}
+
+/* Appends q, then the term text s[0..len), then a blank. */
+static void spf_record_put(struct strbuf *b, char q, const char *s, size_t len)
+{
+	if (q != '\0')
+		strbuf_appendc(b, q);
+	strbuf_append(b, s, len);
+	strbuf_appendc(b, ' ');
+}
+
+/*
+ * Writes the a or mx term t (name of nlen, rest after it) for a client of
+ * the given family: the CIDR length of the other family dropped, and a
+ * length of 0 as an exists: of a name spf_dns.c answers (see spf_record.h).
+ */
+static void spf_record_rewrite_amx(struct strbuf *b, char q, const char *t, size_t nlen,
+				   bool ipv6)
+{
+	const char *rest = t + nlen, *c4 = NULL, *c6 = NULL, *dom = "%{d}";
+	size_t len = strlen(rest), dlen = 4;
+	bool mx = nlen == 2;
+
+	c6 = strstr(rest, "//");
+	if (c6 != NULL)
+		len = (size_t)(c6 - rest);
+	for (c4 = rest + len; c4 > rest && isdigit((unsigned char)c4[-1]); c4--)
+		;
+	if (c4 > rest && c4[-1] == '/' && c4 < rest + len)
+		len = (size_t)(c4 - 1 - rest);
+	else
+		c4 = NULL;
+	if (rest[0] == ':') {
+		dom = rest + 1;
+		dlen = len - 1;
+	}
+	if (q != '\0')
+		strbuf_appendc(b, q);
+	if (ipv6 ? (c6 != NULL && strcmp(c6, "//0") == 0)
+		 : (c4 != NULL && strncmp(c4, "0", 1) == 0 && (c4[1] == '\0' || c4[1] == '/'))) {
+		strbuf_appends(b, "exists:");
+		strbuf_append(b, dom, dlen);
+		if (ipv6 || mx)
+			strbuf_appends(b, ipv6 ? (mx ? SPF_RECORD_ZERO_MX6 : SPF_RECORD_ZERO_AAAA)
+					       : SPF_RECORD_ZERO_MX4);
+	} else {
+		strbuf_append(b, t, nlen + len);
+		if (ipv6 && c6 != NULL)
+			strbuf_appends(b, c6);
+		if (!ipv6 && c4 != NULL)
+			strbuf_append(b, c4 - 1, strcspn(c4 - 1, " ") - (c6 != NULL ? strlen(c6) : 0));
+	}
+	strbuf_appendc(b, ' ');
+}
+
+char *spf_record_rewrite(const char *txt, bool ipv6)
+{
+	struct strbuf b = STRBUF_INIT;
+	const char *p = txt + 6;
+	char term[SPF_RECORD_TERM_MAX + 1], q;
+	size_t len, nlen;
+
+	if (strstr(txt, "/0") == NULL)
+		return NULL;
+	strbuf_appends(&b, "v=spf1 ");
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		len = strcspn(p, " ");
+		if (len == 0 || len > SPF_RECORD_TERM_MAX)
+			break;
+		memcpy(term, p, len);
+		term[len] = '\0';
+		p += len;
+		q = strchr("+-~?", term[0]) != NULL ? term[0] : '\0';
+		nlen = strspn(term + (q != '\0'), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+		if (strstr(term, "/0") == NULL || term[(q != '\0') + nlen] == '=')
+			spf_record_put(&b, '\0', term, len);
+		else if (nlen == 3 && strncasecmp(term + (q != '\0'), "ip4", 3) == 0)
+			strbuf_appendf(&b, "%.1sip4:0.0.0.0/1 %.1sip4:128.0.0.0/1 ", &q, &q);
+		else if (nlen == 3 && strncasecmp(term + (q != '\0'), "ip6", 3) == 0)
+			strbuf_appendf(&b, "%.1sip6:::/1 %.1sip6:8000::/1 ", &q, &q);
+		else if ((nlen == 1 && tolower((unsigned char)term[q != '\0']) == 'a') ||
+			 (nlen == 2 && strncasecmp(term + (q != '\0'), "mx", 2) == 0))
+			spf_record_rewrite_amx(&b, q, term + (q != '\0'), nlen, ipv6);
+		else
+			spf_record_put(&b, '\0', term, len);
+	}
+	return strbuf_detach(&b);
 }

@@ -22,4 +22,20 @@ bool spf_record_is_spf(const char *txt);
 /* NULL if the SPF record txt is well formed, else why not. */
 const char *spf_record_check(const char *txt);
 
+/*
+ * libspf2 cannot compile a CIDR length of 0 ("ip4:192.0.2.0/0", "a/0",
+ * "mx//0"), which RFC 7208 allows.  For a well-formed record this gives
+ * the record as libspf2 can take it for a client of the given family
+ * (caller frees), or NULL when nothing needs writing again: ip4/ip6 /0 as
+ * the two halves of the address space; a or mx with the other family's
+ * length dropped; "a/0" (IPv4 client) as exists:DOMAIN; "a//0", "mx/0"
+ * and "mx//0" as exists: of DOMAIN with one of the suffixes below, which
+ * spf_dns.c answers itself (an address when DOMAIN has an AAAA record,
+ * or an MX host with an address of the family).
+ */
+#define SPF_RECORD_ZERO_AAAA ".-spf-aaaa.invalid"
+#define SPF_RECORD_ZERO_MX4 ".-spf-mx4.invalid"
+#define SPF_RECORD_ZERO_MX6 ".-spf-mx6.invalid"
+char *spf_record_rewrite(const char *txt, bool ipv6);
+
 #endif

@@ -88,7 +88,8 @@ static char *spfsuite_unescape(const char *s)
 		if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
 		    isxdigit((unsigned char)s[3])) {
 			memcpy(hex, s + 2, 2);
-			strbuf_appendc(&b, (char)strtoul(hex, NULL, 16));
+			/* dns.c shows a NUL byte of a TXT record as '?' */
+			strbuf_appendc(&b, strtoul(hex, NULL, 16) == 0 ? '?' : (char)strtoul(hex, NULL, 16));
 			s += 4;
 		} else if (s[0] == '\\' && s[1] == '\\') {
 			strbuf_appendc(&b, '\\');
