@@ -191,7 +191,11 @@ static void spf_dns_after(struct spf_dns_state *ds, ns_type t, enum dns_status s
 				abort();
 			ds->nhosts++;
 		}
-	if (!counted || (st != DNS_NXDOMAIN && st != DNS_NODATA))
+	/*
+	 * A TXT lookup that finds nothing is an include (libspf2 makes that a
+	 * permerror by itself) or an explanation (not a term): not counted.
+	 */
+	if (!counted || t == ns_t_txt || (st != DNS_NXDOMAIN && st != DNS_NODATA))
 		return;
 	if (++ds->voids > SPF_DNS_MAX_VOID && ds->error == NULL)
 		ds->error = "more than 2 void DNS lookups";

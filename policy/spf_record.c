@@ -324,15 +324,55 @@ static void spf_record_rewrite_amx(struct strbuf *b, char q, const char *t, size
 	strbuf_appendc(b, ' ');
 }
 
+/* True if the record has an "all" mechanism. */
+static bool spf_record_has_all(const char *txt)
+{
+	const char *p = txt + 6;
+	size_t len;
+
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		len = strcspn(p, " ");
+		if (len == 0)
+			return false;
+		if (strchr("+-~?", *p) != NULL && len > 1) {
+			p++;
+			len--;
+		}
+		if (len == 3 && strncasecmp(p, "all", 3) == 0)
+			return true;
+		p += len;
+	}
+}
+
+/*
+ * Writes term (a modifier "name=value", nlen the name) unless libspf2
+ * must not see it: a redirect= beside "all" (RFC 7208 6.1: ignored) and
+ * unknown modifiers (6: ignored; libspf2 refuses some names).  True if
+ * written.
+ */
+static bool spf_record_put_modifier(struct strbuf *b, const char *term, size_t nlen, bool all)
+{
+	if (nlen == 8 && strncasecmp(term, "redirect", 8) == 0 && !all) {
+		spf_record_put(b, '\0', term, strlen(term));
+		return true;
+	}
+	if (nlen == 3 && strncasecmp(term, "exp", 3) == 0) {
+		spf_record_put(b, '\0', term, strlen(term));
+		return true;
+	}
+	return false;
+}
+
 char *spf_record_rewrite(const char *txt, bool ipv6)
 {
 	struct strbuf b = STRBUF_INIT;
 	const char *p = txt + 6;
 	char term[SPF_RECORD_TERM_MAX + 1], q;
 	size_t len, nlen;
+	bool all = spf_record_has_all(txt), changed = false;
 
-	if (strstr(txt, "/0") == NULL)
-		return NULL;
 	strbuf_appends(&b, "v=spf1 ");
 	for (;;) {
 		while (*p == ' ')
@@ -344,10 +384,18 @@ char *spf_record_rewrite(const char *txt, bool ipv6)
 		term[len] = '\0';
 		p += len;
 		q = strchr("+-~?", term[0]) != NULL ? term[0] : '\0';
-		nlen = strspn(term + (q != '\0'), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
-		if (strstr(term, "/0") == NULL || term[(q != '\0') + nlen] == '=')
+		nlen = strspn(term + (q != '\0'), "abcdefghijklmnopqrstuvwxyz"
+						  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+		if (q == '\0' && strcspn(term, "=:/") < len && term[strcspn(term, "=:/")] == '=') {
+			changed |= !spf_record_put_modifier(&b, term, strcspn(term, "="), all);
+			continue;
+		}
+		if (strstr(term, "/0") == NULL) {
 			spf_record_put(&b, '\0', term, len);
-		else if (nlen == 3 && strncasecmp(term + (q != '\0'), "ip4", 3) == 0)
+			continue;
+		}
+		changed = true;
+		if (nlen == 3 && strncasecmp(term + (q != '\0'), "ip4", 3) == 0)
 			strbuf_appendf(&b, "%.1sip4:0.0.0.0/1 %.1sip4:128.0.0.0/1 ", &q, &q);
 		else if (nlen == 3 && strncasecmp(term + (q != '\0'), "ip6", 3) == 0)
 			strbuf_appendf(&b, "%.1sip6:::/1 %.1sip6:8000::/1 ", &q, &q);
@@ -356,6 +404,10 @@ char *spf_record_rewrite(const char *txt, bool ipv6)
 			spf_record_rewrite_amx(&b, q, term + (q != '\0'), nlen, ipv6);
 		else
 			spf_record_put(&b, '\0', term, len);
+	}
+	if (!changed) {
+		strbuf_free(&b);
+		return NULL;
 	}
 	return strbuf_detach(&b);
 }

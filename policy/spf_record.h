@@ -31,7 +31,9 @@ const char *spf_record_check(const char *txt);
  * length dropped; "a/0" (IPv4 client) as exists:DOMAIN; "a//0", "mx/0"
  * and "mx//0" as exists: of DOMAIN with one of the suffixes below, which
  * spf_dns.c answers itself (an address when DOMAIN has an AAAA record,
- * or an MX host with an address of the family).
+ * or an MX host with an address of the family).  Unknown modifiers, and
+ * redirect= in a record with "all", are left out: the RFC ignores them
+ * and libspf2 refuses some or follows the redirect.
  */
 #define SPF_RECORD_ZERO_AAAA ".-spf-aaaa.invalid"
 #define SPF_RECORD_ZERO_MX4 ".-spf-mx4.invalid"
