@@ -349,13 +349,15 @@ static bool spf_record_has_all(const char *txt)
 /*
  * Writes term (a modifier "name=value", nlen the name) unless libspf2
  * must not see it: a redirect= beside "all" (RFC 7208 6.1: ignored) and
- * unknown modifiers (6: ignored; libspf2 refuses some names).  True if
- * written.
+ * unknown modifiers (6: ignored; libspf2 refuses some names).  A
+ * redirect= goes to redirect, written last: libspf2 follows it where it
+ * stands, RFC 7208 6.1 only when no mechanism matched.  True if written.
  */
-static bool spf_record_put_modifier(struct strbuf *b, const char *term, size_t nlen, bool all)
+static bool spf_record_put_modifier(struct strbuf *b, struct strbuf *redirect, const char *term,
+				    size_t nlen, bool all)
 {
 	if (nlen == 8 && strncasecmp(term, "redirect", 8) == 0 && !all) {
-		spf_record_put(b, '\0', term, strlen(term));
+		spf_record_put(redirect, '\0', term, strlen(term));
 		return true;
 	}
 	if (nlen == 3 && strncasecmp(term, "exp", 3) == 0) {
@@ -367,7 +369,7 @@ static bool spf_record_put_modifier(struct strbuf *b, const char *term, size_t n
 
 char *spf_record_rewrite(const char *txt, bool ipv6)
 {
-	struct strbuf b = STRBUF_INIT;
+	struct strbuf b = STRBUF_INIT, redirect = STRBUF_INIT;
 	const char *p = txt + 6;
 	char term[SPF_RECORD_TERM_MAX + 1], q;
 	size_t len, nlen;
@@ -387,9 +389,11 @@ char *spf_record_rewrite(const char *txt, bool ipv6)
 		nlen = strspn(term + (q != '\0'), "abcdefghijklmnopqrstuvwxyz"
 						  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 		if (q == '\0' && strcspn(term, "=:/") < len && term[strcspn(term, "=:/")] == '=') {
-			changed |= !spf_record_put_modifier(&b, term, strcspn(term, "="), all);
+			changed |= !spf_record_put_modifier(&b, &redirect, term, strcspn(term, "="),
+							    all);
 			continue;
 		}
+		changed |= redirect.len > 0; /* a term after redirect= */
 		if (strstr(term, "/0") == NULL) {
 			spf_record_put(&b, '\0', term, len);
 			continue;
@@ -405,6 +409,8 @@ char *spf_record_rewrite(const char *txt, bool ipv6)
 		else
 			spf_record_put(&b, '\0', term, len);
 	}
+	strbuf_append(&b, strbuf_cstr(&redirect), redirect.len);
+	strbuf_free(&redirect);
 	if (!changed) {
 		strbuf_free(&b);
 		return NULL;
