@@ -50,6 +50,7 @@
 #include "address.h"
 #include "spf_check.h"
 #include "spf_dns.h"
+#include "spf_exp.h"
 
 #define SPF_CHECK_DOMAIN_MAX 253
 #define SPF_CHECK_LABEL_MAX 63
@@ -70,6 +71,7 @@ struct spf_checker {
 	enum spf_check_dns dns;
 	SPF_dns_server_t *zone;	 /* ZONE only; read-only after setup */
 	char *dns_server;	 /* RESOLVER only: "" or HOST[:PORT] */
+	struct spf_check_lookup lookup; /* LOOKUP only */
 	unsigned dns_timeout_s, dns_tries;
 	pthread_mutex_t lock;	 /* guards idle */
 	struct spf_pooled *idle; /* servers no check is using */
@@ -148,6 +150,21 @@ struct spf_checker *spf_checker_new_resolver(const char *server, unsigned timeou
 	return c;
 }
 
+struct spf_checker *spf_checker_new_lookup(const struct spf_check_lookup *l)
+{
+	struct spf_checker *c;
+
+	if (l == NULL || l->query == NULL)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		abort();
+	c->dns = SPF_CHECK_DNS_LOOKUP;
+	c->lookup = *l;
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
 void spf_checker_free(struct spf_checker *c)
 {
 	struct spf_pooled *p;
@@ -214,8 +231,8 @@ int spf_checker_add_tempfail(struct spf_checker *c, const char *domain, enum spf
 
 /*
  * Makes a configured server for the checker's DNS layer; NULL on failure.
- * A RESOLVER checker gives each server its own layer (*layer, caller frees
- * after the server).
+ * A RESOLVER or LOOKUP checker gives each server its own layer (*layer,
+ * caller frees after the server).
  */
 static SPF_server_t *spf_check_server_new(const struct spf_checker *c, SPF_dns_server_t **layer)
 {
@@ -231,6 +248,9 @@ static SPF_server_t *spf_check_server_new(const struct spf_checker *c, SPF_dns_s
 		strbuf_free(&err);
 		if (*layer == NULL)
 			return NULL;
+		s = SPF_server_new_dns(*layer, 0);
+	} else if (c->dns == SPF_CHECK_DNS_LOOKUP) {
+		*layer = spf_dns_layer_new_lookup(&c->lookup);
 		s = SPF_server_new_dns(*layer, 0);
 	} else {
 		s = SPF_server_new(SPF_DNS_RESOLV, 0);
@@ -419,11 +439,22 @@ static bool spf_check_set_sender(const char *local, size_t llen, const char *dom
  * default, and otherwise '%' is read back as a blank.  exp= text comes
  * from the sender's DNS: bytes outside printable ASCII become '?'.
  */
-static void spf_check_append_exp(struct strbuf *why, const char *exp, const struct spf_input *in)
+static void spf_check_append_exp(struct strbuf *why, const char *exp, const struct spf_input *in,
+				 const SPF_dns_server_t *layer)
 {
-	const char *domain = strrchr(in->sender, '@') + 1;
+	const char *domain = strrchr(in->sender, '@') + 1, *text, *d;
+	struct spf_exp_env env = { in->sender, NULL, in->ip, in->ipv6, in->helo };
 	size_t i;
 
+	if (exp != NULL && strcmp(exp, SPF_CHECK_DEFAULT_EXP) != 0 && layer != NULL) {
+		/* our layer kept the text: expand it ourselves (spf_exp.h) */
+		if (spf_dns_layer_exp(layer, &text, &d)) {
+			env.domain = d;
+			if (spf_exp_expand(text, &env, why))
+				return;
+		}
+		exp = NULL;
+	}
 	if (exp == NULL || strcmp(exp, SPF_CHECK_DEFAULT_EXP) == 0 || strstr(exp, "%{") != NULL) {
 		strbuf_appendf(why, "%s is not one of %s's designated mail servers", in->ip,
 			       domain);
@@ -454,7 +485,8 @@ static enum spf_check_result spf_check_error_result(SPF_errcode_t code)
 
 /* Maps a libspf2 response (NULL allowed) to a result and explanation. */
 static enum spf_check_result spf_check_map(SPF_response_t *resp, SPF_errcode_t err,
-					   const struct spf_input *in, struct strbuf *why)
+					   const struct spf_input *in, const SPF_dns_server_t *layer,
+					   struct strbuf *why)
 {
 	SPF_errcode_t code;
 
@@ -469,7 +501,7 @@ static enum spf_check_result spf_check_map(SPF_response_t *resp, SPF_errcode_t e
 	case SPF_RESULT_PASS:
 		return SPF_CHECK_PASS;
 	case SPF_RESULT_FAIL:
-		spf_check_append_exp(why, SPF_response_get_explanation(resp), in);
+		spf_check_append_exp(why, SPF_response_get_explanation(resp), in, layer);
 		return SPF_CHECK_FAIL;
 	case SPF_RESULT_SOFTFAIL:
 		return SPF_CHECK_SOFTFAIL;
@@ -485,6 +517,30 @@ static enum spf_check_result spf_check_map(SPF_response_t *resp, SPF_errcode_t e
 		strbuf_appendf(why, "libspf2: %s", SPF_strerror(code));
 		return spf_check_error_result(code);
 	}
+}
+
+/*
+ * spf_check_map, unless our DNS layer saw what makes the check a
+ * permerror that libspf2 missed (see spf_dns.h).
+ */
+static enum spf_check_result spf_check_layer_map(const SPF_dns_server_t *layer,
+						 SPF_response_t *resp, SPF_errcode_t err,
+						 const struct spf_input *in, struct strbuf *why)
+{
+	const char *e = layer != NULL ? spf_dns_layer_error(layer) : NULL;
+	struct strbuf scratch = STRBUF_INIT;
+	enum spf_check_result r;
+
+	if (e == NULL)
+		return spf_check_map(resp, err, in, layer, why);
+	r = spf_check_map(resp, err, in, layer, &scratch);
+	strbuf_free(&scratch);
+	if (r == SPF_CHECK_TEMPERROR && strcmp(e, "more than 10 DNS lookups") != 0) {
+		strbuf_appends(why, "temporary DNS failure");
+		return r;
+	}
+	strbuf_appends(why, e);
+	return SPF_CHECK_PERMERROR;
 }
 
 /* Runs one query for validated input on a borrowed server. */
@@ -515,8 +571,10 @@ static enum spf_check_result spf_check_query(struct spf_checker *c, const struct
 	if (err == SPF_E_SUCCESS && SPF_request_set_env_from(req, in->sender) != 0)
 		err = SPF_E_INVALID_CHAR;
 	if (err == SPF_E_SUCCESS) {
+		if (p->layer != NULL)
+			spf_dns_layer_begin(p->layer, in->ipv6);
 		err = SPF_request_query_mailfrom(req, &resp);
-		r = spf_check_map(resp, err, in, why);
+		r = spf_check_layer_map(p->layer, resp, err, in, why);
 	} else {
 		strbuf_appendf(why, "libspf2 refused the request: %s", SPF_strerror(err));
 		r = SPF_CHECK_NONE;
@@ -525,6 +583,28 @@ static enum spf_check_result spf_check_query(struct spf_checker *c, const struct
 	SPF_request_free(req);
 	spf_check_give_back(c, p);
 	return r;
+}
+
+/*
+ * The domain of a sender without a local part ("@domain", "<@domain>"),
+ * copied into dom (which must hold all of s); false for other shapes.
+ * RFC 7208 4.3 checks such a sender as postmaster@domain.
+ */
+static bool spf_check_bare_domain(const char *s, struct strbuf *dom)
+{
+	size_t len;
+
+	if (s[0] == '<')
+		s++;
+	if (s[0] != '@' || strchr(s + 1, '@') != NULL)
+		return false;
+	s++;
+	len = strlen(s);
+	if (len > 0 && s[len - 1] == '>')
+		len--;
+	strbuf_reset(dom);
+	strbuf_append(dom, s, len);
+	return len > 0;
 }
 
 /* Validates the client address; SPF_CHECK_PASS means go on. */
@@ -564,6 +644,10 @@ enum spf_check_result spf_check_mailfrom(struct spf_checker *c, const char *clie
 	r = SPF_CHECK_NONE;
 	if (st == ADDRESS_NULL) {
 		if (spf_check_set_sender("postmaster", strlen("postmaster"), helo, &in, why))
+			r = spf_check_query(c, &in, why);
+	} else if (st != ADDRESS_OK && spf_check_bare_domain(mail_from, &domain)) {
+		if (spf_check_set_sender("postmaster", strlen("postmaster"), strbuf_cstr(&domain),
+					 &in, why))
 			r = spf_check_query(c, &in, why);
 	} else if (st != ADDRESS_OK) {
 		strbuf_appends(why, "MAIL FROM has no domain");

@@ -19,6 +19,7 @@
 #ifndef SES_SPF_CHECK_H
 #define SES_SPF_CHECK_H
 
+#include "dns.h"
 #include "strbuf.h"
 
 enum spf_check_result {
@@ -35,6 +36,18 @@ enum spf_check_dns {
 	SPF_CHECK_DNS_SYSTEM, /* libspf2's resolver layer: production */
 	SPF_CHECK_DNS_ZONE,   /* an in-memory zone: unit tests */
 	SPF_CHECK_DNS_RESOLVER, /* policy/dns.c: spf_checker_new_resolver */
+	SPF_CHECK_DNS_LOOKUP,	/* a caller's lookup: spf_checker_new_lookup */
+};
+
+/*
+ * How SPF lookups are made: dns_query on a resolver, or a test's zone.
+ * query is as dns_query (out always initialised, err says why on a
+ * failure) and must be safe to call from the threads that run checks.
+ */
+struct spf_check_lookup {
+	enum dns_status (*query)(void *arg, const char *name, enum dns_rrtype type,
+				 struct dns_answers *out, struct strbuf *err);
+	void *arg;
 };
 
 /* Record types a test zone can hold. */
@@ -58,6 +71,12 @@ struct spf_checker *spf_checker_new(enum spf_check_dns dns);
  */
 struct spf_checker *spf_checker_new_resolver(const char *server, unsigned timeout_s,
 					     unsigned tries, struct strbuf *err);
+/*
+ * A checker whose lookups go through the same layer as a RESOLVER
+ * checker's (name checks, lookup limits) but are answered by l, which
+ * must outlive the checker.  NULL on failure.
+ */
+struct spf_checker *spf_checker_new_lookup(const struct spf_check_lookup *l);
 /* Frees the checker; accepts NULL.  No check may be running. */
 void spf_checker_free(struct spf_checker *c);
 
