@@ -62,6 +62,32 @@ t_match "classify_with_key_refuses_address_of_another_key" "$OUT" '^verp: (forge
 t_match "classify_with_key_recipient_refused" "$OUT" 'check: refused: --rcpt is (forged|malformed)'
 t_eq "classify_writes_nothing" "$(cd "$DATA" && find . -type f -exec md5sum {} + | sort)" "$before"
 
+# verp_for RCPT: the VERP address of message Q1 from example.com for RCPT,
+# made as policy/verp.c makes it (inline form) with the key in DataDir.
+verp_for() {
+	python3 - "$DATA/feedback.key" "$1" <<'PY'
+import hmac, hashlib, struct, sys
+key = open(sys.argv[1], "rb").read()
+payload = bytes([0x11, 2]) + b"Q1" + sys.argv[2].lower().encode()
+def b32(data):
+    abc, acc, bits, out = "abcdefghijklmnopqrstuvwxyz234567", 0, 0, ""
+    for b in data:
+        acc, bits = (acc << 8) | b, bits + 8
+        while bits >= 5:
+            bits -= 5
+            out += abc[(acc >> bits) & 31]
+    return out + (abc[(acc << (5 - bits)) & 31] if bits else "")
+msg = b"".join(struct.pack(">I", len(f)) + f for f in (b"verp", b"example.com", payload))
+tag = b32(hmac.new(key, msg, hashlib.sha256).digest()[:7])[:10]
+print("b-%s-%s@example.com" % (b32(payload), tag))
+PY
+}
+run feedback classify "$FIX/dsn/exchange_failure.eml" --rcpt "<$(verp_for nobody@example.org)>"
+t_match "classify_with_key_verifies_verp_address" "$OUT" '^verp: ok$'
+t_match "classify_with_key_recipient_named_by_address" "$OUT" 'check: ok: the VERP address names it'
+run feedback classify "$FIX/dsn/exchange_failure.eml" --rcpt "$(verp_for someone@example.org)" --json
+t_match "classify_with_key_other_recipient_refused" "$OUT" '"verp":"ok".*"check":"refused: the VERP address names another recipient"'
+
 run feedback classify "$T/missing.eml"
 t_rc "classify_missing_file_exits_1" 1
 t_match "classify_missing_file_says_so" "$ERR" 'missing\.eml: No such file'
