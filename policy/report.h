@@ -10,6 +10,10 @@
  * it the first leaf part of a wanted type (message/delivery-status, ...)
  * and the returned message: message/rfc822 or message/global, or just its
  * headers, text/rfc822-headers or message/global-headers.
+ * report_find_opts also takes what real MTAs send (DSNs use it): a
+ * multipart/mixed as the container, a report forwarded inside
+ * message/rfc822 (at most REPORT_FORWARD_MAX levels, breadth first: a
+ * report of the message itself wins), CR-only and mixed line ends.
  *
  * The machine-readable part is not a MIME entity but a list of
  * blank-line separated groups of "Name: value" fields (RFC 3464 section
