@@ -141,6 +141,11 @@ static enum dsn_action dsn_action_parse(const char *v)
 		{ "failed", DSN_ACTION_FAILED },       { "delayed", DSN_ACTION_DELAYED },
 		{ "delivered", DSN_ACTION_DELIVERED }, { "relayed", DSN_ACTION_RELAYED },
 		{ "expanded", DSN_ACTION_EXPANDED },
+		/* what real MTAs write instead */
+		{ "failure", DSN_ACTION_FAILED },      { "fail", DSN_ACTION_FAILED },
+		{ "expired", DSN_ACTION_FAILED },      { "delay", DSN_ACTION_DELAYED },
+		{ "deferred", DSN_ACTION_DELAYED },    { "delivery", DSN_ACTION_DELIVERED },
+		{ "relay", DSN_ACTION_RELAYED },       { "expansion", DSN_ACTION_EXPANDED },
 	};
 	size_t i, n = 0;
 
@@ -178,7 +183,7 @@ static bool dsn_status_parse(const char *s, char out[12])
 	    (b = dsn_digits(s + 3 + a)) == 0)
 		return false;
 	n = 3 + a + b;
-	if (s[n] != '\0' && s[n] != ' ' && s[n] != '(' && s[n] != ';')
+	if (s[n] != '\0' && strchr(" ();,]", s[n]) == NULL)
 		return false;
 	memcpy(out, s, n);
 	out[n] = '\0';
@@ -191,12 +196,19 @@ static bool dsn_status_parse(const char *s, char out[12])
  */
 static bool dsn_status_from_diag(const char *text, char out[12])
 {
+	const char *code;
+
+	if (*text == '#')	/* "#5.1.1" */
+		text++;
 	if (dsn_status_parse(text, out))
 		return true;
 	if ((text[0] != '4' && text[0] != '5') || !isdigit((unsigned char)text[1]) ||
 	    !isdigit((unsigned char)text[2]) || (text[3] != ' ' && text[3] != '-' && text[3]))
 		return false;
-	if (text[3] != '\0' && dsn_status_parse(text + 4, out) && out[0] == text[0])
+	code = text[3] != '\0' ? text + 4 : text + 3;
+	if (*code == '#')	/* "550 #5.1.0" */
+		code++;
+	if (*code != '\0' && dsn_status_parse(code, out) && out[0] == text[0])
 		return true;
 	out[0] = text[0];
 	memcpy(out + 1, ".0.0", 5);
@@ -223,10 +235,10 @@ static void dsn_rcpt_read(const struct report_group *g, struct dsn_rcpt *rc)
 	rc->action = dsn_action_parse(report_group_get(g, "Action"));
 	rc->diagnostic = dsn_untyped(report_group_get(g, "Diagnostic-Code"));
 	rc->remote_mta = dsn_untyped(report_group_get(g, "Remote-MTA"));
-	if (status == NULL || !dsn_status_parse(status, rc->status)) {
-		rc->status[0] = '\0';
-		rc->status_from_diagnostic = dsn_status_from_diag(rc->diagnostic, rc->status);
-	}
+	if (status != NULL && dsn_status_from_diag(status, rc->status))
+		return;	/* "5.1.1", "#5.1.1", "553", "550 5.1.1" */
+	rc->status[0] = '\0';
+	rc->status_from_diagnostic = dsn_status_from_diag(rc->diagnostic, rc->status);
 }
 
 /* Adds a recipient entry for g unless DSN_RCPT_MAX are there already. */
@@ -274,13 +286,20 @@ enum dsn_result dsn_parse(const char *msg, size_t len, struct dsn_report *r)
 	r->reporting_mta = report_strdup(NULL);
 	r->envelope_id = report_strdup(NULL);
 	r->arrival_date = report_strdup(NULL);
-	if (report_find(msg, len, dsn_part_types, &rm)) {
+	r->forwarded_to = NULL;
+	if (report_find_opts(msg, len, dsn_part_types,
+			     REPORT_FIND_MIXED | REPORT_FIND_FORWARDED | REPORT_FIND_LINE_ENDS, &rm)) {
+		r->forwarded = rm.depth;
+		r->forwarded_to = rm.to;
+		rm.to = NULL;
 		report_fields_parse(strbuf_cstr(&rm.part), rm.part.len, DSN_RCPT_MAX + 1, &f);
 		dsn_read_fields(&f, r);
 		r->truncated |= f.truncated || rm.part_truncated || rm.input_truncated;
 		res = r->n_rcpts > 0 ? DSN_OK : DSN_MALFORMED;
 		report_fields_free(&f);
 	}
+	if (r->forwarded_to == NULL)
+		r->forwarded_to = report_strdup(NULL);
 	r->orig = rm.orig;	/* moved: every string "" when absent */
 	memset(&rm.orig, 0, sizeof rm.orig);
 	report_msg_free(&rm);
@@ -303,6 +322,7 @@ void dsn_report_free(struct dsn_report *r)
 	free(r->reporting_mta);
 	free(r->envelope_id);
 	free(r->arrival_date);
+	free(r->forwarded_to);
 	report_orig_free(&r->orig);
 	memset(r, 0, sizeof *r);
 }

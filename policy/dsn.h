@@ -14,7 +14,14 @@
  * angle brackets around addresses, per-message and recipient fields in
  * one group, a missing Status (taken from the Diagnostic-Code's reply,
  * flagged status_from_diagnostic), RFC 6533 "utf-8" addresses with
- * \x{HHHH} escapes.
+ * \x{HHHH} escapes.  Also the shapes real MTAs send besides RFC 3464:
+ * the status part in a multipart/mixed instead of multipart/report; a
+ * DSN forwarded inside message/rfc822 (at most REPORT_FORWARD_MAX deep;
+ * flagged `forwarded`, with the To header of the forwarded DSN so the
+ * caller can check it was sent to the address it arrived at); CR-only
+ * and mixed line ends; Action variants ("failure", "fail", "expired" for
+ * failed, "deferred", "delay" for delayed, ...); a Status of a basic
+ * reply code ("553" is 5.0.0, "421" is 4.0.0), "#5.1.1" or "550 5.1.1".
  *
  * Classification (dsn_classify), per recipient:
  *     DSN_CLASS_HARD       Action failed, status 5.x.x
@@ -76,6 +83,8 @@ struct dsn_report {
 	struct dsn_rcpt *rcpts;
 	size_t n_rcpts;
 	bool truncated;		/* entries, fields or input were cut short */
+	unsigned forwarded;	/* message/rfc822 levels the DSN was found below */
+	char *forwarded_to;	/* forwarded: the To header of the DSN; "" */
 	struct report_orig orig;	/* the returned message's headers */
 };
 

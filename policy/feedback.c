@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "arf.h"
@@ -333,6 +334,35 @@ static void feedback_arf(const struct feedback_ctx *c, const struct verp_info *v
 	}
 }
 
+/*
+ * True when the To value `to` names address rcpt ("<...>" or bare),
+ * ASCII case ignored.  A forwarded DSN is only believed when it was sent
+ * to the VERP address it arrived at: the sender's own content cannot hold
+ * that address (its tag is made after the content), so a copy of a
+ * customer message that an auto-reply returns cannot pass for one.
+ */
+bool feedback_to_names(const char *to, const char *rcpt)
+{
+	size_t n;
+	const char *p;
+
+	if (*rcpt == '<')
+		rcpt++;
+	n = strcspn(rcpt, ">");
+	if (n == 0)
+		return false;
+	for (p = to; (p = strchr(p, '@')) != NULL; p++) {
+		const char *start = p;
+
+		while (start > to && strchr(" ,<:\"", start[-1]) == NULL)
+			start--;
+		if (strncasecmp(start, rcpt, n) == 0 &&
+		    (start[n] == '\0' || strchr(" ,>;", start[n]) != NULL))
+			return true;
+	}
+	return false;
+}
+
 static void feedback_bounce(const struct feedback_ctx *c, const char *rcpt, const char *msg,
 			    size_t len, struct feedback_result *r)
 {
@@ -342,7 +372,12 @@ static void feedback_bounce(const struct feedback_ctx *c, const char *rcpt, cons
 
 	if (verp_decode(c->key, rcpt, &vi) != VERP_OK)
 		return;
-	if (dsn_parse(msg, len, &d) == DSN_OK) {
+	if (dsn_parse(msg, len, &d) == DSN_OK && d.forwarded > 0 &&
+	    !feedback_to_names(d.forwarded_to, rcpt)) {
+		strbuf_appendf(&r->log, "forwarded bounce for message %s was not sent to its VERP "
+			       "address: ignored\n", vi.msgid);
+		r->ignored++;
+	} else if (d.n_rcpts > 0) {
 		feedback_dsn(c, &vi, &d, r);
 	} else if (arf_parse(msg, len, &a) == ARF_OK) {
 		feedback_arf(c, &vi, &a, r);

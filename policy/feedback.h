@@ -25,7 +25,8 @@
  * when it was sent (otherwise anyone who saw the address, any of its
  * recipients, could blocklist any address).  A hashed unsubscribe token is
  * matched against the envelope sender and the From address of the
- * request.  Addresses that look like ours but do not verify are
+ * request.  A DSN forwarded inside another message (dsn.h) counts only
+ * when its To header names the VERP address it arrived at.  Addresses that look like ours but do not verify are
  * "forged": the engine refuses them at RCPT and nothing is recorded.
  *
  * Outbound, this module makes the VERP envelope sender and the
@@ -101,6 +102,13 @@ struct feedback_result {
  */
 void feedback_handle(const struct feedback_ctx *c, const char *rcpt, const char *env_sender,
 		     const char *from, const char *msg, size_t len, struct feedback_result *r);
+
+/*
+ * True when a To header value names rcpt (a VERP address, "<...>" or
+ * bare), ASCII case ignored: a DSN forwarded inside another message is
+ * used only when it was sent to the address it came back to.
+ */
+bool feedback_to_names(const char *to, const char *rcpt);
 
 struct policy_snapshot;
 struct plog;

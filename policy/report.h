@@ -10,6 +10,10 @@
  * it the first leaf part of a wanted type (message/delivery-status, ...)
  * and the returned message: message/rfc822 or message/global, or just its
  * headers, text/rfc822-headers or message/global-headers.
+ * report_find_opts also takes what real MTAs send (DSNs use it): a
+ * multipart/mixed as the container, a report forwarded inside
+ * message/rfc822 (at most REPORT_FORWARD_MAX levels, breadth first: a
+ * report of the message itself wins), CR-only and mixed line ends.
  *
  * The machine-readable part is not a MIME entity but a list of
  * blank-line separated groups of "Name: value" fields (RFC 3464 section
@@ -86,8 +90,16 @@ struct report_msg {
 	struct strbuf part;	/* its decoded content, at most REPORT_PART_MAX bytes */
 	bool part_truncated;
 	bool input_truncated;	/* the message was longer than REPORT_SCAN_MAX */
+	unsigned depth;		/* message/rfc822 levels the report was found below */
+	char *to;		/* the To header of the message holding the report; "" */
 	struct report_orig orig;
 };
+
+/* What report_find_opts accepts beyond a textbook report (flags). */
+#define REPORT_FIND_MIXED 1u	 /* a multipart/mixed holding the part is a container */
+#define REPORT_FIND_FORWARDED 2u /* look inside message/rfc822 parts, REPORT_FORWARD_MAX deep */
+#define REPORT_FIND_LINE_ENDS 4u /* CR-only and mixed line ends read as LF */
+#define REPORT_FORWARD_MAX 2
 
 /*
  * Parses text[0..len) into groups (at most max_groups; later ones are
@@ -109,6 +121,13 @@ const char *report_group_get(const struct report_group *g, const char *name);
  */
 bool report_find(const char *msg, size_t len, const char *const *part_types,
 		 struct report_msg *out);
+/*
+ * report_find with flags (REPORT_FIND_*).  A report found inside a
+ * forwarded message sets out->depth; out->to then tells whom the
+ * forwarded report was sent to, for the caller to check.
+ */
+bool report_find_opts(const char *msg, size_t len, const char *const *part_types,
+		      unsigned flags, struct report_msg *out);
 void report_msg_free(struct report_msg *m);
 
 /* Appends s[0..len) cleaned as described above. */

@@ -4,8 +4,11 @@
  * Only two levels are looked at (the top and its direct children), and a
  * multipart's children only up to REPORT_CHILDREN_MAX, so a hostile
  * structure costs GMime's parse (linear, and GMime bounds nesting itself)
- * plus a constant.  A returned message is not descended into: a bounce
- * forwarded inside another message is not a report.
+ * plus a constant.  A returned message is not descended into, except
+ * with REPORT_FIND_FORWARDED: then, when the message itself holds no
+ * report, its message/rfc822 parts (top or direct children) are searched
+ * the same way, at most REPORT_FORWARD_MAX levels down, and the caller
+ * learns the depth and the To header of the message the report was in.
  *
  * Diagnostics: none.
  */
@@ -66,23 +69,28 @@ static int report_child_of_type(GMimeMultipart *mp, const char *const *types, bo
 	return -1;
 }
 
-/* True when obj is a multipart/report with a part of a wanted type. */
-static bool report_is_container(GMimeObject *obj, const char *const *types, int *idx)
+/* True when obj is a multipart/report (or mixed) with a part of a wanted type. */
+static bool report_is_container(GMimeObject *obj, const char *const *types, unsigned flags,
+				int *idx)
 {
 	static const char *const report[] = { "multipart/report", NULL };
+	static const char *const mixed[] = { "multipart/mixed", NULL };
 
-	if (!GMIME_IS_MULTIPART(obj) || !report_type_in(obj, report))
+	if (!GMIME_IS_MULTIPART(obj) ||
+	    !(report_type_in(obj, report) ||
+	      ((flags & REPORT_FIND_MIXED) && report_type_in(obj, mixed))))
 		return false;
 	*idx = report_child_of_type(GMIME_MULTIPART(obj), types, true);
 	return *idx >= 0;
 }
 
 /* The report container at the top or just below it, or NULL. */
-static GMimeMultipart *report_container(GMimeObject *top, const char *const *types, int *idx)
+static GMimeMultipart *report_container(GMimeObject *top, const char *const *types,
+					       unsigned flags, int *idx)
 {
 	int i, n;
 
-	if (report_is_container(top, types, idx))
+	if (report_is_container(top, types, flags, idx))
 		return GMIME_MULTIPART(top);
 	if (!GMIME_IS_MULTIPART(top))
 		return NULL;
@@ -90,7 +98,7 @@ static GMimeMultipart *report_container(GMimeObject *top, const char *const *typ
 	for (i = 0; i < n && i < REPORT_CHILDREN_MAX; i++) {
 		GMimeObject *c = g_mime_multipart_get_part(GMIME_MULTIPART(top), i);
 
-		if (report_is_container(c, types, idx))
+		if (report_is_container(c, types, flags, idx))
 			return GMIME_MULTIPART(c);
 	}
 	return NULL;
@@ -204,6 +212,7 @@ static void report_msg_init(struct report_msg *out)
 	strbuf_init(&out->part);
 	out->report_type = report_strdup(NULL);
 	out->part_type = report_strdup(NULL);
+	out->to = report_strdup(NULL);
 	out->orig.message_id = report_strdup(NULL);
 	out->orig.from = report_strdup(NULL);
 	out->orig.to = report_strdup(NULL);
@@ -230,28 +239,119 @@ static void report_fill(GMimeMultipart *mp, int idx, struct report_msg *out)
 	report_find_orig(mp, idx, &out->orig);
 }
 
-bool report_find(const char *msg, size_t len, const char *const *part_types,
-		 struct report_msg *out)
+/* The message inside obj when it is a message/rfc822 part, or NULL. */
+static GMimeMessage *report_inner(GMimeObject *obj)
 {
-	GMimeMessage *message;
+	static const char *const fwd[] = { "message/rfc822", NULL };
+
+	if (!GMIME_IS_MESSAGE_PART(obj) || !report_type_in(obj, fwd))
+		return NULL;
+	return g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+}
+
+/*
+ * Looks for the report in message at depth levels down, then (with
+ * REPORT_FIND_FORWARDED, below REPORT_FORWARD_MAX) in its forwarded
+ * messages.  Recursion is bounded by REPORT_FORWARD_MAX, not the input.
+ */
+static bool report_search(GMimeMessage *message, const char *const *part_types, unsigned flags,
+			  unsigned depth, struct report_msg *out)
+{
+	GMimeObject *top = g_mime_message_get_mime_part(message);
 	GMimeMultipart *mp;
-	GMimeObject *top;
-	int idx = -1;
+	GMimeMessage *inner;
+	int idx = -1, i, n;
+
+	if (top == NULL)
+		return false;
+	mp = report_container(top, part_types, flags, &idx);
+	if (mp != NULL) {
+		report_fill(mp, idx, out);
+		out->depth = depth;
+		free(out->to);
+		out->to = report_header(GMIME_OBJECT(message), "To");
+		return true;
+	}
+	if (!(flags & REPORT_FIND_FORWARDED) || depth >= REPORT_FORWARD_MAX)
+		return false;
+	if ((inner = report_inner(top)) != NULL)
+		return report_search(inner, part_types, flags, depth + 1, out);
+	if (!GMIME_IS_MULTIPART(top))
+		return false;
+	n = g_mime_multipart_get_count(GMIME_MULTIPART(top));
+	for (i = 0; i < n && i < REPORT_CHILDREN_MAX; i++) {
+		inner = report_inner(g_mime_multipart_get_part(GMIME_MULTIPART(top), i));
+		if (inner != NULL && report_search(inner, part_types, flags, depth + 1, out))
+			return true;
+	}
+	return false;
+}
+
+/* True when msg[0..len) has a CR that is not followed by LF. */
+static bool report_has_bare_cr(const char *msg, size_t len)
+{
+	const char *p = msg, *end = msg + len;
+
+	while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+		if (p + 1 >= end || p[1] != '\n')
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/* msg with every line end (LF, CRLF, CR, CR...LF) made LF, into out. */
+static void report_lf(const char *msg, size_t len, struct strbuf *out)
+{
+	size_t i = 0, j;
+
+	while (i < len) {
+		if (msg[i] != '\r') {
+			strbuf_appendc(out, msg[i++]);
+			continue;
+		}
+		for (j = i; j < len && msg[j] == '\r'; j++)
+			;
+		if (j < len && msg[j] == '\n') {	/* CR...CRLF: one end */
+			strbuf_appendc(out, '\n');
+			i = j + 1;
+		} else {			/* each bare CR ends a line */
+			for (; i < j; i++)
+				strbuf_appendc(out, '\n');
+		}
+	}
+}
+
+bool report_find_opts(const char *msg, size_t len, const char *const *part_types,
+		      unsigned flags, struct report_msg *out)
+{
+	struct strbuf lf = STRBUF_INIT;
+	GMimeMessage *message;
+	bool found = false;
 
 	report_msg_init(out);
 	if (len > REPORT_SCAN_MAX) {
 		len = REPORT_SCAN_MAX;
 		out->input_truncated = true;
 	}
+	if ((flags & REPORT_FIND_LINE_ENDS) && report_has_bare_cr(msg, len)) {
+		report_lf(msg, len, &lf);
+		msg = strbuf_cstr(&lf);
+		len = lf.len;
+	}
 	message = report_parse(msg, len);
-	if (message == NULL)
-		return false;
-	top = g_mime_message_get_mime_part(message);
-	mp = top != NULL ? report_container(top, part_types, &idx) : NULL;
-	if (mp != NULL)
-		report_fill(mp, idx, out);
-	g_object_unref(message);
-	return mp != NULL;
+	if (message != NULL) {
+		found = report_search(message, part_types, flags, 0, out);
+		g_object_unref(message);
+	}
+	strbuf_free(&lf);
+	return found;
+}
+
+bool report_find(const char *msg, size_t len, const char *const *part_types,
+		 struct report_msg *out)
+{
+	return report_find_opts(msg, len, part_types, 0, out);
 }
 
 void report_msg_free(struct report_msg *m)
@@ -260,6 +360,7 @@ void report_msg_free(struct report_msg *m)
 		return;
 	free(m->report_type);
 	free(m->part_type);
+	free(m->to);
 	strbuf_free(&m->part);
 	report_orig_free(&m->orig);
 	memset(m, 0, sizeof *m);

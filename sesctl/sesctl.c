@@ -80,6 +80,7 @@ static const char sesctl_usage_text[] =
 	"  template render ID --data JSON\n"
 	"  status --date YYYY-MM-DD [--message-id ID] [--to ADDR] [--json]\n"
 	"  stats --from YYYY-MM-DD --to YYYY-MM-DD [--domain DOMAIN]... [--json]\n"
+	"  feedback classify FILE|- [--rcpt ADDR] [--json]\n"
 	"  reload\n"
 	"\n"
 	"  -c FILE  configuration file (default " SESCTL_DEFAULT_CONF ")\n"
@@ -595,6 +596,7 @@ static const struct {
 	{ "account", sesctl_cmd_account },
 	{ "blocklist", sesctl_cmd_blocklist },
 	{ "domain", sesctl_cmd_domain },
+	{ "feedback", sesctl_cmd_feedback },
 	{ "reload", sesctl_cmd_reload },
 	{ "quota", sesctl_cmd_quota },
 	{ "state", sesctl_cmd_state },

@@ -148,6 +148,35 @@ static const struct fixture_case fixture_cases[] = {
 	  { { "j\xc3\xb6rg@b\xc3\xbc" "cher.example.de", "j\xc3\xb6rg@b\xc3\xbc" "cher.example.de",
 	      DSN_ACTION_FAILED, "5.2.1", DSN_CLASS_HARD,
 	      "550 5.2.1 Postfach von j\xc3\xb6rg ist gesperrt", "" } } },
+	/* shapes real MTAs send besides RFC 3464 (written for these tests) */
+	{ "reads_exchange_style_failure_with_odd_case_names", "dsn/exchange_failure.eml", DSN_OK,
+	  "AM0PR01MB1234.eurprd01.prod.outlook.example.net", "Mon, 18 Nov 2024 09:12:03 +0000",
+	  "<20241118091200.ord1234@example.com>", VERP_A, "nobody@example.org",
+	  "Your order 1234 has shipped", 1,
+	  { { "nobody@example.org", "", DSN_ACTION_FAILED, "5.1.10", DSN_CLASS_HARD,
+	      "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient nobody@example.org not found "
+	      "by SMTP address lookup", "" } } },
+	{ "reads_qmail_style_status_part_in_multipart_mixed_with_basic_code",
+	  "dsn/qmail_embedded.eml", DSN_OK, "mail.example.net", "",
+	  "<20241118091200.ord1234@example.com>", VERP_A, "nobody@example.net", NULL, 1,
+	  { { "nobody@example.net", "", DSN_ACTION_FAILED, "5.0.0", DSN_CLASS_HARD,
+	      "553 sorry, that domain isn't in my list of allowed rcpthosts", "192.0.2.60" } } },
+	{ "reads_gmail_style_delay_with_folded_diagnostic", "dsn/gmail_delayed.eml", DSN_OK,
+	  "googlemail.com", "Mon, 18 Nov 2024 09:12:02 -0800 (PST)",
+	  "<20241118091200.ord1234@example.com>", VERP_A, "slow@example.org", NULL, 1,
+	  { { "slow@example.org", "", DSN_ACTION_DELAYED, "4.4.1", DSN_CLASS_SOFT,
+	      "The recipient server did not accept our requests to connect. [mx.example.org. "
+	      "192.0.2.41: timed out]", "" } } },
+	{ "reads_dsn_forwarded_inside_message_rfc822", "dsn/forwarded.eml", DSN_OK,
+	  "mx1.example.net", NULL, "<20241118091200.ord1234@example.com>", "", "gone@example.org",
+	  NULL, 1,
+	  { { "gone@example.org", "gone@example.org", DSN_ACTION_FAILED, "5.1.1", DSN_CLASS_HARD,
+	      "550 5.1.1 <gone@example.org>: User unknown", "mx.example.org" } } },
+	{ "reads_cr_only_and_mixed_line_ends_with_upper_case_types", "dsn/cr_only.eml", DSN_OK,
+	  "mx.example.net", "Mon, 18 Nov 2024 09:12:02 GMT", "<reset-77@example.com>", "", "",
+	  "Reset your password", 1,
+	  { { "closed@example.org", "", DSN_ACTION_FAILED, "5.2.1", DSN_CLASS_HARD,
+	      "550 5.2.1 <closed@example.org>... Mailbox disabled for this recipient", "" } } },
 	{ "calls_qmail_plain_text_bounce_not_a_dsn", "dsn/qmail_plain.eml", DSN_NOT_DSN, "",
 	  "", "", "", "", "", 0, { { NULL } } },
 	{ "calls_feedback_report_not_a_dsn", "arf/yahoo.eml", DSN_NOT_DSN, "", "", "", "", "", "",
@@ -298,6 +327,47 @@ static const struct built_case built_cases[] = {
 	  "Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\n"
 	  "Status: 2.0.0\n",
 	  DSN_OK, "a@b.example", "2.0.0", false, DSN_CLASS_UNKNOWN },
+	{ "reads_action_failure_as_failed", "delivery-status", "message/delivery-status", NULL,
+	  "Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b.example\nAction: Failure\n"
+	  "Status: 5.1.1\n",
+	  DSN_OK, "a@b.example", "5.1.1", false, DSN_CLASS_HARD },
+	{ "reads_action_expired_as_failed", "delivery-status", "message/delivery-status", NULL,
+	  "Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b.example\nAction: expired\n"
+	  "Status: 4.4.7\n",
+	  DSN_OK, "a@b.example", "4.4.7", false, DSN_CLASS_SOFT },
+	{ "reads_action_deferred_as_delayed", "delivery-status", "message/delivery-status", NULL,
+	  "Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b.example\nAction: DEFERRED\n"
+	  "Status: 4.2.2\n",
+	  DSN_OK, "a@b.example", "4.2.2", false, DSN_CLASS_SOFT },
+	{ "reads_three_digit_permanent_status_as_5_0_0", "delivery-status",
+	  "message/delivery-status", NULL,
+	  "Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\n"
+	  "Status: 553\n",
+	  DSN_OK, "a@b.example", "5.0.0", false, DSN_CLASS_HARD },
+	{ "reads_three_digit_temporary_status_as_4_0_0", "delivery-status",
+	  "message/delivery-status", NULL,
+	  "Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b.example\nAction: failure\n"
+	  "Status: 421 try later\n",
+	  DSN_OK, "a@b.example", "4.0.0", false, DSN_CLASS_SOFT },
+	{ "reads_reply_and_enhanced_code_in_status", "delivery-status",
+	  "message/delivery-status", NULL,
+	  "Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\n"
+	  "Status: 550 5.1.1 (user unknown)\n",
+	  DSN_OK, "a@b.example", "5.1.1", false, DSN_CLASS_HARD },
+	{ "reads_hash_before_enhanced_code", "delivery-status", "message/delivery-status", NULL,
+	  "Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\n"
+	  "Status: #5.1.1,\n",
+	  DSN_OK, "a@b.example", "5.1.1", false, DSN_CLASS_HARD },
+	{ "takes_status_from_reply_with_hash_code", "delivery-status", "message/delivery-status",
+	  NULL,
+	  "Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\n"
+	  "Diagnostic-Code: smtp; 550 #5.1.0 Address rejected\n",
+	  DSN_OK, "a@b.example", "5.1.0", true, DSN_CLASS_HARD },
+	{ "takes_status_from_bare_enhanced_code_with_comment", "delivery-status",
+	  "message/delivery-status", NULL,
+	  "Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\n"
+	  "Diagnostic-Code: X-Notes; 5.1.1 (user not listed in public directory)\n",
+	  DSN_OK, "a@b.example", "5.1.1", true, DSN_CLASS_HARD },
 	{ "calls_empty_status_part_malformed", "delivery-status", "message/delivery-status",
 	  NULL, "", DSN_MALFORMED, NULL, NULL, false, DSN_CLASS_UNKNOWN },
 	{ "calls_per_message_fields_only_malformed", "delivery-status",
@@ -358,13 +428,26 @@ static const struct raw_case raw_cases[] = {
 	  "From: a@example.com\nContent-Type: multipart/report; report-type=delivery-status\n\n"
 	  "--x\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; x@y.example\n"
 	  "Action: failed\n--x--\n", DSN_NOT_DSN },
-	{ "calls_forwarded_bounce_not_a_dsn",
+	{ "reads_forwarded_bounce",
 	  "From: a@example.com\nContent-Type: multipart/mixed; boundary=o\n\n--o\n"
 	  "Content-Type: message/rfc822\n\nFrom: MAILER-DAEMON@x.example\n"
 	  "Content-Type: multipart/report; report-type=delivery-status; boundary=i\n\n--i\n"
 	  "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
 	  "Final-Recipient: rfc822; victim@y.example\nAction: failed\nStatus: 5.1.1\n--i--\n"
-	  "--o--\n", DSN_NOT_DSN },
+	  "--o--\n", DSN_OK },
+	{ "calls_bounce_forwarded_three_times_not_a_dsn",
+	  "From: a@example.com\nContent-Type: message/rfc822\n\nContent-Type: message/rfc822\n\n"
+	  "Content-Type: message/rfc822\n\nFrom: MAILER-DAEMON@x.example\n"
+	  "Content-Type: multipart/report; report-type=delivery-status; boundary=i\n\n--i\n"
+	  "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+	  "Final-Recipient: rfc822; victim@y.example\nAction: failed\nStatus: 5.1.1\n--i--\n",
+	  DSN_NOT_DSN },
+	{ "reads_status_part_in_top_level_multipart_mixed",
+	  "From: a@example.com\nContent-Type: multipart/mixed; boundary=o\n\n--o\n"
+	  "Content-Type: text/plain\n\nI could not deliver it.\n--o\n"
+	  "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+	  "Final-Recipient: rfc822; a@y.example\nAction: failed\nStatus: 5.1.1\n--o--\n",
+	  DSN_OK },
 	{ "reads_report_wrapped_with_disclaimer",
 	  "From: a@example.com\nContent-Type: multipart/mixed; boundary=o\n\n--o\n"
 	  "Content-Type: text/plain\n\nThis message was scanned.\n--o\n"
@@ -395,6 +478,27 @@ static void run_raw_case(void **state)
 		fail_msg("got %s, want %s", dsn_result_name(got), dsn_result_name(c->want));
 	expect_dsn_clean(&r);
 	dsn_report_free(&r);
+}
+
+static void flags_forwarded_dsn_with_its_to_header(void **state)
+{
+	size_t len;
+	char *msg = reportfix_load("dsn/forwarded.eml", &len);
+	struct dsn_report r;
+
+	assert_int_equal(dsn_parse(msg, len, &r), DSN_OK);
+	if (r.forwarded != 1)
+		fail_msg("forwarded: got %u, want 1", r.forwarded);
+	expect_str("forwarded To", r.forwarded_to,
+		   "b-cefdiwlygjvvimdqkf5ge33cibsxqylnobwgkltpojtq-2c6jg7ox3o@example.com");
+	dsn_report_free(&r);
+	free(msg);
+	msg = reportfix_load("dsn/postfix_hard.eml", &len);
+	assert_int_equal(dsn_parse(msg, len, &r), DSN_OK);
+	if (r.forwarded != 0)
+		fail_msg("forwarded: got %u, want 0 for a DSN sent directly", r.forwarded);
+	dsn_report_free(&r);
+	free(msg);
 }
 
 /* ---- hostile input ------------------------------------------------------------- */
@@ -596,6 +700,7 @@ static void names_results_actions_and_classes(void **state)
 }
 
 static const struct CMUnitTest other_tests[] = {
+	cmocka_unit_test(flags_forwarded_dsn_with_its_to_header),
 	cmocka_unit_test(cleans_8bit_junk_controls_and_nul_bytes),
 	cmocka_unit_test(keeps_first_256_of_10000_recipients),
 	cmocka_unit_test(caps_megabyte_folded_value),

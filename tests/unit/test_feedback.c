@@ -10,6 +10,7 @@
  */
 #include "autoconf.h"
 
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -185,6 +186,68 @@ static void report_about_another_recipient_is_ignored(void **state)
 	assert_int_equal(x->nevents, 0);
 }
 
+/* Sends the DSN about `about`, forwarded inside a message, with the DSN's To set to `to`. */
+static void forwarded_bounce(struct fbfix *x, const char *verp, const char *to, const char *about)
+{
+	struct strbuf msg = STRBUF_INIT, dsn = STRBUF_INIT;
+
+	dsn_of(&dsn, about, "failure", "550");
+	strbuf_appendf(&msg, "From: postmaster@relay.example.net\r\nSubject: Fwd: bounce\r\n"
+			     "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=F\r\n\r\n"
+			     "--F\r\nContent-Type: text/plain\r\n\r\nForwarded.\r\n--F\r\n"
+			     "Content-Type: message/rfc822\r\n\r\nTo: %s\r\n%s\r\n--F--\r\n",
+		       to, dsn.data);
+	feedback_handle(&x->c, verp, "<>", NULL, msg.data, msg.len, &x->r);
+	strbuf_free(&msg);
+	strbuf_free(&dsn);
+}
+
+static void forwarded_bounce_sent_to_the_verp_address_blocklists(void **state)
+{
+	struct fbfix *x = *state;
+	struct strbuf verp = STRBUF_INIT, to = STRBUF_INIT;
+	char *p;
+
+	verp_for(x, "gone@example.net", &verp);
+	strbuf_appendf(&to, "Shop <%s>", strbuf_cstr(&verp));
+	for (p = to.data; *p != '\0'; p++)	/* an MTA may change the case */
+		*p = (char)toupper((unsigned char)*p);
+	forwarded_bounce(x, strbuf_cstr(&verp), strbuf_cstr(&to), "gone@example.net");
+	if (x->r.blocklisted != 1 || !present(x, ENTRY_BLOCKLIST, NULL, "gone@example.net"))
+		fail_msg("got %u blocklisted, want 1 (log: %s)", x->r.blocklisted,
+			 strbuf_cstr(&x->r.log));
+	strbuf_free(&verp);
+	strbuf_free(&to);
+}
+
+static void forwarded_bounce_sent_elsewhere_is_ignored(void **state)
+{
+	struct fbfix *x = *state;
+	struct strbuf verp = STRBUF_INIT;
+
+	/* a copy of the sender's own message, returned by an auto-reply, holding a fake DSN */
+	verp_for(x, "gone@example.net", &verp);
+	forwarded_bounce(x, strbuf_cstr(&verp), "gone@example.net", "gone@example.net");
+	if (x->r.blocklisted != 0 || x->r.ignored != 1 ||
+	    present(x, ENTRY_BLOCKLIST, NULL, "gone@example.net"))
+		fail_msg("got %u blocklisted, %u ignored, want 0 and 1", x->r.blocklisted,
+			 x->r.ignored);
+	assert_non_null(strstr(strbuf_cstr(&x->r.log), "not sent to its VERP address"));
+	assert_int_equal(x->nevents, 0);
+	strbuf_free(&verp);
+}
+
+static void to_names_the_address_only_whole(void **state)
+{
+	(void)state;
+	assert_true(feedback_to_names("a <b-x@example.com>", "<B-X@example.com>"));
+	assert_true(feedback_to_names("b-x@example.com, c@d", "b-x@example.com"));
+	assert_false(feedback_to_names("ab-x@example.com", "b-x@example.com"));
+	assert_false(feedback_to_names("b-x@example.com.evil", "b-x@example.com"));
+	assert_false(feedback_to_names("", "b-x@example.com"));
+	assert_false(feedback_to_names("b-x@example.com", "<>"));
+}
+
 static void complaint_suppresses_for_the_domains_account(void **state)
 {
 	struct fbfix *x = *state;
@@ -300,7 +363,10 @@ int main(void)
 		T(delay_and_soft_failure_are_not_blocklisted),
 		T(success_is_a_delivered_event),
 		T(report_about_another_recipient_is_ignored),
-		T(complaint_suppresses_for_the_domains_account),
+	T(forwarded_bounce_sent_to_the_verp_address_blocklists),
+	T(forwarded_bounce_sent_elsewhere_is_ignored),
+	cmocka_unit_test(to_names_the_address_only_whole),
+	T(complaint_suppresses_for_the_domains_account),
 		T(unsubscribe_mail_records_domain_and_recipient),
 		T(bounce_rate_suspends_at_eight_percent_of_the_sample),
 		T(small_sample_does_not_suspend),
