@@ -114,10 +114,10 @@ static enum mime_guard_status mime_param_one(const char *s, size_t len, size_t *
 
 	if (n == 0)
 		return mime_guard_set(v, MIME_GUARD_MALFORMED, "a parameter without a name"), v->status;
-	if (n > MIME_GUARD_MAX_NAME + 8)
+	if (mime_param_name(name, n, p) == 0 && p->nlen > MIME_GUARD_MAX_NAME)
 		return mime_guard_set(v, MIME_GUARD_MALFORMED, "a parameter name over %d bytes",
 				      MIME_GUARD_MAX_NAME), v->status;
-	if (mime_param_name(name, n, p) != 0 || p->nlen > MIME_GUARD_MAX_NAME)
+	if (mime_param_name(name, n, p) != 0)
 		return mime_guard_set(v, MIME_GUARD_MALFORMED, "bad parameter name %.*s", (int)n,
 				      name), v->status;
 	*i += n;
