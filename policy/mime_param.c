@@ -170,7 +170,7 @@ static bool mime_ext_value_ok(const struct mime_param *p)
 	}
 	for (; i < len; i++) {
 		if (s[i] == '\'' ||
-		    (s[i] == '%' && (i + 2 >= len + 0 || !mime_hex(s[i + 1]) || !mime_hex(s[i + 2]))))
+		    (s[i] == '%' && (i + 2 >= len || !mime_hex(s[i + 1]) || !mime_hex(s[i + 2]))))
 			return false;
 		if (s[i] == '%')
 			i += 2;
