@@ -23,6 +23,7 @@ static const struct ses_error_def ses_errors[SES_ERR__COUNT] = {
 	[SES_ERR_TEMPLATE_DATA_LEN] = { "InvalidParameterValue.TemplateDataLenLimit", POLICY_REJECT, "550", "5.6.0" },
 	[SES_ERR_CONTENT_TOO_LARGE] = { "FailedOperation.EmailContentToolarge", POLICY_REJECT, "552", "5.3.4" },
 	[SES_ERR_TOO_MANY_ATTACHMENTS] = { "FailedOperation.TooManyAttachments", POLICY_REJECT, "550", "5.6.0" },
+	[SES_ERR_EMAIL_CONTENT_WRONG] = { "InvalidParameterValue.EmailContentIsWrong", POLICY_REJECT, "550", "5.6.0" },
 	[SES_ERR_SUBJECT_LENGTH] = { "InvalidParameterValue.SubjectLengthError", POLICY_REJECT, "550", "5.6.0" },
 	[SES_ERR_TOO_MANY_RECIPIENTS] = { "FailedOperation.TooManyRecipients", POLICY_TEMPFAIL, "452", "4.5.3" },
 	[SES_ERR_BLACKLISTED] = { "FailedOperation.EmailAddrInBlacklist", POLICY_REJECT, "550", "5.7.1" },

@@ -567,10 +567,10 @@ enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
 			policy_msg_summary(m, policy_action_name(d->action));
 		return d->action;
 	}
-	if (m->buffering) {
-		if (mime_count_attachments(strbuf_cstr(&m->content), m->content.len, &count) == 0)
-			m->attachments = (int)count;
-	}
+	if (m->buffering &&
+	    mime_guard_check(m->content.data, m->content.len, &m->mime) == MIME_GUARD_OK &&
+	    mime_count_attachments(strbuf_cstr(&m->content), m->content.len, &count) == 0)
+		m->attachments = (int)count;
 	if (engine_run(m, &ev, d) == POLICY_CONTINUE && m->conn->local)
 		engine_local_recipients(m, d);
 	if (d->action == POLICY_CONTINUE && m->hold)

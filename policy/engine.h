@@ -23,6 +23,7 @@
 
 #include "account.h"
 #include "decision.h"
+#include "mime_guard.h"
 #include "plog.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -120,6 +121,7 @@ struct policy_msg {
 	struct strbuf subject;		/* decoded (UTF-8) Subject */
 	size_t subject_chars;
 	int attachments;		/* -1 until counted at end of message */
+	struct mime_guard_verdict mime;	/* the MIME structure, checked at end of message */
 	struct policy_header *headers;	/* every header, in order */
 	size_t nheaders;
 	struct policy_hdr_seen *seen;	/* header names and counts */

@@ -43,6 +43,7 @@
 
 #include "mime_build.h"
 #include "mime_count.h"
+#include "mime_guard.h"
 
 #define MIME_BOUNDARY_BYTES 12		/* 24 hex digits */
 #define MIME_BOUNDARY_TRIES 8
@@ -62,7 +63,7 @@ struct mime_atts {
 
 /* The boundaries of the multiparts enclosing a part, innermost first. */
 struct mime_bnode {
-	const char *boundary;
+	char boundary[MIME_GUARD_MAX_BOUNDARY + 1];	/* "" when none */
 	struct mime_bnode *up;
 };
 
@@ -238,27 +239,60 @@ static int mime_build_copy_child(GMimeObject *obj, const struct mime_bnode *chai
 	return 0;
 }
 
-/* Copies a top-level attachment: its Content-* headers and the whole body. */
+/*
+ * Copies a top-level attachment: its Content-* headers and the whole body.
+ * The headers are written from their raw names and values (CRLF line
+ * ends): serialising them through GMime could re-encode a value.
+ */
 static void mime_build_copy_root(GMimeObject *obj, GMimeParser *parser, const char *msg,
 				 size_t len, struct mime_atts *atts)
 {
-	GMimeFormatOptions *opts = g_mime_format_options_new();
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
 	gint64 body = g_mime_parser_get_headers_end(parser);
 	size_t start = body < 0 || (size_t)body > len ? len : (size_t)body;
-	char *headers;
+	struct strbuf lf = STRBUF_INIT;
+	struct strbuf *sb;
+	int i, n = list != NULL ? g_mime_header_list_get_count(list) : 0;
 
-	g_mime_format_options_set_newline_format(opts, GMIME_NEWLINE_FORMAT_DOS);
-	headers = g_mime_object_get_headers(obj, opts);
+	for (i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *name = g_mime_header_get_raw_name(h);
+		const char *value = g_mime_header_get_raw_value(h);
+
+		if (name == NULL || value == NULL || g_ascii_strncasecmp(name, "Content-", 8) != 0)
+			continue;
+		strbuf_appendf(&lf, "%s:", name);
+		mime_build_to_lf(value, &lf);
+		if (lf.len > 0 && lf.data[lf.len - 1] != '\n')
+			strbuf_appendc(&lf, '\n');
+	}
 	if (start < len && msg[start] == '\r')
 		start++;
 	if (start < len && msg[start] == '\n')
 		start++;
-	mime_build_add(atts, headers, msg, 0, 0);
-	strbuf_appends(&atts->v[atts->n - 1], "\r\n");
-	strbuf_append(&atts->v[atts->n - 1], msg + start,
-		      mime_build_part_end(msg, len, start, NULL) - start);
-	g_free(headers);
-	g_mime_format_options_free(opts);
+	mime_build_add(atts, "", msg, 0, 0);
+	sb = &atts->v[atts->n - 1];
+	mime_build_to_crlf(lf.data, lf.len, sb);
+	strbuf_appends(sb, "\r\n");
+	strbuf_append(sb, msg + start, mime_build_part_end(msg, len, start, NULL) - start);
+	strbuf_free(&lf);
+}
+
+/*
+ * The boundary of multipart mp into b, read from the raw Content-Type
+ * value: g_mime_multipart_get_boundary() would invent one when there is
+ * none and re-encode every parameter (GMime 3.2 loops there on a long
+ * name with an 8-bit value).  "" when there is no valid boundary: GMime
+ * then read the multipart's body as one prologue.
+ */
+static void mime_build_boundary_of(GMimeMultipart *mp, char *b)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(mp));
+	GMimeHeader *h = list != NULL ? g_mime_header_list_get_header(list, "Content-Type") : NULL;
+	const char *raw = h != NULL ? g_mime_header_get_raw_value(h) : NULL;
+
+	if (raw == NULL || mime_field_boundary(raw, strlen(raw), b) != 0)
+		b[0] = '\0';
 }
 
 /* Pushes the children of multipart mp (last first, so they pop in order). */
@@ -269,10 +303,8 @@ static void mime_build_push_children(GArray *todo, GMimeMultipart *mp, GPtrArray
 	struct mime_todo t;
 	int i;
 
-	node->boundary = g_mime_multipart_get_boundary(mp);
+	mime_build_boundary_of(mp, node->boundary);
 	node->up = chain;
-	if (node->boundary == NULL)
-		node->boundary = "";	/* no boundary: GMime read one part to the end */
 	g_ptr_array_add(nodes, node);
 	for (i = g_mime_multipart_get_count(mp) - 1; i >= 0; i--) {
 		t.obj = g_mime_multipart_get_part(mp, i);
@@ -314,8 +346,11 @@ static int mime_build_attachments(const char *msg, size_t len, struct mime_atts 
 	GMimeParser *parser;
 	GMimeMessage *message;
 	GMimeObject *root;
+	struct mime_guard_verdict v;
 	int rc = 0;
 
+	if (mime_guard_check(msg, len, &v) != MIME_GUARD_OK)
+		return -1;	/* GMime never sees what the guard refuses */
 	stream = g_mime_stream_mem_new_with_buffer(msg, len);
 	if (stream == NULL)
 		return -1;

@@ -9,8 +9,10 @@
 
 #include <gmime/gmime.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "mime_count.h"
+#include "mime_guard.h"
 
 void mime_count_init(void)
 {
@@ -22,22 +24,41 @@ void mime_count_init(void)
 	}
 }
 
+/*
+ * The raw value of part's first field name, or NULL.  Raw: GMime's
+ * decoded values pass through RFC 2047 and charset conversion, and its
+ * parameter getters through RFC 2231 decoding; the raw bytes, already
+ * checked by mime_guard, are parsed by mime_param.c instead.
+ */
+static const char *mime_count_raw(GMimeObject *part, const char *name)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(part);
+	GMimeHeader *h = list != NULL ? g_mime_header_list_get_header(list, name) : NULL;
+
+	return h != NULL ? g_mime_header_get_raw_value(h) : NULL;
+}
+
 bool mime_count_is_attachment(GMimeObject *part)
 {
-	GMimeContentDisposition *disp;
-	GMimeContentType *ct;
+	struct mime_guard_verdict v;
+	struct mime_field f;
+	const char *disp, *ct;
+	size_t i;
 
 	if (GMIME_IS_MESSAGE_PART(part))
 		return true;
 	if (!GMIME_IS_PART(part))
 		return false;
-	disp = g_mime_object_get_content_disposition(part);
-	if (disp != NULL && g_mime_content_disposition_is_attachment(disp))
-		return true;
-	if (disp != NULL && g_mime_content_disposition_get_parameter(disp, "filename") != NULL)
-		return true;
-	ct = g_mime_object_get_content_type(part);
-	return ct != NULL && g_mime_content_type_get_parameter(ct, "name") != NULL;
+	disp = mime_count_raw(part, "Content-Disposition");
+	if (disp != NULL && mime_field_parse(disp, strlen(disp), false, &f, &v) == MIME_GUARD_OK) {
+		if (f.tlen == 10 && g_ascii_strncasecmp(f.type, "attachment", 10) == 0)
+			return true;
+		for (i = 0; i < f.np; i++)
+			if (f.p[i].nlen == 8 && g_ascii_strncasecmp(f.p[i].name, "filename", 8) == 0)
+				return true;
+	}
+	ct = mime_count_raw(part, "Content-Type");
+	return ct != NULL && mime_field_has_param(ct, strlen(ct), true, "name");
 }
 
 /*
@@ -72,7 +93,10 @@ int mime_count_attachments(const char *msg, size_t len, unsigned *count)
 	GMimeParser *parser;
 	GMimeMessage *message;
 	GMimeObject *body;
+	struct mime_guard_verdict v;
 
+	if (mime_guard_check(msg, len, &v) != MIME_GUARD_OK)
+		return -1;	/* GMime never sees what the guard refuses */
 	stream = g_mime_stream_mem_new_with_buffer(msg, len);
 	if (stream == NULL)
 		return -1;

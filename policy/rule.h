@@ -66,6 +66,7 @@ extern const struct rule rule_rate;
 extern const struct rule rule_quota;
 extern const struct rule rule_subject;
 extern const struct rule rule_size;
+extern const struct rule rule_mime;
 extern const struct rule rule_attachments;
 extern const struct rule rule_template;
 

@@ -17,6 +17,7 @@ const struct rule *const rule_table[] = {
 	&rule_quota,		/* RCPT, reserves; may ask for hold */
 	&rule_subject,		/* HEADER, EOH */
 	&rule_size,		/* HEADER, EOH, BODY */
+	&rule_mime,		/* EOM: MIME structure within bounds */
 	&rule_attachments,	/* EOM */
 	&rule_template,		/* EOM: template-only content, renders */
 };

@@ -311,6 +311,49 @@ def case_body_with_nul_bytes_no_crash(c):
     s.quit()
 
 
+def template_message(c, client, content_type):
+    """A template message of account tmpl with content_type; returns the EOM reply."""
+    s = session()
+    c.reply("connect", s.connect(client, "198.51.100.30"), "c")
+    s.macro(SMFIC_MAIL, "{auth_authen}", "tmpl-smtp")
+    c.reply("MAIL", s.mail("<news@tmpl.example>"), "c")
+    c.reply("RCPT", s.rcpt("<reader@example.net>"), "c")
+    headers = [("Subject", "welcome"), ("X-SES-Template", "1"),
+               ("X-SES-Template-Data", '{"name":"Ann"}'), ("MIME-Version", "1.0")]
+    if content_type is not None:
+        headers.append(("Content-Type", content_type))
+    for name, value in headers:
+        c.reply(name, s.header(name, value), "c")
+    c.reply("EOH", s.eoh(), "c")
+    c.reply("body", s.body(b"--x\r\nhello\r\n"), "c")
+    got = s.eom()
+    s.quit()
+    return got
+
+
+def case_hostile_content_type_refused_next_session_served(c):
+    """A multipart Content-Type without boundary and with 8-bit parameters used
+    to make GMime loop until abort; now a precise 550, and the daemon serves on."""
+    long_name = b"p" * 70
+    for i, (ct, why) in enumerate((
+            (b"multipart/mixed; " + long_name + b'="\xc3\xa9t\xc3\xa9"',
+             "a parameter name over 64 bytes"),
+            (b'multipart/mixed; title="\xc3\xa9"', "multipart/mixed without a boundary"),
+            (b'multipart/mixed; title="\xe9t\xe9"', "invalid UTF-8"),
+            (b'multipart/mixed; boundary=""', "an empty boundary"))):
+        started = time.time()
+        got = template_message(c, "hostile-ct-%d" % i, ct)
+        c.reply("EOM of hostile Content-Type %d" % i, got, "y",
+                "550 5.6.0 InvalidParameterValue.EmailContentIsWrong malformed MIME: "
+                "Content-Type of part 1: " + why)
+        c.true("hostile Content-Type %d answered within 5 s" % i, time.time() - started < 5,
+               "%.1f s" % (time.time() - started))
+    got = template_message(c, "hostile-ct-next", None)
+    c.reply("EOM of the next, normal template message", got, "a")
+    line = summary("hostile-ct-next")
+    c.true("summary of the next message", " decision=accept" in line, line)
+
+
 def run(namespace, argv, prog):
     """Runs the case_NAME of namespace that argv names (or lists them with --list).
 

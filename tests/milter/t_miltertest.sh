@@ -134,6 +134,15 @@ make_instance() {
 		# what sendmail(1) on this host sends
 		Domain local.example verified
 	EOF
+	cat >"$_d/data/accounts/tmpl" <<-EOF
+		# templates only: the client's Content-Type reaches the MIME builder
+		Login tmpl-smtp
+		Domain tmpl.example verified
+	EOF
+	mkdir -p "$_d/data/templates/1"
+	printf 'Account tmpl\nName Welcome\nType transactional\nStatus 0\n' \
+		>"$_d/data/templates/1/template"
+	printf 'Hello {{name}}, welcome.\n' >"$_d/data/templates/1/text"
 }
 
 # start_instance NAME: starts the daemon; returns 1 when it does not listen.
@@ -304,6 +313,7 @@ raw main reply_text_is_sanitized
 raw main local_submission_postfix_port0_uses_local_account
 raw main header_100kb_value_no_crash
 raw main body_with_nul_bytes_no_crash
+raw main hostile_content_type_refused_next_session_served
 
 # ---- MaxMessageSize 2048 in the config ----
 

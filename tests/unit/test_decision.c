@@ -112,6 +112,8 @@ static const struct ses_case ses_cases[] = {
 	  POLICY_REJECT, "552", "5.3.4" },
 	{ SES_ERR_TOO_MANY_ATTACHMENTS, "FailedOperation.TooManyAttachments",
 	  POLICY_REJECT, "550", "5.6.0" },
+	{ SES_ERR_EMAIL_CONTENT_WRONG, "InvalidParameterValue.EmailContentIsWrong",
+	  POLICY_REJECT, "550", "5.6.0" },
 	{ SES_ERR_SUBJECT_LENGTH, "InvalidParameterValue.SubjectLengthError",
 	  POLICY_REJECT, "550", "5.6.0" },
 	{ SES_ERR_TOO_MANY_RECIPIENTS, "FailedOperation.TooManyRecipients",

@@ -427,16 +427,30 @@ static void survives_5000_deep_nesting(void **state)
 	strbuf_free(&m);
 }
 
-static void counts_attachments_60_deep(void **state)
+/* The deepest nesting mime_guard lets through (MIME_GUARD_MAX_DEPTH). */
+static void counts_attachments_32_deep(void **state)
 {
 	struct strbuf m = STRBUF_INIT;
 	unsigned count = 0;
 
-	build_deep(&m, 60, 11);
+	build_deep(&m, 32, 11);
 	assert_int_equal(mime_count_attachments(m.data, m.len, &count), 0);
 	strbuf_free(&m);
 	if (count != 11)
-		fail_msg("11 attachments 60 deep: got %u, want 11", count);
+		fail_msg("11 attachments 32 deep: got %u, want 11", count);
+}
+
+static void refuses_33_deep_without_parsing(void **state)
+{
+	struct strbuf m = STRBUF_INIT;
+	unsigned count = 0;
+	int rc;
+
+	build_deep(&m, 33, 1);
+	rc = mime_count_attachments(m.data, m.len, &count);
+	strbuf_free(&m);
+	if (rc != -1)
+		fail_msg("33 deep: got rc %d, want -1 (refused by mime_guard)", rc);
 }
 
 static void deep_nesting_does_not_hide_attachments(void **state)
@@ -460,7 +474,8 @@ static const struct CMUnitTest other_tests[] = {
 	cmocka_unit_test(survives_non_mime_input),
 	cmocka_unit_test(survives_200_deep_nesting),
 	cmocka_unit_test(survives_5000_deep_nesting),
-	cmocka_unit_test(counts_attachments_60_deep),
+	cmocka_unit_test(counts_attachments_32_deep),
+	cmocka_unit_test(refuses_33_deep_without_parsing),
 	cmocka_unit_test(deep_nesting_does_not_hide_attachments),
 };
 

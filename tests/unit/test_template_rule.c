@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -311,6 +312,45 @@ static void rendered_message_over_the_size_limit_is_refused(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, tpl_setup, fx_teardown)
 
+/*
+ * A template message whose Content-Type is a multipart without boundary
+ * and with an 8-bit parameter: refused with the reason, no GMime parse (it
+ * used to invent a boundary and grow memory until abort).  The watchdog
+ * makes a loop a failure.
+ */
+static void multipart_without_boundary_is_refused_not_parsed(void **state)
+{
+	static const char *const cts[] = {
+		"multipart/mixed; pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+		"=\"\xc3\xa9t\xc3\xa9\"",
+		"multipart/mixed; title=\"\xc3\xa9\"",
+		"multipart/alternative; boundary=\"\"",
+	};
+	static const char *const why[] = {
+		"malformed MIME: Content-Type of part 1: a parameter name over 64 bytes",
+		"malformed MIME: Content-Type of part 1: multipart/mixed without a boundary",
+		"malformed MIME: Content-Type of part 1: an empty boundary",
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof cts / sizeof cts[0]; i++) {
+		if (i > 0) {
+			policy_msg_free(f->msg);
+			policy_conn_free(f->conn);
+			fx_connect(f, "app.news.example", "198.18.0.7", 40000);
+		}
+		alarm(20);
+		expect_action(send_with(f, "X-SES-Template", "1", "X-SES-Template-Data",
+					"{\"name\":\"Ann\",\"code\":\"42\"}", "Content-Type",
+					cts[i], NULL), POLICY_REJECT);
+		alarm(0);
+		expect_reply(&f->d, "550", "5.6.0", "InvalidParameterValue.EmailContentIsWrong");
+		if (strstr(f->d.text, why[i]) == NULL)
+			fail_msg("reply text: got \"%s\", want it to hold \"%s\"", f->d.text, why[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +371,7 @@ int main(void)
 		T(text_and_html_become_multipart_alternative_with_escaped_values),
 		T(control_headers_are_removed_from_custom_content_too),
 		T(rendered_message_over_the_size_limit_is_refused),
+		T(multipart_without_boundary_is_refused_not_parsed),
 	};
 
 	mime_count_init();
