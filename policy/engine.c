@@ -181,10 +181,8 @@ void policy_msg_free(struct policy_msg *m)
 
 	if (m == NULL)
 		return;
-	if (!m->logged &&
-	    (m->nrcpts > 0 || m->decided || m->mode == POLICY_MODE_OUTBOUND || m->inbound != NULL))
-		policy_msg_summary(m, m->decided ? policy_action_name(m->final.action) : "aborted");
-	engine_release(m, ENGINE_ALL_RCPTS);	/* nothing kept: give it all back */
+	for (i = 0; i < m->nresv; i++)
+		free(m->resv[i].key);
 	free(m->resv);
 	for (i = 0; i < m->nrcpts; i++) {
 		free(m->rcpts[i].addr);
@@ -212,6 +210,7 @@ void policy_msg_free(struct policy_msg *m)
 		free(m->feedback_rcpts[i]);
 	free(m->feedback_rcpts);
 	policy_edits_free(&m->edits);
+	engine_plan_free(m);
 	strbuf_free(&m->content);
 	strbuf_free(&m->subject);
 	free(m);
@@ -552,21 +551,13 @@ static enum policy_action engine_local_recipients(struct policy_msg *m,
 	return POLICY_CONTINUE;
 }
 
-enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
+/* The outbound decision at end of message, and the edits it plans. */
+static void engine_outbound_eom(struct policy_msg *m, struct policy_decision *d)
 {
 	struct rule_event ev = { .stage = RULE_STAGE_EOM };
 	struct policy_decision signd;
 	unsigned count;
 
-	if (m->mode != POLICY_MODE_OUTBOUND) {
-		engine_inbound_eom(m, d);
-		if (!decision_is_refusal(d))
-			engine_feedback_inbound_eom(m, d);
-		engine_decide(m, d);
-		if (m->inbound != NULL || m->nfeedback > 0)
-			policy_msg_summary(m, policy_action_name(d->action));
-		return d->action;
-	}
 	if (m->buffering) {
 		if (mime_count_attachments(strbuf_cstr(&m->content), m->content.len, &count) == 0)
 			m->attachments = (int)count;
@@ -583,20 +574,52 @@ enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
 		if (policy_sign(m, &signd) != POLICY_CONTINUE)
 			*d = signd;
 	}
+}
+
+enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
+{
+	if (m->mode != POLICY_MODE_OUTBOUND) {
+		engine_inbound_eom(m, d);
+		if (!decision_is_refusal(d))
+			engine_feedback_inbound_eom(m, d);
+	} else {
+		engine_outbound_eom(m, d);
+	}
 	engine_decide(m, d);
-	if (!decision_is_refusal(d))
+	engine_plan_build(m, d);
+	return d->action;
+}
+
+enum policy_action policy_finish(struct policy_msg *m, bool applied, struct policy_decision *d)
+{
+	if (m->finished) {
+		*d = m->final;
+		return d->action;
+	}
+	m->finished = true;
+	if (!applied && !decision_is_refusal(&m->final)) {
+		/* nothing leaves: the MTA keeps the message and its client retries */
+		decision_ses(&m->final, "edit", SES_ERR_SERVICE_UNAVAILABLE,
+			     "could not change the message, try again later");
+		m->decided = true;
+	}
+	*d = m->final;
+	if (decision_is_refusal(d) || d->action == POLICY_DISCARD)
+		engine_release(m, ENGINE_ALL_RCPTS);
+	else
 		engine_keep(m);
-	policy_msg_summary(m, policy_action_name(d->action));
+	if (!m->logged)
+		policy_msg_summary(m, policy_action_name(d->action));
 	return d->action;
 }
 
 void policy_msg_abort(struct policy_msg *m)
 {
-	if (m == NULL)
+	if (m == NULL || m->finished)
 		return;
-	engine_release(m, ENGINE_ALL_RCPTS);
-	if (m->logged)
-		return;
-	if (m->mode == POLICY_MODE_OUTBOUND)
+	m->finished = true;
+	engine_release(m, ENGINE_ALL_RCPTS);	/* nothing kept: give it all back */
+	if (!m->logged &&
+	    (m->nrcpts > 0 || m->decided || m->mode == POLICY_MODE_OUTBOUND || m->inbound != NULL))
 		policy_msg_summary(m, m->decided ? policy_action_name(m->final.action) : "aborted");
 }

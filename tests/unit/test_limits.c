@@ -48,7 +48,7 @@ static enum policy_action send_one(struct fixture *f, const char *rcpt)
 	if (a != POLICY_CONTINUE)
 		return a;
 	expect_action(fx_headers(f, "Subject", "hello", NULL), POLICY_CONTINUE);
-	return policy_eom(f->msg, &f->d);
+	return fx_eom(f);
 }
 
 /* ---- entries ----------------------------------------------------------------- */
@@ -186,7 +186,9 @@ static void connection_closed_mid_transaction_gives_the_count_back(void **state)
 		f->msg = policy_msg_new(f->conn);
 		expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
 		expect_action(policy_rcpt(f->msg, "<fan@example.net>", &f->d), POLICY_CONTINUE);
-		policy_msg_free(f->msg);	/* close without abort or end */
+		/* close without abort or end: the adapter ends it so */
+		policy_msg_abort(f->msg);
+		policy_msg_free(f->msg);
 		f->msg = NULL;
 	}
 	for (i = 0; i < 10; i++)
@@ -319,8 +321,10 @@ static void *sender_run(void *arg)
 		    policy_rcpt(f.msg, "<fan@example.net>", &f.d) == POLICY_CONTINUE &&
 		    policy_header(f.msg, "Subject", "hi", &f.d) == POLICY_CONTINUE &&
 		    policy_eoh(f.msg, &f.d) == POLICY_CONTINUE &&
-		    policy_eom(f.msg, &f.d) == POLICY_ACCEPT)
+		    policy_eom(f.msg, &f.d) == POLICY_ACCEPT &&
+		    policy_finish(f.msg, true, &f.d) == POLICY_ACCEPT)
 			s->accepted++;
+		policy_msg_abort(f.msg);
 		policy_msg_free(f.msg);
 	}
 	policy_conn_free(f.conn);
