@@ -515,36 +515,36 @@ enum policy_action policy_body(struct policy_msg *m, const unsigned char *chunk,
 }
 
 /*
- * Local submission: a temporary refusal of any recipient defers the whole
- * message (the MTA retries it) and too many recipients refuses it;
- * other permanently refused recipients are marked for deletion, and a
- * message left with none is refused.
+ * Local submission: the message is judged whole, by the reply a client
+ * would have got first over SMTP, in this order: too many recipients
+ * refuses it (550 5.5.3: deleting the extra recipients would drop them
+ * without telling the sender); a temporary refusal of any recipient
+ * defers it (the MTA retries it); other permanently refused recipients
+ * are deleted, and a message left with none is refused.
  */
 static enum policy_action engine_local_recipients(struct policy_msg *m,
 						  struct policy_decision *d)
 {
-	const struct policy_rcpt *first = NULL;
+	const struct policy_rcpt *count = NULL, *temp = NULL, *perm = NULL;
 	size_t i;
 
 	for (i = 0; i < m->nrcpts; i++) {
-		if (!m->rcpts[i].refused)
+		const struct policy_rcpt *r = &m->rcpts[i];
+
+		if (!r->refused)
 			continue;
-		/*
-		 * A temporary refusal defers the whole message; so does the
-		 * recipient count, which is about the message, not about one
-		 * address: deleting the extra recipients would drop them
-		 * without telling the sender.
-		 */
-		if (m->rcpts[i].why.action == POLICY_TEMPFAIL ||
-		    m->rcpts[i].why.rule == rule_rcpt_count.name) {
-			*d = m->rcpts[i].why;
-			return d->action;
+		if (r->why.rule != NULL && strcmp(r->why.rule, rule_rcpt_count.name) == 0) {
+			if (count == NULL)
+				count = r;
+		} else if (r->why.action == POLICY_TEMPFAIL) {
+			if (temp == NULL)
+				temp = r;
+		} else if (perm == NULL) {
+			perm = r;
 		}
-		if (first == NULL)
-			first = &m->rcpts[i];
 	}
-	if (first != NULL && m->naccepted == 0) {
-		*d = first->why;
+	if (count != NULL || temp != NULL || (perm != NULL && m->naccepted == 0)) {
+		*d = count != NULL ? count->why : temp != NULL ? temp->why : perm->why;
 		return d->action;
 	}
 	decision_clear(d);
