@@ -6,8 +6,8 @@
  * ends: end of message, abort, a message-level refusal, or close.  A
  * refusal at RCPT refuses that recipient only.
  *
- * Diagnostics: "out of memory at connect", "smfi_delrcpt failed for ...",
- * "smfi_quarantine failed"; the engine logs the per-message summary.
+ * Diagnostics: "out of memory at connect"; apply.c logs the changes the MTA
+ * refused, the engine the per-message summary.
  */
 #include "autoconf.h"
 
@@ -16,6 +16,7 @@
 
 #include <libmilter/mfdef.h>
 
+#include "apply.h"
 #include "callbacks.h"
 #include "engine.h"
 #include "logging.h"
@@ -54,9 +55,14 @@ static void session_queue_id(SMFICTX *ctx, struct milter_session *s)
 		policy_msg_set_queue_id(s->msg, qid);
 }
 
-/* Ends the message context (it logs its summary line). */
+/*
+ * Ends the message context: a message that did not reach policy_finish()
+ * (aborted, refused before its end, replaced by a new MAIL, or cut by
+ * close) gives its reservations back and logs its summary line here.
+ */
 static void session_end_msg(struct milter_session *s)
 {
+	policy_msg_abort(s->msg);
 	policy_msg_free(s->msg);
 	s->msg = NULL;
 }
@@ -204,102 +210,25 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return session_reply(s, ctx, &d);
 }
 
-/* Local submission: removes the recipients the policy refused. */
-static int session_delete_refused(SMFICTX *ctx, struct milter_session *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->msg->nrcpts; i++) {
-		const struct policy_rcpt *r = &s->msg->rcpts[i];
-
-		if (r->refused && smfi_delrcpt(ctx, r->addr) != MI_SUCCESS) {
-			policy_msg_log(s->msg, PLOG_ERR, "smfi_delrcpt failed for %s", r->addr);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Re-adds each accepted recipient with NOTIFY=SUCCESS,FAILURE.  0 or -1. */
-static int session_notify_success(SMFICTX *ctx, struct milter_session *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->msg->nrcpts; i++) {
-		const struct policy_rcpt *r = &s->msg->rcpts[i];
-
-		if (r->refused)
-			continue;
-		if (smfi_delrcpt(ctx, r->addr) != MI_SUCCESS ||
-		    smfi_addrcpt_par(ctx, r->addr, (char *)"NOTIFY=SUCCESS,FAILURE") != MI_SUCCESS) {
-			policy_msg_log(s->msg, PLOG_ERR, "cannot ask for NOTIFY on %s", r->addr);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Makes the header changes and the new body the policy planned. 0 or -1. */
-static int session_apply_edits(SMFICTX *ctx, struct milter_session *s)
-{
-	const struct policy_edits *e = &s->msg->edits;
-	size_t i, off;
-
-	if (e->new_sender != NULL) {
-		struct strbuf from = STRBUF_INIT;
-		int rc;
-
-		strbuf_appendf(&from, "<%s>", e->new_sender);
-		rc = smfi_chgfrom(ctx, (char *)strbuf_cstr(&from), NULL);
-		strbuf_free(&from);
-		if (rc != MI_SUCCESS) {
-			policy_msg_log(s->msg, PLOG_ERR, "cannot change the envelope sender");
-			return -1;
-		}
-	}
-	if (e->notify_success && session_notify_success(ctx, s) != 0)
-		return -1;
-	for (i = 0; i < e->nhdrs; i++) {
-		const struct policy_hdr_edit *h = &e->hdrs[i];
-		int rc = h->at_top ? smfi_insheader(ctx, 0, h->name, h->value)
-			 : h->index == 0 ? smfi_addheader(ctx, h->name, h->value)
-					 : smfi_chgheader(ctx, h->name, (int)h->index, h->value);
-
-		if (rc != MI_SUCCESS) {
-			policy_msg_log(s->msg, PLOG_ERR, "cannot change header %s", h->name);
-			return -1;
-		}
-	}
-	/* libmilter takes the body in pieces of at most 64 KB */
-	for (off = 0; e->replace_body && off < e->body.len; off += MILTER_CHUNK_SIZE) {
-		size_t n = e->body.len - off < MILTER_CHUNK_SIZE ? e->body.len - off
-								 : MILTER_CHUNK_SIZE;
-
-		if (smfi_replacebody(ctx, (unsigned char *)e->body.data + off, (int)n) != MI_SUCCESS) {
-			policy_msg_log(s->msg, PLOG_ERR, "cannot replace the body");
-			return -1;
-		}
-	}
-	return 0;
-}
-
+/*
+ * End of message in three steps: the policy decides and plans, the plan
+ * is applied through libmilter, and the policy finishes the message with
+ * whether that worked (the reply, log line, events and counters follow
+ * from it, all the same).
+ */
 static sfsistat mlfi_eom(SMFICTX *ctx)
 {
 	struct milter_session *s = session_get(ctx);
 	struct policy_decision d;
+	bool applied;
 	sfsistat st;
 
 	if (s == NULL || s->msg == NULL)
 		return SMFIS_TEMPFAIL;
 	session_queue_id(ctx, s);
-	policy_eom(s->msg, &d);
-	if (!decision_is_refusal(&d) && s->conn->local && session_delete_refused(ctx, s) != 0)
-		decision_ses(&d, "delrcpt", SES_ERR_SERVICE_UNAVAILABLE, "try again later");
-	if (!decision_is_refusal(&d) && session_apply_edits(ctx, s) != 0)
-		decision_ses(&d, "edit", SES_ERR_SERVICE_UNAVAILABLE, "try again later");
-	if (d.action == POLICY_HOLD &&
-	    smfi_quarantine(ctx, d.text[0] ? d.text : (char *)"held by policy") != MI_SUCCESS)
-		policy_msg_log(s->msg, PLOG_ERR, "smfi_quarantine failed");
+	policy_eom(s->msg, &d);	/* a refusal plans nothing */
+	applied = apply_plan(&apply_smfi_ops, ctx, policy_msg_plan(s->msg), s->msg) == 0;
+	policy_finish(s->msg, applied, &d);
 	st = reply_send(ctx, &d);
 	session_end_msg(s);
 	return st == SMFIS_CONTINUE ? SMFIS_ACCEPT : st;
@@ -309,10 +238,8 @@ static sfsistat mlfi_abort(SMFICTX *ctx)
 {
 	struct milter_session *s = session_get(ctx);
 
-	if (s != NULL && s->msg != NULL) {
-		policy_msg_abort(s->msg);
+	if (s != NULL)
 		session_end_msg(s);
-	}
 	return SMFIS_CONTINUE;
 }
 

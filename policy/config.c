@@ -153,7 +153,7 @@ const struct conf_key config_keys[] = {
 	{ "RecipientHourlyLimit", CONF_INT, "10", 1, 1000, NULL, LIM(recipient_hourly_limit),
 	  "Sends from one account to one recipient in any rolling 60 minutes; the next gets 450 4.7.1." },
 	{ "MaxSendsPerSecond", CONF_INT, "20", 1, 1000000, NULL, LIM(sends_per_second),
-	  "Recipients one account may be accepted for per second; the next gets 451 4.7.1." },
+	  "Recipients one account may be accepted for per second; the next gets 451 4.7.1 (a sendmail(1) message borrows from the next seconds instead)." },
 	{ "DailyQuota", CONF_INT, "0", 0, 100000000, NULL, LIM(daily_quota),
 	  "Recipients per account per day (UTC); 0 takes the quota of the account's reputation level." },
 	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL }

@@ -181,10 +181,8 @@ void policy_msg_free(struct policy_msg *m)
 
 	if (m == NULL)
 		return;
-	if (!m->logged &&
-	    (m->nrcpts > 0 || m->decided || m->mode == POLICY_MODE_OUTBOUND || m->inbound != NULL))
-		policy_msg_summary(m, m->decided ? policy_action_name(m->final.action) : "aborted");
-	engine_release(m, ENGINE_ALL_RCPTS);	/* nothing kept: give it all back */
+	for (i = 0; i < m->nresv; i++)
+		free(m->resv[i].key);
 	free(m->resv);
 	for (i = 0; i < m->nrcpts; i++) {
 		free(m->rcpts[i].addr);
@@ -212,6 +210,7 @@ void policy_msg_free(struct policy_msg *m)
 		free(m->feedback_rcpts[i]);
 	free(m->feedback_rcpts);
 	policy_edits_free(&m->edits);
+	engine_plan_free(m);
 	strbuf_free(&m->content);
 	strbuf_free(&m->subject);
 	free(m);
@@ -516,57 +515,49 @@ enum policy_action policy_body(struct policy_msg *m, const unsigned char *chunk,
 }
 
 /*
- * Local submission: a temporary refusal of any recipient defers the whole
- * message (the MTA retries it) and too many recipients refuses it;
- * other permanently refused recipients are marked for deletion, and a
- * message left with none is refused.
+ * Local submission: the message is judged whole, by the reply a client
+ * would have got first over SMTP, in this order: too many recipients
+ * refuses it (550 5.5.3: deleting the extra recipients would drop them
+ * without telling the sender); a temporary refusal of any recipient
+ * defers it (the MTA retries it); other permanently refused recipients
+ * are deleted, and a message left with none is refused.
  */
 static enum policy_action engine_local_recipients(struct policy_msg *m,
 						  struct policy_decision *d)
 {
-	const struct policy_rcpt *first = NULL;
+	const struct policy_rcpt *count = NULL, *temp = NULL, *perm = NULL;
 	size_t i;
 
 	for (i = 0; i < m->nrcpts; i++) {
-		if (!m->rcpts[i].refused)
+		const struct policy_rcpt *r = &m->rcpts[i];
+
+		if (!r->refused)
 			continue;
-		/*
-		 * A temporary refusal defers the whole message; so does the
-		 * recipient count, which is about the message, not about one
-		 * address: deleting the extra recipients would drop them
-		 * without telling the sender.
-		 */
-		if (m->rcpts[i].why.action == POLICY_TEMPFAIL ||
-		    m->rcpts[i].why.rule == rule_rcpt_count.name) {
-			*d = m->rcpts[i].why;
-			return d->action;
+		if (r->why.rule != NULL && strcmp(r->why.rule, rule_rcpt_count.name) == 0) {
+			if (count == NULL)
+				count = r;
+		} else if (r->why.action == POLICY_TEMPFAIL) {
+			if (temp == NULL)
+				temp = r;
+		} else if (perm == NULL) {
+			perm = r;
 		}
-		if (first == NULL)
-			first = &m->rcpts[i];
 	}
-	if (first != NULL && m->naccepted == 0) {
-		*d = first->why;
+	if (count != NULL || temp != NULL || (perm != NULL && m->naccepted == 0)) {
+		*d = count != NULL ? count->why : temp != NULL ? temp->why : perm->why;
 		return d->action;
 	}
 	decision_clear(d);
 	return POLICY_CONTINUE;
 }
 
-enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
+/* The outbound decision at end of message, and the edits it plans. */
+static void engine_outbound_eom(struct policy_msg *m, struct policy_decision *d)
 {
 	struct rule_event ev = { .stage = RULE_STAGE_EOM };
 	struct policy_decision signd;
 	unsigned count;
 
-	if (m->mode != POLICY_MODE_OUTBOUND) {
-		engine_inbound_eom(m, d);
-		if (!decision_is_refusal(d))
-			engine_feedback_inbound_eom(m, d);
-		engine_decide(m, d);
-		if (m->inbound != NULL || m->nfeedback > 0)
-			policy_msg_summary(m, policy_action_name(d->action));
-		return d->action;
-	}
 	if (m->buffering &&
 	    mime_guard_check(m->content.data, m->content.len, &m->mime) == MIME_GUARD_OK &&
 	    mime_count_attachments(strbuf_cstr(&m->content), m->content.len, &count) == 0)
@@ -583,20 +574,52 @@ enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
 		if (policy_sign(m, &signd) != POLICY_CONTINUE)
 			*d = signd;
 	}
+}
+
+enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
+{
+	if (m->mode != POLICY_MODE_OUTBOUND) {
+		engine_inbound_eom(m, d);
+		if (!decision_is_refusal(d))
+			engine_feedback_inbound_eom(m, d);
+	} else {
+		engine_outbound_eom(m, d);
+	}
 	engine_decide(m, d);
-	if (!decision_is_refusal(d))
+	engine_plan_build(m, d);
+	return d->action;
+}
+
+enum policy_action policy_finish(struct policy_msg *m, bool applied, struct policy_decision *d)
+{
+	if (m->finished) {
+		*d = m->final;
+		return d->action;
+	}
+	m->finished = true;
+	if (!applied && !decision_is_refusal(&m->final)) {
+		/* nothing leaves: the MTA keeps the message and its client retries */
+		decision_ses(&m->final, "edit", SES_ERR_SERVICE_UNAVAILABLE,
+			     "could not change the message, try again later");
+		m->decided = true;
+	}
+	*d = m->final;
+	if (decision_is_refusal(d) || d->action == POLICY_DISCARD)
+		engine_release(m, ENGINE_ALL_RCPTS);
+	else
 		engine_keep(m);
-	policy_msg_summary(m, policy_action_name(d->action));
+	if (!m->logged)
+		policy_msg_summary(m, policy_action_name(d->action));
 	return d->action;
 }
 
 void policy_msg_abort(struct policy_msg *m)
 {
-	if (m == NULL)
+	if (m == NULL || m->finished)
 		return;
-	engine_release(m, ENGINE_ALL_RCPTS);
-	if (m->logged)
-		return;
-	if (m->mode == POLICY_MODE_OUTBOUND)
+	m->finished = true;
+	engine_release(m, ENGINE_ALL_RCPTS);	/* nothing kept: give it all back */
+	if (!m->logged &&
+	    (m->nrcpts > 0 || m->decided || m->mode == POLICY_MODE_OUTBOUND || m->inbound != NULL))
 		policy_msg_summary(m, m->decided ? policy_action_name(m->final.action) : "aborted");
 }

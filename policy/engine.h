@@ -11,6 +11,13 @@
  * refusals cannot be given at RCPT, so they are kept and decided at end of
  * message (see policy_eom()).
  *
+ * A message ends in one of two ways, each writing the summary line, the
+ * events and the counters exactly once:
+ *   policy_eom() -> plan -> the caller applies it -> policy_finish(applied)
+ *   policy_msg_abort()  (client abort, a new MAIL, close, a refusal
+ *                        before end of message)
+ * policy_msg_free() only frees memory.
+ *
  * Nothing here knows libmilter: addresses arrive as strings, the client as
  * a sockaddr.
  */
@@ -101,6 +108,8 @@ struct policy_hdr_seen {
 	size_t bytes;			/* of all its lines, CRLFs included */
 };
 
+struct policy_plan;
+
 struct policy_msg {
 	struct policy_conn *conn;
 	const struct account *account;	/* NULL for inbound */
@@ -137,6 +146,9 @@ struct policy_msg {
 	struct policy_decision final;	/* the message-level decision */
 	bool decided;			/* final is set */
 	bool logged;			/* summary line written */
+	bool finished;			/* policy_finish or policy_msg_abort done */
+	struct policy_plan *plan;	/* built by policy_eom (engine_plan.c) */
+	int64_t rate_second;		/* rule_rate: the last second counted in */
 	bool rule_failed;		/* a rule could not decide (memcached down...) */
 	struct inbound_msg *inbound;	/* inbound checks, or NULL */
 	char *auth_summary;		/* their results, for the summary line */
@@ -164,7 +176,11 @@ bool policy_is_local_submission(const char *client_name, const struct sockaddr *
 
 /* Begins a transaction; the previous one must have been freed. */
 struct policy_msg *policy_msg_new(struct policy_conn *conn);
-/* Logs the summary line if not yet done, then frees.  NULL is allowed. */
+/*
+ * Frees the message: memory only, no log line, no shared state.  End it
+ * first with policy_finish() or policy_msg_abort(); reservations of a
+ * message freed without either are left to expire.  NULL is allowed.
+ */
 void policy_msg_free(struct policy_msg *m);
 
 /* Records the MTA's queue ID when it becomes known (may change). */
@@ -184,12 +200,50 @@ enum policy_action policy_eoh(struct policy_msg *m, struct policy_decision *d);
 enum policy_action policy_body(struct policy_msg *m, const unsigned char *chunk,
 			       size_t len, struct policy_decision *d);
 /*
- * End of message.  In local mode, recipients with rcpts[i].refused set
- * must be deleted by the caller before accepting (see the adapter).
+ * End of message, first step: decides, and when the decision lets the
+ * message through, plans what the caller must change in it (see
+ * policy_msg_plan()).  Nothing is kept, logged or counted yet: the caller
+ * applies the plan and then calls policy_finish().
  */
 enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d);
 
-/* The MTA aborted the transaction. */
+/*
+ * What the caller must do to the message before it may leave, in this
+ * order.  Read-only; it points into the message and is valid until the
+ * message is freed.  Empty (all NULL/0) when policy_eom() refused.
+ */
+struct policy_plan {
+	const char *const *delete_rcpts;	/* remove (local submission refusals) */
+	size_t ndelete;
+	const char *new_sender;			/* change the envelope sender, or NULL */
+	const char *const *notify_rcpts;	/* remove and re-add with NOTIFY=SUCCESS,FAILURE */
+	size_t nnotify;
+	const struct policy_hdr_edit *hdrs;	/* header changes, in order */
+	size_t nhdrs;
+	const char *body;			/* the new body (CRLF), or NULL: keep */
+	size_t body_len;
+	const char *quarantine;			/* hold: the reason, or NULL */
+};
+
+/* The plan of policy_eom() (an empty one before it). */
+const struct policy_plan *policy_msg_plan(const struct policy_msg *m);
+
+/*
+ * End of message, last step: applied says whether the caller made every
+ * change of the plan.  Keeps the reservations of a message that goes
+ * through, gives them back otherwise, and writes the summary line, the
+ * events and the counters.  When applying failed, the decision becomes
+ * 451 4.3.0 (rule "edit").  Sets d to the reply to give; returns its
+ * action.  Once per message; later calls only repeat the reply.
+ */
+enum policy_action policy_finish(struct policy_msg *m, bool applied, struct policy_decision *d);
+
+/*
+ * Ends a transaction that does not reach policy_finish(): the MTA aborted
+ * it, the client began another, the connection closed, or a stage refused
+ * the message.  Gives back every reservation and writes the summary line
+ * and events once.  Does nothing after policy_finish(); NULL is allowed.
+ */
 void policy_msg_abort(struct policy_msg *m);
 
 /* Records a reservation for the recipient being checked (rules call it). */
@@ -262,5 +316,9 @@ void policy_msg_summary(struct policy_msg *m, const char *outcome);
 
 /* Writes the transaction's accepted/rejected events (engine_events.c). */
 void engine_events(struct policy_msg *m);
+
+/* Builds the plan for decision d (engine_plan.c); frees it. */
+void engine_plan_build(struct policy_msg *m, const struct policy_decision *d);
+void engine_plan_free(struct policy_msg *m);
 
 #endif

@@ -3,11 +3,24 @@
  * account in one second (SPEC section 3, default 20).
  *
  * How: a counter "rt:ACCOUNT:SECOND" incremented atomically (it lives two
- * seconds).  A value over the limit is taken back at once and refused;
+ * seconds past its second).  A value over the limit is taken back at once;
  * since every over-limit increment is undone, no second ever holds more
  * than the limit, however many gateways count.
  *
- * Refusal: 451 4.7.1 RequestLimitExceeded; a store error is a rule error.
+ * Over SMTP a recipient over the limit is refused (451 4.7.1
+ * RequestLimitExceeded) and the client sends it again later.  A locally
+ * submitted message cannot be split: refusing it whenever it has more
+ * recipients than one second allows would make it undeliverable for
+ * ever.  So a local recipient that finds its second full borrows from the
+ * following ones: it is counted in the first second, up to
+ * ceil(MaxRecipients / MaxSendsPerSecond) seconds ahead, that has room.
+ * The burst leaves at once and the account's next recipients (SMTP or
+ * local) find those seconds taken: the average rate holds, and a local
+ * message of up to MaxRecipients recipients always fits when nothing else
+ * is sending.  Only when every one of those seconds is full is the
+ * recipient refused (the whole message deferred; a retry fits).
+ *
+ * A store error is a rule error.
  */
 #include "autoconf.h"
 
@@ -17,29 +30,65 @@
 #include "engine.h"
 #include "rule.h"
 
-static enum rule_result rate_check(struct policy_msg *m, const struct rule_event *ev,
-				   struct policy_decision *d)
+/* How many seconds past the current one a local recipient may be counted in. */
+static int64_t rate_lookahead(const struct policy_msg *m)
+{
+	long long per = m->limits.sends_per_second, max = m->limits.max_recipients;
+
+	if (!m->conn->local || per <= 0 || max <= per)
+		return 0;
+	return (max + per - 1) / per;
+}
+
+/*
+ * Counts the recipient in second (now + ahead): 1 counted, 0 that second
+ * is full, -1 store error.
+ */
+static int rate_take(struct policy_msg *m, int64_t now, int64_t ahead)
 {
 	const struct store *st = policy_msg_store(m);
 	struct strbuf key = STRBUF_INIT;
 	char second[24];
 	const char *parts[3] = { m->account->name, second, NULL };
 	uint64_t value = 0;
+	int rc = 1;
 
-	snprintf(second, sizeof second, "%" PRId64, policy_msg_now_us(m) / 1000000);
+	snprintf(second, sizeof second, "%" PRId64, now + ahead);
 	store_key(&key, "rt", parts);
-	if (store_incr(st, strbuf_cstr(&key), 1, 1, 2, &value) != STORE_OK) {
-		strbuf_free(&key);
+	if (store_incr(st, strbuf_cstr(&key), 1, 1, (uint32_t)(2 + ahead), &value) != STORE_OK) {
+		rc = -1;
+	} else if (value <= (uint64_t)m->limits.sends_per_second) {
+		policy_msg_reserve(m, POLICY_RESV_COUNTER, strbuf_cstr(&key));
+	} else {
+		store_decr(st, strbuf_cstr(&key), 1, NULL);
+		rc = 0;
+	}
+	strbuf_free(&key);
+	return rc;
+}
+
+static enum rule_result rate_check(struct policy_msg *m, const struct rule_event *ev,
+				   struct policy_decision *d)
+{
+	int64_t now = policy_msg_now_us(m) / 1000000, last = rate_lookahead(m), ahead;
+	int rc = 0;
+
+	(void)ev;
+	/* the seconds before the one the previous recipient took are full */
+	ahead = m->rate_second > now && m->rate_second - now <= last ? m->rate_second - now : 0;
+	for (; ahead <= last; ahead++) {
+		rc = rate_take(m, now, ahead);
+		if (rc != 0)
+			break;
+	}
+	if (rc < 0) {
 		decision_ses(d, "rate", SES_ERR_SERVICE_UNAVAILABLE, "rate count failed");
 		return RULE_ERROR;
 	}
-	if (value <= (uint64_t)m->limits.sends_per_second) {
-		policy_msg_reserve(m, POLICY_RESV_COUNTER, strbuf_cstr(&key));
-		strbuf_free(&key);
+	if (rc > 0) {
+		m->rate_second = now + ahead;
 		return RULE_PASS;
 	}
-	store_decr(st, strbuf_cstr(&key), 1, NULL);
-	strbuf_free(&key);
 	decision_ses(d, "rate", SES_ERR_REQUEST_LIMIT, "at most %lld recipients per second",
 		     m->limits.sends_per_second);
 	return RULE_MATCH;

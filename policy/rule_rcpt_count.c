@@ -5,7 +5,9 @@
  * Refusal over SMTP: 452 4.5.3 FailedOperation.TooManyRecipients, which
  * tells the client to send the rest in another transaction (RFC 5321
  * section 4.5.3.1.10).  A locally submitted message cannot be split that
- * way, so there the refusal is permanent: 550 5.5.3.
+ * way, so there the refusal is permanent: 550 5.5.3, and the recipients
+ * that count are those that will be in the message when it is retried:
+ * the accepted ones and the ones refused for now (a rate, say).
  */
 #include "autoconf.h"
 
@@ -16,8 +18,13 @@ static enum rule_result rcpt_count_check(struct policy_msg *m, const struct rule
 					 struct policy_decision *d)
 {
 	const struct ses_error_def *e = ses_error_def(SES_ERR_TOO_MANY_RECIPIENTS);
+	size_t n = m->naccepted, i;
 
-	if (m->naccepted < (size_t)m->limits.max_recipients)
+	(void)ev;
+	if (m->conn->local)
+		for (i = 0; i + 1 < m->nrcpts; i++)	/* the last one is being checked */
+			n += m->rcpts[i].refused && m->rcpts[i].why.action == POLICY_TEMPFAIL;
+	if (n < (size_t)m->limits.max_recipients)
 		return RULE_PASS;
 	if (m->conn->local)
 		decision_set(d, POLICY_REJECT, "rcpt_count", "550", "5.5.3",

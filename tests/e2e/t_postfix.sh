@@ -50,6 +50,20 @@ case_local_sendmail_submission_uses_local_account() {
 		"account=local submission=local .*decision=accept"
 }
 
+# All recipients of a sendmail(1) message arrive in one second: at
+# MaxSendsPerSecond 20 a message to 21 is delivered to all of them.
+case_local_sendmail_21_recipients_delivered() {
+	local i rcpts=()
+	for i in $(seq 1 21); do rcpts+=("burst$i@example.net"); done
+	printf 'From: burst@local.example\nSubject: Burst\n\nhello\n' |
+		pf_sendmail "$A" -f burst@local.example "${rcpts[@]}"
+	expect "sendmail status" "$?" 0
+	pf_wait_mail "$A" burst21@example.net
+	expect_match "21st mailbox" "$(pf_mailbox "$A" burst21@example.net)" "^Subject: Burst"
+	expect_match "summary" "$(grep -E 'from=<?burst@local.example' "$A/ses/ses-milter.log")" \
+		"account=local submission=local .* accepted=21 refused=0 .*decision=accept"
+}
+
 case_local_sendmail_unverified_domain_bounces() {
 	printf 'From: news@unverified.example\nTo: local2@example.net\nSubject: Local\n\nhello\n' |
 		pf_sendmail "$A" -f news@unverified.example local2@example.net

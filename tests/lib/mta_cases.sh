@@ -351,7 +351,9 @@ mta_accounts() {
 	ses_add_account "$1" frozen "CustomContent yes" "Network 127.0.0.4/32" "Domain frozen.example verified" \
 		"Suspended yes"
 	ses_add_account "$1" tpl "Network 127.0.0.5/32" "Domain tpl.example verified"
-	ses_add_account "$1" local "CustomContent yes" "Domain local.example verified"
+	# the default per-second rate: a sendmail(1) burst must still leave
+	ses_add_account "$1" local "CustomContent yes" "Domain local.example verified" \
+		"MaxSendsPerSecond 20"
 	ses_add_account "$1" capped "CustomContent yes" "Network 127.0.0.6/32" \
 		"Domain capped.example verified" "DailyQuota 1"
 }

@@ -16,6 +16,7 @@ A case prints "got X, want Y" for each failed check and exits 1.
 """
 
 import base64
+import json
 import os
 import socket
 import struct
@@ -43,7 +44,7 @@ class Reply:
 class Session:
     """One connection to the milter; each step returns the milter's Reply."""
 
-    def __init__(self, spec):
+    def __init__(self, spec, actions=0x1FF):
         if spec.startswith("inet:"):
             port, _, host = spec[5:].partition("@")
             self.sock = socket.create_connection((host or "127.0.0.1", int(port)), 10)
@@ -52,7 +53,7 @@ class Session:
             self.sock.settimeout(10)
             self.sock.connect(spec.split(":", 1)[-1])
         self.eom_requests = []
-        self._send(SMFIC_OPTNEG, struct.pack(">III", 6, 0x1FF, 0x1FFFFF))
+        self._send(SMFIC_OPTNEG, struct.pack(">III", 6, actions, 0x1FFFFF))
         reply = self._read()
         if reply.cmd != "O":
             raise IOError("option negotiation answered %r" % reply)
@@ -170,8 +171,31 @@ def summary(client, timeout=5.0):
         time.sleep(0.05)
 
 
-def session():
-    return Session(os.environ["MT_SOCKET"])
+def session(actions=0x1FF):
+    """A connection; actions are the SMFIF_* changes the MTA offers (all by default)."""
+    return Session(os.environ["MT_SOCKET"], actions)
+
+
+def summary_from(sender, timeout=5.0):
+    """The summary lines logged for sender (unique to the case), waiting for one."""
+    deadline = time.time() + timeout
+    while True:
+        with open(os.environ["MT_LOG"], encoding="latin-1") as f:
+            lines = [l.rstrip("\n") for l in f if " summary " in l and " from=%s " % sender in l]
+        if lines or time.time() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def events_for(email):
+    """The event types logged for a recipient address, in order."""
+    path = os.path.join(os.environ["MT_DATADIR"], "events.log")
+    try:
+        with open(path, encoding="utf-8") as f:
+            rows = [json.loads(l) for l in f if l.strip()]
+    except FileNotFoundError:
+        return []
+    return [r.get("event") for r in rows if r.get("email") == email]
 
 
 def outbound(c, client, sender="<sender@acme.example>"):
@@ -280,6 +304,68 @@ def case_local_submission_postfix_port0_uses_local_account(c):
     s.quit()
     line = summary("localhost", 5)
     c.true("summary names the local account", " account=local submission=local " in line, line)
+
+
+def local_message(c, sender, n):
+    """A local submission (Postfix's port-0 form) to n recipients; the EOM reply."""
+    s = session()
+    c.reply("connect", s.connect("localhost", "127.0.0.1", 0), "c")
+    c.reply("MAIL", s.mail(sender), "c")
+    for i in range(1, n + 1):
+        c.reply("RCPT %d" % i, s.rcpt("<b%d@example.net>" % i), "c")
+    c.reply("Subject", s.header("Subject", "burst of %d" % n), "c")
+    c.reply("EOH", s.eoh(), "c")
+    got = s.eom()
+    s.quit()
+    return got
+
+
+def case_local_submission_21_recipients_accepted(c):
+    """Over MaxSendsPerSecond 20 the burst borrows from the next seconds."""
+    c.reply("EOM", local_message(c, "<burst21@local.example>", 21), "a")
+
+
+def case_local_submission_50_recipients_accepted(c):
+    c.reply("EOM", local_message(c, "<burst50@local.example>", 50), "a")
+
+
+def case_local_submission_51_recipients_too_many(c):
+    c.reply("EOM", local_message(c, "<burst51@local.example>", 51), "y",
+            "550 5.5.3 FailedOperation.TooManyRecipients ")
+    lines = summary_from("<burst51@local.example>")
+    c.true("summary says TooManyRecipients",
+           len(lines) == 1 and 'reply="550 5.5.3 FailedOperation.TooManyRecipients' in lines[0],
+           lines)
+
+
+def edited_message(c, actions):
+    """acme sends a message whose control header must be removed; the EOM reply."""
+    s = session(actions)
+    c.reply("connect", s.connect("edit-refused", "192.0.2.10"), "c")
+    c.reply("MAIL", s.mail("<edit@acme.example>"), "c")
+    c.reply("RCPT", s.rcpt("<edit-refused@example.net>"), "c")
+    c.reply("Subject", s.header("Subject", "edits"), "c")
+    c.reply("X-SES-Tag", s.header("X-SES-Tag", "t1"), "c")
+    c.reply("EOH", s.eoh(), "c")
+    got = s.eom()
+    s.quit()
+    return got
+
+
+def case_refused_edit_tempfails_and_logs_tempfail(c):
+    """An MTA that grants no changes: 451, and log and events agree; the retry counts once."""
+    c.reply("EOM without change actions", edited_message(c, 0), "y",
+            "451 4.3.0 FailedOperation.ServiceNotAvailable ")
+    lines = summary_from("<edit@acme.example>")
+    c.true("one summary saying tempfail",
+           len(lines) == 1 and " decision=tempfail " in lines[0], lines)
+    c.eq("events after the refused edit", events_for("edit-refused@example.net"), ["rejected"])
+    c.reply("EOM with every action", edited_message(c, 0x1FF), "a")
+    deadline = time.time() + 5
+    while len(summary_from("<edit@acme.example>")) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    c.eq("events after the retry", events_for("edit-refused@example.net"),
+         ["rejected", "accepted"])
 
 
 def case_header_100kb_value_no_crash(c):

@@ -314,6 +314,23 @@ raw main local_submission_postfix_port0_uses_local_account
 raw main header_100kb_value_no_crash
 raw main body_with_nul_bytes_no_crash
 raw main hostile_content_type_refused_next_session_served
+raw main refused_edit_tempfails_and_logs_tempfail
+
+# ---- local submission at the default rate (MaxSendsPerSecond 20) ----
+
+if wanted local_submission_21_recipients_accepted ||
+   wanted local_submission_50_recipients_accepted ||
+   wanted local_submission_51_recipients_too_many; then
+	make_instance rate
+	echo "MaxSendsPerSecond 20" >>"$tmp/rate/data/accounts/local"
+	if start_instance rate; then
+		raw rate local_submission_21_recipients_accepted
+		raw rate local_submission_50_recipients_accepted
+		raw rate local_submission_51_recipients_too_many
+	else
+		t_fail start_rate "got no listening daemon ($(tail -3 "$tmp/rate/log")), want one"
+	fi
+fi
 
 # ---- MaxMessageSize 2048 in the config ----
 

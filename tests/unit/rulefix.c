@@ -178,3 +178,9 @@ enum policy_action fx_headers(struct fixture *f, ...)
 	return a;
 }
 
+
+enum policy_action fx_eom(struct fixture *f)
+{
+	policy_eom(f->msg, &f->d);
+	return policy_finish(f->msg, true, &f->d);
+}

@@ -37,5 +37,11 @@ void expect_action(enum policy_action got, enum policy_action want);
 void fx_start(struct fixture *f);
 /* Sends headers (NULL-terminated name, value pairs), then end of headers. */
 enum policy_action fx_headers(struct fixture *f, ...);
+/*
+ * End of message as the adapter ends it when every planned change was
+ * made: policy_eom(), then policy_finish(applied).  Returns the reply's
+ * action (in f->d).
+ */
+enum policy_action fx_eom(struct fixture *f);
 
 #endif

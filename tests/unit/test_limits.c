@@ -48,7 +48,7 @@ static enum policy_action send_one(struct fixture *f, const char *rcpt)
 	if (a != POLICY_CONTINUE)
 		return a;
 	expect_action(fx_headers(f, "Subject", "hello", NULL), POLICY_CONTINUE);
-	return policy_eom(f->msg, &f->d);
+	return fx_eom(f);
 }
 
 /* ---- entries ----------------------------------------------------------------- */
@@ -186,7 +186,9 @@ static void connection_closed_mid_transaction_gives_the_count_back(void **state)
 		f->msg = policy_msg_new(f->conn);
 		expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
 		expect_action(policy_rcpt(f->msg, "<fan@example.net>", &f->d), POLICY_CONTINUE);
-		policy_msg_free(f->msg);	/* close without abort or end */
+		/* close without abort or end: the adapter ends it so */
+		policy_msg_abort(f->msg);
+		policy_msg_free(f->msg);
 		f->msg = NULL;
 	}
 	for (i = 0; i < 10; i++)
@@ -296,6 +298,78 @@ static void store_down_with_on_failure_accept_accepts(void **state)
 	expect_action(send_one(f, "<x@example.net>"), POLICY_ACCEPT);
 }
 
+/* ---- local submission and the rate ----------------------------------------------- */
+
+/* A local message to n recipients at the default limits; returns the EOM reply's action. */
+static enum policy_action send_local(struct fixture *f, int n)
+{
+	char rcpt[64];
+	int i;
+
+	policy_msg_abort(f->msg);
+	policy_msg_free(f->msg);
+	policy_conn_free(f->conn);
+	fx_connect(f, "localhost", "127.0.0.1", 0);
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	for (i = 1; i <= n; i++) {
+		snprintf(rcpt, sizeof rcpt, "<l%d@example.net>", i);
+		expect_action(policy_rcpt(f->msg, rcpt, &f->d), POLICY_CONTINUE);
+	}
+	expect_action(fx_headers(f, "Subject", "local", NULL), POLICY_CONTINUE);
+	return fx_eom(f);
+}
+
+static void local_message_of_21_recipients_is_accepted(void **state)
+{
+	struct fixture *f = *state;
+
+	fx_time_us = (fx_time_us / SECOND_US) * SECOND_US;
+	expect_action(send_local(f, 21), POLICY_ACCEPT);
+}
+
+static void local_message_of_50_recipients_borrows_and_slows_the_next(void **state)
+{
+	struct fixture *f = *state;
+	int64_t start = (fx_time_us / SECOND_US) * SECOND_US;
+
+	fx_time_us = start;
+	expect_action(send_local(f, 50), POLICY_ACCEPT);	/* 20 + 20 + 10 */
+	policy_msg_free(f->msg);
+	policy_conn_free(f->conn);
+	fx_connect(f, "client.example", "192.0.2.10", 40000);
+	fx_time_us = start + SECOND_US;
+	expect_action(send_one(f, "<next@example.net>"), POLICY_TEMPFAIL);
+	expect_reply(&f->d, "451", "4.7.1", "RequestLimitExceeded");
+	fx_time_us = start + 3 * SECOND_US;
+	expect_action(send_one(f, "<next@example.net>"), POLICY_ACCEPT);
+}
+
+static void local_message_of_51_recipients_is_too_many_not_rate(void **state)
+{
+	struct fixture *f = *state;
+
+	fx_time_us = (fx_time_us / SECOND_US) * SECOND_US;
+	expect_action(send_local(f, 51), POLICY_REJECT);
+	expect_reply(&f->d, "550", "5.5.3", "FailedOperation.TooManyRecipients");
+}
+
+static void local_too_many_wins_over_a_full_rate(void **state)
+{
+	struct fixture *f = *state;
+
+	/* every second the message could borrow is already full */
+	f->snap->accounts->accounts[0]->limits.sends_per_second = 1;
+	f->snap->accounts->accounts[0]->limits.max_recipients = 3;
+	fx_time_us = (fx_time_us / SECOND_US) * SECOND_US;
+	expect_action(send_local(f, 3), POLICY_ACCEPT);	/* takes now .. now+2 */
+	expect_action(send_local(f, 4), POLICY_REJECT);
+	expect_reply(&f->d, "550", "5.5.3", "FailedOperation.TooManyRecipients");
+	expect_action(send_local(f, 3), POLICY_TEMPFAIL);
+	expect_reply(&f->d, "451", "4.7.1", "RequestLimitExceeded");
+	fx_time_us += 3 * SECOND_US;
+	expect_action(send_local(f, 3), POLICY_ACCEPT);
+}
+
 /* ---- concurrency ----------------------------------------------------------------- */
 
 struct sender {
@@ -319,8 +393,10 @@ static void *sender_run(void *arg)
 		    policy_rcpt(f.msg, "<fan@example.net>", &f.d) == POLICY_CONTINUE &&
 		    policy_header(f.msg, "Subject", "hi", &f.d) == POLICY_CONTINUE &&
 		    policy_eoh(f.msg, &f.d) == POLICY_CONTINUE &&
-		    policy_eom(f.msg, &f.d) == POLICY_ACCEPT)
+		    policy_eom(f.msg, &f.d) == POLICY_ACCEPT &&
+		    policy_finish(f.msg, true, &f.d) == POLICY_ACCEPT)
 			s->accepted++;
+		policy_msg_abort(f.msg);
 		policy_msg_free(f.msg);
 	}
 	policy_conn_free(f.conn);
@@ -363,6 +439,10 @@ int main(void)
 		T(message_refused_after_rcpt_gives_the_count_back),
 		T(connection_closed_mid_transaction_gives_the_count_back),
 		T(twenty_first_recipient_in_one_second_is_refused),
+		T(local_message_of_21_recipients_is_accepted),
+		T(local_message_of_50_recipients_borrows_and_slows_the_next),
+		T(local_message_of_51_recipients_is_too_many_not_rate),
+		T(local_too_many_wins_over_a_full_rate),
 		T(refusal_by_a_later_rule_gives_back_earlier_counts),
 		T(daily_quota_refuses_the_next_recipient_until_the_next_day),
 		T(over_quota_with_hold_accepts_and_holds),

@@ -208,7 +208,7 @@ static enum policy_action send_two_one_refused(struct fixture *f)
 	f->msg->limits.max_recipients = 1;
 	expect_action(policy_rcpt(f->msg, "<second@example.net>", &f->d), POLICY_TEMPFAIL);
 	expect_action(fx_headers(f, "Subject", "hello", NULL), POLICY_CONTINUE);
-	return policy_eom(f->msg, &f->d);
+	return fx_eom(f);
 }
 
 static void message_counts_accepted_and_refused_recipients(void **state)
