@@ -36,6 +36,9 @@
  *              so the status of "no key" rather than "fail";
  *              "bad key record": not a DKIM key, wrong key type,
  *              undecodable, over 1024 bytes, several records;
+ *              "inappropriate key algorithm": the record's k= ("rsa"
+ *              when absent) is not the key type of the signature's a=
+ *              (RFC 6376 section 6.1.2, RFC 8463);
  *              "syntax error": tags missing, empty, repeated or
  *              malformed, bad base64, i= not dkim-quoted-printable, a
  *              field over 32 KB (see dkim_field.h);

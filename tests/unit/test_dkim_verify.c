@@ -211,11 +211,20 @@ static const struct lookup_case {
 	{ "txt_record_that_is_no_key_is_permerror", "badrec.example", DKIM_VERIFY_PERMERROR,
 	  "bad key record", NULL },
 	{ "ed25519_key_for_rsa_signature_is_permerror", "wrongtype.example", DKIM_VERIFY_PERMERROR,
-	  "bad key record", NULL },
+	  "inappropriate key algorithm", "k=ed25519 key for an rsa-sha256 signature" },
 	{ "key_record_over_1024_bytes_is_permerror", "toolong.example", DKIM_VERIFY_PERMERROR,
 	  "bad key record", "1118 bytes" },
 	{ "other_key_fails_with_signature_mismatch", "wrongkey.example", DKIM_VERIFY_FAIL,
 	  "signature mismatch", NULL },
+	{ "ed25519_signature_with_k_rsa_record_is_permerror", "edkrsa.example",
+	  DKIM_VERIFY_PERMERROR, "inappropriate key algorithm",
+	  "k=rsa key for an ed25519-sha256 signature" },
+	{ "rsa_signature_with_k_ed25519_record_is_permerror", "rsaked.example",
+	  DKIM_VERIFY_PERMERROR, "inappropriate key algorithm",
+	  "k=ed25519 key for an rsa-sha256 signature" },
+	{ "ed25519_signature_with_record_without_k_is_permerror", "ednok.example",
+	  DKIM_VERIFY_PERMERROR, "inappropriate key algorithm",
+	  "k=rsa key for an ed25519-sha256 signature" },
 };
 
 static void run_lookup_case(void **state)
@@ -573,6 +582,39 @@ static void field_lines_get_crlf_and_one_blank(void **state)
 	strbuf_free(&line);
 }
 
+static void key_type_must_suit_the_algorithm(void **state)
+{
+	static const struct {
+		const char *record, *alg;
+		enum dkim_field_verdict want;
+	} cases[] = {
+		{ "v=DKIM1; k=rsa; p=AAAA", "rsa-sha256", DKIM_FIELD_OK },
+		{ "v=DKIM1; p=AAAA", "rsa-sha1", DKIM_FIELD_OK },
+		{ "v=DKIM1; k=ed25519; p=AAAA", "ed25519-sha256", DKIM_FIELD_OK },
+		{ "v=DKIM1;k = ED25519 ;p=AAAA", "ed25519-sha256", DKIM_FIELD_OK },
+		{ "v=DKIM1; k=rsa; p=AAAA", "ed25519-sha256", DKIM_FIELD_BAD },
+		{ "v=DKIM1; p=AAAA", "ed25519-sha256", DKIM_FIELD_BAD },
+		{ "v=DKIM1; k=ed25519; p=AAAA", "rsa-sha256", DKIM_FIELD_BAD },
+		{ "v=DKIM1; k=ed25519; k=rsa; p=AAAA", "ed25519-sha256", DKIM_FIELD_BAD },
+		{ "v=DKIM1; kk=rsa; p=AAAA", "ed25519-sha256", DKIM_FIELD_BAD },
+		{ "v=DKIM1; k=dsa; p=AAAA", "rsa-sha256", DKIM_FIELD_OK }, /* libopendkim's */
+		{ "v=DKIM1; k=ed25519; p=AAAA", "foo-sha256", DKIM_FIELD_OK }, /* libopendkim's */
+	};
+	struct strbuf why = STRBUF_INIT;
+	enum dkim_field_verdict got;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		strbuf_reset(&why);
+		got = dkim_field_check_key(cases[i].record, cases[i].alg, &why);
+		if (got != cases[i].want || (got == DKIM_FIELD_OK) != (why.len == 0))
+			fail_msg("\"%s\" for %s: got %d (%s), want %d", cases[i].record,
+				 cases[i].alg, got, strbuf_cstr(&why), cases[i].want);
+	}
+	strbuf_free(&why);
+}
+
 static void tag_lists_libopendkim_mishandles_are_refused(void **state)
 {
 	static const struct {
@@ -684,6 +726,7 @@ static const struct CMUnitTest other_tests[] = {
 	cmocka_unit_test(status_names_are_rfc_8601_words),
 	cmocka_unit_test(signature_fields_are_told_as_libopendkim_tells_them),
 	cmocka_unit_test(field_lines_get_crlf_and_one_blank),
+	cmocka_unit_test(key_type_must_suit_the_algorithm),
 	cmocka_unit_test(tag_lists_libopendkim_mishandles_are_refused),
 	cmocka_unit_test(eight_threads_verify_at_once),
 };
