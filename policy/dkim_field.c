@@ -63,7 +63,7 @@ void dkim_field_line(struct strbuf *line, const char *name, const char *value)
 		vlen--;
 	strbuf_reset(line);
 	strbuf_appends(line, name);
-	strbuf_appends(line, (*value == ' ' || *value == '\t') ? ":" : ": ");
+	strbuf_appendc(line, ':');
 	for (i = 0; i < vlen; i++) {
 		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
 			strbuf_appendc(line, '\r');

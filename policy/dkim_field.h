@@ -1,7 +1,7 @@
 /*
  * dkim_field - header fields on their way to libopendkim, for
  * dkim_verify.c: telling a DKIM-Signature field as libopendkim does,
- * writing "name: value" with CRLF line ends, and checking a
+ * writing "name:value" with CRLF line ends, and checking a
  * DKIM-Signature tag-list for what libopendkim 2.11 does not check, or
  * cannot be shown safely (see dkim_field.c); and checking a key record's
  * type against the signature's algorithm.
@@ -35,8 +35,8 @@ enum dkim_field_verdict {
 bool dkim_field_is_signature(const char *name);
 
 /*
- * Sets line to "name: value" ("name:" + value when value starts with a
- * blank), every LF of value made CRLF and no line end at the end.
+ * Sets line to "name:" and value exactly as given (its leading blanks
+ * are part of it), every LF of value made CRLF and no line end at the end.
  */
 void dkim_field_line(struct strbuf *line, const char *name, const char *value);
 

@@ -10,7 +10,8 @@
  * goes to the fetch function the verifier was given, normally a
  * dns_query() of TXT on a resolver of the calling thread.
  *
- * A verifier is fed the message as a milter sees it: headers one by one,
+ * A verifier is fed the message as a milter sees it: headers one by one
+ * (each value exactly as received, see dkim_verifier_header),
  * end of headers, body chunks, end of message.  It then holds one result
  * per DKIM-Signature field, in the order the fields appear, for at most
  * max_signatures fields; further DKIM-Signature fields are not handed to
@@ -127,10 +128,12 @@ struct dkim_verifier *dkim_verifier_new(struct dkim_verify_lib *lib, const char 
 					dkim_verify_fetch_fn fetch, void *fetch_arg);
 
 /*
- * One header field, in message order.  value is as the MTA gives it
- * after "name:": with or without its leading blank, folded with LF or
- * CRLF; the verifier writes "name: value" with CRLF line ends (no blank
- * is added when value starts with one).  0, or -1 after end of headers.
+ * One header field, in message order, exactly as received: value is all
+ * of the field after the colon, its leading blanks included (what a
+ * milter gets with SMFIP_HDR_LEADSPC), folded with LF or CRLF; the
+ * verifier hashes "name:value" with CRLF line ends, so simple header
+ * canonicalisation sees the field as the signer did.  0, or -1 after end
+ * of headers.
  */
 int dkim_verifier_header(struct dkim_verifier *v, const char *name, const char *value);
 

@@ -204,13 +204,16 @@ int vgroup_teardown(void **state)
 
 /* ---- feeding a verifier ----------------------------------------------------- */
 
-/* value as the MTA gives it: folding made LF if lf, a leading blank if blank. */
-static void mta_value(const char *value, bool lf, bool blank, struct strbuf *out)
+/*
+ * value as the MTA gives it with SMFIP_HDR_LEADSPC: folding made LF if lf,
+ * the blank write_message puts after the colon unless raw.
+ */
+static void mta_value(const char *value, bool lf, bool raw, struct strbuf *out)
 {
 	const char *p;
 
 	strbuf_reset(out);
-	if (blank)
+	if (!raw)
 		strbuf_appendc(out, ' ');
 	for (p = value; *p != '\0'; p++)
 		if (!(lf && p[0] == '\r' && p[1] == '\n'))
@@ -225,11 +228,11 @@ struct dkim_verifier *verify_msg(struct dkim_verify_lib *lib, const struct vmsg 
 	size_t i, off, len;
 
 	for (i = 0; i < m->nsigs; i++) {
-		mta_value(strbuf_cstr(&m->sigs[i]), m->lf, m->blank, &value);
+		mta_value(strbuf_cstr(&m->sigs[i]), m->lf, m->raw, &value);
 		assert_int_equal(dkim_verifier_header(v, "DKIM-Signature", value.data), 0);
 	}
 	for (i = 0; i < m->nh; i++) {
-		mta_value(m->h[i].value, m->lf, m->blank, &value);
+		mta_value(m->h[i].value, m->lf, m->raw, &value);
 		assert_int_equal(dkim_verifier_header(v, m->h[i].name, value.data), 0);
 	}
 	assert_int_equal(dkim_verifier_eoh(v), 0);
@@ -297,17 +300,15 @@ void edit_tag(const struct strbuf *sig, const char *tag, const char *value, cons
 		strbuf_appends(out, append);
 }
 
-void python_sign(const struct py_sig *ps, const struct dkim_header *h, size_t nh,
-		 const struct strbuf *body, struct strbuf *sig)
+void python_sign_file(const struct py_sig *ps, const char *file, struct strbuf *sig)
 {
 	struct strbuf cmd = STRBUF_INIT;
-	char *file, buf[4096];
+	char buf[4096];
 	size_t got;
 	FILE *p;
 
 	if (!have_verifier)
 		skip();
-	file = write_message(NULL, 0, h, nh, body);
 	strbuf_appendf(&cmd, "%s %s %s %s %s %d %s %s %s", PYTHON, py_script, py_keys[ps->key],
 		       ps->selector, ps->canon, ps->length ? 1 : 0, ps->alg,
 		       ps->identity != NULL ? ps->identity : "-", file);
@@ -319,5 +320,16 @@ void python_sign(const struct py_sig *ps, const struct dkim_header *h, size_t nh
 	if (pclose(p) != 0 || sig->len == 0)
 		fail_msg("python3-dkim signing: got \"%s\", want a signature", strbuf_cstr(sig));
 	strbuf_free(&cmd);
+}
+
+void python_sign(const struct py_sig *ps, const struct dkim_header *h, size_t nh,
+		 const struct strbuf *body, struct strbuf *sig)
+{
+	char *file;
+
+	if (!have_verifier)
+		skip();
+	file = write_message(NULL, 0, h, nh, body);
+	python_sign_file(ps, file, sig);
 	free(file);
 }
