@@ -28,6 +28,8 @@ struct apply_ops {
 
 /* The operations of libmilter (apply_smfi.c). */
 extern const struct apply_ops apply_smfi_ops;
+/* The same, sending the blank after the colon (SMFIP_HDR_LEADSPC). */
+extern const struct apply_ops apply_smfi_leadspc_ops;
 
 /*
  * Makes the changes of p in order through ops, stopping at the first one

@@ -10,6 +10,7 @@
 #include <libmilter/mfdef.h>
 
 #include "apply.h"
+#include "strbuf.h"
 
 static int smfi_rc(int rc)
 {
@@ -63,6 +64,60 @@ static int smfi_op_quarantine(void *ctx, const char *reason)
 {
 	return smfi_rc(smfi_quarantine(ctx, (char *)reason));
 }
+
+/*
+ * With SMFIP_HDR_LEADSPC negotiated the MTA writes a header it adds or
+ * changes as "Name:" and the value given: the blank after the colon goes
+ * with the value (in v, which the caller frees).  NULL and "" (removals of
+ * a changed header) stay as they are.
+ */
+static const char *smfi_lead_blank(struct strbuf *v, const char *value)
+{
+	if (value == NULL || *value == '\0')
+		return value;
+	strbuf_appendc(v, ' ');
+	strbuf_appends(v, value);
+	return strbuf_cstr(v);
+}
+
+static int smfi_op_ins_header_lead(void *ctx, const char *name, const char *value)
+{
+	struct strbuf v = STRBUF_INIT;
+	int rc = smfi_op_ins_header(ctx, name, smfi_lead_blank(&v, value));
+
+	strbuf_free(&v);
+	return rc;
+}
+
+static int smfi_op_add_header_lead(void *ctx, const char *name, const char *value)
+{
+	struct strbuf v = STRBUF_INIT;
+	int rc = smfi_op_add_header(ctx, name, smfi_lead_blank(&v, value));
+
+	strbuf_free(&v);
+	return rc;
+}
+
+static int smfi_op_chg_header_lead(void *ctx, const char *name, unsigned index,
+				   const char *value)
+{
+	struct strbuf v = STRBUF_INIT;
+	int rc = smfi_op_chg_header(ctx, name, index, smfi_lead_blank(&v, value));
+
+	strbuf_free(&v);
+	return rc;
+}
+
+const struct apply_ops apply_smfi_leadspc_ops = {
+	.del_rcpt = smfi_op_del_rcpt,
+	.add_rcpt_par = smfi_op_add_rcpt_par,
+	.chg_from = smfi_op_chg_from,
+	.ins_header = smfi_op_ins_header_lead,
+	.add_header = smfi_op_add_header_lead,
+	.chg_header = smfi_op_chg_header_lead,
+	.replace_body = smfi_op_replace_body,
+	.quarantine = smfi_op_quarantine,
+};
 
 const struct apply_ops apply_smfi_ops = {
 	.del_rcpt = smfi_op_del_rcpt,

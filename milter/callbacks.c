@@ -4,7 +4,16 @@
  * Lifetimes: the connection context lives from xxfi_connect to
  * xxfi_close; the message context from xxfi_envfrom until the message
  * ends: end of message, abort, a message-level refusal, or close.  A
- * refusal at RCPT refuses that recipient only.
+ * refusal at RCPT refuses that recipient only.  The session itself is
+ * made at option negotiation, which comes first, to remember what was
+ * negotiated; close frees it.
+ *
+ * Header values: the MTA is asked for SMFIP_HDR_LEADSPC when it offers it
+ * (Postfix, Sendmail 8.14 and later), so a value arrives exactly as after
+ * the colon and the DKIM verifier sees the field as signed; the policy
+ * gets it as before (policy_header_raw).  With it negotiated the MTA also
+ * writes an added or changed header as "Name:" and the value given, so
+ * the blank after the colon is sent with the value.
  *
  * Diagnostics: "out of memory at connect"; apply.c logs the changes the MTA
  * refused, the engine the per-message summary.
@@ -24,8 +33,9 @@
 #include "reply.h"
 
 struct milter_session {
-	struct policy_conn *conn;
+	struct policy_conn *conn;	/* NULL until connect */
 	struct policy_msg *msg;
+	bool leadspc;			/* SMFIP_HDR_LEADSPC negotiated */
 };
 
 static int callbacks_sessions;
@@ -41,9 +51,12 @@ int callbacks_active_sessions(void)
 	return __atomic_load_n(&callbacks_sessions, __ATOMIC_ACQUIRE);
 }
 
+/* The session of a connection the policy has seen (connect), or NULL. */
 static struct milter_session *session_get(SMFICTX *ctx)
 {
-	return smfi_getpriv(ctx);
+	struct milter_session *s = smfi_getpriv(ctx);
+
+	return s != NULL && s->conn != NULL ? s : NULL;
 }
 
 /* Passes the queue ID to the message once the MTA has assigned it. */
@@ -78,10 +91,26 @@ static sfsistat session_reply(struct milter_session *s, SMFICTX *ctx,
 	return st;
 }
 
+/* The session of ctx, made (and counted) if there is none yet; NULL when out of memory. */
+static struct milter_session *session_make(SMFICTX *ctx)
+{
+	struct milter_session *s = smfi_getpriv(ctx);
+
+	if (s != NULL)
+		return s;
+	s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	__atomic_add_fetch(&callbacks_sessions, 1, __ATOMIC_ACQ_REL);
+	smfi_setpriv(ctx, s);
+	return s;
+}
+
 static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			       unsigned long f2, unsigned long f3, unsigned long *pf0,
 			       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	struct milter_session *s;
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_DELRCPT |
 			     SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_SETSYMLIST |
 			     SMFIF_ADDRCPT_PAR;
@@ -93,9 +122,15 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 * then holds the MTA's next write (the first header) for ~40 ms.
 	 * Answering DATA lets the reply carry the ACK.
 	 */
-	*pf1 = f1 & SMFIP_NOUNKNOWN;
+	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC);
 	*pf2 = 0;
 	*pf3 = 0;
+	s = session_make(ctx);
+	if (s == NULL) {
+		logging_msg(PLOG_ERR, "out of memory at negotiation");
+		return SMFIS_TEMPFAIL;
+	}
+	s->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	/* ask for the macros the policy needs, whatever the MTA's defaults */
 	if (f0 & SMFIF_SETSYMLIST) {
 		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
@@ -118,17 +153,15 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 			     "FailedOperation.ServiceNotAvailable shutting down, try again later");
 		return reply_send(ctx, &d);
 	}
-	s = calloc(1, sizeof *s);
+	s = session_make(ctx);
 	if (s == NULL) {
 		logging_msg(PLOG_ERR, "out of memory at connect");
 		return SMFIS_TEMPFAIL;
 	}
-	__atomic_add_fetch(&callbacks_sessions, 1, __ATOMIC_ACQ_REL);
 	local = policy_is_local_submission(hostname, hostaddr);
 	snap = reload_current();
 	s->conn = policy_conn_new(snap, logging_get(), hostname, hostaddr, local);
 	policy_snapshot_unref(snap);	/* the connection holds its own reference */
-	smfi_setpriv(ctx, s);
 	return SMFIS_CONTINUE;
 }
 
@@ -183,7 +216,10 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 	if (s == NULL || s->msg == NULL)
 		return SMFIS_TEMPFAIL;
 	session_queue_id(ctx, s);
-	policy_header(s->msg, name, value, &d);
+	if (s->leadspc)
+		policy_header_raw(s->msg, name, value, &d);
+	else
+		policy_header(s->msg, name, value, &d);
 	return session_reply(s, ctx, &d);
 }
 
@@ -227,7 +263,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	session_queue_id(ctx, s);
 	policy_eom(s->msg, &d);	/* a refusal plans nothing */
-	applied = apply_plan(&apply_smfi_ops, ctx, policy_msg_plan(s->msg), s->msg) == 0;
+	applied = apply_plan(s->leadspc ? &apply_smfi_leadspc_ops : &apply_smfi_ops, ctx, policy_msg_plan(s->msg), s->msg) == 0;
 	policy_finish(s->msg, applied, &d);
 	st = reply_send(ctx, &d);
 	session_end_msg(s);
@@ -245,7 +281,7 @@ static sfsistat mlfi_abort(SMFICTX *ctx)
 
 static sfsistat mlfi_close(SMFICTX *ctx)
 {
-	struct milter_session *s = session_get(ctx);
+	struct milter_session *s = smfi_getpriv(ctx);
 
 	if (s == NULL)
 		return SMFIS_CONTINUE;

@@ -22,6 +22,12 @@
  *   tag-list invalid.  Repeats of the tags of RFC 6376 section 3.5 are
  *   bad.
  *
+ * - The key record's k= is never compared with the signature's a=: an
+ *   Ed25519 signature verifies against a k=rsa record (or one without
+ *   k=, which means rsa) holding an Ed25519 key, and an RSA signature
+ *   against a k=ed25519 record holding an RSA key.  RFC 6376 section
+ *   6.1.2 makes that PERMFAIL (inappropriate key algorithm).
+ *
  * libopendkim drops blanks and line ends from tag names and values
  * (dkim_collapse), so these checks skip them too.
  */
@@ -57,7 +63,7 @@ void dkim_field_line(struct strbuf *line, const char *name, const char *value)
 		vlen--;
 	strbuf_reset(line);
 	strbuf_appends(line, name);
-	strbuf_appends(line, (*value == ' ' || *value == '\t') ? ":" : ": ");
+	strbuf_appendc(line, ':');
 	for (i = 0; i < vlen; i++) {
 		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
 			strbuf_appendc(line, '\r');
@@ -135,5 +141,51 @@ enum dkim_field_verdict dkim_field_check_signature(const char *value, size_t lin
 	strbuf_appends(why, "tag ");
 	strbuf_append(why, repeated, strcspn(repeated, "= \t\r\n"));
 	strbuf_appends(why, "= repeated");
+	return DKIM_FIELD_BAD;
+}
+
+/* The key type an algorithm needs ("rsa", "ed25519"), or NULL when unknown. */
+static const char *dkim_field_alg_key_type(const char *algorithm)
+{
+	if (strncmp(algorithm, "rsa-", 4) == 0)
+		return "rsa";
+	if (strncmp(algorithm, "ed25519-", 8) == 0)
+		return "ed25519";
+	return NULL;
+}
+
+enum dkim_field_verdict dkim_field_check_key(const char *record, const char *algorithm,
+					     struct strbuf *why)
+{
+	const char *want = dkim_field_alg_key_type(algorithm), *type = "rsa";
+	const char *p, *eq, *name, *v;
+	size_t n, len;
+
+	if (want == NULL)
+		return DKIM_FIELD_OK; /* libopendkim refuses the algorithm */
+	for (p = record; *p != '\0'; p += n + (p[n] == ';')) {
+		n = strcspn(p, ";");
+		eq = memchr(p, '=', n);
+		if (eq == NULL)
+			continue;
+		name = p + strspn(p, " \t\r\n");
+		if (!(name < eq && *name == 'k' && name + 1 + strspn(name + 1, " \t\r\n") == eq))
+			continue;
+		v = eq + 1 + strspn(eq + 1, " \t\r\n");
+		len = (size_t)(p + n - v);
+		while (len > 0 && isspace((unsigned char)v[len - 1]))
+			len--;
+		if (len == 3 && strncasecmp(v, "rsa", 3) == 0)
+			type = "rsa";
+		else if (len == 7 && strncasecmp(v, "ed25519", 7) == 0)
+			type = "ed25519";
+		else
+			return DKIM_FIELD_OK; /* an unknown type: libopendkim refuses the key */
+		if (strcmp(type, want) != 0)
+			break;
+	}
+	if (strcmp(type, want) == 0)
+		return DKIM_FIELD_OK;
+	strbuf_appendf(why, "k=%s key for an %s signature", type, algorithm);
 	return DKIM_FIELD_BAD;
 }

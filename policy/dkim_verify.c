@@ -68,6 +68,7 @@ enum dkim_verify_lookup {
 	DKIM_VERIFY_LOOKUP_NOKEY,
 	DKIM_VERIFY_LOOKUP_TEMPFAIL,
 	DKIM_VERIFY_LOOKUP_BADRECORD,
+	DKIM_VERIFY_LOOKUP_KEYTYPE, /* k= is not the key type of a= (dkim_field.c) */
 };
 
 struct dkim_verify_lib {
@@ -191,6 +192,7 @@ static char *dkim_verify_strdup(const char *s)
 /* ---- the library handle ---------------------------------------------------- */
 
 static DKIM_CBSTAT dkim_verify_key_lookup(DKIM *d, DKIM_SIGINFO *sig, u_char *buf, size_t buflen);
+static char *dkim_verify_tag(DKIM_SIGINFO *sig, const char *tag, bool lower, size_t max);
 static DKIM_CBSTAT dkim_verify_prescreen(DKIM *d, DKIM_SIGINFO **sigs, int nsigs);
 
 /* Sets the options every verifier relies on (see the top of this file). */
@@ -402,12 +404,22 @@ static const char *dkim_verify_dns_text(enum dns_status st)
 	return "lookup failed";
 }
 
+/* False, with why in err, when record's k= does not suit sig's a=. */
+static bool dkim_verify_key_type_ok(DKIM_SIGINFO *sig, const char *record, struct strbuf *err)
+{
+	char *alg = dkim_verify_tag(sig, "a", true, DKIM_VERIFY_TAG_MAX);
+	bool ok = dkim_field_check_key(record, alg, err) == DKIM_FIELD_OK;
+
+	free(alg);
+	return ok;
+}
+
 /*
  * Asks the verifier's fetch function for the key record of sig and
  * copies it to buf.  Remembers the outcome in sig's field, and for
  * libopendkim maps it to: CONTINUE (buf has the record), NOTFOUND (no
  * key), TRYAGAIN (temporary failure), ERROR (a record libopendkim could
- * not take whole).
+ * not take whole, or one of a key type the algorithm cannot use).
  */
 static DKIM_CBSTAT dkim_verify_key_lookup(DKIM *d, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
 {
@@ -426,7 +438,11 @@ static DKIM_CBSTAT dkim_verify_key_lookup(DKIM *d, DKIM_SIGINFO *sig, u_char *bu
 		strbuf_appends(&err, "name too long");
 	what = DKIM_VERIFY_LOOKUP_TEMPFAIL;
 	cb = DKIM_CBSTAT_TRYAGAIN;
-	if (st == DNS_OK && txt.len < buflen && memchr(strbuf_cstr(&txt), '\0', txt.len) == NULL) {
+	if (st == DNS_OK && !dkim_verify_key_type_ok(sig, strbuf_cstr(&txt), &err)) {
+		what = DKIM_VERIFY_LOOKUP_KEYTYPE;
+		cb = DKIM_CBSTAT_ERROR;
+	} else if (st == DNS_OK && txt.len < buflen &&
+		   memchr(strbuf_cstr(&txt), '\0', txt.len) == NULL) {
 		memcpy(buf, strbuf_cstr(&txt), txt.len + 1);
 		what = DKIM_VERIFY_LOOKUP_OK;
 		cb = DKIM_CBSTAT_CONTINUE;
@@ -507,6 +523,8 @@ static const char *dkim_verify_judge(const struct dkim_verify_field *f, DKIM_SIG
 		return "syntax error";
 	if (f->lookup == DKIM_VERIFY_LOOKUP_BADRECORD)
 		return "bad key record";
+	if (f->lookup == DKIM_VERIFY_LOOKUP_KEYTYPE)
+		return "inappropriate key algorithm";
 	*status = DKIM_VERIFY_TEMPERROR;
 	if (f->lookup == DKIM_VERIFY_LOOKUP_TEMPFAIL)
 		return "key lookup failed";

@@ -10,7 +10,8 @@
  * goes to the fetch function the verifier was given, normally a
  * dns_query() of TXT on a resolver of the calling thread.
  *
- * A verifier is fed the message as a milter sees it: headers one by one,
+ * A verifier is fed the message as a milter sees it: headers one by one
+ * (each value exactly as received, see dkim_verifier_header),
  * end of headers, body chunks, end of message.  It then holds one result
  * per DKIM-Signature field, in the order the fields appear, for at most
  * max_signatures fields; further DKIM-Signature fields are not handed to
@@ -36,6 +37,9 @@
  *              so the status of "no key" rather than "fail";
  *              "bad key record": not a DKIM key, wrong key type,
  *              undecodable, over 1024 bytes, several records;
+ *              "inappropriate key algorithm": the record's k= ("rsa"
+ *              when absent) is not the key type of the signature's a=
+ *              (RFC 6376 section 6.1.2, RFC 8463);
  *              "syntax error": tags missing, empty, repeated or
  *              malformed, bad base64, i= not dkim-quoted-printable, a
  *              field over 32 KB (see dkim_field.h);
@@ -124,10 +128,12 @@ struct dkim_verifier *dkim_verifier_new(struct dkim_verify_lib *lib, const char 
 					dkim_verify_fetch_fn fetch, void *fetch_arg);
 
 /*
- * One header field, in message order.  value is as the MTA gives it
- * after "name:": with or without its leading blank, folded with LF or
- * CRLF; the verifier writes "name: value" with CRLF line ends (no blank
- * is added when value starts with one).  0, or -1 after end of headers.
+ * One header field, in message order, exactly as received: value is all
+ * of the field after the colon, its leading blanks included (what a
+ * milter gets with SMFIP_HDR_LEADSPC), folded with LF or CRLF; the
+ * verifier hashes "name:value" with CRLF line ends, so simple header
+ * canonicalisation sees the field as the signer did.  0, or -1 after end
+ * of headers.
  */
 int dkim_verifier_header(struct dkim_verifier *v, const char *name, const char *value);
 

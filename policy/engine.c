@@ -453,8 +453,13 @@ static void engine_subject(struct policy_msg *m, const char *value)
 	strbuf_free(&unfolded);
 }
 
-enum policy_action policy_header(struct policy_msg *m, const char *name,
-				 const char *value, struct policy_decision *d)
+/*
+ * A header: value as the policy sees it, raw exactly as received (for the
+ * DKIM verifier only).
+ */
+static enum policy_action engine_header(struct policy_msg *m, const char *name,
+					const char *value, const char *raw,
+					struct policy_decision *d)
 {
 	struct rule_event ev = { .stage = RULE_STAGE_HEADER, .header_name = name,
 				 .header_value = value };
@@ -465,7 +470,7 @@ enum policy_action policy_header(struct policy_msg *m, const char *name,
 			engine_count_header(m, name, value);
 		if (m->inbound == NULL && m->buffering)
 			policy_msg_note_header(m, name, value, 0);
-		engine_inbound_header(m, name, value);
+		engine_inbound_header(m, name, value, raw);
 		decision_clear(d);
 		return POLICY_CONTINUE;
 	}
@@ -477,6 +482,27 @@ enum policy_action policy_header(struct policy_msg *m, const char *name,
 	if (engine_run(m, &ev, d) != POLICY_CONTINUE)
 		engine_decide(m, d);
 	return d->action;
+}
+
+enum policy_action policy_header(struct policy_msg *m, const char *name,
+				 const char *value, struct policy_decision *d)
+{
+	struct strbuf raw = STRBUF_INIT;
+	enum policy_action a;
+
+	/* an MTA without SMFIP_HDR_LEADSPC removes one blank, never a tab */
+	if (*value != '\t')
+		strbuf_appendc(&raw, ' ');
+	strbuf_appends(&raw, value);
+	a = engine_header(m, name, value, strbuf_cstr(&raw), d);
+	strbuf_free(&raw);
+	return a;
+}
+
+enum policy_action policy_header_raw(struct policy_msg *m, const char *name,
+				     const char *raw, struct policy_decision *d)
+{
+	return engine_header(m, name, raw + (*raw == ' '), raw, d);
 }
 
 enum policy_action policy_eoh(struct policy_msg *m, struct policy_decision *d)

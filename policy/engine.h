@@ -194,8 +194,22 @@ enum policy_action policy_mail(struct policy_msg *m, const char *sender,
 			       const char *auth_login, struct policy_decision *d);
 enum policy_action policy_rcpt(struct policy_msg *m, const char *rcpt,
 			       struct policy_decision *d);
+/*
+ * A header: value as an MTA gives it without SMFIP_HDR_LEADSPC (one blank
+ * after the colon removed).  The DKIM verifier of inbound mail is given
+ * the field rebuilt with that blank (unless value starts with a tab), the
+ * form nearly every field has.
+ */
 enum policy_action policy_header(struct policy_msg *m, const char *name,
 				 const char *value, struct policy_decision *d);
+/*
+ * A header exactly as received: raw is all of the field after the colon
+ * (SMFIP_HDR_LEADSPC).  The DKIM verifier gets raw; everything else sees
+ * it as policy_header would (one leading blank removed), so the policy
+ * does not change with the MTA's way of passing headers.
+ */
+enum policy_action policy_header_raw(struct policy_msg *m, const char *name,
+				     const char *raw, struct policy_decision *d);
 enum policy_action policy_eoh(struct policy_msg *m, struct policy_decision *d);
 enum policy_action policy_body(struct policy_msg *m, const unsigned char *chunk,
 			       size_t len, struct policy_decision *d);
@@ -292,7 +306,8 @@ void policy_msg_log(const struct policy_msg *m, enum plog_level level, const cha
  * the message when the snapshot has them; the stage functions call these.
  */
 bool engine_inbound_start(struct policy_msg *m);
-void engine_inbound_header(struct policy_msg *m, const char *name, const char *value);
+void engine_inbound_header(struct policy_msg *m, const char *name, const char *value,
+			   const char *raw);
 void engine_inbound_eoh(struct policy_msg *m);
 void engine_inbound_body(struct policy_msg *m, const unsigned char *chunk, size_t len);
 enum policy_action engine_inbound_eom(struct policy_msg *m, struct policy_decision *d);

@@ -36,14 +36,15 @@ bool engine_inbound_start(struct policy_msg *m)
 	return true;
 }
 
-void engine_inbound_header(struct policy_msg *m, const char *name, const char *value)
+void engine_inbound_header(struct policy_msg *m, const char *name, const char *value,
+			   const char *raw)
 {
 	if (m->inbound == NULL)
 		return;
 	if (!m->buffering) /* the engine counts what it keeps */
 		m->size += strlen(name) + strlen(value) + 4; /* "Name: value" CRLF, about */
 	policy_msg_note_header(m, name, value, 0);
-	inbound_msg_header(m->inbound, name, value);
+	inbound_msg_header(m->inbound, name, raw);
 }
 
 void engine_inbound_eoh(struct policy_msg *m)

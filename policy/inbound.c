@@ -218,8 +218,10 @@ void inbound_msg_free(struct inbound_msg *im)
 	free(im);
 }
 
-void inbound_msg_header(struct inbound_msg *im, const char *name, const char *value)
+void inbound_msg_header(struct inbound_msg *im, const char *name, const char *raw)
 {
+	const char *value = raw + (*raw == ' '); /* what DMARC always read */
+
 	if (strcasecmp(name, "From") == 0) {
 		im->from = realloc(im->from, (im->nfrom + 1) * sizeof *im->from);
 		if (im->from == NULL)
@@ -227,7 +229,7 @@ void inbound_msg_header(struct inbound_msg *im, const char *name, const char *va
 		im->from[im->nfrom++] = inbound_strdup(value);
 	}
 	if (im->dkim != NULL)
-		dkim_verifier_header(im->dkim, name, value);
+		dkim_verifier_header(im->dkim, name, raw);
 }
 
 void inbound_msg_eoh(struct inbound_msg *im)

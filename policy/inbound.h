@@ -51,7 +51,11 @@ struct inbound_msg *inbound_msg_new(const struct inbound_checks *c, const char *
 				    const char *mail_from);
 void inbound_msg_free(struct inbound_msg *im);
 
-void inbound_msg_header(struct inbound_msg *im, const char *name, const char *value);
+/*
+ * A header exactly as received: raw is all of the field after the colon,
+ * leading blanks included (DKIM's simple canonicalisation counts them).
+ */
+void inbound_msg_header(struct inbound_msg *im, const char *name, const char *raw);
 void inbound_msg_eoh(struct inbound_msg *im);
 void inbound_msg_body(struct inbound_msg *im, const unsigned char *chunk, size_t len);
 

@@ -110,6 +110,25 @@ case_forged_authentication_results_removed() {
 	expect_match "other server's kept" "$ar" "elsewhere\.example; spf=pass"
 }
 
+# Postfix passes header values as after the colon (SMFIP_HDR_LEADSPC), so
+# simple header canonicalisation verifies fields exactly as written.
+case_simple_signature_verifies_blanks_after_colon_exactly() {
+	msg "$T/m" "news@good.example" --canon simple --edit "Subject: " "Subject:" \
+		--sign good.example sel rsa
+	msg "$T/t" "news@good.example" --canon simple --tamper "Subject: " "Subject:  " \
+		--sign good.example sel rsa
+	pf_send "$A" "$T/out" "${GOOD_CLIENT[@]}" --from bounce@good.example --to nospace@service.example \
+		--data "$T/m"
+	expect "end of data (no blank)" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
+	pf_send "$A" "$T/out2" "${GOOD_CLIENT[@]}" --from bounce@good.example --to twospace@service.example \
+		--data "$T/t"
+	expect "end of data (two blanks)" "$(pf_status "$T/out2" dot)" "250 2.0.0 Ok:"
+	pf_wait_mail "$A" nospace@service.example
+	pf_wait_mail "$A" twospace@service.example
+	expect_match "signed without blank" "$(authres nospace@service.example)" "dkim=pass header\.d=good\.example"
+	expect_match "a blank added" "$(authres twospace@service.example)" "dkim=fail [^;]*header\.d=good\.example"
+}
+
 # ---- setup ------------------------------------------------------------------------
 
 cleanup() {

@@ -6,6 +6,10 @@ test.  Keys are those of authdns.sh (KEYS=DIR/keys).
 As a module: message(), sign().  As a command, prints one message:
 
     inbound_msg.py KEYS FROM [--sign DOMAIN SELECTOR rsa|ed25519] [--header "Name: value"]...
+                   [--canon simple|relaxed] [--edit OLD NEW] [--tamper OLD NEW]
+
+--canon sets the header and body canonicalisation of the signature,
+--edit replaces the first OLD by NEW before signing, --tamper after.
 """
 
 import os
@@ -37,11 +41,19 @@ def sign(raw, keys, domain, selector, kind="rsa", canon=(b"relaxed", b"relaxed")
 
 def main(argv):
     keys, from_addr, extra, signing = argv[0], argv[1], [], None
+    canon, edits, tampers = b"relaxed", [], []
     i = 2
     while i < len(argv):
         if argv[i] == "--sign":
             signing = argv[i + 1:i + 4]
             i += 4
+        elif argv[i] in ("--edit", "--tamper"):
+            (edits if argv[i] == "--edit" else tampers).append(
+                (argv[i + 1].encode(), argv[i + 2].encode()))
+            i += 3
+        elif argv[i] == "--canon":
+            canon = argv[i + 1].encode()
+            i += 2
         elif argv[i] == "--header":
             n, _, v = argv[i + 1].partition(": ")
             extra.append((n, v))
@@ -49,8 +61,12 @@ def main(argv):
         else:
             raise SystemExit("inbound_msg.py: unknown option %s" % argv[i])
     raw = message(from_addr, extra=extra)
+    for old, new in edits:
+        raw = raw.replace(old, new, 1)
     if signing:
-        raw = sign(raw, keys, signing[0], signing[1], signing[2])
+        raw = sign(raw, keys, signing[0], signing[1], signing[2], (canon, canon))
+    for old, new in tampers:
+        raw = raw.replace(old, new, 1)
     sys.stdout.buffer.write(raw)
 
 

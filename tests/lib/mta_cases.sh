@@ -86,6 +86,8 @@ Second line with trailing spaces
 	expect "control headers" "$(grep -ci '^X-SES-' "$T/msg")" 0
 	expect "signatures" "$(dkim_verify "$T/msg" "$WORK/dns")" "0:ok:a=rsa-sha256;1:ok:a=ed25519-sha256"
 	expect_match "relaxed/relaxed" "$(grep -i '^DKIM-Signature' "$T/msg")" "c=relaxed/relaxed"
+	# the milter takes SMFIP_HDR_LEADSPC, so the blank after the colon is its to send
+	expect "headers written \"DKIM-Signature: v=\"" "$(grep -c '^DKIM-Signature: v=' "$T/msg")" 2
 	expect_match "summary" "$(ses_summary "$A" "$(mta_queue_id "$T/out")")" \
 		"account=beta .*login=beta .*decision=accept"
 }

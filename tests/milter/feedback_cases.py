@@ -72,7 +72,7 @@ def header_added(reqs, name):
             data = r.data[4:] if r.cmd in ("i", "m") else r.data
             n, _, v = data.rstrip(b"\0").partition(b"\0")
             if n.decode().lower() == name.lower():
-                return v.decode("latin-1")
+                return rawmilter.unspace(v.decode("latin-1"))
     return None
 
 

@@ -39,8 +39,13 @@ def sign(raw, domain, selector, kind="rsa", canon=(b"relaxed", b"relaxed")):
     return inbound_msg.sign(raw, os.environ["MT_KEYS"], domain, selector, kind, canon)
 
 
-def split(raw):
-    """Headers (name, value as the MTA passes it) and body of a raw message."""
+def split(raw, leadspc=True):
+    """Headers (name, value as the MTA passes it) and body of a raw message.
+
+    With SMFIP_HDR_LEADSPC the value is all of the field after the colon,
+    as Postfix and Sendmail send it; without, one blank after the colon
+    is removed, as they do then.
+    """
     head, _, body = raw.partition(b"\r\n\r\n")
     hdrs = []
     for line in head.split(b"\r\n"):
@@ -48,7 +53,7 @@ def split(raw):
             hdrs[-1][1] += b"\n" + line
         else:
             n, _, v = line.partition(b":")
-            hdrs.append([n, v[1:] if v.startswith(b" ") else v])
+            hdrs.append([n, v[1:] if v.startswith(b" ") and not leadspc else v])
     return [(n.decode(), v.decode("latin-1")) for n, v in hdrs], body
 
 
@@ -59,7 +64,7 @@ def deliver(c, raw, sender, helo="mx.good.example", client=CLIENT, name="inbound
     c.reply("HELO", s.helo(helo), "c")
     c.reply("MAIL", s.mail(sender), "c")
     c.reply("RCPT", s.rcpt("<postmaster@service.example>"), "c")
-    hdrs, body = split(raw)
+    hdrs, body = split(raw, s.leadspc)
     for n, v in hdrs:
         c.reply("header " + n, s.header(n, v), "c")
     c.reply("EOH", s.eoh(), "c")
@@ -76,7 +81,7 @@ def inserted(reqs, name):
         if r.cmd == "i":
             n, v = r.data[4:].rstrip(b"\0").split(b"\0", 1)
             if n.decode().lower() == name.lower():
-                out.append(v.decode("latin-1"))
+                out.append(rawmilter.unspace(v.decode("latin-1")))
     return out
 
 
@@ -89,7 +94,7 @@ def changed(reqs, name):
             parts = r.data[4:].split(b"\0")
             n, v = parts[0], parts[1] if len(parts) > 1 else b""
             if n.decode().lower() == name.lower():
-                out.append((idx, v.decode("latin-1")))
+                out.append((idx, rawmilter.unspace(v.decode("latin-1"))))
     return out
 
 
@@ -139,6 +144,42 @@ def case_simple_canonicalization_signature_passes(c):
     final, reqs = deliver(c, raw, "<bounce@other.example>")
     c.reply("EOM", final, "a")
     has(c, "dkim", authres(c, reqs), r"dkim=pass header\.d=good\.example")
+
+
+def case_simple_signature_over_field_without_blank_passes(c):
+    raw = message("news@good.example").replace(b"Subject: ", b"Subject:", 1)
+    raw = sign(raw, "good.example", "sel", canon=(b"simple", b"simple"))
+    final, reqs = deliver(c, raw, "<bounce@other.example>")
+    c.reply("EOM", final, "a")
+    has(c, "dkim", authres(c, reqs), r"dkim=pass header\.d=good\.example")
+
+
+def case_simple_signature_over_field_with_tab_passes(c):
+    raw = message("news@good.example").replace(b"Subject: ", b"Subject:\t", 1)
+    raw = sign(raw, "good.example", "sel", canon=(b"simple", b"simple"))
+    final, reqs = deliver(c, raw, "<bounce@other.example>")
+    c.reply("EOM", final, "a")
+    has(c, "dkim", authres(c, reqs), r"dkim=pass header\.d=good\.example")
+
+
+def case_simple_signature_fails_when_blanks_after_colon_change(c):
+    signed = sign(message("news@good.example"), "good.example", "sel",
+                  canon=(b"simple", b"simple"))
+    for what, tampered in (("a second blank", b"Subject:  "), ("no blank", b"Subject:")):
+        raw = signed.replace(b"Subject: ", tampered, 1)
+        final, reqs = deliver(c, raw, "<bounce@good.example>")	# DMARC passes by SPF
+        c.reply("EOM (%s)" % what, final, "a")
+        has(c, "dkim (%s)" % what, authres(c, reqs), r"dkim=fail .*header\.d=good\.example")
+
+
+def case_header_values_negotiated_and_written_with_one_blank(c):
+    s = rawmilter.session()
+    c.eq("SMFIP_HDR_LEADSPC negotiated", s.leadspc, True)
+    s.quit()
+    final, reqs = deliver(c, message("news@good.example"), "<bounce@good.example>")
+    raw_ar = [r.data[4:].rstrip(b"\0").split(b"\0", 1)[1] for r in reqs if r.cmd == "i"]
+    c.true("Authentication-Results value starts with one blank",
+           len(raw_ar) == 1 and raw_ar[0].startswith(b" mx.test;"), raw_ar)
 
 
 def case_unknown_selector_is_permerror(c):

@@ -27,6 +27,7 @@ SMFIC_ABORT, SMFIC_BODY, SMFIC_CONNECT, SMFIC_MACRO = b"A", b"B", b"C", b"D"
 SMFIC_BODYEOB, SMFIC_HEADER, SMFIC_MAIL, SMFIC_EOH = b"E", b"L", b"M", b"N"
 SMFIC_OPTNEG, SMFIC_QUIT, SMFIC_RCPT, SMFIC_HELO = b"O", b"Q", b"R", b"H"
 FINAL_REPLIES = b"acdrty"	# continue accept discard reject tempfail replycode
+SMFIP_HDR_LEADSPC = 0x100000	# header values as after the colon, leading blanks kept
 
 
 class Reply:
@@ -58,6 +59,7 @@ class Session:
         if reply.cmd != "O":
             raise IOError("option negotiation answered %r" % reply)
         _, self.actions, self.protocol = struct.unpack(">III", reply.data[:12])
+        self.leadspc = bool(self.protocol & SMFIP_HDR_LEADSPC)
 
     def _send(self, cmd, data=b""):
         self.sock.sendall(struct.pack(">I", len(data) + 1) + cmd + data)
@@ -136,6 +138,15 @@ class Session:
         except OSError:
             pass
         self.sock.close()
+
+
+def unspace(value):
+    """A header value the milter sent as the MTA will write it after "Name: ".
+
+    The session offers SMFIP_HDR_LEADSPC and the milter takes it, so the
+    blank after the colon comes with the value.
+    """
+    return value[1:] if value.startswith(" ") else value
 
 
 class Case:

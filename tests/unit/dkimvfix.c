@@ -35,8 +35,17 @@ struct dkim_verify_lib *vlib;
 struct dkim_keyring *vring;
 unsigned stub_lookups;
 
-#define LONG_KEY "@long"     /* a key record of 1118 bytes */
-#define STRICT_KEY "@strict" /* the RSA 2048 bit key with t=s */
+/* Key records made at setup, named in zone[].txt by a word after "@". */
+enum made_record {
+	MADE_LONG,	/* "@long": a key record of 1118 bytes */
+	MADE_STRICT,	/* "@strict": the RSA 2048 bit key with t=s */
+	MADE_ED_K_RSA,	/* "@ed-k-rsa": the Ed25519 key in a k=rsa record */
+	MADE_RSA_K_ED,	/* "@rsa-k-ed": the RSA 2048 bit key in a k=ed25519 record */
+	MADE_ED_NO_K,	/* "@ed-no-k": the Ed25519 key in a record without k= */
+	MADE_N
+};
+static const char *const made_names[MADE_N] = { "@long", "@strict", "@ed-k-rsa", "@rsa-k-ed",
+						"@ed-no-k" };
 
 struct stub_rr {
 	const char *name;	  /* a literal name, or NULL: the vring key's */
@@ -44,7 +53,7 @@ struct stub_rr {
 	enum pem_kind pem;	  /* its kind */
 	enum dns_status st;	  /* what the stub answers */
 	enum pem_kind record;	  /* the TXT record of this key... */
-	const char *txt;	  /* ...or this text (LONG_KEY, STRICT_KEY: made at setup) */
+	const char *txt;	  /* ...or this text ("@...": made at setup) */
 };
 
 /* The stub's names, and the vring keys behind most of them. */
@@ -54,7 +63,7 @@ static const struct stub_rr zone[] = {
 	{ "s1024._domainkey.small.example", NULL, NULL, 0, DNS_OK, PEM_RSA1024, "" },
 	{ "py._domainkey.example.com", NULL, NULL, 0, DNS_OK, PEM_RSA2048, "" },
 	{ "py512._domainkey.example.com", NULL, NULL, 0, DNS_OK, PEM_RSA512, "" },
-	{ "pys._domainkey.example.com", NULL, NULL, 0, DNS_OK, PEM_NONE, STRICT_KEY },
+	{ "pys._domainkey.example.com", NULL, NULL, 0, DNS_OK, PEM_NONE, "@strict" },
 	{ NULL, "rsa.example", "r1", PEM_RSA2048, DNS_OK, PEM_RSA2048, "" },
 	{ NULL, "ed.example", "e1", PEM_ED25519, DNS_OK, PEM_ED25519, "" },
 	{ NULL, "nokey.example", "n1", PEM_RSA1024, DNS_NXDOMAIN, PEM_NONE, "" },
@@ -63,13 +72,47 @@ static const struct stub_rr zone[] = {
 	{ NULL, "revoked.example", "k1", PEM_RSA1024, DNS_OK, PEM_NONE, "v=DKIM1; k=rsa; p=" },
 	{ NULL, "badrec.example", "b1", PEM_RSA1024, DNS_OK, PEM_NONE, "not a key record" },
 	{ NULL, "wrongtype.example", "w1", PEM_RSA1024, DNS_OK, PEM_ED25519, "" },
-	{ NULL, "toolong.example", "l1", PEM_RSA1024, DNS_OK, PEM_NONE, LONG_KEY },
+	{ NULL, "toolong.example", "l1", PEM_RSA1024, DNS_OK, PEM_NONE, "@long" },
 	{ NULL, "wrongkey.example", "x1", PEM_RSA2048, DNS_OK, PEM_RSA1024, "" },
+	{ NULL, "edkrsa.example", "k1", PEM_ED25519, DNS_OK, PEM_NONE, "@ed-k-rsa" },
+	{ NULL, "rsaked.example", "k2", PEM_RSA2048, DNS_OK, PEM_NONE, "@rsa-k-ed" },
+	{ NULL, "ednok.example", "k3", PEM_ED25519, DNS_OK, PEM_NONE, "@ed-no-k" },
 };
 
 static char *zone_names[sizeof zone / sizeof zone[0]]; /* SEL._domainkey.DOM */
-static struct strbuf long_key = STRBUF_INIT, strict_key = STRBUF_INIT;
+static struct strbuf made[MADE_N];
 static char *py_script, *py_keys[PEM_NONE];
+
+/* The record named by txt: one made at setup ("@..."), or txt itself. */
+static const char *made_text(const char *txt)
+{
+	size_t i;
+
+	for (i = 0; i < MADE_N; i++)
+		if (strcmp(txt, made_names[i]) == 0)
+			return strbuf_cstr(&made[i]);
+	return txt;
+}
+
+/* The base64 public key of a key of dkimfix. */
+static const char *key_p(enum pem_kind kind)
+{
+	return strstr(strbuf_cstr(&txts[kind]), "p=") + 2;
+}
+
+/* Makes the records of enum made_record. */
+static void make_records(void)
+{
+	size_t i;
+
+	strbuf_appends(&made[MADE_LONG], "v=DKIM1; k=rsa; p=");
+	for (i = 0; i < 1100; i++)
+		strbuf_appendc(&made[MADE_LONG], 'A');
+	strbuf_appendf(&made[MADE_STRICT], "v=DKIM1; k=rsa; t=s; p=%s", key_p(PEM_RSA2048));
+	strbuf_appendf(&made[MADE_ED_K_RSA], "v=DKIM1; k=rsa; p=%s", key_p(PEM_ED25519));
+	strbuf_appendf(&made[MADE_RSA_K_ED], "v=DKIM1; k=ed25519; p=%s", key_p(PEM_RSA2048));
+	strbuf_appendf(&made[MADE_ED_NO_K], "v=DKIM1; p=%s", key_p(PEM_ED25519));
+}
 
 enum dns_status stub_fetch(void *arg, const char *name, struct strbuf *txt, struct strbuf *err)
 {
@@ -86,12 +129,8 @@ enum dns_status stub_fetch(void *arg, const char *name, struct strbuf *txt, stru
 			return zone[i].st;
 		if (zone[i].record != PEM_NONE)
 			strbuf_appends(txt, strbuf_cstr(&txts[zone[i].record]));
-		else if (strcmp(zone[i].txt, LONG_KEY) == 0)
-			strbuf_appends(txt, strbuf_cstr(&long_key));
-		else if (strcmp(zone[i].txt, STRICT_KEY) == 0)
-			strbuf_appends(txt, strbuf_cstr(&strict_key));
 		else
-			strbuf_appends(txt, zone[i].txt);
+			strbuf_appends(txt, made_text(zone[i].txt));
 		return DNS_OK;
 	}
 	return DNS_NXDOMAIN;
@@ -117,11 +156,7 @@ static void write_vkeys(const char *dir)
 		zone_names[i] = strbuf_detach(&name);
 	}
 	strbuf_free(&name);
-	strbuf_appends(&long_key, "v=DKIM1; k=rsa; p=");
-	for (i = 0; i < 1100; i++)
-		strbuf_appendc(&long_key, 'A');
-	strbuf_appendf(&strict_key, "v=DKIM1; k=rsa; t=s; p=%s",
-		       strstr(strbuf_cstr(&txts[PEM_RSA2048]), "p=") + 2);
+	make_records();
 	write_mode(tmpdir, "py2048.pem", pems[PEM_RSA2048], 0600);
 	write_mode(tmpdir, "py512.pem", pems[PEM_RSA512], 0600);
 	testutil_write_file(tmpdir, "sign.py", sign_py);
@@ -162,20 +197,23 @@ int vgroup_teardown(void **state)
 	for (i = 0; i < PEM_NONE; i++)
 		free(py_keys[i]);
 	free(py_script);
-	strbuf_free(&long_key);
-	strbuf_free(&strict_key);
+	for (i = 0; i < MADE_N; i++)
+		strbuf_free(&made[i]);
 	return group_teardown(state);
 }
 
 /* ---- feeding a verifier ----------------------------------------------------- */
 
-/* value as the MTA gives it: folding made LF if lf, a leading blank if blank. */
-static void mta_value(const char *value, bool lf, bool blank, struct strbuf *out)
+/*
+ * value as the MTA gives it with SMFIP_HDR_LEADSPC: folding made LF if lf,
+ * the blank write_message puts after the colon unless raw.
+ */
+static void mta_value(const char *value, bool lf, bool raw, struct strbuf *out)
 {
 	const char *p;
 
 	strbuf_reset(out);
-	if (blank)
+	if (!raw)
 		strbuf_appendc(out, ' ');
 	for (p = value; *p != '\0'; p++)
 		if (!(lf && p[0] == '\r' && p[1] == '\n'))
@@ -190,11 +228,11 @@ struct dkim_verifier *verify_msg(struct dkim_verify_lib *lib, const struct vmsg 
 	size_t i, off, len;
 
 	for (i = 0; i < m->nsigs; i++) {
-		mta_value(strbuf_cstr(&m->sigs[i]), m->lf, m->blank, &value);
+		mta_value(strbuf_cstr(&m->sigs[i]), m->lf, m->raw, &value);
 		assert_int_equal(dkim_verifier_header(v, "DKIM-Signature", value.data), 0);
 	}
 	for (i = 0; i < m->nh; i++) {
-		mta_value(m->h[i].value, m->lf, m->blank, &value);
+		mta_value(m->h[i].value, m->lf, m->raw, &value);
 		assert_int_equal(dkim_verifier_header(v, m->h[i].name, value.data), 0);
 	}
 	assert_int_equal(dkim_verifier_eoh(v), 0);
@@ -262,17 +300,15 @@ void edit_tag(const struct strbuf *sig, const char *tag, const char *value, cons
 		strbuf_appends(out, append);
 }
 
-void python_sign(const struct py_sig *ps, const struct dkim_header *h, size_t nh,
-		 const struct strbuf *body, struct strbuf *sig)
+void python_sign_file(const struct py_sig *ps, const char *file, struct strbuf *sig)
 {
 	struct strbuf cmd = STRBUF_INIT;
-	char *file, buf[4096];
+	char buf[4096];
 	size_t got;
 	FILE *p;
 
 	if (!have_verifier)
 		skip();
-	file = write_message(NULL, 0, h, nh, body);
 	strbuf_appendf(&cmd, "%s %s %s %s %s %d %s %s %s", PYTHON, py_script, py_keys[ps->key],
 		       ps->selector, ps->canon, ps->length ? 1 : 0, ps->alg,
 		       ps->identity != NULL ? ps->identity : "-", file);
@@ -284,5 +320,16 @@ void python_sign(const struct py_sig *ps, const struct dkim_header *h, size_t nh
 	if (pclose(p) != 0 || sig->len == 0)
 		fail_msg("python3-dkim signing: got \"%s\", want a signature", strbuf_cstr(sig));
 	strbuf_free(&cmd);
+}
+
+void python_sign(const struct py_sig *ps, const struct dkim_header *h, size_t nh,
+		 const struct strbuf *body, struct strbuf *sig)
+{
+	char *file;
+
+	if (!have_verifier)
+		skip();
+	file = write_message(NULL, 0, h, nh, body);
+	python_sign_file(ps, file, sig);
 	free(file);
 }

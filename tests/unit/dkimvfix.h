@@ -38,7 +38,7 @@ struct vmsg {
 	const struct strbuf *body;
 	size_t chunk; /* body chunk size; 0: one chunk */
 	bool lf;      /* values folded with LF instead of CRLF */
-	bool blank;   /* values keep their leading blank */
+	bool raw;     /* values are fed as given; else after the ": " write_message writes */
 };
 
 /*
@@ -80,6 +80,9 @@ struct py_sig {
  */
 void python_sign(const struct py_sig *ps, const struct dkim_header *h, size_t nh,
 		 const struct strbuf *body, struct strbuf *sig);
+
+/* The same for a message file of one's own (a path). */
+void python_sign_file(const struct py_sig *ps, const char *file, struct strbuf *sig);
 
 int vgroup_setup(void **state);
 int vgroup_teardown(void **state);

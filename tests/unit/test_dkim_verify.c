@@ -3,8 +3,9 @@
  * by the project's own signer (dkim_sign_message) and by python3-dkim are
  * verified, then spoiled in the ways mail gets spoiled: a changed body or
  * header, a missing, revoked or broken key, a DNS failure, broken
- * signature tags.  Folding with LF or CRLF, values with or without their
- * leading blank, and eight threads sharing one library verify alike.
+ * signature tags, a key of the wrong type.  Folding with LF or CRLF and
+ * eight threads sharing one library verify alike.  Header fields as
+ * received (the blanks after the colon) are in test_dkim_verify_raw.c.
  * policy/dkim_field.c, what the verifier keeps from libopendkim, is
  * tested here too.  Hostile input (too many or huge signatures, junk,
  * huge bodies) is in test_dkim_verify_hostile.c.
@@ -211,11 +212,20 @@ static const struct lookup_case {
 	{ "txt_record_that_is_no_key_is_permerror", "badrec.example", DKIM_VERIFY_PERMERROR,
 	  "bad key record", NULL },
 	{ "ed25519_key_for_rsa_signature_is_permerror", "wrongtype.example", DKIM_VERIFY_PERMERROR,
-	  "bad key record", NULL },
+	  "inappropriate key algorithm", "k=ed25519 key for an rsa-sha256 signature" },
 	{ "key_record_over_1024_bytes_is_permerror", "toolong.example", DKIM_VERIFY_PERMERROR,
 	  "bad key record", "1118 bytes" },
 	{ "other_key_fails_with_signature_mismatch", "wrongkey.example", DKIM_VERIFY_FAIL,
 	  "signature mismatch", NULL },
+	{ "ed25519_signature_with_k_rsa_record_is_permerror", "edkrsa.example",
+	  DKIM_VERIFY_PERMERROR, "inappropriate key algorithm",
+	  "k=rsa key for an ed25519-sha256 signature" },
+	{ "rsa_signature_with_k_ed25519_record_is_permerror", "rsaked.example",
+	  DKIM_VERIFY_PERMERROR, "inappropriate key algorithm",
+	  "k=ed25519 key for an rsa-sha256 signature" },
+	{ "ed25519_signature_with_record_without_k_is_permerror", "ednok.example",
+	  DKIM_VERIFY_PERMERROR, "inappropriate key algorithm",
+	  "k=rsa key for an ed25519-sha256 signature" },
 };
 
 static void run_lookup_case(void **state)
@@ -429,15 +439,15 @@ static void run_py_case(void **state)
 	const struct dkim_verify_sig *res;
 	struct dkim_verifier *v;
 	struct vmsg m = { 0 };
-	size_t n, blank;
+	size_t n, lf;
 
 	strbuf_appends(&body, c->body);
 	python_sign(&ps, sample_headers, 4, &body, &sig);
 	if (c->appended != NULL)
 		strbuf_appends(&body, c->appended);
 	m.sigs = &sig, m.nsigs = 1, m.h = sample_headers, m.nh = 4, m.body = &body;
-	for (blank = 0; blank < 2; blank++) {
-		m.blank = blank != 0;
+	for (lf = 0; lf < 2; lf++) {
+		m.lf = lf != 0;
 		v = verify_msg(vlib, &m, &res, &n);
 		expect_sig(res, n, 1, 0, c->status, c->reason);
 		if (res[0].identity == NULL || strcmp(res[0].identity, want_i) != 0)
@@ -450,7 +460,7 @@ static void run_py_case(void **state)
 
 /* ---- how the MTA hands fields over ------------------------------------------------ */
 
-static void lf_and_crlf_folding_with_or_without_blank_verify_alike(void **state)
+static void lf_and_crlf_folding_verify_alike(void **state)
 {
 	struct strbuf body = STRBUF_INIT, *sigs;
 	const struct dkim_verify_sig *res;
@@ -463,9 +473,8 @@ static void lf_and_crlf_folding_with_or_without_blank_verify_alike(void **state)
 	vsign(ring, "example.com", SAMPLE_HEADERS, &body, &sigs, &nsigs);
 	m.sigs = sigs, m.nsigs = nsigs, m.h = sample_headers, m.nh = SAMPLE_HEADERS;
 	m.body = &body;
-	for (i = 0; i < 4; i++) {
-		m.lf = (i & 1) != 0;
-		m.blank = (i & 2) != 0;
+	for (i = 0; i < 2; i++) {
+		m.lf = i != 0;
 		v = verify_msg(vlib, &m, &res, &n);
 		expect_sig(res, n, 2, 0, DKIM_VERIFY_PASS, "signature verified");
 		expect_sig(res, n, 2, 1, DKIM_VERIFY_PASS, "signature verified");
@@ -547,18 +556,19 @@ static void signature_fields_are_told_as_libopendkim_tells_them(void **state)
 				 cases[i].want);
 }
 
-static void field_lines_get_crlf_and_one_blank(void **state)
+static void field_lines_keep_the_value_exactly_with_crlf(void **state)
 {
 	static const struct {
 		const char *value, *want;
 	} cases[] = {
-		{ "x", "Subject: x" },
+		{ "x", "Subject:x" },
 		{ " x", "Subject: x" },
+		{ "  x", "Subject:  x" },
 		{ "\tx", "Subject:\tx" },
-		{ "a\n\tb", "Subject: a\r\n\tb" },
-		{ "a\r\n b\r\n", "Subject: a\r\n b" },
-		{ "a\n", "Subject: a" },
-		{ "", "Subject: " },
+		{ " a\n\tb", "Subject: a\r\n\tb" },
+		{ " a\r\n b\r\n", "Subject: a\r\n b" },
+		{ "a\n", "Subject:a" },
+		{ "", "Subject:" },
 	};
 	struct strbuf line = STRBUF_INIT;
 	size_t i;
@@ -571,6 +581,39 @@ static void field_lines_get_crlf_and_one_blank(void **state)
 				 cases[i].want);
 	}
 	strbuf_free(&line);
+}
+
+static void key_type_must_suit_the_algorithm(void **state)
+{
+	static const struct {
+		const char *record, *alg;
+		enum dkim_field_verdict want;
+	} cases[] = {
+		{ "v=DKIM1; k=rsa; p=AAAA", "rsa-sha256", DKIM_FIELD_OK },
+		{ "v=DKIM1; p=AAAA", "rsa-sha1", DKIM_FIELD_OK },
+		{ "v=DKIM1; k=ed25519; p=AAAA", "ed25519-sha256", DKIM_FIELD_OK },
+		{ "v=DKIM1;k = ED25519 ;p=AAAA", "ed25519-sha256", DKIM_FIELD_OK },
+		{ "v=DKIM1; k=rsa; p=AAAA", "ed25519-sha256", DKIM_FIELD_BAD },
+		{ "v=DKIM1; p=AAAA", "ed25519-sha256", DKIM_FIELD_BAD },
+		{ "v=DKIM1; k=ed25519; p=AAAA", "rsa-sha256", DKIM_FIELD_BAD },
+		{ "v=DKIM1; k=ed25519; k=rsa; p=AAAA", "ed25519-sha256", DKIM_FIELD_BAD },
+		{ "v=DKIM1; kk=rsa; p=AAAA", "ed25519-sha256", DKIM_FIELD_BAD },
+		{ "v=DKIM1; k=dsa; p=AAAA", "rsa-sha256", DKIM_FIELD_OK }, /* libopendkim's */
+		{ "v=DKIM1; k=ed25519; p=AAAA", "foo-sha256", DKIM_FIELD_OK }, /* libopendkim's */
+	};
+	struct strbuf why = STRBUF_INIT;
+	enum dkim_field_verdict got;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		strbuf_reset(&why);
+		got = dkim_field_check_key(cases[i].record, cases[i].alg, &why);
+		if (got != cases[i].want || (got == DKIM_FIELD_OK) != (why.len == 0))
+			fail_msg("\"%s\" for %s: got %d (%s), want %d", cases[i].record,
+				 cases[i].alg, got, strbuf_cstr(&why), cases[i].want);
+	}
+	strbuf_free(&why);
 }
 
 static void tag_lists_libopendkim_mishandles_are_refused(void **state)
@@ -678,12 +721,13 @@ static const struct CMUnitTest other_tests[] = {
 	cmocka_unit_test(tempfail_leaves_other_signatures_alone),
 	cmocka_unit_test(whole_field_garbage_is_syntax_error),
 	cmocka_unit_test(unsigned_message_has_no_results),
-	cmocka_unit_test(lf_and_crlf_folding_with_or_without_blank_verify_alike),
+	cmocka_unit_test(lf_and_crlf_folding_verify_alike),
 	cmocka_unit_test(fields_after_the_headers_are_refused),
 	cmocka_unit_test(library_refuses_a_cap_out_of_range),
 	cmocka_unit_test(status_names_are_rfc_8601_words),
 	cmocka_unit_test(signature_fields_are_told_as_libopendkim_tells_them),
-	cmocka_unit_test(field_lines_get_crlf_and_one_blank),
+	cmocka_unit_test(field_lines_keep_the_value_exactly_with_crlf),
+	cmocka_unit_test(key_type_must_suit_the_algorithm),
 	cmocka_unit_test(tag_lists_libopendkim_mishandles_are_refused),
 	cmocka_unit_test(eight_threads_verify_at_once),
 };
