@@ -2,8 +2,15 @@
  * daemon - background, privileges, PID file, supervisor; see daemon.h.
  *
  * Diagnostics: "UserID X: no such user", "cannot write PID file ...",
- * "milter process N killed by signal S; restarting", "milter process
- * crashed 5 times within a minute; giving up".
+ * "milter process N killed by signal S (NAME) after T s; restarting in D ms
+ * (crash K in a row)" at LOG_CRIT.
+ *
+ * The supervisor never gives up: a gateway whose milter is down refuses
+ * or defers every message, which is worse than a milter that keeps
+ * crashing on one kind of input and serving everything else in between.
+ * Restarts back off instead: DAEMON_BACKOFF_MIN_MS, doubled after each
+ * crash up to DAEMON_BACKOFF_MAX_MS, and back to the minimum once a milter
+ * process has run DAEMON_STABLE_S seconds.
  */
 #include "autoconf.h"
 
@@ -23,8 +30,9 @@
 #include "daemon.h"
 #include "logging.h"
 
-#define DAEMON_MAX_CRASHES 5	/* within DAEMON_CRASH_WINDOW seconds */
-#define DAEMON_CRASH_WINDOW 60
+#define DAEMON_BACKOFF_MIN_MS 100
+#define DAEMON_BACKOFF_MAX_MS 30000
+#define DAEMON_STABLE_S 60
 
 int daemon_background(void)
 {
@@ -225,11 +233,58 @@ static int daemon_watch(pid_t pid, const sigset_t *waitmask, bool *stopping)
 	}
 }
 
+/*
+ * Waits ms milliseconds before the next start; false when asked to stop
+ * meanwhile (SIGTERM/SIGINT; a SIGHUP is moot without a milter process).
+ */
+static bool daemon_backoff(long ms, const sigset_t *blocked)
+{
+	struct timespec end, now, left;
+	siginfo_t si;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		if (daemon_got_term)
+			return false;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left.tv_sec = end.tv_sec - now.tv_sec;
+		left.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000L;
+		}
+		if (left.tv_sec < 0)
+			return true;
+		/* the signals are blocked: take them here rather than by handler */
+		if (sigtimedwait(blocked, &si, &left) == SIGTERM || si.si_signo == SIGINT)
+			daemon_got_term = 1;
+	}
+}
+
+/* Logs a crash loudly: pid, signal, uptime, the delay before the restart. */
+static void daemon_log_crash(pid_t pid, int status, time_t uptime, long delay_ms, unsigned row)
+{
+	if (WIFSIGNALED(status))
+		logging_msg(PLOG_CRIT, "milter process %ld killed by signal %d (%s) after %lld s; "
+			    "restarting in %ld ms (crash %u in a row)", (long)pid, WTERMSIG(status),
+			    strsignal(WTERMSIG(status)), (long long)uptime, delay_ms, row);
+	else
+		logging_msg(PLOG_CRIT, "milter process %ld stopped (status %d) after %lld s; "
+			    "restarting in %ld ms (crash %u in a row)", (long)pid, status,
+			    (long long)uptime, delay_ms, row);
+}
+
 int daemon_supervise(int (*worker)(void *, unsigned), void *arg)
 {
 	sigset_t blocked, waitmask, orig;
-	time_t crashes[DAEMON_MAX_CRASHES] = { 0 };
-	unsigned ncrash = 0;
+	unsigned restarts = 0, row = 0;
+	long delay_ms = DAEMON_BACKOFF_MIN_MS;
 	bool stopping = false;
 
 	daemon_supervisor_signals(&blocked, &waitmask);
@@ -239,26 +294,27 @@ int daemon_supervise(int (*worker)(void *, unsigned), void *arg)
 	sigdelset(&orig, SIGINT);
 	sigdelset(&orig, SIGCHLD);
 	for (;;) {
-		pid_t pid = daemon_spawn(worker, arg, ncrash, &orig);
+		time_t started = time(NULL), uptime;
+		pid_t pid = daemon_spawn(worker, arg, restarts, &orig);
 		int status;
 
 		if (pid < 0) {
-			logging_msg(PLOG_ERR, "cannot start milter process: %s", strerror(errno));
-			return 1;
+			logging_msg(PLOG_CRIT, "cannot start milter process: %s; retrying in %ld ms",
+				    strerror(errno), delay_ms);
+		} else {
+			status = daemon_watch(pid, &waitmask, &stopping);
+			if (WIFEXITED(status) || stopping)
+				return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+			uptime = time(NULL) - started;
+			if (uptime >= DAEMON_STABLE_S) {
+				row = 0;
+				delay_ms = DAEMON_BACKOFF_MIN_MS;
+			}
+			daemon_log_crash(pid, status, uptime, delay_ms, ++row);
+			restarts++;
 		}
-		status = daemon_watch(pid, &waitmask, &stopping);
-		if (WIFEXITED(status) || stopping)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-		logging_msg(PLOG_ERR, "milter process %ld killed by signal %d; restarting",
-			    (long)pid, WTERMSIG(status));
-		crashes[ncrash++ % DAEMON_MAX_CRASHES] = time(NULL);
-		/* the next slot holds the oldest of the last DAEMON_MAX_CRASHES */
-		if (ncrash >= DAEMON_MAX_CRASHES &&
-		    time(NULL) - crashes[ncrash % DAEMON_MAX_CRASHES] < DAEMON_CRASH_WINDOW) {
-			logging_msg(PLOG_ERR, "milter process crashed %d times within %d seconds; "
-				    "giving up", DAEMON_MAX_CRASHES, DAEMON_CRASH_WINDOW);
-			return 1;
-		}
-		sleep(1);
+		if (!daemon_backoff(delay_ms, &blocked))
+			return 0;
+		delay_ms = delay_ms * 2 > DAEMON_BACKOFF_MAX_MS ? DAEMON_BACKOFF_MAX_MS : delay_ms * 2;
 	}
 }

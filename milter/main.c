@@ -17,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "callbacks.h"
 #include "config.h"
+#include "connguard.h"
 #include "daemon.h"
 #include "dkim_sign.h"
 #include "inbound.h"
@@ -137,12 +139,37 @@ static void *main_signal_thread(void *arg)
 	}
 }
 
+/*
+ * Raises the soft open files limit to the hard one: every milter
+ * connection holds a descriptor, and the usual soft limit of 1024 is far
+ * below what a busy MTA opens.  Returns the limit in force.
+ */
+static unsigned long main_raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			rl.rlim_cur = was;
+		else
+			logging_msg(PLOG_NOTICE, "raised the open files limit from %llu to %llu",
+				    (unsigned long long)was, (unsigned long long)rl.rlim_cur);
+	}
+	return rl.rlim_cur > 1048576 ? 1048576UL : (unsigned long)rl.rlim_cur;
+}
+
 /* The milter process: socket, privileges, libmilter's main loop. */
 static int main_worker(void *arg, unsigned restarts)
 {
 	struct policy_snapshot *start;
 	const struct ses_config *conf;
 	static long long timeout;
+	unsigned long nofile;
 	pthread_t tid;
 	sigset_t set;
 	int rc;
@@ -171,6 +198,11 @@ static int main_worker(void *arg, unsigned restarts)
 	smfi_settimeout((int)conf->milter_timeout);
 	if (listen_open(conf) != 0)
 		return 1;
+	nofile = main_raise_nofile();
+	if (connguard_init(connguard_limit_for(nofile)) != 0)
+		return 1;
+	logging_msg(PLOG_INFO, "at most %zu milter connections (open files limit %lu)",
+		    connguard_limit_for(nofile), nofile);
 	if (daemon_drop_privileges(conf->user) != 0)
 		return 1;
 	timeout = conf->milter_timeout;

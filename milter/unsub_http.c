@@ -13,10 +13,17 @@
  *                      unsubscribe event; 200, 404 for a token that is
  *                      not ours, 503 when it cannot be recorded now;
  *   GET  .../u-TOKEN   a page with a button that POSTs; a GET changes
- *                      nothing, so link scanners do not unsubscribe.
+ *                      nothing, so link scanners do not unsubscribe; 404
+ *                      for a token that is not ours, as for the POST.
  *
  * Everything else is 404.  Requests are handled by libmicrohttpd's own
- * thread, with a connection limit and a short timeout.
+ * thread.  Slow clients cannot lock others out: at most
+ * UNSUB_HTTP_PER_IP connections per address, an idle timeout, and each
+ * connection shut down UNSUB_HTTP_TOTAL_S seconds after it opened however
+ * busy it keeps itself (libmicrohttpd's timeout counts idle time only, so
+ * a client sending one byte a second would hold its slot for ever).
+ * Requests with forged or unknown tokens are logged at most once a minute,
+ * with their count.
  *
  * Diagnostics: "unsubscribe endpoint on HOST:PORT", "cannot start the
  * unsubscribe endpoint on X", "bad UnsubscribeListen X"; each request's
@@ -26,24 +33,42 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "feedback.h"
 #include "logging.h"
+#include "ratelog.h"
 #include "reload.h"
 #include "snapshot.h"
 #include "unsub_http.h"
 #include "unsub_token.h"
 
-#define UNSUB_HTTP_MAX_CONNECTIONS 64
-#define UNSUB_HTTP_TIMEOUT_S 10
+#define UNSUB_HTTP_MAX_CONNECTIONS 256
+#define UNSUB_HTTP_PER_IP 8
+#define UNSUB_HTTP_TIMEOUT_S 5	/* idle */
+#define UNSUB_HTTP_TOTAL_S 10	/* from open to close, whatever the client does */
+#define UNSUB_HTTP_SLOTS 512	/* open connections tracked for UNSUB_HTTP_TOTAL_S */
 
 static struct MHD_Daemon *unsub_http_daemon;
 static int unsub_http_marker; /* a request's first call has been seen */
+static struct ratelog unsub_http_forged_log = RATELOG_INIT(60);
+
+/* The open connections and when each opened, for the total-time bound. */
+struct unsub_http_conn {
+	int fd;			/* -1: slot free */
+	time_t opened;
+};
+static struct unsub_http_conn unsub_http_conns[UNSUB_HTTP_SLOTS];
+static pthread_mutex_t unsub_http_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t unsub_http_reaper;
+static volatile int unsub_http_stopping;
 
 static enum MHD_Result unsub_http_reply(struct MHD_Connection *conn, unsigned status,
 					const char *body)
@@ -101,9 +126,16 @@ static unsigned unsub_http_record(const char *token)
 				   policy_snapshot_now_us(snap), host[0] ? host : "localhost", 0, 1,
 				   unsub_http_emit, snap };
 	rc = feedback_unsubscribe_url(&c, token, &r);
-	if (r.log.len > 0)
-		logging_msg(rc == 1 ? PLOG_NOTICE : PLOG_INFO, "%.*s", (int)(r.log.len - 1),
-			    r.log.data);
+	if (r.log.len > 0 && rc == 1) {
+		unsigned long held;
+
+		/* anyone can send these: one line a minute, with the count */
+		if (ratelog_allow(&unsub_http_forged_log, time(NULL), &held))
+			logging_msg(PLOG_NOTICE, "%.*s (%lu more refused this minute)",
+				    (int)(r.log.len - 1), r.log.data, held);
+	} else if (r.log.len > 0) {
+		logging_msg(PLOG_INFO, "%.*s", (int)(r.log.len - 1), r.log.data);
+	}
 	strbuf_free(&r.log);
 	policy_snapshot_unref(snap);
 	return rc == 0 ? MHD_HTTP_OK : rc == 1 ? MHD_HTTP_NOT_FOUND : MHD_HTTP_SERVICE_UNAVAILABLE;
@@ -119,6 +151,75 @@ static const char unsub_http_not_found[] =
 	"<!doctype html><html><body><p>This link is not valid.</p></body></html>\n";
 static const char unsub_http_later[] =
 	"<!doctype html><html><body><p>Please try again in a few minutes.</p></body></html>\n";
+
+/* True when token is one of ours (the GET shows its page only then). */
+static bool unsub_http_token_ok(const char *token)
+{
+	struct policy_snapshot *snap = reload_current();
+	struct unsub_info ui;
+	bool ok;
+
+	ok = snap->feedback_key != NULL &&
+	     unsub_url_verify(snap->feedback_key, token, &ui) == UNSUB_OK;
+	if (snap->feedback_key != NULL)
+		unsub_info_free(&ui);
+	policy_snapshot_unref(snap);
+	return ok;
+}
+
+/* Tracks connections as they open and close (MHD_OPTION_NOTIFY_CONNECTION). */
+static void unsub_http_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int fd = ci != NULL ? (int)ci->connect_fd : -1;
+	size_t i;
+
+	(void)cls;
+	(void)socket_ctx;
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&unsub_http_lock);
+	for (i = 0; i < UNSUB_HTTP_SLOTS; i++) {
+		if (code == MHD_CONNECTION_NOTIFY_STARTED && unsub_http_conns[i].fd < 0) {
+			unsub_http_conns[i] = (struct unsub_http_conn){ fd, time(NULL) };
+			break;
+		}
+		if (code == MHD_CONNECTION_NOTIFY_CLOSED && unsub_http_conns[i].fd == fd) {
+			unsub_http_conns[i].fd = -1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&unsub_http_lock);
+}
+
+/*
+ * Shuts down connections open longer than UNSUB_HTTP_TOTAL_S, once a
+ * second.  A slot's fd is open while it is in the table (libmicrohttpd
+ * notifies the close before it closes), so the shutdown hits that
+ * connection; libmicrohttpd then reads its end and closes it.
+ */
+static void *unsub_http_reap(void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	while (!unsub_http_stopping) {
+		time_t now = time(NULL);
+
+		pthread_mutex_lock(&unsub_http_lock);
+		for (i = 0; i < UNSUB_HTTP_SLOTS; i++)
+			if (unsub_http_conns[i].fd >= 0 &&
+			    now - unsub_http_conns[i].opened >= UNSUB_HTTP_TOTAL_S) {
+				shutdown(unsub_http_conns[i].fd, SHUT_RDWR);
+				unsub_http_conns[i].opened = now;	/* once is enough */
+			}
+		pthread_mutex_unlock(&unsub_http_lock);
+		usleep(200000);
+	}
+	return NULL;
+}
 
 static enum MHD_Result unsub_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 					 const char *method, const char *version,
@@ -142,7 +243,9 @@ static enum MHD_Result unsub_http_handle(void *cls, struct MHD_Connection *conn,
 	if (token == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0))
 		return unsub_http_reply(conn, MHD_HTTP_NOT_FOUND, unsub_http_not_found);
 	if (strcmp(method, "GET") == 0)
-		return unsub_http_reply(conn, MHD_HTTP_OK, unsub_http_page);
+		return unsub_http_token_ok(token)
+			       ? unsub_http_reply(conn, MHD_HTTP_OK, unsub_http_page)
+			       : unsub_http_reply(conn, MHD_HTTP_NOT_FOUND, unsub_http_not_found);
 	status = unsub_http_record(token);
 	return unsub_http_reply(conn, status,
 				status == MHD_HTTP_OK	       ? unsub_http_done
@@ -183,13 +286,24 @@ int unsub_http_start(void)
 		logging_msg(PLOG_ERR, "bad UnsubscribeListen %s: want IPV4-ADDRESS:PORT", spec);
 		return -1;
 	}
+	for (size_t i = 0; i < UNSUB_HTTP_SLOTS; i++)
+		unsub_http_conns[i].fd = -1;
 	unsub_http_daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, ntohs(sin.sin_port), NULL, NULL,
 		unsub_http_handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)UNSUB_HTTP_MAX_CONNECTIONS,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)UNSUB_HTTP_TIMEOUT_S, MHD_OPTION_END);
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)UNSUB_HTTP_PER_IP,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)UNSUB_HTTP_TIMEOUT_S,
+		MHD_OPTION_NOTIFY_CONNECTION, unsub_http_notify, NULL, MHD_OPTION_END);
 	if (unsub_http_daemon == NULL) {
 		logging_msg(PLOG_ERR, "cannot start the unsubscribe endpoint on %s", spec);
+		return -1;
+	}
+	unsub_http_stopping = 0;
+	if (pthread_create(&unsub_http_reaper, NULL, unsub_http_reap, NULL) != 0) {
+		logging_msg(PLOG_ERR, "cannot start the unsubscribe endpoint's reaper");
+		MHD_stop_daemon(unsub_http_daemon);
+		unsub_http_daemon = NULL;
 		return -1;
 	}
 	logging_msg(PLOG_NOTICE, "unsubscribe endpoint on %s", spec);
@@ -198,7 +312,10 @@ int unsub_http_start(void)
 
 void unsub_http_stop(void)
 {
-	if (unsub_http_daemon != NULL)
+	if (unsub_http_daemon != NULL) {
+		unsub_http_stopping = 1;
+		pthread_join(unsub_http_reaper, NULL);
 		MHD_stop_daemon(unsub_http_daemon);
+	}
 	unsub_http_daemon = NULL;
 }

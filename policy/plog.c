@@ -39,6 +39,8 @@ void plog_msg(const struct plog *lg, enum plog_level level, const char *fmt, ...
 const char *plog_level_name(enum plog_level level)
 {
 	switch (level) {
+	case PLOG_CRIT:
+		return "crit";
 	case PLOG_ERR:
 		return "error";
 	case PLOG_WARNING:

@@ -12,6 +12,7 @@
 #include <syslog.h>
 
 enum plog_level {
+	PLOG_CRIT = LOG_CRIT,
 	PLOG_ERR = LOG_ERR,
 	PLOG_WARNING = LOG_WARNING,
 	PLOG_NOTICE = LOG_NOTICE,

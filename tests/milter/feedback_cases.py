@@ -14,7 +14,9 @@ A case prints "got X, want Y" for each failed check and exits 1.
 
 import os
 import re
+import socket
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -251,6 +253,69 @@ def case_one_click_forged_token_is_404(c):
     base = "http://127.0.0.1:%s/unsub/" % os.environ["MT_HTTP"]
     c.eq("forged token", http("POST", base + "u-aaaaaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbb")[0], 404)
     c.eq("no token", http("POST", base + "anything")[0], 404)
+
+
+def case_one_click_forged_token_get_is_404(c):
+    base = "http://127.0.0.1:%s/unsub/" % os.environ["MT_HTTP"]
+    status, body = http("GET", base + "u-aaaaaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbb")
+    c.eq("GET with a forged token", status, 404)
+    c.true("no confirmation page for a forged token", 'method="post"' not in body, body[:80])
+
+
+def log_lines(needle):
+    with open(os.environ["MT_LOG"], encoding="latin-1") as f:
+        return sum(1 for l in f if needle in l)
+
+
+def case_forged_post_flood_logged_once_a_minute(c):
+    base = "http://127.0.0.1:%s/unsub/" % os.environ["MT_HTTP"]
+    before = log_lines("more refused this minute")
+    for i in range(50):
+        http("POST", base + "u-%024d-bbbbbbbbbb" % i)
+    n = log_lines("more refused this minute") - before
+    c.true("log lines for 50 forged POSTs", n <= 1, "%d, want at most 1" % n)
+
+
+def slow_connections(n, source="127.0.0.2"):
+    """n connections from source that send half a request and stall."""
+    out = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", int(os.environ["MT_HTTP"])))
+        s.sendall(b"GET /unsub/u-x HTTP/1.1\r\nHost: x\r\n")
+        out.append(s)
+    return out
+
+
+def case_slow_clients_do_not_lock_others_out(c):
+    slow = slow_connections(64)
+    base = "http://127.0.0.1:%s/unsub/" % os.environ["MT_HTTP"]
+    t0 = time.monotonic()
+    status = http("POST", base + "anything")[0]
+    c.eq("a request beside 64 slow connections from one address", status, 404)
+    c.true("served within 3 s", time.monotonic() - t0 < 3, "%.1f s" % (time.monotonic() - t0))
+    for s in slow:
+        s.close()
+
+
+def case_trickling_client_cut_off_after_total_time(c):
+    s = slow_connections(1)[0]
+    t0 = time.monotonic()
+    s.settimeout(1)
+    closed = False
+    while time.monotonic() - t0 < 20 and not closed:
+        try:
+            s.sendall(b"X")	# one header byte a second: never idle
+            closed = s.recv(1) == b""
+        except socket.timeout:
+            continue
+        except OSError:
+            closed = True
+    took = time.monotonic() - t0
+    c.true("a client that keeps trickling is closed", closed, "open after %.0f s" % took)
+    c.true("closed within 10-15 s", 9 <= took <= 15, "%.1f s" % took)
+    s.close()
 
 
 def case_no_list_unsubscribe_unless_asked(c):

@@ -148,7 +148,9 @@ make_instance() {
 # start_instance NAME: starts the daemon; returns 1 when it does not listen.
 start_instance() {
 	_d=$tmp/$1
-	"$bin" -f -c "$_d/conf" 2>>"$_d/log" &
+	# start_nofile: the open files limit (soft and hard) of a case's daemon
+	( [ -n "${start_nofile:-}" ] && ulimit -n "$start_nofile"; exec "$bin" -f -c "$_d/conf" ) \
+		2>>"$_d/log" &
 	echo $! >"$_d/pid"
 	daemons="$daemons $!"
 	t_wait_file "$_d/sock" 10 || return 1
@@ -159,7 +161,7 @@ start_instance() {
 	done
 }
 
-crashes() { grep -c "killed by signal" "$tmp/$1/log" 2>/dev/null; }
+crashes() { grep -c "killed by signal\|milter process [0-9]* stopped" "$tmp/$1/log" 2>/dev/null; }
 
 # report NAME RC OUTPUT INSTANCE CRASHES_BEFORE
 report() {
@@ -197,6 +199,14 @@ raw() {
 	wanted "$2" || return 0
 	_before=$(crashes "$1")
 	_out=$(env $(case_env "$1") python3 "$here/rawmilter.py" "$2" </dev/null 2>&1)
+	report "$2" $? "$_out" "$1" "$_before"
+}
+
+# guard INSTANCE CASE: runs a case of guard_cases.py.
+guard() {
+	wanted "$2" || return 0
+	_before=$(crashes "$1")
+	_out=$(env $(case_env "$1") MT_STALLED="${stalled:-300}" python3 "$here/guard_cases.py" "$2" </dev/null 2>&1)
 	report "$2" $? "$_out" "$1" "$_before"
 }
 
@@ -348,6 +358,55 @@ fi
 
 fresh lua reload_keeps_old_config_on_error
 fresh lua reload_applies_new_data
+
+# A storm of macro packets with an odd string count (libmilter's
+# smfi_getsymval would read past its array): the same daemon serves on.
+guard main odd_macro_storm_keeps_serving
+if wanted odd_macro_storm_keeps_serving; then
+	t_eq odd_macro_storm_logged_rate_limited \
+		"$(grep -c 'malformed macro packet' "$tmp/main/log") line(s)" "1 line(s)"
+fi
+
+# 300 connections that never send a byte, with an open files limit of 128:
+# the idle ones are shut down, oldest first, and normal sessions are served.
+start_nofile=128 stalled=300
+fresh guard stalled_connections_shed_normal_sessions_served
+start_nofile="" stalled=""
+
+# worker_pid SUPERVISOR: the milter process's PID, or nothing.
+worker_pid() { pgrep -P "$1" | head -1; }
+
+# The milter process killed six times (SIGKILL, SIGSEGV): the supervisor
+# restarts it every time, each restart later than the one before, and the
+# last one serves.
+supervisor_restarts_with_backoff() {
+	make_instance "$1"
+	if ! start_instance "$1"; then
+		t_fail "$1" "got no listening daemon, want one"
+		return
+	fi
+	_sup=$(cat "$tmp/$1/pid")
+	for _i in 1 2 3 4 5 6; do
+		_w=$(worker_pid "$_sup")
+		[ -z "$_w" ] && break
+		[ $((_i % 2)) -eq 0 ] && kill -SEGV "$_w" || kill -KILL "$_w"
+		_n=0
+		until [ "$(grep -c 'listening on' "$tmp/$1/log")" -gt "$_i" ] || [ $_n -ge 300 ]; do
+			sleep 0.1; _n=$((_n + 1))
+		done
+	done
+	_delays=$(sed -n 's/.*killed by signal.*restarting in \([0-9]*\) ms.*/\1/p' "$tmp/$1/log" | tr '\n' ' ')
+	t_eq "$1" "$(grep -c 'listening on' "$tmp/$1/log") starts, delays ${_delays}" \
+		"7 starts, delays 100 200 400 800 1600 3200 "
+	_out=$(env $(case_env "$1") python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
+from guard_cases import served
+from rawmilter import Case
+sys.exit(0 if served(Case(), "after-restarts") else 1)' "$here" 2>&1)
+	t_eq supervisor_restarted_milter_serves "exit $? $_out" "exit 0 "
+	t_match supervisor_logs_crash_at_crit "$(grep 'killed by signal 11' "$tmp/$1/log" | head -1)" \
+		'crit: milter process [0-9]+ killed by signal 11 \(Segmentation fault\)'
+}
+wanted supervisor_restarts_with_backoff && supervisor_restarts_with_backoff supervisor_restarts_with_backoff
 
 # After SIGTERM the session in flight ends, then the daemon exits.
 if wanted sigterm_finishes_session_in_flight; then

@@ -1,0 +1,245 @@
+/*
+ * connguard - guards between libmilter and the milter socket; see
+ * connguard.h.
+ *
+ * Why here and not in the callbacks: a malformed macro packet is stored by
+ * libmilter as it arrives and crashes smfi_getsymval() later, whichever
+ * callback asks; and a connection that never sends a packet never reaches
+ * a callback at all (Debian's libmilter keeps it in its worker pool's poll
+ * set, and closes idle sessions only every 600 s).  The packet reader and
+ * accept() are the two places every byte and every connection pass.
+ *
+ * Diagnostics (each at most once a minute, with a count): "malformed macro
+ * packet from the MTA: N strings cut to whole pairs", "too many milter
+ * connections (at most N): shut down M idle the longest".
+ */
+#include "autoconf.h"
+
+#include <dlfcn.h>
+#include <libmilter/mfdef.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "connguard.h"
+#include "logging.h"
+#include "mpacket.h"
+#include "ratelog.h"
+
+#define CONNGUARD_SMFIC_EOF ((char)5)	/* libmilter.h's SMFIC_EOF: end the session */
+#define CONNGUARD_MAX_LISTENERS 8
+
+typedef char *(*connguard_reader)(int, struct timeval *, char *, size_t *, char *);
+
+struct connguard_conn {
+	ino_t ino;		/* the socket's inode; 0: slot free */
+	long long active_ms;	/* accepted or last packet, monotonic */
+};
+
+static connguard_reader connguard_real_rd;
+static int connguard_listeners[CONNGUARD_MAX_LISTENERS];
+static size_t connguard_nlisteners;
+static pthread_mutex_t connguard_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct connguard_conn *connguard_conns;	/* indexed by fd */
+static size_t connguard_nslots, connguard_open, connguard_max;
+static unsigned long connguard_shed;
+static struct ratelog connguard_macro_log = RATELOG_INIT(60);
+static struct ratelog connguard_shed_log = RATELOG_INIT(60);
+
+static long long connguard_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The inode of the socket fd, or 0. */
+static ino_t connguard_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? st.st_ino : 0;
+}
+
+size_t connguard_limit_for(unsigned long nofile)
+{
+	unsigned long reserve = nofile / 8;
+
+	if (reserve < 32)
+		reserve = 32;
+	if (reserve > 1024)
+		reserve = 1024;
+	return nofile > reserve + 16 ? nofile - reserve : 16;
+}
+
+unsigned long connguard_shed_count(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&connguard_lock);
+	n = connguard_shed;
+	pthread_mutex_unlock(&connguard_lock);
+	return n;
+}
+
+int connguard_init(size_t max_sessions)
+{
+	int fd;
+
+	connguard_real_rd = (connguard_reader)dlsym(RTLD_NEXT, "mi_rd_cmd");
+	if (connguard_real_rd == NULL) {
+		logging_msg(PLOG_CRIT, "cannot find libmilter's mi_rd_cmd: macro packets "
+			    "would not be checked");
+		return -1;
+	}
+	connguard_nslots = max_sessions + 1100;	/* room for the reserve above the bound */
+	connguard_conns = calloc(connguard_nslots, sizeof *connguard_conns);
+	if (connguard_conns == NULL)
+		return -1;
+	connguard_max = max_sessions;
+	for (fd = 0; fd < 1024 && connguard_nlisteners < CONNGUARD_MAX_LISTENERS; fd++) {
+		int acc = 0;
+		socklen_t alen = sizeof acc;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) == 0 && acc)
+			connguard_listeners[connguard_nlisteners++] = fd;
+	}
+	return 0;
+}
+
+static bool connguard_is_listener(int fd)
+{
+	size_t i;
+
+	for (i = 0; i < connguard_nlisteners; i++)
+		if (connguard_listeners[i] == fd)
+			return true;
+	return false;
+}
+
+struct connguard_idle {
+	long long active_ms;
+	int fd;
+};
+
+static int connguard_idle_cmp(const void *a, const void *b)
+{
+	const struct connguard_idle *x = a, *y = b;
+
+	return x->active_ms < y->active_ms ? -1 : x->active_ms > y->active_ms;
+}
+
+/*
+ * Over the bound (lock held): forgets slots whose socket has closed, then
+ * shuts down the connections idle the longest, down to 15/16 of the bound
+ * so that a flood pays for this scan once per many connections.  keep is
+ * the connection just accepted.  Returns how many were shut down.
+ */
+static size_t connguard_shed_locked(int keep)
+{
+	struct connguard_idle *idle;
+	size_t i, n = 0, target = connguard_max - connguard_max / 16, shed = 0;
+
+	idle = malloc(connguard_nslots * sizeof *idle);
+	if (idle == NULL)
+		return 0;
+	for (i = 0; i < connguard_nslots; i++) {
+		if (connguard_conns[i].ino == 0)
+			continue;
+		if (connguard_ino((int)i) != connguard_conns[i].ino) {
+			connguard_conns[i].ino = 0;	/* closed by libmilter */
+			connguard_open--;
+		} else if ((int)i != keep) {
+			idle[n++] = (struct connguard_idle){ connguard_conns[i].active_ms, (int)i };
+		}
+	}
+	qsort(idle, n, sizeof *idle, connguard_idle_cmp);
+	/*
+	 * The slot's socket was checked just above; libmilter closes a
+	 * session's socket only after reading its end, which this shutdown
+	 * is about to cause, so the descriptor still names it here.
+	 */
+	for (i = 0; i < n && connguard_open > target; i++) {
+		shutdown(idle[i].fd, SHUT_RDWR);
+		connguard_conns[idle[i].fd].ino = 0;
+		connguard_open--;
+		shed++;
+	}
+	connguard_shed += shed;
+	free(idle);
+	return shed;
+}
+
+/* Counts a new milter connection; sheds idle ones when over the bound. */
+static void connguard_admit(int fd)
+{
+	unsigned long held;
+	size_t shed = 0;
+
+	pthread_mutex_lock(&connguard_lock);
+	if (fd >= 0 && (size_t)fd < connguard_nslots) {
+		if (connguard_conns[fd].ino == 0)
+			connguard_open++;
+		connguard_conns[fd] = (struct connguard_conn){ connguard_ino(fd), connguard_now_ms() };
+		if (connguard_conns[fd].ino == 0)
+			connguard_open--;
+		if (connguard_open > connguard_max)
+			shed = connguard_shed_locked(fd);
+	}
+	pthread_mutex_unlock(&connguard_lock);
+	if (shed > 0 && ratelog_allow(&connguard_shed_log, time(NULL), &held))
+		logging_msg(PLOG_WARNING, "too many milter connections (at most %zu): shut down "
+			    "%zu idle the longest (%lu more such events this minute)", connguard_max,
+			    shed, held);
+}
+
+/* Marks the connection fd as active now. */
+static void connguard_touch(int fd)
+{
+	pthread_mutex_lock(&connguard_lock);
+	if (fd >= 0 && (size_t)fd < connguard_nslots && connguard_conns[fd].ino != 0)
+		connguard_conns[fd].active_ms = connguard_now_ms();
+	pthread_mutex_unlock(&connguard_lock);
+}
+
+int accept(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
+{
+	int c = accept4(fd, addr, len, 0);
+
+	if (c >= 0 && connguard_conns != NULL && connguard_is_listener(fd))
+		connguard_admit(c);
+	return c;
+}
+
+char *mi_rd_cmd(int sd, struct timeval *timeout, char *cmd, size_t *rlen, char *name)
+{
+	unsigned long held;
+	char *buf;
+	size_t keep;
+
+	if (connguard_real_rd == NULL) {
+		/* not set up (cannot happen after connguard_init): end the session */
+		*cmd = CONNGUARD_SMFIC_EOF;
+		return NULL;
+	}
+	buf = connguard_real_rd(sd, timeout, cmd, rlen, name);
+	if (buf == NULL)
+		return NULL;
+	connguard_touch(sd);
+	if (*cmd != SMFIC_MACRO)
+		return buf;
+	keep = mpacket_macro_safe_len(buf, *rlen);
+	if (keep != *rlen) {
+		if (ratelog_allow(&connguard_macro_log, time(NULL), &held))
+			logging_msg(PLOG_WARNING, "malformed macro packet from the MTA: cut to whole "
+				    "name/value pairs (%lu more this minute)", held);
+		*rlen = keep;
+	}
+	return buf;
+}

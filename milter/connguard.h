@@ -1,0 +1,41 @@
+/*
+ * connguard - guards between libmilter and the milter socket.
+ *
+ * Two functions of libmilter's are replaced from this program (libmilter
+ * calls both through its PLT, so the program's definitions win; see
+ * HACKING.md, "Guards around libmilter"):
+ *
+ *   mi_rd_cmd   libmilter's packet reader: every packet is checked before
+ *               libmilter decodes it (a macro packet with an odd string
+ *               count is cut to whole pairs, mpacket.h), and the packet
+ *               marks its connection as active;
+ *   accept      on the milter's listening sockets only: each connection is
+ *               counted, and when more are open than connguard_init()
+ *               allows, the connections idle the longest are shut down
+ *               first, so that stalled clients cannot use up the file
+ *               descriptors that healthy sessions need.
+ */
+#ifndef SES_CONNGUARD_H
+#define SES_CONNGUARD_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+/*
+ * Finds libmilter's reader and remembers the listening sockets open now;
+ * at most max_sessions milter connections stay open.  0, or -1 after
+ * logging (fatal at start).
+ */
+int connguard_init(size_t max_sessions);
+
+/* The connection bound for an open files limit: the limit less a reserve. */
+size_t connguard_limit_for(unsigned long nofile);
+
+/* Connections shut down since start (for tests and the log). */
+unsigned long connguard_shed_count(void);
+
+/* libmilter's internal reader (comm.c), replaced here. */
+char *mi_rd_cmd(int sd, struct timeval *timeout, char *cmd, size_t *rlen, char *name);
+
+#endif
