@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "store_tally.h"
 
 #define JOURNAL_MODE 0640
 #define JOURNAL_LOCK_MODE 0644 /* empty; readable so any user can flock it */
@@ -487,6 +488,8 @@ enum journal_result journal_restore_marked(const struct store *s, const char *pa
 		r = journal_restore(s, path, restored, skipped, diags);
 		if (r != JOURNAL_OK)
 			return r;
+		if (store_tally_restore(s, NULL) != STORE_OK)
+			return JOURNAL_STORE_ERROR;
 		m = store_mark(s, true);
 		if (m == STORE_OK)
 			return JOURNAL_OK;

@@ -105,7 +105,8 @@ enum journal_result journal_restore(const struct store *s, const char *path, siz
 /*
  * journal_restore() framed by the store's restore mark (store.h): the
  * mark is set "pending" on every server, the journal replayed, then each
- * "pending" turned "done"; a server that restarted meanwhile has no mark
+ * "pending" turned "done" (the day counters noted by store_tally are
+ * raised back in between); a server that restarted meanwhile has no mark
  * and the replay runs again (a few times at most).  Without a guard it
  * is journal_restore().
  */
