@@ -1,7 +1,12 @@
 /*
  * restore - the journal-replay watcher; see restore.h.
  *
- * Diagnostics: "memcached servers changed (OLD -> NEW): restoring entries
+ * The thread sleeps in store_restore_wait(): a lookup that found a server
+ * without this gateway's restore mark wakes it at once, so the window in
+ * which that server's lookups fail (OnFailure) lasts one replay.
+ *
+ * Diagnostics: "a memcached server has no restore mark: restoring entries
+ * from JOURNAL", "memcached servers changed (OLD -> NEW): restoring entries
  * from JOURNAL", "restored N entries from JOURNAL (M malformed lines
  * skipped)", "restore from JOURNAL stopped: memcached did not answer"
  * (retried at the next check), and each malformed journal line.
@@ -24,7 +29,7 @@ static bool restore_run(struct policy_snapshot *snap)
 	size_t restored = 0, skipped = 0, i;
 	enum journal_result r;
 
-	r = journal_restore(&snap->store, snap->journal_path, &restored, &skipped, &diags);
+	r = journal_restore_marked(&snap->store, snap->journal_path, &restored, &skipped, &diags);
 	for (i = 0; i < diags.n; i++)
 		logging_msg(PLOG_WARNING, "restore: %s", diags.msgs[i]);
 	diag_free(&diags);
@@ -38,15 +43,21 @@ static bool restore_run(struct policy_snapshot *snap)
 	return false;
 }
 
-/* One check: restores when the servers' identities changed. */
-static void restore_check(struct strbuf *last)
+/*
+ * One check: restores when the servers' identities changed, or when a
+ * lookup found a server without this gateway's restore mark (wanted).
+ */
+static void restore_check(struct strbuf *last, bool wanted)
 {
 	struct policy_snapshot *snap = reload_current();
 	struct strbuf now = STRBUF_INIT;
 
 	if (store_epoch(&snap->store, &now) == STORE_OK &&
-	    strcmp(strbuf_cstr(&now), strbuf_cstr(last)) != 0) {
-		if (last->len > 0)
+	    (wanted || strcmp(strbuf_cstr(&now), strbuf_cstr(last)) != 0)) {
+		if (wanted && strcmp(strbuf_cstr(&now), strbuf_cstr(last)) == 0)
+			logging_msg(PLOG_WARNING, "a memcached server has no restore mark: "
+				    "restoring entries from %s", snap->journal_path);
+		else if (last->len > 0)
 			logging_msg(PLOG_WARNING, "memcached servers changed (%s -> %s): "
 				    "restoring entries from %s", strbuf_cstr(last),
 				    strbuf_cstr(&now), snap->journal_path);
@@ -63,16 +74,18 @@ static void restore_check(struct strbuf *last)
 static void *restore_thread(void *unused)
 {
 	struct strbuf last = STRBUF_INIT;
+	bool wanted = false;
 
+	(void)unused;
 	for (;;) {
 		struct policy_snapshot *snap;
 		long long interval;
 
-		restore_check(&last);
+		restore_check(&last, wanted);
 		snap = reload_current();
 		interval = snap->conf->restore_check_interval;
 		policy_snapshot_unref(snap);
-		sleep((unsigned)interval);
+		wanted = store_restore_wait((unsigned)interval);
 	}
 	return NULL;
 }

@@ -74,7 +74,7 @@ const struct conf_key config_keys[] = {
 	{ "JournalFile", CONF_STRING, "", 0, 0, NULL, OFF(journal_file),
 	  "Durable journal of blocklist, unsubscribe, suppression and suspension changes; empty: DataDir/state.journal." },
 	{ "RestoreCheckInterval", CONF_INT, "5", 1, 3600, NULL, OFF(restore_check_interval),
-	  "Seconds between checks for a restarted memcached server, whose entries are then restored from the journal." },
+	  "Seconds between checks for a changed memcached server list; a restarted server (no restore mark) is noticed by the next lookup and restored at once." },
 	{ "OverQuota", CONF_ENUM, "tempfail", 0, 0, over_quota_choices, OFF(over_quota),
 	  "Over the daily quota: tempfail (451 4.7.1, the client retries) or hold (Postfix's hold queue, released the next day)." },
 	{ "BlocklistDays", CONF_INT, "180", 1, 3650, NULL, OFF(blocklist_days),

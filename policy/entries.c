@@ -258,7 +258,7 @@ enum store_result entry_get(const struct store *s, const struct entry_id *id,
 
 	*found = false;
 	entry_key(id, &key);
-	r = store_get(s, strbuf_cstr(&key), &val);
+	r = store_get_guarded(s, strbuf_cstr(&key), &val);
 	if (r == STORE_OK)
 		*found = entry_parse_value(&val, rec) == 0;
 	strbuf_free(&key);

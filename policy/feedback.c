@@ -15,6 +15,7 @@
 #include "dsn.h"
 #include "entries.h"
 #include "feedback.h"
+#include "store_tally.h"
 #include "unsub_token.h"
 #include "verp.h"
 
@@ -111,11 +112,13 @@ static int feedback_counter(const struct feedback_ctx *c, const char *prefix, co
 	store_key(&key, prefix, parts);
 	*v = 0;
 	if (delta > 0) {
-		res = store_incr(c->store, strbuf_cstr(&key), delta, delta, 3 * FEEDBACK_DAY_S, v);
+		res = store_count(c->store, strbuf_cstr(&key), delta, delta, 3 * FEEDBACK_DAY_S, v);
 	} else {
-		res = store_get(c->store, strbuf_cstr(&key), &val);
-		if (res == STORE_OK)
+		res = store_get_guarded(c->store, strbuf_cstr(&key), &val);
+		if (res == STORE_OK) {
 			*v = strtoull(strbuf_cstr(&val), NULL, 10);
+			store_tally_note(strbuf_cstr(&key), *v);
+		}
 	}
 	strbuf_free(&key);
 	strbuf_free(&val);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "store_tally.h"
 
 #define JOURNAL_MODE 0640
 #define JOURNAL_LOCK_MODE 0644 /* empty; readable so any user can flock it */
@@ -469,6 +470,36 @@ enum journal_result journal_restore(const struct store *s, const char *path, siz
 }
 
 /* The text of the compacted journal: newest records, expired ones left out. */
+#define JOURNAL_MARK_TRIES 3
+
+enum journal_result journal_restore_marked(const struct store *s, const char *path,
+					   size_t *restored, size_t *skipped,
+					   struct diag_list *diags)
+{
+	enum journal_result r;
+	enum store_result m;
+	int tries;
+
+	if (s == NULL || s->guard == NULL)
+		return journal_restore(s, path, restored, skipped, diags);
+	for (tries = 0; tries < JOURNAL_MARK_TRIES; tries++) {
+		if (store_mark(s, false) != STORE_OK)
+			return JOURNAL_STORE_ERROR;
+		r = journal_restore(s, path, restored, skipped, diags);
+		if (r != JOURNAL_OK)
+			return r;
+		if (store_tally_restore(s, NULL) != STORE_OK)
+			return JOURNAL_STORE_ERROR;
+		m = store_mark(s, true);
+		if (m == STORE_OK)
+			return JOURNAL_OK;
+		if (m == STORE_ERROR)
+			break;
+		/* NOT_FOUND: a server restarted during the replay; again */
+	}
+	return JOURNAL_STORE_ERROR;
+}
+
 static void journal_compacted_text(const struct journal_set *set, struct strbuf *out, size_t *lines)
 {
 	time_t now = time(NULL);

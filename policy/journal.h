@@ -103,6 +103,18 @@ enum journal_result journal_restore(const struct store *s, const char *path, siz
 				    size_t *skipped, struct diag_list *diags);
 
 /*
+ * journal_restore() framed by the store's restore mark (store.h): the
+ * mark is set "pending" on every server, the journal replayed, then each
+ * "pending" turned "done" (the day counters noted by store_tally are
+ * raised back in between); a server that restarted meanwhile has no mark
+ * and the replay runs again (a few times at most).  Without a guard it
+ * is journal_restore().
+ */
+enum journal_result journal_restore_marked(const struct store *s, const char *path,
+					   size_t *restored, size_t *skipped,
+					   struct diag_list *diags);
+
+/*
  * Rewrites path keeping only the newest record per entry, dropping
  * entries whose newest record has expired and malformed lines (reported
  * in diags), then renames the new file over the old one.  Writers that

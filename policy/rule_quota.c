@@ -4,7 +4,9 @@
  * 1..20 (500 at level 1, the warm-up start, up to 1,000,000).
  *
  * How: a counter "dq:ACCOUNT:YYYYMMDD" incremented atomically; a value
- * over the quota is taken back at once.  Over quota, OverQuota decides:
+ * over the quota is taken back at once.  The counter survives a restart
+ * of its memcached server (store_tally.h: restored before the server's
+ * restore mark is set; until then the rule errs).  Over quota, OverQuota decides:
  * tempfail, or accept the recipient and put the message on hold (it is
  * released the next day, see sesctl(8) quota release).
  *
@@ -19,6 +21,7 @@
 
 #include "engine.h"
 #include "rule.h"
+#include "store_tally.h"
 
 static const long long quota_by_level[20] = {
 	500, 1000, 2000, 5000, 10000, 20000, 40000, 60000, 80000, 100000,
@@ -60,7 +63,7 @@ static enum rule_result quota_check(struct policy_msg *m, const struct rule_even
 	gmtime_r(&now, &tm);
 	strftime(day, sizeof day, "%Y%m%d", &tm);
 	store_key(&key, "dq", parts);
-	if (store_incr(st, strbuf_cstr(&key), 1, 1, 2 * 86400, &value) != STORE_OK) {
+	if (store_count(st, strbuf_cstr(&key), 1, 1, 2 * 86400, &value) != STORE_OK) {
 		strbuf_free(&key);
 		decision_ses(d, "quota", SES_ERR_SERVICE_UNAVAILABLE, "quota count failed");
 		return RULE_ERROR;

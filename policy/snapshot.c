@@ -4,6 +4,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +59,24 @@ static int snapshot_open_store(struct policy_snapshot *snap, struct diag_list *d
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Names this gateway's restore mark after its host and journal, so two
+ * gateways on one host (two journals) each wait for their own replay.
+ */
+static void snapshot_restore_mark(struct policy_snapshot *snap)
+{
+	struct strbuf key = STRBUF_INIT;
+	char host[256] = "localhost";
+	const char *parts[3] = { host, snap->journal_path, NULL };
+
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	store_key(&key, "rs", parts);
+	snap->restore_mark = strbuf_detach(&key);
+	snap->store.guard = snap->restore_mark;
 }
 
 /*
@@ -172,6 +191,7 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 		policy_snapshot_unref(snap);
 		return NULL;
 	}
+	snapshot_restore_mark(snap);
 	return snap;
 }
 
@@ -197,6 +217,7 @@ void policy_snapshot_unref(struct policy_snapshot *snap)
 	}
 	free(snap->journal_path);
 	free(snap->events_path);
+	free(snap->restore_mark);
 	account_db_free(snap->accounts);
 	config_free(snap->conf);
 	free(snap);

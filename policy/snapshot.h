@@ -40,6 +40,7 @@ struct policy_snapshot {
 	struct policy_clock clock;	/* now_us NULL: the real clock */
 	char *journal_path;		/* durable journal of long-lived entries */
 	char *events_path;		/* the event log (EventLog) */
+	char *restore_mark;		/* "rs:HOST:JOURNAL", store.guard */
 	time_t loaded;
 	unsigned long generation;	/* 1 for the first load, +1 per reload */
 };

@@ -4,8 +4,10 @@
 #include "autoconf.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 
@@ -140,4 +142,65 @@ const char *store_result_name(enum store_result r)
 		return "backend error";
 	}
 	return "unknown";
+}
+
+enum store_result store_get_guarded(const struct store *s, const char *key, struct strbuf *val)
+{
+	enum store_result r;
+	bool restored = false;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	if (s->guard == NULL)
+		return s->ops->get(s->be, key, val);
+	r = s->ops->get_guarded(s->be, key, s->guard, val, &restored);
+	if (r == STORE_ERROR || restored)
+		return r;
+	strbuf_reset(val);
+	store_restore_wanted();
+	return STORE_ERROR;
+}
+
+enum store_result store_mark(const struct store *s, bool done)
+{
+	if (s == NULL || s->guard == NULL)
+		return STORE_ERROR;
+	return s->ops->mark(s->be, s->guard, done);
+}
+
+/*
+ * The one process-wide signal: milter threads that found a server not
+ * restored wake the restore thread at once instead of at its next tick.
+ * It carries no state but "wanted", so it does not break the snapshot
+ * rule (configuration never changes after start).
+ */
+static pthread_mutex_t store_restore_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t store_restore_cond = PTHREAD_COND_INITIALIZER;
+static bool store_restore_flag;
+
+void store_restore_wanted(void)
+{
+	pthread_mutex_lock(&store_restore_lock);
+	if (!store_restore_flag) {
+		store_restore_flag = true;
+		pthread_cond_broadcast(&store_restore_cond);
+	}
+	pthread_mutex_unlock(&store_restore_lock);
+}
+
+bool store_restore_wait(unsigned seconds)
+{
+	struct timespec until;
+	bool wanted;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)seconds;
+	pthread_mutex_lock(&store_restore_lock);
+	while (!store_restore_flag &&
+	       pthread_cond_timedwait(&store_restore_cond, &store_restore_lock, &until) == 0)
+		;
+	wanted = store_restore_flag;
+	store_restore_flag = false;
+	pthread_mutex_unlock(&store_restore_lock);
+	return wanted;
 }

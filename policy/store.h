@@ -12,6 +12,7 @@
 #ifndef SES_STORE_H
 #define SES_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,11 +54,29 @@ struct store_ops {
 	 */
 	enum store_result (*epoch)(void *be, struct strbuf *out);
 	void (*free)(void *be);
+	/*
+	 * get, plus the restore mark guard read from the server that owns
+	 * key in the same request: *restored is true when that server holds
+	 * the mark "done" (see store_get_guarded).
+	 */
+	enum store_result (*get_guarded)(void *be, const char *key, const char *guard,
+					 struct strbuf *val, bool *restored);
+	/*
+	 * Writes the mark guard on every live server: "pending" (done false),
+	 * or turns each "pending" into "done" with compare-and-swap (done
+	 * true); NOT_FOUND when a server has no mark (it restarted since).
+	 */
+	enum store_result (*mark)(void *be, const char *guard, bool done);
 };
 
 struct store {
 	const struct store_ops *ops;
 	void *be;
+	/*
+	 * The restore mark of this gateway ("rs:..."), or NULL: lookups are
+	 * not guarded (sesctl).  Not owned; the snapshot holds it.
+	 */
+	const char *guard;
 };
 
 /*
@@ -85,6 +104,23 @@ enum store_result store_cas(const struct store *s, const char *key, const void *
 			    size_t len, uint32_t ttl, uint64_t cas);
 enum store_result store_epoch(const struct store *s, struct strbuf *out);
 void store_free(struct store *s);
+
+/*
+ * Restore marks.  A memcached server that restarts comes back empty and
+ * without this gateway's mark; until the gateway has replayed its journal
+ * into it and set the mark again, the entries and day counters that
+ * server owns are unknown.  store_get_guarded() reads key and the mark in
+ * one request and answers STORE_ERROR (the engine's OnFailure) when the
+ * mark is not "done", and wakes store_restore_wait()ers.  With no guard
+ * it is store_get().
+ */
+enum store_result store_get_guarded(const struct store *s, const char *key,
+				    struct strbuf *val);
+enum store_result store_mark(const struct store *s, bool done);
+/* Waits up to seconds for a lookup that found a server not restored; true if one did. */
+bool store_restore_wait(unsigned seconds);
+/* Wakes store_restore_wait(); called by store_get_guarded(). */
+void store_restore_wanted(void);
 const char *store_result_name(enum store_result r);
 
 #endif

@@ -231,6 +231,43 @@ static enum store_result mem_epoch(void *be, struct strbuf *out)
 	return STORE_OK;
 }
 
+/* key and the mark guard under one lock, like one request to one server. */
+static enum store_result mem_get_guarded(void *be, const char *key, const char *guard,
+					 struct strbuf *val, bool *restored)
+{
+	struct store_mem *m = be;
+	struct mem_entry *e;
+
+	if (!mem_lock_up(m))
+		return STORE_ERROR;
+	e = mem_find(m, guard);
+	*restored = e != NULL && e->val.len == 4 && memcmp(e->val.data, "done", 4) == 0;
+	e = mem_find(m, key);
+	if (e != NULL)
+		strbuf_append(val, e->val.data, e->val.len);
+	pthread_mutex_unlock(&m->lock);
+	return e != NULL ? STORE_OK : STORE_NOT_FOUND;
+}
+
+static enum store_result mem_mark(void *be, const char *guard, bool done)
+{
+	struct store_mem *m = be;
+	struct mem_entry *e;
+	enum store_result r = STORE_OK;
+
+	if (!mem_lock_up(m))
+		return STORE_ERROR;
+	e = mem_find(m, guard);
+	if (!done)
+		mem_fill(m, e != NULL ? e : mem_insert(m, guard, 0), "pending", 7, 0);
+	else if (e == NULL)
+		r = STORE_NOT_FOUND;	/* restarted since "pending" */
+	else
+		mem_fill(m, e, "done", 4, 0);
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
 static void mem_clear(struct store_mem *m)
 {
 	size_t i;
@@ -263,6 +300,8 @@ static const struct store_ops store_mem_ops = {
 	.gets = mem_gets,
 	.cas = mem_cas,
 	.epoch = mem_epoch,
+	.get_guarded = mem_get_guarded,
+	.mark = mem_mark,
 	.free = mem_free,
 };
 
@@ -275,6 +314,7 @@ void store_mem_open(struct store *s)
 	pthread_mutex_init(&m->lock, NULL);
 	s->ops = &store_mem_ops;
 	s->be = m;
+	s->guard = NULL;
 }
 
 void store_mem_set_time(struct store *s, time_t now)

@@ -112,6 +112,9 @@ struct mc_req {
 	struct strbuf *out;		/* get, gets: the value */
 	uint64_t *cas_out;		/* gets */
 	bool again_if_exists;		/* incr: NOTSTORED is a race, try again */
+	const char *guard;		/* get_guarded, mark: the restore mark */
+	bool *restored;			/* get_guarded: the mark says done */
+	bool done;			/* mark: pending -> done */
 	memcached_return_t (*attempt)(memcached_st *m, struct mc_req *r);
 };
 
@@ -298,6 +301,113 @@ static enum store_result mc_epoch(void *be, struct strbuf *out)
 	return st != NULL ? STORE_OK : STORE_ERROR;
 }
 
+/* True when the result res is for key. */
+static bool mc_result_is(const memcached_result_st *res, const char *key)
+{
+	size_t n = strlen(key);
+
+	return memcached_result_key_length(res) == n &&
+	       memcmp(memcached_result_key_value(res), key, n) == 0;
+}
+
+/* key and the mark, both from key's server (mget_by_key), in one request. */
+static memcached_return_t mc_try_get_guarded(memcached_st *m, struct mc_req *r)
+{
+	const char *keys[2] = { r->key, r->guard };
+	size_t lens[2] = { strlen(r->key), strlen(r->guard) };
+	memcached_result_st *res;
+	memcached_return_t rc, found = MEMCACHED_NOTFOUND;
+
+	*r->restored = false;
+	strbuf_reset(r->out);
+	rc = memcached_mget_by_key(m, r->key, lens[0], keys, lens, 2);
+	if (rc != MEMCACHED_SUCCESS)
+		return rc;
+	while ((res = memcached_fetch_result(m, NULL, &rc)) != NULL) {
+		if (mc_result_is(res, r->guard)) {
+			*r->restored = memcached_result_length(res) == 4 &&
+				       memcmp(memcached_result_value(res), "done", 4) == 0;
+		} else if (mc_result_is(res, r->key)) {
+			strbuf_append(r->out, memcached_result_value(res),
+				      memcached_result_length(res));
+			found = MEMCACHED_SUCCESS;
+		}
+		memcached_result_free(res);
+	}
+	return rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND ? found : rc;
+}
+
+static enum store_result mc_get_guarded(void *be, const char *key, const char *guard,
+					struct strbuf *val, bool *restored)
+{
+	struct mc_req r = { .key = key, .guard = guard, .out = val, .restored = restored,
+			    .attempt = mc_try_get_guarded };
+
+	return mc_run(be, &r);
+}
+
+/*
+ * The mark on the server of group key r->key: "pending" (set), or
+ * "pending" turned "done" with compare-and-swap, so "done" only ever
+ * lands in the incarnation that held "pending" before the replay.
+ */
+static memcached_return_t mc_try_mark(memcached_st *m, struct mc_req *r)
+{
+	const char *keys[1] = { r->guard };
+	size_t glen = strlen(r->guard), klen = strlen(r->key);
+	memcached_result_st *res;
+	memcached_return_t rc;
+	uint64_t cas;
+	bool pending;
+
+	if (!r->done)
+		return memcached_set_by_key(m, r->key, klen, r->guard, glen, "pending", 7, 0, 0);
+	rc = memcached_mget_by_key(m, r->key, klen, keys, &glen, 1);
+	if (rc != MEMCACHED_SUCCESS)
+		return rc;
+	res = memcached_fetch_result(m, NULL, &rc);
+	if (res == NULL)
+		return rc == MEMCACHED_END ? MEMCACHED_NOTFOUND : rc;
+	pending = memcached_result_length(res) == 7 &&
+		  memcmp(memcached_result_value(res), "pending", 7) == 0;
+	cas = memcached_result_cas(res);
+	memcached_result_free(res);
+	while (memcached_fetch_result(m, NULL, &rc) != NULL)
+		;
+	if (!pending)
+		return MEMCACHED_SUCCESS;	/* already done */
+	return memcached_cas_by_key(m, r->key, klen, r->guard, glen, "done", 4, 0, 0, cas);
+}
+
+#define MC_MARK_PROBES 1024	/* group keys tried to reach every server */
+
+/* Runs the mark on every server the continuum holds, via a group key each lands on. */
+static enum store_result mc_mark(void *be, const char *guard, bool done)
+{
+	struct store_memcached *mc = be;
+	char probe[32];
+	bool seen[64] = { false };
+	uint32_t n = memcached_server_count(mc->master), left, u, idx;
+	enum store_result res = STORE_OK, one;
+
+	left = n < 64 ? n : 64;
+	for (u = 0; u < MC_MARK_PROBES && left > 0 && res != STORE_ERROR; u++) {
+		struct mc_req r = { .key = probe, .guard = guard, .done = done,
+				    .attempt = mc_try_mark };
+
+		snprintf(probe, sizeof probe, "rs-probe-%u", (unsigned)u);
+		idx = memcached_generate_hash(mc->master, probe, strlen(probe));
+		if (idx >= 64 || seen[idx])
+			continue;
+		seen[idx] = true;
+		left--;
+		one = mc_run(be, &r);
+		if (one == STORE_ERROR || (one == STORE_NOT_FOUND && res == STORE_OK))
+			res = one;
+	}
+	return res;
+}
+
 static void mc_free(void *be)
 {
 	struct store_memcached *mc = be;
@@ -322,6 +432,8 @@ static const struct store_ops store_memcached_ops = {
 	.gets = mc_gets,
 	.cas = mc_cas,
 	.epoch = mc_epoch,
+	.get_guarded = mc_get_guarded,
+	.mark = mc_mark,
 	.free = mc_free,
 };
 
@@ -392,6 +504,7 @@ int store_memcached_open(struct store *s, const struct store_memcached_opts *opt
 	}
 	s->ops = &store_memcached_ops;
 	s->be = mc;
+	s->guard = NULL;
 	return 0;
 fail:
 	mc_free(mc);

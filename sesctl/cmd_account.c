@@ -326,7 +326,7 @@ static void cmd_account_print(const struct account *a, const struct datafile *df
 static void cmd_account_print_shared(const struct sesctl *ctx, const struct account *a)
 {
 	struct entry_id id = { ENTRY_SUSPENSION, a->name, "" };
-	struct store st = { NULL, NULL };
+	struct store st = { NULL, NULL, NULL };
 	bool present = false;
 	const char *state = "unknown (memcached did not answer)";
 

@@ -95,7 +95,7 @@ static int quota_show(struct sesctl *ctx, int argc, char **argv)
 	const struct account *a;
 	const char *rcpt = NULL, *v;
 	char day[QUOTA_DAY_LEN];
-	struct store st = { NULL, NULL };
+	struct store st = { NULL, NULL, NULL };
 	uint64_t used = 0;
 	long long quota;
 	int id, rc = SESCTL_FAIL;
@@ -222,7 +222,7 @@ static int quota_warmup(struct sesctl *ctx, int argc, char **argv)
 	};
 	struct sesctl_args args;
 	struct account_db *db;
-	struct store st = { NULL, NULL };
+	struct store st = { NULL, NULL, NULL };
 	time_t today = time(NULL);
 	bool dry_run = false;
 	const char *v;

@@ -230,7 +230,7 @@ int sesctl_cmd_stats(struct sesctl *ctx, int argc, char **argv)
 	struct stats_req req = { 0, 0, false, NULL, 0 };
 	struct account_db *db = NULL;
 	struct stats_row *rows = NULL;
-	struct store st = { NULL, NULL };
+	struct store st = { NULL, NULL, NULL };
 	size_t n = 0;
 	int rc = stats_parse(ctx, &req, argc, argv);
 

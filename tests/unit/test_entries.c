@@ -418,6 +418,7 @@ static void racy_open(struct racy *r, struct store *s, int inject, struct entry_
 	r->rival = rival;
 	s->ops = &racy_ops;
 	s->be = r;
+	s->guard = NULL;
 }
 
 static void cas_conflict_with_older_rival_is_retried(void **state)

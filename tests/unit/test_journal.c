@@ -26,6 +26,7 @@
 #include "entries.h"
 #include "journal.h"
 #include "store_mem.h"
+#include "store_tally.h"
 #include "testutil.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -329,6 +330,183 @@ static void restore_after_restart_brings_entries_back(void **state)
 	fixture_free(&f);
 }
 
+/* ---- restore marks: the window between a restart and the replay ------------- */
+
+/* The lookup's result for a blocklisted address, and whether it is present. */
+static enum store_result lookup_bl(const struct store *s, const char *addr, bool *present)
+{
+	struct entry_id id = { ENTRY_BLOCKLIST, "", addr };
+
+	*present = false;
+	return entry_lookup(s, &id, present);
+}
+
+static void guarded_lookup_fails_between_restart_and_replay(void **state)
+{
+	size_t restored = 0, skipped = 0;
+	struct fixture f;
+	struct store s;
+	bool present = false;
+	enum store_result r;
+
+	fixture_init(&f);
+	store_mem_open(&s);
+	s.guard = "rs:gw1";
+	assert_int_equal(journal_restore_marked(&s, f.path, &restored, &skipped, NULL), JOURNAL_OK);
+	write_want(&s, f.path, ENTRY_BLOCKLIST, "", "bounced@x", rec_make(true, 100, 0, "gw1"),
+		   ENTRIES_WRITE_OK);
+	assert_int_equal(lookup_bl(&s, "bounced@x", &present), STORE_OK);
+	assert_true(present);
+	store_mem_restart(&s);
+	/* the restarted server answers "absent"; the lookup must not believe it */
+	r = lookup_bl(&s, "bounced@x", &present);
+	if (r != STORE_ERROR || present)
+		fail_msg("after restart: got %s present=%d, want backend error",
+			 store_result_name(r), present);
+	r = lookup_bl(&s, "never-listed@x", &present);
+	if (r != STORE_ERROR)
+		fail_msg("unlisted after restart: got %s, want backend error", store_result_name(r));
+	assert_true(store_restore_wait(0));	/* the lookups asked for a replay */
+	assert_int_equal(journal_restore_marked(&s, f.path, &restored, &skipped, NULL), JOURNAL_OK);
+	assert_int_equal(lookup_bl(&s, "bounced@x", &present), STORE_OK);
+	assert_true(present);
+	assert_int_equal(lookup_bl(&s, "never-listed@x", &present), STORE_OK);
+	assert_false(present);
+	store_free(&s);
+	fixture_free(&f);
+}
+
+static void pending_mark_is_not_restored(void **state)
+{
+	struct fixture f;
+	struct store s;
+	bool present;
+
+	fixture_init(&f);
+	store_mem_open(&s);
+	s.guard = "rs:gw1";
+	assert_int_equal(store_mark(&s, false), STORE_OK);
+	if (lookup_bl(&s, "a@x", &present) != STORE_ERROR)
+		fail_msg("during the replay: got a lookup answer, want backend error");
+	assert_int_equal(store_mark(&s, true), STORE_OK);
+	assert_int_equal(lookup_bl(&s, "a@x", &present), STORE_OK);
+	store_free(&s);
+	fixture_free(&f);
+}
+
+static void restart_during_replay_leaves_no_done_mark(void **state)
+{
+	struct store s;
+	bool present;
+	enum store_result r;
+
+	store_mem_open(&s);
+	s.guard = "rs:gw1";
+	assert_int_equal(store_mark(&s, false), STORE_OK);
+	store_mem_restart(&s);	/* the entries replayed so far are gone */
+	r = store_mark(&s, true);
+	if (r != STORE_NOT_FOUND)
+		fail_msg("done after a restart mid-replay: got %s, want not found",
+			 store_result_name(r));
+	assert_int_equal(lookup_bl(&s, "a@x", &present), STORE_ERROR);
+	store_free(&s);
+}
+
+static void other_gateway_mark_does_not_restore_this_one(void **state)
+{
+	struct store a, b;
+	bool present;
+
+	store_mem_open(&a);
+	a.guard = "rs:gw1";
+	b = a;
+	b.guard = "rs:gw2";	/* the same server seen by a second gateway */
+	assert_int_equal(store_mark(&a, false), STORE_OK);
+	assert_int_equal(store_mark(&a, true), STORE_OK);
+	assert_int_equal(lookup_bl(&a, "a@x", &present), STORE_OK);
+	if (lookup_bl(&b, "a@x", &present) != STORE_ERROR)
+		fail_msg("gw2 before its own replay: got an answer, want backend error");
+	store_free(&a);
+}
+
+static void unguarded_store_answers_after_restart(void **state)
+{
+	struct store s;
+	bool present;
+
+	store_mem_open(&s);	/* sesctl: no guard */
+	store_mem_restart(&s);
+	assert_int_equal(lookup_bl(&s, "a@x", &present), STORE_OK);
+	store_free(&s);
+}
+
+/* ---- day counters across a restart ------------------------------------------- */
+
+static uint64_t count_ok(const struct store *s, const char *key)
+{
+	uint64_t v = 0;
+	enum store_result r = store_count(s, key, 1, 1, 86400, &v);
+
+	if (r != STORE_OK)
+		fail_msg("count %s: got %s, want ok", key, store_result_name(r));
+	return v;
+}
+
+static void day_counter_survives_restart(void **state)
+{
+	size_t restored = 0, skipped = 0;
+	struct fixture f;
+	struct store s;
+	uint64_t v = 0;
+	int i;
+
+	fixture_init(&f);
+	store_tally_clear();
+	store_mem_open(&s);
+	s.guard = "rs:gw1";
+	assert_int_equal(journal_restore_marked(&s, f.path, &restored, &skipped, NULL), JOURNAL_OK);
+	for (i = 0; i < 7; i++)
+		count_ok(&s, "dq:acme:20261205");
+	store_mem_restart(&s);
+	if (store_count(&s, "dq:acme:20261205", 1, 1, 86400, &v) != STORE_ERROR)
+		fail_msg("count before the replay: got %" PRIu64 ", want backend error", v);
+	assert_int_equal(journal_restore_marked(&s, f.path, &restored, &skipped, NULL), JOURNAL_OK);
+	v = count_ok(&s, "dq:acme:20261205");
+	if (v != 8)
+		fail_msg("after restart and replay: got %" PRIu64 ", want 8 (overshoot 0)", v);
+	store_free(&s);
+	store_tally_clear();
+	fixture_free(&f);
+}
+
+static void restore_keeps_the_larger_count(void **state)
+{
+	struct store s;
+	struct strbuf val = STRBUF_INIT;
+	uint64_t v = 0;
+	size_t raised = 0;
+
+	store_tally_clear();
+	store_mem_open(&s);
+	store_tally_note("bn:acme:20261205", 10);	/* another reading, higher */
+	assert_int_equal(store_incr(&s, "bn:acme:20261205", 12, 12, 0, &v), STORE_OK);
+	assert_int_equal(store_tally_restore(&s, &raised), STORE_OK);
+	assert_int_equal(store_get(&s, "bn:acme:20261205", &val), STORE_OK);
+	if (strcmp(strbuf_cstr(&val), "12") != 0 || raised != 0)
+		fail_msg("got %s (%zu raised), want 12 kept (0 raised)", strbuf_cstr(&val), raised);
+	store_mem_restart(&s);
+	assert_int_equal(store_tally_restore(&s, &raised), STORE_OK);
+	strbuf_reset(&val);
+	assert_int_equal(store_get(&s, "bn:acme:20261205", &val), STORE_OK);
+	if (strcmp(strbuf_cstr(&val), "10") != 0 || raised != 1)
+		fail_msg("after restart: got %s (%zu raised), want 10 (1)", strbuf_cstr(&val), raised);
+	assert_int_equal(store_incr(&s, "bn:acme:20261205", 1, 1, 0, &v), STORE_OK);
+	assert_int_equal(v, 11);
+	strbuf_free(&val);
+	store_free(&s);
+	store_tally_clear();
+}
+
 static void store_down_write_is_journaled_and_restored_later(void **state)
 {
 	size_t restored = 0, skipped = 0;
@@ -522,6 +700,13 @@ int main(void)
 		cmocka_unit_test(append_after_torn_line_starts_a_new_line),
 		cmocka_unit_test(missing_journal_is_empty),
 		cmocka_unit_test(restore_after_restart_brings_entries_back),
+		cmocka_unit_test(guarded_lookup_fails_between_restart_and_replay),
+		cmocka_unit_test(pending_mark_is_not_restored),
+		cmocka_unit_test(restart_during_replay_leaves_no_done_mark),
+		cmocka_unit_test(other_gateway_mark_does_not_restore_this_one),
+		cmocka_unit_test(unguarded_store_answers_after_restart),
+		cmocka_unit_test(day_counter_survives_restart),
+		cmocka_unit_test(restore_keeps_the_larger_count),
 		cmocka_unit_test(store_down_write_is_journaled_and_restored_later),
 		cmocka_unit_test(journal_failure_changes_nothing),
 		cmocka_unit_test(two_journals_converge_in_either_order),
