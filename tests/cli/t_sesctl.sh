@@ -398,12 +398,13 @@ start_fake() {
 	FAKE_SH=$!
 	t_wait_file "$T/ses-milter.pid" 5
 	FAKE_PID=$(cat "$T/ses-milter.pid")
-	sleep 0.2	# until the child has exec'd ses-milter
+	t_wait_exec "$FAKE_PID" ses-milter 5
 }
 # fake_end: ends the stand-in; FAKE_END is "hup" when a SIGHUP had ended it,
 # "alive" when it was still running.
 fake_end() {
-	sleep 0.3
+	# a SIGHUP sesctl sent is pending or delivered by now; pending together
+	# with the SIGTERM, the lower-numbered SIGHUP is delivered first
 	kill -TERM "$FAKE_PID" 2>/dev/null
 	wait "$FAKE_SH"
 	_st=$(cat "$T/fake.status" 2>/dev/null)

@@ -204,10 +204,11 @@ start_fake() {
 	FAKE_SH=$!
 	t_wait_file "$T/ses-milter.pid" 5
 	FAKE_PID=$(cat "$T/ses-milter.pid")
-	sleep 0.2
+	t_wait_exec "$FAKE_PID" ses-milter 5
 }
 fake_end() {
-	sleep 0.3
+	# a SIGHUP sesctl sent is pending or delivered by now; pending together
+	# with the SIGTERM, the lower-numbered SIGHUP is delivered first
 	kill -TERM "$FAKE_PID" 2>/dev/null
 	wait "$FAKE_SH"
 	_st=$(cat "$T/fake.status" 2>/dev/null)

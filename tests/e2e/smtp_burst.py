@@ -4,7 +4,8 @@
     smtp_burst.py --server 127.0.0.1:PORT [--server ...] --from ADDR
                   --to ADDR[*COUNT] [--to ...] [--messages M] [--barrier]
                   [--source IP] [--subject TEXT] [--abort] [--times FILE]
-                  [--for SECONDS] [--pause SECONDS]
+                  [--for SECONDS] [--until FILE] [--pause SECONDS]
+                  [--progress FILE]
                   [--timeout SECONDS] [--deadline SECONDS]
 
 Each --to names the recipient of COUNT sessions (default 1), in order: the
@@ -15,7 +16,8 @@ Sessions go to the servers in turn (session s to server s modulo their
 number).  Each session connects, says EHLO and sends M messages one after the
 other: MAIL, one RCPT, DATA (or RSET after the RCPT with --abort), with
 --pause seconds between them; --for ends a session's run of messages once
-that many seconds have passed since the start (M is then a maximum).  With
+that many seconds have passed since the start, --until once FILE exists
+(M is then a maximum).  With
 --barrier every session first gets to its first RCPT and waits there until
 all sessions are there, so the RCPTs reach the servers together.
 
@@ -30,6 +32,9 @@ then MAIL's), "error" when the session broke (the text says why).  Then a
 summary: "summary attempts=N accepted=A refused=R delivered=D errors=E
 seconds=S".  --times FILE writes "SESSION MESSAGE T0 T1" a line: the Unix
 times when the RCPT (or the refused MAIL) was sent and answered.
+--progress FILE appends "SESSION MESSAGE RCPT-CODE DATA-CODE T0 T1" a line
+as each attempt ends, flushed at once, so a test can wait for events
+(the first deliveries, attempts after a fault) while the run goes on.
 
 Bounded: every socket operation has --timeout (default 20 s) and the whole
 run --deadline (default 60 s); a session still running then is reported as
@@ -37,6 +42,7 @@ run --deadline (default 60 s); a session still running then is reported as
 """
 
 import argparse
+import os
 import smtplib
 import sys
 import threading
@@ -57,6 +63,8 @@ def parse_args(argv):
     p.add_argument("--abort", action="store_true", help="RSET after RCPT instead of DATA")
     p.add_argument("--times", default=None)
     p.add_argument("--for", dest="duration", type=float, default=None)
+    p.add_argument("--until", default=None, help="stop once this file exists")
+    p.add_argument("--progress", default=None)
     p.add_argument("--pause", type=float, default=0.0)
     p.add_argument("--timeout", type=float, default=20.0)
     p.add_argument("--deadline", type=float, default=60.0)
@@ -107,10 +115,21 @@ class Run:
         self.lock = threading.Lock()
         n = len(a.plan)
         self.barrier = threading.Barrier(n, timeout=a.timeout) if a.barrier else None
+        self.progress = open(a.progress, "a") if a.progress else None
 
     def note(self, s, m, code, text, data, t0=0.0, t1=0.0):
         with self.lock:
             self.results[(s, m)] = (str(code), oneline(text), data, t0, t1)
+            if self.progress is not None:
+                self.progress.write("%d %d %s %s %.6f %.6f\n" % (s, m, code, data, t0, t1))
+                self.progress.flush()
+
+    def stopped(self, m):
+        """True when a session should end its run before message m."""
+        a = self.a
+        if m > 0 and a.duration is not None and time.time() - self.start > a.duration:
+            return True
+        return m > 0 and a.until is not None and os.path.exists(a.until)
 
     def wait_barrier(self, waited):
         if self.barrier is None or waited:
@@ -134,7 +153,7 @@ class Run:
                                 source_address=src)
             smtp.ehlo()
             for m in range(a.messages):
-                if m > 0 and a.duration is not None and time.time() - self.start > a.duration:
+                if self.stopped(m):
                     break
                 if m > 0 and a.pause > 0:
                     time.sleep(a.pause)

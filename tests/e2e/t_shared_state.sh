@@ -258,14 +258,20 @@ case_hostile_addresses_do_not_break_connection_or_process() {
 
 case_memcached_killed_tempfails_within_one_second() {
 	local k0 k1 after
+	# the sessions run until $T/stop exists; the kill waits for accepted
+	# attempts and the stop for attempts after the kill, not for a time
 	burst "$T/out" --server "$(smtp A)" --server "$(smtp B)" --source 127.0.0.12 \
-		--from news@outage.example --to 'killed{s}-{m}@example.net*2' --messages 200 \
-		--for 2 --pause 0.05 --times "$T/times" --deadline 30 &
+		--from news@outage.example --to 'killed{s}-{m}@example.net*2' --messages 400 \
+		--until "$T/stop" --pause 0.05 --times "$T/times" --progress "$T/progress" --deadline 60 &
 	local bpid=$!
-	sleep 0.7
+	wait_for 30 progress_at_least "$T/progress" 2 0 250 ||
+		ERRS+=("no attempt accepted within 30 s of the start")
 	k0=$(date +%s.%N)
 	mc_kill9 m1; mc_kill9 m2; mc_kill9 m3
 	k1=$(date +%s.%N)
+	wait_for 30 progress_at_least "$T/progress" 4 "$k1" ||
+		ERRS+=("no 4 attempts started within 30 s after the kill")
+	touch "$T/stop"
 	wait "$bpid"
 	# attempts started after the last kill: answered 451 4.3.0 in time
 	after=$(after_kill "$T/out" "$T/times" "$k1")
@@ -474,6 +480,24 @@ delivered() {
 		done
 	done
 	printf '%s\n' "$n"
+}
+
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; non-zero
+# when SECONDS pass first.
+wait_for() {
+	local end=$(($(date +%s) + $1))
+	shift
+	until "$@"; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
+# progress_at_least FILE N AFTER [CODE]: true when burst's --progress FILE
+# has N attempts sent after AFTER (Unix time), answered CODE if given.
+progress_at_least() {
+	[ -f "$1" ] &&
+		[ "$(awk -v a="$3" -v c="${4:-}" '$5 > a && (c == "" || $3 == c)' "$1" | wc -l)" -ge "$2" ]
 }
 
 # pf_drained DIR: waits (at most 20 s) until DIR's Postfix has nothing left

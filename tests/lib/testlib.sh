@@ -58,6 +58,17 @@ t_wait_file() {
 	return 1
 }
 
+# t_wait_exec PID NAME [SECONDS]: waits until process PID runs the program
+# NAME (its fork has exec'd it).
+t_wait_exec() {
+	_i=0
+	while [ $_i -lt $((${3:-10} * 10)) ]; do
+		[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.1; _i=$((_i + 1))
+	done
+	return 1
+}
+
 # t_done: prints the suite's result line; exit status 1 when a case failed.
 t_done() {
 	printf 'RESULT: %s: %d passed, %d failed, %d skipped\n' "$T_SUITE" "$T_PASSED" "$T_FAILED" "$T_SKIPPED"
