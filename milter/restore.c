@@ -71,21 +71,23 @@ static void restore_check(struct strbuf *last, bool wanted)
 	policy_snapshot_unref(snap);
 }
 
+/* The servers' identities at the last replay; the thread's alone once started. */
+static struct strbuf restore_last = STRBUF_INIT;
+
 static void *restore_thread(void *unused)
 {
-	struct strbuf last = STRBUF_INIT;
-	bool wanted = false;
+	bool wanted;
 
 	(void)unused;
 	for (;;) {
 		struct policy_snapshot *snap;
 		long long interval;
 
-		restore_check(&last, wanted);
 		snap = reload_current();
 		interval = snap->conf->restore_check_interval;
 		policy_snapshot_unref(snap);
 		wanted = store_restore_wait((unsigned)interval);
+		restore_check(&restore_last, wanted);
 	}
 	return NULL;
 }
@@ -94,6 +96,13 @@ int restore_start(void)
 {
 	pthread_t tid;
 
+	/*
+	 * The first replay runs before the milter serves: until it has set
+	 * this gateway's restore mark every lookup would answer as a backend
+	 * failure.  It is bounded by the memcached timeouts when no server
+	 * answers; the thread then tries again.
+	 */
+	restore_check(&restore_last, false);
 	if (pthread_create(&tid, NULL, restore_thread, NULL) != 0) {
 		logging_msg(PLOG_ERR, "cannot start the restore thread");
 		return -1;
