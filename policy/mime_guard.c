@@ -105,11 +105,13 @@ static struct mg_frame *mg_push(struct mg *g, bool multipart)
 static bool mg_field_end(struct mg *g, size_t end)
 {
 	struct mime_field f;
-	const char *s = g->msg + g->fstart, *colon;
-	size_t len = end - g->fstart;
+	const char *s, *colon;
+	size_t len;
 
 	if (g->fstart == SIZE_MAX)
 		return true;
+	s = g->msg + g->fstart;
+	len = end - g->fstart;
 	g->fstart = SIZE_MAX;
 	if (len > MIME_GUARD_MAX_FIELD_BYTES) {
 		mime_guard_set(g->v, MIME_GUARD_TOO_COMPLEX, "a header field over %d bytes",

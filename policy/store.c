@@ -170,22 +170,34 @@ enum store_result store_mark(const struct store *s, bool done)
 
 /*
  * The one process-wide signal: milter threads that found a server not
- * restored wake the restore thread at once instead of at its next tick.
- * It carries no state but "wanted", so it does not break the snapshot
+ * restored wake the restore thread at once instead of at its next tick
+ * (wanted: replay); a request that met a dead or ejected server wakes it
+ * to compare the servers' identities now (nudged: replay if they changed).
+ * It carries no state but these two, so it does not break the snapshot
  * rule (configuration never changes after start).
  */
 static pthread_mutex_t store_restore_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t store_restore_cond = PTHREAD_COND_INITIALIZER;
-static bool store_restore_flag;
+static bool store_restore_flag, store_restore_nudged;
 
-void store_restore_wanted(void)
+static void store_restore_signal(bool *flag)
 {
 	pthread_mutex_lock(&store_restore_lock);
-	if (!store_restore_flag) {
-		store_restore_flag = true;
+	if (!*flag) {
+		*flag = true;
 		pthread_cond_broadcast(&store_restore_cond);
 	}
 	pthread_mutex_unlock(&store_restore_lock);
+}
+
+void store_restore_wanted(void)
+{
+	store_restore_signal(&store_restore_flag);
+}
+
+void store_servers_changed(void)
+{
+	store_restore_signal(&store_restore_nudged);
 }
 
 bool store_restore_wait(unsigned seconds)
@@ -196,11 +208,12 @@ bool store_restore_wait(unsigned seconds)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += (time_t)seconds;
 	pthread_mutex_lock(&store_restore_lock);
-	while (!store_restore_flag &&
+	while (!store_restore_flag && !store_restore_nudged &&
 	       pthread_cond_timedwait(&store_restore_cond, &store_restore_lock, &until) == 0)
 		;
 	wanted = store_restore_flag;
 	store_restore_flag = false;
+	store_restore_nudged = false;
 	pthread_mutex_unlock(&store_restore_lock);
 	return wanted;
 }

@@ -119,8 +119,14 @@ enum store_result store_get_guarded(const struct store *s, const char *key,
 enum store_result store_mark(const struct store *s, bool done);
 /* Waits up to seconds for a lookup that found a server not restored; true if one did. */
 bool store_restore_wait(unsigned seconds);
-/* Wakes store_restore_wait(); called by store_get_guarded(). */
+/* Wakes store_restore_wait() to replay; called by store_get_guarded(). */
 void store_restore_wanted(void);
+/*
+ * Wakes store_restore_wait() early without asking for a replay: a backend
+ * met a dead or ejected server, so the restore thread compares the
+ * servers' identities now instead of at its next tick.
+ */
+void store_servers_changed(void);
 const char *store_result_name(enum store_result r);
 
 #endif

@@ -376,6 +376,17 @@ static void guarded_lookup_fails_between_restart_and_replay(void **state)
 	fixture_free(&f);
 }
 
+/* A dead server met on the request path wakes the restore thread, asking no replay. */
+static void dead_server_wakes_restore_check_without_replay(void **state)
+{
+	(void)state;
+	store_servers_changed();
+	assert_false(store_restore_wait(60));	/* woken at once: the test would hang */
+	store_restore_wanted();
+	store_servers_changed();
+	assert_true(store_restore_wait(60));	/* a replay asked for wins */
+}
+
 static void pending_mark_is_not_restored(void **state)
 {
 	struct fixture f;
@@ -701,6 +712,7 @@ int main(void)
 		cmocka_unit_test(missing_journal_is_empty),
 		cmocka_unit_test(restore_after_restart_brings_entries_back),
 		cmocka_unit_test(guarded_lookup_fails_between_restart_and_replay),
+		cmocka_unit_test(dead_server_wakes_restore_check_without_replay),
 		cmocka_unit_test(pending_mark_is_not_restored),
 		cmocka_unit_test(restart_during_replay_leaves_no_done_mark),
 		cmocka_unit_test(other_gateway_mark_does_not_restore_this_one),
