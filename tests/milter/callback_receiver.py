@@ -6,7 +6,7 @@
 Listens on 127.0.0.1:PORT with the certificate CERT and key KEY and
 appends one JSON line per POST to RECORDS: {"path", "signature",
 "eventid", "body", "time"}.  --delay waits before answering (a slow
-receiver); --status answers with another code (200 by default).  Stop it
+receiver, which says "holding POST PATH" on stderr first); --status answers with another code (200 by default).  Stop it
 with SIGTERM.
 """
 
@@ -33,6 +33,8 @@ def main():
             n = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(n).decode("utf-8")
             if delay:
+                # the test waits for this line to know a POST is being held
+                print("holding POST %s" % self.path, file=sys.stderr, flush=True)
                 time.sleep(delay)
             rec = {"path": self.path, "signature": self.headers.get("X-SES-Signature", ""),
                    "eventid": self.headers.get("X-SES-Event-Id", ""), "body": body,
