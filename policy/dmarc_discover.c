@@ -86,47 +86,67 @@ static bool dmarc_rua_has_uri(const char *v, size_t n)
 	return false;
 }
 
-/* The policy tags, read before they are checked together. */
+/* What makes a record unusable, read before it is judged as a whole. */
 struct dmarc_tags {
-	bool p_seen, p_bad, sp_bad, np_bad, rua_uri;
+	bool p_bad, sp_bad, np_bad, rua_uri;
 };
+
+/* The tags RFC 9989 defines that a receiver reads (fo=, ruf= are for reports). */
+enum dmarc_tag_id { TAG_P, TAG_SP, TAG_NP, TAG_ADKIM, TAG_ASPF, TAG_T, TAG_PSD, TAG_RUA, TAG_NONE };
+
+static enum dmarc_tag_id dmarc_tag_id(const char *name, size_t nl)
+{
+	static const char *const names[] = {
+		[TAG_P] = "p", [TAG_SP] = "sp", [TAG_NP] = "np", [TAG_ADKIM] = "adkim",
+		[TAG_ASPF] = "aspf", [TAG_T] = "t", [TAG_PSD] = "psd", [TAG_RUA] = "rua",
+	};
+	size_t i;
+
+	for (i = 0; i < TAG_NONE; i++)
+		if (dmarc_value_is(name, nl, names[i]))
+			return (enum dmarc_tag_id)i;
+	return TAG_NONE;
+}
 
 /* Applies one tag name[0..nl) = v[0..vl); the first of a repeated tag counts. */
 static void dmarc_tag(const char *name, size_t nl, const char *v, size_t vl,
 		      struct dmarc_record *r, struct dmarc_tags *t, unsigned *seen)
 {
-	static const char *const known[] = { "p", "sp", "np", "adkim", "aspf", "t", "psd", "rua" };
-	size_t i;
+	enum dmarc_tag_id id = dmarc_tag_id(name, nl);
 
-	for (i = 0; i < sizeof known / sizeof known[0]; i++)
-		if (dmarc_value_is(name, nl, known[i]))
-			break;
-	if (i == sizeof known / sizeof known[0] || (*seen & (1u << i)) != 0)
+	if (id == TAG_NONE || (*seen & (1u << id)) != 0)
 		return;	/* unknown, retired (pct, rf, ri) or repeated: ignored */
-	*seen |= 1u << i;
-	if (i == 0) {
-		t->p_seen = true;
+	*seen |= 1u << id;
+	switch (id) {
+	case TAG_P:
 		t->p_bad = !dmarc_policy_value(v, vl, &r->p);
-	} else if (i == 1) {
+		break;
+	case TAG_SP:
 		r->have_sp = dmarc_policy_value(v, vl, &r->sp);
 		t->sp_bad = !r->have_sp;
-	} else if (i == 2) {
+		break;
+	case TAG_NP:
 		r->have_np = dmarc_policy_value(v, vl, &r->np);
 		t->np_bad = !r->have_np;
-	} else if (i == 3 || i == 4) {
-		bool strict = dmarc_value_is(v, vl, "s");
-
-		if (i == 3)
-			r->strict_dkim = strict;
-		else
-			r->strict_spf = strict;
-	} else if (i == 5) {
+		break;
+	case TAG_ADKIM:
+		r->strict_dkim = dmarc_value_is(v, vl, "s");
+		break;
+	case TAG_ASPF:
+		r->strict_spf = dmarc_value_is(v, vl, "s");
+		break;
+	case TAG_T:
 		r->testing = dmarc_value_is(v, vl, "y");
-	} else if (i == 6) {
+		break;
+	case TAG_PSD:
 		r->psd = dmarc_value_is(v, vl, "y") ? DMARC_PSD_YES :
 			 dmarc_value_is(v, vl, "n") ? DMARC_PSD_NO : DMARC_PSD_UNKNOWN;
-	} else {
+		break;
+	case TAG_RUA:
 		t->rua_uri = dmarc_rua_has_uri(v, vl);
+		break;
+	case TAG_NONE:
+		break;
 	}
 }
 
@@ -149,7 +169,7 @@ static const char *dmarc_version(const char *s, const char *end)
 enum dmarc_record_status dmarc_record_parse(const char *txt, struct dmarc_record *out)
 {
 	const char *end = txt + strlen(txt), *s;
-	struct dmarc_tags t = { false, false, false, false, false };
+	struct dmarc_tags t = { false, false, false, false };
 	unsigned seen = 0;
 
 	memset(out, 0, sizeof *out);
