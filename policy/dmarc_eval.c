@@ -161,7 +161,20 @@ static bool dmarc_eval_parse(const char *rec, const char *domain, const char *or
 	return ok;
 }
 
-static void dmarc_eval_verdict(struct dmarc_eval *out, bool temp);
+/* The result once alignment is known; temp: a check failed temporarily. */
+static void dmarc_eval_verdict(struct dmarc_eval *out, bool temp)
+{
+	if (out->spf_aligned || out->dkim_aligned) {
+		out->result = DMARC_EVAL_PASS;
+		out->why = out->dkim_aligned ? "aligned DKIM pass" : "aligned SPF pass";
+	} else if (temp) {
+		out->result = DMARC_EVAL_TEMPERROR;
+		out->why = "no aligned pass while a check failed temporarily";
+	} else {
+		out->result = DMARC_EVAL_FAIL;
+		out->why = "no aligned SPF or DKIM pass";
+	}
+}
 
 /* Alignment and the result from the record's tags. */
 static void dmarc_eval_align(const struct dmarc_eval_input *in, const struct psl *psl,
@@ -179,21 +192,6 @@ static void dmarc_eval_align(const struct dmarc_eval_input *in, const struct psl
 			out->dkim_aligned = true;
 	}
 	dmarc_eval_verdict(out, temp);
-}
-
-/* The result once alignment is known; temp: a check failed temporarily. */
-static void dmarc_eval_verdict(struct dmarc_eval *out, bool temp)
-{
-	if (out->spf_aligned || out->dkim_aligned) {
-		out->result = DMARC_EVAL_PASS;
-		out->why = out->dkim_aligned ? "aligned DKIM pass" : "aligned SPF pass";
-	} else if (temp) {
-		out->result = DMARC_EVAL_TEMPERROR;
-		out->why = "no aligned pass while a check failed temporarily";
-	} else {
-		out->result = DMARC_EVAL_FAIL;
-		out->why = "no aligned SPF or DKIM pass";
-	}
 }
 
 /* Applies pct (RFC 7489 6.6.4): a message outside the sample gets the next milder policy. */
