@@ -97,7 +97,8 @@ struct inbound_checks *inbound_checks_load(const struct ses_config *conf, struct
 	if (c->dkim == NULL)
 		diag_add(diags, conf->path, 0, "DKIM: %s", strbuf_cstr(&err));
 	strbuf_free(&err);
-	if ((!c->treewalk && c->psl == NULL) || c->spf == NULL || c->dkim == NULL || c->authserv_id == NULL) {
+	if ((!c->treewalk && c->psl == NULL) || c->spf == NULL || c->dkim == NULL ||
+	    c->authserv_id == NULL) {
 		inbound_checks_free(c);
 		return NULL;
 	}
@@ -152,22 +153,6 @@ static enum dns_status inbound_dkim_fetch(void *arg, const char *name, struct st
 	return st;
 }
 
-/* DMARC's record lookup: the TXT records at name. */
-static enum dns_status inbound_dmarc_fetch(void *arg, const char *name, struct dns_answers *out)
-{
-	struct dns_resolver *r = inbound_dns(arg);
-	struct strbuf err = STRBUF_INIT;
-	enum dns_status st;
-
-	if (r == NULL) {
-		memset(out, 0, sizeof *out);
-		return DNS_TEMPFAIL;
-	}
-	st = dns_query(r, name, DNS_RR_TXT, out, &err);
-	strbuf_free(&err);
-	return st;
-}
-
 /* The DMARC tree walk's lookups: records of any type at name. */
 static enum dns_status inbound_dmarc_query(void *arg, const char *name, enum dns_rrtype type,
 					   struct dns_answers *out)
@@ -183,6 +168,12 @@ static enum dns_status inbound_dmarc_query(void *arg, const char *name, enum dns
 	st = dns_query(r, name, type, out, &err);
 	strbuf_free(&err);
 	return st;
+}
+
+/* DMARC's record lookup (DmarcDiscovery psl): the TXT records at name. */
+static enum dns_status inbound_dmarc_fetch(void *arg, const char *name, struct dns_answers *out)
+{
+	return inbound_dmarc_query(arg, name, DNS_RR_TXT, out);
 }
 
 /* Keeps the envelope sender as local@domain, and its domain. */
@@ -368,7 +359,6 @@ static void inbound_dmarc_result(const struct dmarc_eval *e, struct authres *ar,
 {
 	struct strbuf comment = STRBUF_INIT;
 	const char *name = dmarc_eval_result_name(e->result);
-
 	bool judged = e->result == DMARC_EVAL_PASS || e->result == DMARC_EVAL_FAIL;
 	const char *polrec = judged && e->policy_domain != NULL &&
 			     strcmp(e->policy_domain, e->from_domain) != 0 ? e->policy_domain : NULL;
