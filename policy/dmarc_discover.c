@@ -64,26 +64,32 @@ static bool dmarc_policy_value(const char *v, size_t n, enum dmarc_eval_policy *
 	return true;
 }
 
-/* True when the rua= list v[0..n) holds at least one URI with a scheme. */
+/* True when u[0..e) is a URI with a scheme ("mailto:x"), blanks around it allowed. */
+static bool dmarc_is_uri(const char *u, const char *e)
+{
+	u = dmarc_skip_wsp(u, e);
+	e = dmarc_trim_end(u, e);
+	if (u == e || !isalpha((unsigned char)*u))
+		return false;
+	while (u < e && (isalnum((unsigned char)*u) || *u == '+' || *u == '-' || *u == '.'))
+		u++;
+	return u + 1 < e && *u == ':';
+}
+
+/* True when the rua= list v[0..n) holds at least one URI. */
 static bool dmarc_rua_has_uri(const char *v, size_t n)
 {
-	const char *end = v + n, *u = v;
+	const char *end = v + n;
 
-	while (u < end) {
-		const char *comma = memchr(u, ',', (size_t)(end - u)), *e, *p;
+	for (;;) {
+		const char *comma = memchr(v, ',', (size_t)(end - v));
 
-		e = comma != NULL ? comma : end;
-		p = dmarc_skip_wsp(u, e);
-		if (p < e && isalpha((unsigned char)*p)) {
-			while (p < e && (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
-					 *p == '.'))
-				p++;
-			if (p + 1 < dmarc_trim_end(p, e) && *p == ':')
-				return true;
-		}
-		u = e + 1;
+		if (dmarc_is_uri(v, comma != NULL ? comma : end))
+			return true;
+		if (comma == NULL)
+			return false;
+		v = comma + 1;
 	}
-	return false;
 }
 
 /* What makes a record unusable, read before it is judged as a whole. */

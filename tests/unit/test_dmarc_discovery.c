@@ -273,6 +273,9 @@ static const struct disc_case cases[] = {
 	{ "invalid_np_with_rua_makes_the_record_none", "a@nosuch.example.com", NULL, OTHER,
 	  NODKIM, { TXT("example.com", "v=DMARC1; p=reject; np=bogus; rua=mailto:d@example.com") },
 	  R_FAIL, P_N, P_N, "example.com", NULL },
+	{ "one_uri_in_a_rua_list_rescues_an_invalid_p", "a@example.com", NULL, OTHER, NODKIM,
+	  { TXT("example.com", "v=DMARC1; p=block; rua=nobody, mailto:d@example.com ") },
+	  R_FAIL, P_N, P_N, "example.com", NULL },
 	{ "rua_without_a_uri_does_not_rescue_an_invalid_p", "a@example.com", NULL, OTHER, NODKIM,
 	  { TXT("example.com", "v=DMARC1; p=block; rua=nobody") }, R_NONE, P_N, P_N, NULL, NULL },
 
