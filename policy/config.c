@@ -32,6 +32,7 @@ static const char *const on_failure_choices[] = { "tempfail", "accept", NULL };
 static const char *const over_quota_choices[] = { "tempfail", "hold", NULL };
 static const char *const dmarc_reject_choices[] = { "reject", "quarantine", "report", NULL };
 static const char *const dmarc_quarantine_choices[] = { "quarantine", "report", NULL };
+static const char *const dmarc_discovery_choices[] = { "treewalk", "psl", NULL };
 
 #define OFF(field) offsetof(struct ses_config, field)
 #define LIM(field) (offsetof(struct ses_config, limits) + offsetof(struct policy_limits, field))
@@ -104,7 +105,9 @@ const struct conf_key config_keys[] = {
 	{ "AuthDnsFailure", CONF_ENUM, "tempfail", 0, 0, on_failure_choices, OFF(auth_dns_failure),
 	  "When DNS failures leave the DMARC verdict open (temperror): tempfail (451 4.4.3, the sender retries) or accept." },
 	{ "PublicSuffixList", CONF_STRING, "/usr/share/publicsuffix/public_suffix_list.dat", 0, 0, NULL, OFF(public_suffix_list),
-	  "The Public Suffix List that gives organisational domains for DMARC (Debian package publicsuffix)." },
+	  "The Public Suffix List that gives organisational domains for DMARC when DmarcDiscovery is psl (Debian package publicsuffix)." },
+	{ "DmarcDiscovery", CONF_ENUM, "treewalk", 0, 0, dmarc_discovery_choices, OFF(dmarc_discovery),
+	  "How DMARC finds the policy record and organisational domains: treewalk (RFC 9989: a DNS tree walk of at most 8 queries; psd=, np= and t= honoured, pct= ignored) or psl (RFC 7489: the author domain, then its organisational domain from PublicSuffixList; pct= sampling)." },
 	{ "DkimMaxSignatures", CONF_INT, "8", 1, 64, NULL, OFF(dkim_max_signatures),
 	  "DKIM signatures of one inbound message that are checked; further ones are ignored." },
 	{ "Verp", CONF_BOOL, "yes", 0, 0, NULL, OFF(verp),

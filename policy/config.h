@@ -31,6 +31,7 @@ enum config_on_failure { CONFIG_FAIL_TEMPFAIL, CONFIG_FAIL_ACCEPT };
 enum config_over_quota { CONFIG_QUOTA_TEMPFAIL, CONFIG_QUOTA_HOLD };
 enum config_dmarc_reject { CONFIG_DMARC_REJECT, CONFIG_DMARC_QUARANTINE, CONFIG_DMARC_REPORT };
 enum config_dmarc_quarantine { CONFIG_DMARCQ_QUARANTINE, CONFIG_DMARCQ_REPORT };
+enum config_dmarc_discovery { CONFIG_DMARC_TREEWALK, CONFIG_DMARC_PSL };
 
 struct ses_config {
 	char *path;		/* file it was read from */
@@ -69,6 +70,7 @@ struct ses_config {
 	int dmarc_quarantine;		/* enum config_dmarc_quarantine */
 	int auth_dns_failure;		/* enum config_on_failure */
 	char *public_suffix_list;
+	int dmarc_discovery;		/* enum config_dmarc_discovery */
 	long long dkim_max_signatures;
 	bool verp;			/* VERP envelope senders outbound */
 	bool feedback_deliver;		/* deliver processed reports onward */

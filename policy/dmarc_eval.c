@@ -5,6 +5,8 @@
  * (opendmarc_policy_store_dmarc) and reading p, sp, pct, adkim and aspf
  * back; its own lookups and alignment are not used.  Its library state is
  * set up once without a suffix list: the organisational domain is ours.
+ * The tree walk path (RFC 9989) does not use libopendmarc at all: its
+ * record has tags libopendmarc does not know (psd=, np=, t=).
  */
 #include "autoconf.h"
 
@@ -15,6 +17,7 @@
 #include <opendmarc/dmarc.h>
 
 #include "dmarc_align.h"
+#include "dmarc_discover.h"
 #include "dmarc_eval.h"
 
 static OPENDMARC_LIB_T dmarc_eval_lib;
@@ -58,7 +61,9 @@ const char *dmarc_eval_policy_name(enum dmarc_eval_policy p)
 void dmarc_eval_free(struct dmarc_eval *e)
 {
 	free(e->from_domain);
+	free(e->policy_domain);
 	e->from_domain = NULL;
+	e->policy_domain = NULL;
 }
 
 /* True when txt is a DMARC record: "v=DMARC1" then the end, ';' or a blank. */
@@ -156,6 +161,21 @@ static bool dmarc_eval_parse(const char *rec, const char *domain, const char *or
 	return ok;
 }
 
+/* The result once alignment is known; temp: a check failed temporarily. */
+static void dmarc_eval_verdict(struct dmarc_eval *out, bool temp)
+{
+	if (out->spf_aligned || out->dkim_aligned) {
+		out->result = DMARC_EVAL_PASS;
+		out->why = out->dkim_aligned ? "aligned DKIM pass" : "aligned SPF pass";
+	} else if (temp) {
+		out->result = DMARC_EVAL_TEMPERROR;
+		out->why = "no aligned pass while a check failed temporarily";
+	} else {
+		out->result = DMARC_EVAL_FAIL;
+		out->why = "no aligned SPF or DKIM pass";
+	}
+}
+
 /* Alignment and the result from the record's tags. */
 static void dmarc_eval_align(const struct dmarc_eval_input *in, const struct psl *psl,
 			     const struct dmarc_eval_record *rec, struct dmarc_eval *out)
@@ -171,16 +191,7 @@ static void dmarc_eval_align(const struct dmarc_eval_input *in, const struct psl
 		    dmarc_aligned(psl, out->from_domain, in->dkim[i].domain, rec->strict_dkim))
 			out->dkim_aligned = true;
 	}
-	if (out->spf_aligned || out->dkim_aligned) {
-		out->result = DMARC_EVAL_PASS;
-		out->why = out->dkim_aligned ? "aligned DKIM pass" : "aligned SPF pass";
-	} else if (temp) {
-		out->result = DMARC_EVAL_TEMPERROR;
-		out->why = "no aligned pass while a check failed temporarily";
-	} else {
-		out->result = DMARC_EVAL_FAIL;
-		out->why = "no aligned SPF or DKIM pass";
-	}
+	dmarc_eval_verdict(out, temp);
 }
 
 /* Applies pct (RFC 7489 6.6.4): a message outside the sample gets the next milder policy. */
@@ -246,6 +257,10 @@ static bool dmarc_eval_record_for(const struct psl *psl, dmarc_eval_fetch_fn fet
 		out->why = "the DMARC record does not parse";
 	} else {
 		out->published = at_org ? rec->sp : rec->p;
+		out->record_p = rec->p;
+		out->policy_domain = strdup(at_org ? strbuf_cstr(&org) : out->from_domain);
+		if (out->policy_domain == NULL)
+			abort();
 		ok = true;
 	}
 	strbuf_free(&org);
@@ -267,4 +282,103 @@ void dmarc_eval_run(const struct dmarc_eval_input *in, const struct psl *psl,
 	dmarc_eval_align(in, psl, &rec, out);
 	if (out->result == DMARC_EVAL_FAIL)
 		out->disposition = dmarc_eval_sampled(out->published, rec.pct, in->sample);
+}
+
+/* ---- RFC 9989: discovery by DNS tree walk ---- */
+
+/* Finds the record by tree walk; false (out set) when the verdict is known. */
+static bool dmarc_eval_discover(struct dmarc_walk *w, struct dmarc_eval *out,
+				struct dmarc_record *rec)
+{
+	struct strbuf at = STRBUF_INIT, txt = STRBUF_INIT;
+	enum dmarc_walk_status st = dmarc_discover_policy(w, out->from_domain, &at, &txt);
+	bool ok = false;
+
+	if (st == DMARC_WALK_TEMPFAIL) {
+		out->result = DMARC_EVAL_TEMPERROR;
+		out->why = "the DMARC record lookup failed";
+	} else if (st == DMARC_WALK_NONE) {
+		out->result = DMARC_EVAL_NONE;
+		out->why = "no DMARC record";
+	} else if (dmarc_record_parse(strbuf_cstr(&txt), rec) != DMARC_RECORD_OK) {
+		/* RFC 9989: such a record asks for no DMARC processing */
+		out->result = DMARC_EVAL_NONE;
+		out->why = "the DMARC record has an invalid p=, sp= or np= and no rua=";
+	} else {
+		out->policy_domain = strbuf_detach(&at);
+		out->record_p = rec->p;
+		out->testing = rec->testing;
+		ok = true;
+	}
+	strbuf_free(&at);
+	strbuf_free(&txt);
+	return ok;
+}
+
+/*
+ * The policy for the author domain: p= when the record is its own,
+ * otherwise sp= (p= when absent), or np= when the author domain does not
+ * exist.  Existence is asked only when np= would change the answer.
+ */
+static enum dmarc_eval_policy dmarc_eval_applicable(struct dmarc_walk *w,
+						    const struct dmarc_record *rec,
+						    struct dmarc_eval *out)
+{
+	if (strcmp(out->policy_domain, out->from_domain) == 0)
+		return rec->p;
+	if (out->result == DMARC_EVAL_FAIL && rec->have_np && rec->np != rec->sp &&
+	    dmarc_domain_missing(w, out->from_domain)) {
+		out->nonexistent = true;
+		return rec->np;
+	}
+	return rec->sp;
+}
+
+/* Alignment of the SPF and DKIM passes, organisational domains by tree walk. */
+static void dmarc_eval_align_walk(const struct dmarc_eval_input *in, struct dmarc_walk *w,
+				  const struct dmarc_record *rec, struct dmarc_eval *out)
+{
+	bool temp = in->spf == DMARC_EVAL_AUTH_TEMPERROR;
+	size_t i;
+
+	out->spf_aligned = in->spf == DMARC_EVAL_AUTH_PASS && in->spf_domain != NULL &&
+			   dmarc_walk_aligned(w, out->from_domain, in->spf_domain,
+					      rec->strict_spf, &temp);
+	for (i = 0; i < in->ndkim && !out->dkim_aligned; i++) {
+		temp |= in->dkim[i].result == DMARC_EVAL_AUTH_TEMPERROR;
+		if (in->dkim[i].result == DMARC_EVAL_AUTH_PASS && in->dkim[i].domain != NULL &&
+		    dmarc_walk_aligned(w, out->from_domain, in->dkim[i].domain,
+				       rec->strict_dkim, &temp))
+			out->dkim_aligned = true;
+	}
+	dmarc_eval_verdict(out, temp);
+}
+
+/* t=y (RFC 9989): the policy is tested, so the disposition is one step milder. */
+static enum dmarc_eval_policy dmarc_eval_tested(enum dmarc_eval_policy p, bool testing)
+{
+	if (!testing || p == DMARC_EVAL_P_NONE)
+		return p;
+	return p == DMARC_EVAL_P_REJECT ? DMARC_EVAL_P_QUARANTINE : DMARC_EVAL_P_NONE;
+}
+
+void dmarc_eval_run_treewalk(const struct dmarc_eval_input *in, dmarc_eval_query_fn query,
+			     void *query_arg, struct dmarc_eval *out)
+{
+	struct dmarc_record rec;
+	struct dmarc_walk w;
+
+	memset(out, 0, sizeof *out);
+	out->published = out->disposition = DMARC_EVAL_P_NONE;
+	if (!dmarc_eval_author(in, out))
+		return;
+	dmarc_walk_init(&w, query, query_arg);
+	if (dmarc_eval_discover(&w, out, &rec)) {
+		dmarc_eval_align_walk(in, &w, &rec, out);
+		out->published = dmarc_eval_applicable(&w, &rec, out);
+		if (out->result == DMARC_EVAL_FAIL)
+			out->disposition = dmarc_eval_tested(out->published, rec.testing);
+	}
+	out->dns_queries = w.queries;
+	dmarc_walk_free(&w);
 }

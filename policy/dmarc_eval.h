@@ -5,6 +5,11 @@
  * libopendmarc, identifier alignment computed by the project
  * (dmarc_align.c: libopendmarc 1.4.2 gets it wrong), pct sampling.
  *
+ * That is discovery by the Public Suffix List (DmarcDiscovery psl);
+ * dmarc_eval_run_treewalk finds the record and the organisational domains
+ * by the DNS tree walk of RFC 9989 (dmarc_discover.c) instead, honours
+ * np=, psd= and t= and ignores the retired pct=.
+ *
  * The record lookup is a callback so the caller chooses the resolver
  * (policy/dns.c in the milter, a table in the unit tests).
  *
@@ -64,9 +69,18 @@ struct dmarc_eval_input {
 typedef enum dns_status (*dmarc_eval_fetch_fn)(void *arg, const char *name,
 					       struct dns_answers *out);
 
+/* Looks up the records of type at name (the tree walk's seam); as above. */
+typedef enum dns_status (*dmarc_eval_query_fn)(void *arg, const char *name,
+					       enum dns_rrtype type, struct dns_answers *out);
+
 struct dmarc_eval {
 	enum dmarc_eval_result result;
 	char *from_domain;		/* NULL when there is none */
+	char *policy_domain;		/* where the record was found; NULL: none */
+	enum dmarc_eval_policy record_p; /* the record's p= */
+	bool testing;			/* t=y: the disposition is one step milder */
+	bool nonexistent;		/* np= applied: the author domain does not exist */
+	unsigned dns_queries;		/* tree walk only: DNS queries made */
 	enum dmarc_eval_policy published; /* p= (or sp=) that applies */
 	enum dmarc_eval_policy disposition; /* after pct: what to do */
 	bool spf_aligned, dkim_aligned;
@@ -79,6 +93,9 @@ int dmarc_eval_init(void);
 /* Evaluates in into out (free with dmarc_eval_free).  p may be NULL. */
 void dmarc_eval_run(const struct dmarc_eval_input *in, const struct psl *p,
 		    dmarc_eval_fetch_fn fetch, void *fetch_arg, struct dmarc_eval *out);
+/* The same by RFC 9989's DNS tree walk, every lookup through query. */
+void dmarc_eval_run_treewalk(const struct dmarc_eval_input *in, dmarc_eval_query_fn query,
+			     void *query_arg, struct dmarc_eval *out);
 void dmarc_eval_free(struct dmarc_eval *e);
 
 /* "none", "pass", "fail", "temperror", "permerror". */

@@ -20,7 +20,8 @@
 struct inbound_checks {
 	struct spf_checker *spf;
 	struct dkim_verify_lib *dkim;
-	struct psl *psl;
+	struct psl *psl;		/* DmarcDiscovery psl only */
+	bool treewalk;			/* DmarcDiscovery treewalk */
 	char *authserv_id;
 	char *dns_server;
 	unsigned dns_timeout, dns_tries;
@@ -85,7 +86,9 @@ struct inbound_checks *inbound_checks_load(const struct ses_config *conf, struct
 	if (!inbound_authserv_id(conf, c))
 		diag_add(diags, conf->path, 0, "AuthservId \"%s\" is not a valid authserv-id",
 			 c->authserv_id != NULL ? c->authserv_id : "");
-	c->psl = psl_load(conf->public_suffix_list, diags);
+	c->treewalk = conf->dmarc_discovery == CONFIG_DMARC_TREEWALK;
+	if (!c->treewalk)
+		c->psl = psl_load(conf->public_suffix_list, diags);
 	c->spf = spf_checker_new_resolver(conf->dns_server, c->dns_timeout, c->dns_tries, &err);
 	if (c->spf == NULL)
 		diag_add(diags, conf->path, 0, "DnsServer: %s", strbuf_cstr(&err));
@@ -94,7 +97,8 @@ struct inbound_checks *inbound_checks_load(const struct ses_config *conf, struct
 	if (c->dkim == NULL)
 		diag_add(diags, conf->path, 0, "DKIM: %s", strbuf_cstr(&err));
 	strbuf_free(&err);
-	if (c->psl == NULL || c->spf == NULL || c->dkim == NULL || c->authserv_id == NULL) {
+	if ((!c->treewalk && c->psl == NULL) || c->spf == NULL || c->dkim == NULL ||
+	    c->authserv_id == NULL) {
 		inbound_checks_free(c);
 		return NULL;
 	}
@@ -149,8 +153,9 @@ static enum dns_status inbound_dkim_fetch(void *arg, const char *name, struct st
 	return st;
 }
 
-/* DMARC's record lookup: the TXT records at name. */
-static enum dns_status inbound_dmarc_fetch(void *arg, const char *name, struct dns_answers *out)
+/* The DMARC tree walk's lookups: records of any type at name. */
+static enum dns_status inbound_dmarc_query(void *arg, const char *name, enum dns_rrtype type,
+					   struct dns_answers *out)
 {
 	struct dns_resolver *r = inbound_dns(arg);
 	struct strbuf err = STRBUF_INIT;
@@ -160,9 +165,15 @@ static enum dns_status inbound_dmarc_fetch(void *arg, const char *name, struct d
 		memset(out, 0, sizeof *out);
 		return DNS_TEMPFAIL;
 	}
-	st = dns_query(r, name, DNS_RR_TXT, out, &err);
+	st = dns_query(r, name, type, out, &err);
 	strbuf_free(&err);
 	return st;
+}
+
+/* DMARC's record lookup (DmarcDiscovery psl): the TXT records at name. */
+static enum dns_status inbound_dmarc_fetch(void *arg, const char *name, struct dns_answers *out)
+{
+	return inbound_dmarc_query(arg, name, DNS_RR_TXT, out);
 }
 
 /* Keeps the envelope sender as local@domain, and its domain. */
@@ -348,13 +359,17 @@ static void inbound_dmarc_result(const struct dmarc_eval *e, struct authres *ar,
 {
 	struct strbuf comment = STRBUF_INIT;
 	const char *name = dmarc_eval_result_name(e->result);
+	bool judged = e->result == DMARC_EVAL_PASS || e->result == DMARC_EVAL_FAIL;
+	const char *polrec = judged && e->policy_domain != NULL &&
+			     strcmp(e->policy_domain, e->from_domain) != 0 ? e->policy_domain : NULL;
 
-	authres_add(ar, "dmarc", name,
-		    e->result == DMARC_EVAL_PASS || e->result == DMARC_EVAL_FAIL ? NULL : e->why,
-		    "header.from", e->from_domain, NULL);
-	if (e->result == DMARC_EVAL_PASS || e->result == DMARC_EVAL_FAIL) {
-		strbuf_appendf(&comment, "p=%s dis=%s", dmarc_eval_policy_name(e->published),
-			       dmarc_eval_policy_name(e->disposition));
+	/* RFC 9989 registers polrec.p and polrec.domain (when not From's domain) */
+	authres_add(ar, "dmarc", name, judged ? NULL : e->why, "header.from", e->from_domain,
+		    "polrec.p", judged ? dmarc_eval_policy_name(e->record_p) : NULL,
+		    "polrec.domain", polrec, NULL);
+	if (judged) {
+		strbuf_appendf(&comment, "p=%s dis=%s%s", dmarc_eval_policy_name(e->published),
+			       dmarc_eval_policy_name(e->disposition), e->testing ? " t=y" : "");
 		authres_comment(ar, strbuf_cstr(&comment));
 	}
 	strbuf_appendf(summary, " dmarc=%s", name);
@@ -377,7 +392,10 @@ void inbound_msg_eom(struct inbound_msg *im, const struct ses_config *conf,
 	in.from = (const char *const *)im->from;
 	in.nfrom = im->nfrom;
 	in.sample = arc4random_uniform(100);
-	dmarc_eval_run(&in, im->checks->psl, inbound_dmarc_fetch, im, &e);
+	if (im->checks->treewalk)
+		dmarc_eval_run_treewalk(&in, inbound_dmarc_query, im, &e);
+	else
+		dmarc_eval_run(&in, im->checks->psl, inbound_dmarc_fetch, im, &e);
 	inbound_dmarc_result(&e, &ar, &out->summary);
 	out->outcome = inbound_disposition(&e, conf, &out->reason);
 	authres_format(&ar, &out->authres);

@@ -50,5 +50,8 @@ print(base64.b64encode(bytes(k.verify_key)).decode())' "$dir/keys/ed25519.key") 
 		--txt-record="pnone.example,v=spf1 -all" \
 		--txt-record="_dmarc.pnone.example,v=DMARC1; p=none" \
 		--txt-record="mail.strict.example,$spf_good" \
-		--txt-record="_dmarc.strict.example,v=DMARC1; p=reject; aspf=s"
+		--txt-record="_dmarc.strict.example,v=DMARC1; p=reject; aspf=s" \
+		--txt-record="testing.example,v=spf1 -all" \
+		--txt-record="_dmarc.testing.example,v=DMARC1; t=y; p=reject" \
+		--txt-record="_dmarc.np.example,v=DMARC1; p=none; np=quarantine"
 }

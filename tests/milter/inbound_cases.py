@@ -264,6 +264,41 @@ def case_hostile_signatures_no_crash(c):
     has(c, "two From headers: dmarc permerror", authres(c, reqs), r"dmarc=permerror")
 
 
+def subdomain_record_found_above(c):
+    final, reqs = deliver(c, message("news@news.quarantine.example"),
+                          "<news@news.quarantine.example>")
+    c.reply("EOM", final, "a")
+    c.true("quarantine requested", any(r.cmd == "q" for r in reqs), [r.cmd for r in reqs])
+    has(c, "dmarc", authres(c, reqs),
+        r"dmarc=fail \(p=quarantine dis=quarantine\) header\.from=news\.quarantine\.example"
+        r" polrec\.p=quarantine polrec\.domain=quarantine\.example")
+
+
+def case_subdomain_policy_found_by_tree_walk(c):
+    subdomain_record_found_above(c)
+
+
+def case_testing_mode_lowers_reject_to_quarantine(c):
+    final, reqs = deliver(c, message("ceo@testing.example"), "<ceo@testing.example>")
+    c.reply("EOM", final, "a")
+    c.true("quarantine requested", any(r.cmd == "q" for r in reqs), [r.cmd for r in reqs])
+    has(c, "dmarc", authres(c, reqs),
+        r"dmarc=fail \(p=reject dis=quarantine t=y\) header\.from=testing\.example polrec\.p=reject$")
+
+
+def case_np_applies_to_nonexistent_subdomain(c):
+    final, reqs = deliver(c, message("a@ghost.np.example"), "<a@ghost.np.example>")
+    c.reply("EOM", final, "a")
+    c.true("quarantine requested", any(r.cmd == "q" for r in reqs), [r.cmd for r in reqs])
+    has(c, "dmarc", authres(c, reqs),
+        r"dmarc=fail \(p=quarantine dis=quarantine\) header\.from=ghost\.np\.example"
+        r" polrec\.p=none polrec\.domain=np\.example")
+
+
+def case_psl_subdomain_uses_org_domain_record(c):
+    subdomain_record_found_above(c)
+
+
 def case_report_dmarc_reject_only_reported(c):
     final, reqs = deliver(c, message("ceo@reject.example"), "<ceo@reject.example>")
     c.reply("EOM", final, "a")

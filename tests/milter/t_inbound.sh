@@ -7,7 +7,8 @@
 # The cases live in inbound_cases.py (one function per behaviour, run by
 # Debian's /usr/bin/python3, which has python3-dkim to sign the messages).
 # A second daemon with DmarcReject report and AuthDnsFailure accept checks
-# that the header is all that changes then.
+# that the header is all that changes then; a third, with DmarcDiscovery
+# psl, that the Public Suffix List discovery still finds a parent's record.
 #
 #     bash t_inbound.sh [CASE...]      (no CASE: all of them)
 #
@@ -116,7 +117,7 @@ if ! start main; then
 	exit 1
 fi
 for c in $("$PY" "$here/inbound_cases.py" --list); do
-	case $c in report_*) continue ;; esac
+	case $c in report_* | psl_*) continue ;; esac
 	run main "$c"
 done
 
@@ -124,6 +125,13 @@ done
 if [ "$only" = "  " ]; then
 	t_match summary_line_has_results "$(grep ' summary ' "$tmp/main/log" | grep -m1 'dmarc=')" \
 		"spf=[a-z]+ dkim=[a-z]+.* dmarc=[a-z]+ decision="
+fi
+
+# ---- DmarcDiscovery psl: RFC 7489's discovery by the Public Suffix List ----
+if start psl "DmarcDiscovery psl"; then
+	run psl psl_subdomain_uses_org_domain_record
+else
+	t_fail start_psl "got no listening daemon ($(tail -3 "$tmp/psl/log")), want one"
 fi
 
 # ---- DmarcReject report, AuthDnsFailure accept: only the header changes ----
