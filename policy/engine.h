@@ -6,7 +6,9 @@
  *   policy_msg   MAIL .. end of message or abort: sender, recipients,
  *                counters, the decision so far.
  * Each stage function returns the decision for that stage; the caller (the
- * milter adapter, or a unit test) turns it into a reply.  In local
+ * milter adapter, or a unit test) turns it into a reply.  MAIL FROM picks
+ * the message's flow, outbound (an account sending) or inbound, and each
+ * later stage runs that flow's step (engine_flow.h).  In local
  * submission mode (sendmail(1), Postfix non_smtpd_milters) recipient
  * refusals cannot be given at RCPT, so they are kept and decided at end of
  * message (see policy_eom()).
@@ -58,6 +60,7 @@ struct policy_rcpt {
 	char *addr;			/* as given */
 	char *norm;			/* normalised for shared-state keys */
 	bool refused;			/* refused (or to be deleted at EOM) */
+	bool refuses_message;		/* by a rule that refuses the whole message */
 	struct policy_decision why;
 };
 
@@ -109,11 +112,13 @@ struct policy_hdr_seen {
 };
 
 struct policy_plan;
+struct engine_flow;
 
 struct policy_msg {
 	struct policy_conn *conn;
 	const struct account *account;	/* NULL for inbound */
 	enum policy_mode mode;
+	const struct engine_flow *flow;	/* the pipeline MAIL FROM picked */
 	struct policy_limits limits;
 	char queue_id[32];
 	char *auth_login;		/* {auth_authen} at MAIL, or NULL */
@@ -301,39 +306,7 @@ const char *policy_msg_final_body(const struct policy_msg *m, size_t *len);
 void policy_msg_log(const struct policy_msg *m, enum plog_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/*
- * Inbound mail (engine_inbound.c): the SPF, DKIM and DMARC checks follow
- * the message when the snapshot has them; the stage functions call these.
- */
-bool engine_inbound_start(struct policy_msg *m);
-void engine_inbound_header(struct policy_msg *m, const char *name, const char *value,
-			   const char *raw);
-void engine_inbound_eoh(struct policy_msg *m);
-void engine_inbound_body(struct policy_msg *m, const unsigned char *chunk, size_t len);
-enum policy_action engine_inbound_eom(struct policy_msg *m, struct policy_decision *d);
-
-/*
- * The feedback loop (engine_feedback.c): outbound, the VERP sender and
- * List-Unsubscribe; inbound, recipients that are our VERP or unsubscribe
- * addresses are kept (forged ones refused) and their mail handled at end
- * of message.
- */
-bool engine_feedback_active(const struct policy_msg *m);
-enum policy_action engine_feedback_rcpt(struct policy_msg *m, const char *rcpt,
-					struct policy_decision *d);
-void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d);
-void engine_feedback_outbound(struct policy_msg *m);
 /* The {{unsubscribe_url}} of the message's one recipient; 0, or -1 (several, no key). */
 int engine_feedback_unsub_link(const struct policy_msg *m, struct strbuf *out);
-
-/* Writes the one summary line for the message (engine_log.c). */
-void policy_msg_summary(struct policy_msg *m, const char *outcome);
-
-/* Writes the transaction's accepted/rejected events (engine_events.c). */
-void engine_events(struct policy_msg *m);
-
-/* Builds the plan for decision d (engine_plan.c); frees it. */
-void engine_plan_build(struct policy_msg *m, const struct policy_decision *d);
-void engine_plan_free(struct policy_msg *m);
 
 #endif

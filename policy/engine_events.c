@@ -27,7 +27,7 @@
 
 #include <string.h>
 
-#include "engine.h"
+#include "engine_flow.h"
 #include "events.h"
 #include "stats.h"
 

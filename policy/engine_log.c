@@ -12,7 +12,7 @@
  */
 #include "autoconf.h"
 
-#include "engine.h"
+#include "engine_flow.h"
 
 #define SUMMARY_MAX_REFUSALS 5
 

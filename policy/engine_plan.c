@@ -10,7 +10,7 @@
 
 #include <stdlib.h>
 
-#include "engine.h"
+#include "engine_flow.h"
 
 /* The plan of a message that has none yet, or was refused. */
 static const struct policy_plan engine_plan_empty;

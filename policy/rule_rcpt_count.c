@@ -38,5 +38,6 @@ static enum rule_result rcpt_count_check(struct policy_msg *m, const struct rule
 const struct rule rule_rcpt_count = {
 	.name = "rcpt_count",
 	.stages = RULE_STAGE_RCPT,
+	.refuses_message = true,	/* 550 5.5.3: deleting the extra ones would drop them */
 	.check = rcpt_count_check,
 };
