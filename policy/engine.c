@@ -96,15 +96,15 @@ void policy_conn_set_helo(struct policy_conn *conn, const char *helo)
 
 void policy_msg_reserve(struct policy_msg *m, enum policy_resv_kind kind, const char *key)
 {
-	struct policy_resv *r = realloc(m->resv, (m->nresv + 1) * sizeof *m->resv);
+	struct policy_resv *r = realloc(m->resv.list, (m->resv.n + 1) * sizeof *m->resv.list);
 
 	if (r == NULL)
 		abort();
-	m->resv = r;
-	r[m->nresv].key = engine_strdup(key);
-	r[m->nresv].kind = kind;
-	r[m->nresv].rcpt = m->nrcpts > 0 ? m->nrcpts - 1 : 0;
-	m->nresv++;
+	m->resv.list = r;
+	r[m->resv.n].key = engine_strdup(key);
+	r[m->resv.n].kind = kind;
+	r[m->resv.n].rcpt = m->env.nrcpts > 0 ? m->env.nrcpts - 1 : 0;
+	m->resv.n++;
 }
 
 /*
@@ -117,8 +117,8 @@ void engine_release(struct policy_msg *m, size_t rcpt)
 	const struct store *st = policy_msg_store(m);
 	size_t i = 0;
 
-	while (i < m->nresv) {
-		struct policy_resv *r = &m->resv[i];
+	while (i < m->resv.n) {
+		struct policy_resv *r = &m->resv.list[i];
 		enum store_result res;
 
 		if (rcpt != ENGINE_ALL_RCPTS && r->rcpt != rcpt) {
@@ -131,7 +131,7 @@ void engine_release(struct policy_msg *m, size_t rcpt)
 			policy_msg_log(m, PLOG_WARNING, "could not give back %s: %s", r->key,
 				       store_result_name(res));
 		free(r->key);
-		*r = m->resv[--m->nresv];
+		*r = m->resv.list[--m->resv.n];
 	}
 }
 
@@ -140,9 +140,9 @@ static void engine_keep(struct policy_msg *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->nresv; i++)
-		free(m->resv[i].key);
-	m->nresv = 0;
+	for (i = 0; i < m->resv.n; i++)
+		free(m->resv.list[i].key);
+	m->resv.n = 0;
 }
 
 const struct store *policy_msg_store(const struct policy_msg *m)
@@ -163,9 +163,9 @@ struct policy_msg *policy_msg_new(struct policy_conn *conn)
 		abort();
 	m->conn = conn;
 	m->limits = conn->snap->conf->limits;
-	m->attachments = -1;
+	m->content.attachments = -1;
 	m->flow = &engine_inbound_flow;	/* until MAIL FROM finds an account */
-	decision_clear(&m->final);
+	decision_clear(&m->result.final);
 	conn->messages++;
 	return m;
 }
@@ -176,38 +176,38 @@ void policy_msg_free(struct policy_msg *m)
 
 	if (m == NULL)
 		return;
-	for (i = 0; i < m->nresv; i++)
-		free(m->resv[i].key);
-	free(m->resv);
-	for (i = 0; i < m->nrcpts; i++) {
-		free(m->rcpts[i].addr);
-		free(m->rcpts[i].norm);
+	for (i = 0; i < m->resv.n; i++)
+		free(m->resv.list[i].key);
+	free(m->resv.list);
+	for (i = 0; i < m->env.nrcpts; i++) {
+		free(m->env.rcpts[i].addr);
+		free(m->env.rcpts[i].norm);
 	}
-	free(m->rcpts);
-	free(m->sender);
-	free(m->sender_domain);
-	free(m->auth_login);
-	for (i = 0; i < m->nseen; i++)
-		free(m->seen[i].name);
-	free(m->seen);
-	for (i = 0; i < m->nheaders; i++) {
-		free(m->headers[i].name);
-		free(m->headers[i].value);
+	free(m->env.rcpts);
+	free(m->env.sender);
+	free(m->env.sender_domain);
+	free(m->env.auth_login);
+	for (i = 0; i < m->hdrs.nseen; i++)
+		free(m->hdrs.seen[i].name);
+	free(m->hdrs.seen);
+	for (i = 0; i < m->hdrs.n; i++) {
+		free(m->hdrs.list[i].name);
+		free(m->hdrs.list[i].value);
 	}
-	free(m->headers);
-	free(m->tmpl_id);
-	free(m->tmpl_data);
+	free(m->hdrs.list);
+	free(m->hdrs.tmpl_id);
+	free(m->hdrs.tmpl_data);
 	inbound_msg_free(m->inbound);
-	free(m->auth_summary);
-	free(m->unsub_opt);
-	free(m->from);
-	for (i = 0; i < m->nfeedback; i++)
-		free(m->feedback_rcpts[i]);
-	free(m->feedback_rcpts);
+	free(m->result.auth_summary);
+	free(m->hdrs.unsub_opt);
+	free(m->hdrs.from);
+	for (i = 0; i < m->env.nfeedback; i++)
+		free(m->env.feedback_rcpts[i]);
+	free(m->env.feedback_rcpts);
 	policy_edits_free(&m->edits);
 	engine_plan_free(m);
-	strbuf_free(&m->content);
-	strbuf_free(&m->subject);
+	strbuf_free(&m->content.kept);
+	strbuf_free(&m->hdrs.subject);
 	free(m);
 }
 
@@ -230,10 +230,10 @@ void policy_msg_log(const struct policy_msg *m, enum plog_level level, const cha
 
 void engine_decide(struct policy_msg *m, const struct policy_decision *d)
 {
-	if (m->decided && decision_is_refusal(&m->final))
+	if (m->result.decided && decision_is_refusal(&m->result.final))
 		return;
-	m->final = *d;
-	m->decided = true;
+	m->result.final = *d;
+	m->result.decided = true;
 	if (decision_is_refusal(d) || d->action == POLICY_DISCARD)
 		engine_release(m, ENGINE_ALL_RCPTS);
 }
@@ -267,13 +267,13 @@ enum policy_action policy_mail(struct policy_msg *m, const char *sender,
 	bool unknown_login;
 	enum address_status st;
 
-	m->sender = engine_strdup(sender);
+	m->env.sender = engine_strdup(sender);
 	st = address_split(sender, &local, &domain);
-	m->sender_domain = engine_strdup(st == ADDRESS_OK ? strbuf_cstr(&domain) : "");
+	m->env.sender_domain = engine_strdup(st == ADDRESS_OK ? strbuf_cstr(&domain) : "");
 	strbuf_free(&local);
 	strbuf_free(&domain);
 	if (auth_login != NULL && *auth_login != '\0')
-		m->auth_login = engine_strdup(auth_login);
+		m->env.auth_login = engine_strdup(auth_login);
 
 	m->account = engine_account(m, auth_login, &unknown_login);
 	if (unknown_login) {
@@ -296,16 +296,16 @@ enum policy_action policy_rcpt(struct policy_msg *m, const char *rcpt,
 
 void engine_count(struct policy_msg *m, const void *data, size_t len)
 {
-	m->size += len;
-	if (!m->buffering)
+	m->content.size += len;
+	if (!m->content.buffering)
 		return;
-	if (m->size > (unsigned long long)m->limits.max_message_size) {
+	if (m->content.size > (unsigned long long)m->limits.max_message_size) {
 		/* over the limit: the size rule refuses; keep nothing more */
-		m->buffering = false;
-		strbuf_free(&m->content);
+		m->content.buffering = false;
+		strbuf_free(&m->content.kept);
 		return;
 	}
-	strbuf_append(&m->content, data, len);
+	strbuf_append(&m->content.kept, data, len);
 }
 
 void engine_count_header(struct policy_msg *m, const char *name, const char *value)
@@ -368,34 +368,34 @@ enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d)
 
 enum policy_action policy_finish(struct policy_msg *m, bool applied, struct policy_decision *d)
 {
-	if (m->finished) {
-		*d = m->final;
+	if (m->result.finished) {
+		*d = m->result.final;
 		return d->action;
 	}
-	m->finished = true;
-	if (!applied && !decision_is_refusal(&m->final)) {
+	m->result.finished = true;
+	if (!applied && !decision_is_refusal(&m->result.final)) {
 		/* nothing leaves: the MTA keeps the message and its client retries */
-		decision_ses(&m->final, "edit", SES_ERR_SERVICE_UNAVAILABLE,
+		decision_ses(&m->result.final, "edit", SES_ERR_SERVICE_UNAVAILABLE,
 			     "could not change the message, try again later");
-		m->decided = true;
+		m->result.decided = true;
 	}
-	*d = m->final;
+	*d = m->result.final;
 	if (decision_is_refusal(d) || d->action == POLICY_DISCARD)
 		engine_release(m, ENGINE_ALL_RCPTS);
 	else
 		engine_keep(m);
-	if (!m->logged)
+	if (!m->result.logged)
 		policy_msg_summary(m, policy_action_name(d->action));
 	return d->action;
 }
 
 void policy_msg_abort(struct policy_msg *m)
 {
-	if (m == NULL || m->finished)
+	if (m == NULL || m->result.finished)
 		return;
-	m->finished = true;
+	m->result.finished = true;
 	engine_release(m, ENGINE_ALL_RCPTS);	/* nothing kept: give it all back */
-	if (!m->logged &&
-	    (m->nrcpts > 0 || m->decided || m->mode == POLICY_MODE_OUTBOUND || m->inbound != NULL))
-		policy_msg_summary(m, m->decided ? policy_action_name(m->final.action) : "aborted");
+	if (!m->result.logged &&
+	    (m->env.nrcpts > 0 || m->result.decided || m->mode == POLICY_MODE_OUTBOUND || m->inbound != NULL))
+		policy_msg_summary(m, m->result.decided ? policy_action_name(m->result.final.action) : "aborted");
 }

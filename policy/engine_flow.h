@@ -15,7 +15,7 @@
 #ifndef SES_ENGINE_FLOW_H
 #define SES_ENGINE_FLOW_H
 
-#include "engine.h"
+#include "policy_msg.h"
 
 /* Each step sets d and returns d->action, as the stage functions do. */
 struct engine_flow {

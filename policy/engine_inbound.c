@@ -37,7 +37,7 @@ static bool inbound_start(struct policy_msg *m)
 	if (c->snap->inbound == NULL || c->local || c->client_addr[0] == '\0')
 		return false;
 	m->inbound = inbound_msg_new(c->snap->inbound, m->queue_id, c->client_addr, c->helo,
-				     m->sender);
+				     m->env.sender);
 	return true;
 }
 
@@ -55,7 +55,7 @@ static enum policy_action inbound_rcpt(struct policy_msg *m, const char *rcpt,
 				       struct policy_decision *d)
 {
 	if (engine_feedback_rcpt(m, rcpt, d) == POLICY_CONTINUE)
-		m->naccepted++;
+		m->env.naccepted++;
 	return d->action;
 }
 
@@ -64,15 +64,15 @@ static enum policy_action inbound_header(struct policy_msg *m, const char *name,
 					 struct policy_decision *d)
 {
 	decision_clear(d);
-	if (m->buffering) {	/* feedback mail: kept for end of message */
+	if (m->content.buffering) {	/* feedback mail: kept for end of message */
 		engine_count_header(m, name, value);
 		if (m->inbound == NULL)
 			policy_msg_note_header(m, name, value, 0);
 	}
 	if (m->inbound == NULL)
 		return POLICY_CONTINUE;
-	if (!m->buffering) /* the engine counts what it keeps */
-		m->size += strlen(name) + strlen(value) + 4; /* "Name: value" CRLF, about */
+	if (!m->content.buffering) /* the engine counts what it keeps */
+		m->content.size += strlen(name) + strlen(value) + 4; /* "Name: value" CRLF, about */
 	policy_msg_note_header(m, name, value, 0);
 	inbound_msg_header(m->inbound, name, raw);
 	return POLICY_CONTINUE;
@@ -81,7 +81,7 @@ static enum policy_action inbound_header(struct policy_msg *m, const char *name,
 static enum policy_action inbound_eoh(struct policy_msg *m, struct policy_decision *d)
 {
 	decision_clear(d);
-	if (m->buffering)
+	if (m->content.buffering)
 		engine_count(m, "\r\n", 2);
 	if (m->inbound != NULL)
 		inbound_msg_eoh(m->inbound);
@@ -92,10 +92,10 @@ static enum policy_action inbound_body(struct policy_msg *m, const unsigned char
 				       size_t len, struct policy_decision *d)
 {
 	decision_clear(d);
-	if (m->buffering)
+	if (m->content.buffering)
 		engine_count(m, chunk, len);
 	else
-		m->size += len;
+		m->content.size += len;
 	if (m->inbound != NULL)
 		inbound_msg_body(m->inbound, chunk, len);
 	return POLICY_CONTINUE;
@@ -107,11 +107,11 @@ static unsigned engine_inbound_forged(struct policy_msg *m, const char *id)
 	unsigned k = 0, *idx = NULL, n = 0;
 	size_t i;
 
-	for (i = 0; i < m->nheaders; i++) {
-		if (strcasecmp(m->headers[i].name, ENGINE_AUTHRES) != 0)
+	for (i = 0; i < m->hdrs.n; i++) {
+		if (strcasecmp(m->hdrs.list[i].name, ENGINE_AUTHRES) != 0)
 			continue;
 		k++;
-		if (!authres_claims_id(m->headers[i].value, id))
+		if (!authres_claims_id(m->hdrs.list[i].value, id))
 			continue;
 		idx = realloc(idx, (n + 1) * sizeof *idx);
 		if (idx == NULL)
@@ -137,8 +137,8 @@ static void inbound_checks_eom(struct policy_msg *m, struct policy_decision *d)
 		return;
 	}
 	inbound_msg_eom(m->inbound, conf, &v);
-	m->auth_summary = strdup(strbuf_cstr(&v.summary));
-	if (m->auth_summary == NULL)
+	m->result.auth_summary = strdup(strbuf_cstr(&v.summary));
+	if (m->result.auth_summary == NULL)
 		abort();
 	switch (v.outcome) {
 	case INBOUND_REJECT:

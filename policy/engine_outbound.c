@@ -30,7 +30,7 @@ static void outbound_rule_error(struct policy_msg *m, const struct rule *r,
 {
 	policy_msg_log(m, PLOG_ERR, "rule %s could not decide: %s", r->name,
 		       d->text[0] ? d->text : "no reason given");
-	m->rule_failed = true;
+	m->result.rule_failed = true;
 	if (m->conn->snap->conf->on_failure == CONFIG_FAIL_ACCEPT) {
 		decision_plain(d, POLICY_CONTINUE, r->name);
 		return;
@@ -85,7 +85,7 @@ static enum policy_action outbound_mail(struct policy_msg *m, struct policy_deci
 	struct rule_event ev = { .stage = RULE_STAGE_MAIL };
 
 	m->limits = m->account->limits;
-	m->buffering = true;
+	m->content.buffering = true;
 	return outbound_stage(m, &ev, d);
 }
 
@@ -95,11 +95,11 @@ static struct policy_rcpt *outbound_add_rcpt(struct policy_msg *m, const char *r
 	struct strbuf norm = STRBUF_INIT;
 	struct policy_rcpt *r;
 
-	r = realloc(m->rcpts, (m->nrcpts + 1) * sizeof *m->rcpts);
+	r = realloc(m->env.rcpts, (m->env.nrcpts + 1) * sizeof *m->env.rcpts);
 	if (r == NULL)
 		abort();
-	m->rcpts = r;
-	r = &m->rcpts[m->nrcpts++];
+	m->env.rcpts = r;
+	r = &m->env.rcpts[m->env.nrcpts++];
 	memset(r, 0, sizeof *r);
 	r->addr = engine_strdup(rcpt);
 	address_normalize(rcpt, &norm);
@@ -118,17 +118,17 @@ static enum policy_action outbound_rcpt(struct policy_msg *m, const char *rcpt,
 	r = outbound_add_rcpt(m, rcpt);
 	ev.rcpt_norm = r->norm;
 	outbound_run(m, &ev, d, &by);
-	if (d->action == POLICY_HOLD && !m->hold) {
+	if (d->action == POLICY_HOLD && !m->result.hold) {
 		/* accepted, but the message goes to the hold queue */
-		m->hold = true;
-		m->hold_why = *d;
+		m->result.hold = true;
+		m->result.hold_why = *d;
 	}
 	if (d->action == POLICY_CONTINUE || d->action == POLICY_HOLD) {
-		m->naccepted++;
+		m->env.naccepted++;
 		decision_clear(d);
 		return POLICY_CONTINUE;
 	}
-	engine_release(m, m->nrcpts - 1);
+	engine_release(m, m->env.nrcpts - 1);
 	r->refused = true;
 	r->refuses_message = by != NULL && by->refuses_message;
 	r->why = *d;
@@ -145,14 +145,14 @@ static void outbound_subject(struct policy_msg *m, const char *value)
 {
 	struct strbuf unfolded = STRBUF_INIT;
 
-	if (m->subjects++ > 0)
+	if (m->hdrs.subjects++ > 0)
 		return;
 	rfc2047_unfold(value, strlen(value), &unfolded);
-	m->subject_status = (int)rfc2047_decode(unfolded.data ? unfolded.data : "",
-						 unfolded.len, &m->subject);
-	if (m->subject_status == RFC2047_OK)
-		m->subject_chars = utf8_chars(m->subject.data ? m->subject.data : "",
-					      m->subject.len);
+	m->hdrs.subject_status = (int)rfc2047_decode(unfolded.data ? unfolded.data : "",
+						 unfolded.len, &m->hdrs.subject);
+	if (m->hdrs.subject_status == RFC2047_OK)
+		m->hdrs.subject_chars = utf8_chars(m->hdrs.subject.data ? m->hdrs.subject.data : "",
+					      m->hdrs.subject.len);
 	strbuf_free(&unfolded);
 }
 
@@ -162,11 +162,11 @@ static enum policy_action outbound_header(struct policy_msg *m, const char *name
 {
 	struct rule_event ev = { .stage = RULE_STAGE_HEADER, .header_name = name,
 				 .header_value = value };
-	unsigned long long before = m->size;
+	unsigned long long before = m->content.size;
 
 	(void)raw;	/* only the inbound DKIM verifier needs the field as received */
 	engine_count_header(m, name, value);
-	policy_msg_note_header(m, name, value, (size_t)(m->size - before));
+	policy_msg_note_header(m, name, value, (size_t)(m->content.size - before));
 	if (strcasecmp(name, "Subject") == 0)
 		outbound_subject(m, value);
 	return outbound_stage(m, &ev, d);
@@ -204,8 +204,8 @@ static enum policy_action outbound_local_recipients(struct policy_msg *m,
 	const struct policy_rcpt *whole = NULL, *temp = NULL, *perm = NULL;
 	size_t i;
 
-	for (i = 0; i < m->nrcpts; i++) {
-		const struct policy_rcpt *r = &m->rcpts[i];
+	for (i = 0; i < m->env.nrcpts; i++) {
+		const struct policy_rcpt *r = &m->env.rcpts[i];
 
 		if (!r->refused)
 			continue;
@@ -219,7 +219,7 @@ static enum policy_action outbound_local_recipients(struct policy_msg *m,
 			perm = r;
 		}
 	}
-	if (whole != NULL || temp != NULL || (perm != NULL && m->naccepted == 0)) {
+	if (whole != NULL || temp != NULL || (perm != NULL && m->env.naccepted == 0)) {
 		*d = whole != NULL ? whole->why : temp != NULL ? temp->why : perm->why;
 		return d->action;
 	}
@@ -233,14 +233,14 @@ static void outbound_eom(struct policy_msg *m, struct policy_decision *d)
 	struct policy_decision signd;
 	unsigned count;
 
-	if (m->buffering &&
-	    mime_guard_check(m->content.data, m->content.len, &m->mime) == MIME_GUARD_OK &&
-	    mime_count_attachments(strbuf_cstr(&m->content), m->content.len, &count) == 0)
-		m->attachments = (int)count;
+	if (m->content.buffering &&
+	    mime_guard_check(m->content.kept.data, m->content.kept.len, &m->content.mime) == MIME_GUARD_OK &&
+	    mime_count_attachments(strbuf_cstr(&m->content.kept), m->content.kept.len, &count) == 0)
+		m->content.attachments = (int)count;
 	if (outbound_run(m, &ev, d, NULL) == POLICY_CONTINUE && m->conn->local)
 		outbound_local_recipients(m, d);
-	if (d->action == POLICY_CONTINUE && m->hold)
-		*d = m->hold_why;
+	if (d->action == POLICY_CONTINUE && m->result.hold)
+		*d = m->result.hold_why;
 	if (d->action == POLICY_CONTINUE)
 		decision_plain(d, POLICY_ACCEPT, "policy");
 	if (!decision_is_refusal(d)) {
