@@ -6,7 +6,9 @@
  *   policy_msg   MAIL .. end of message or abort: sender, recipients,
  *                counters, the decision so far.
  * Each stage function returns the decision for that stage; the caller (the
- * milter adapter, or a unit test) turns it into a reply.  In local
+ * milter adapter, or a unit test) turns it into a reply.  MAIL FROM picks
+ * the message's flow, outbound (an account sending) or inbound, and each
+ * later stage runs that flow's step (engine_flow.h).  In local
  * submission mode (sendmail(1), Postfix non_smtpd_milters) recipient
  * refusals cannot be given at RCPT, so they are kept and decided at end of
  * message (see policy_eom()).
@@ -19,7 +21,8 @@
  * policy_msg_free() only frees memory.
  *
  * Nothing here knows libmilter: addresses arrive as strings, the client as
- * a sockaddr.
+ * a sockaddr.  The contexts are opaque here; the engine, its flows and the
+ * rules read them through policy_msg.h, which the adapter never includes.
  */
 #ifndef SES_ENGINE_H
 #define SES_ENGINE_H
@@ -28,53 +31,10 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "account.h"
 #include "decision.h"
-#include "mime_guard.h"
 #include "plog.h"
 #include "snapshot.h"
 #include "strbuf.h"
-
-struct inbound_msg;
-
-enum policy_mode {
-	POLICY_MODE_INBOUND = 0,	/* mail for the service's domains */
-	POLICY_MODE_OUTBOUND,		/* an account sending */
-};
-
-struct policy_conn {
-	struct policy_snapshot *snap;	/* reference held until close */
-	const struct plog *log;
-	char *client_name;
-	char client_addr[64];		/* text form, "" when unknown */
-	struct sockaddr_storage client_sa;
-	bool have_sa;
-	bool local;			/* locally submitted, not SMTP */
-	char *helo;			/* HELO/EHLO argument, or NULL */
-	unsigned messages;		/* transactions begun */
-};
-
-struct policy_rcpt {
-	char *addr;			/* as given */
-	char *norm;			/* normalised for shared-state keys */
-	bool refused;			/* refused (or to be deleted at EOM) */
-	struct policy_decision why;
-};
-
-/*
- * A count taken in shared state for one recipient: given back if the
- * recipient or the message does not go through, kept once it does.
- */
-enum policy_resv_kind {
-	POLICY_RESV_SLOT,		/* an item to delete */
-	POLICY_RESV_COUNTER,		/* a counter to decrement */
-};
-
-struct policy_resv {
-	char *key;
-	enum policy_resv_kind kind;
-	size_t rcpt;			/* index in rcpts */
-};
 
 /* A header change for the adapter to make at end of message. */
 struct policy_hdr_edit {
@@ -90,74 +50,17 @@ struct policy_header {
 	char *value;			/* folding kept, CRLF line ends */
 };
 
-/* What the message becomes: header changes in order, maybe a new body. */
-struct policy_edits {
-	struct policy_hdr_edit *hdrs;
-	size_t nhdrs;
-	bool replace_body;
-	struct strbuf body;		/* CRLF line ends */
-	char *new_sender;		/* a new envelope sender, or NULL */
-	bool notify_success;		/* re-add the accepted recipients with
-					   NOTIFY=SUCCESS,FAILURE */
+/*
+ * A count taken in shared state for one recipient: given back if the
+ * recipient or the message does not go through, kept once it does.
+ */
+enum policy_resv_kind {
+	POLICY_RESV_SLOT,		/* an item to delete */
+	POLICY_RESV_COUNTER,		/* a counter to decrement */
 };
 
-/* Headers seen so far, one entry per name (engine_edit.c). */
-struct policy_hdr_seen {
-	char *name;			/* as first written */
-	unsigned count;
-	size_t bytes;			/* of all its lines, CRLFs included */
-};
-
-struct policy_plan;
-
-struct policy_msg {
-	struct policy_conn *conn;
-	const struct account *account;	/* NULL for inbound */
-	enum policy_mode mode;
-	struct policy_limits limits;
-	char queue_id[32];
-	char *auth_login;		/* {auth_authen} at MAIL, or NULL */
-	char *sender;			/* envelope sender as given */
-	char *sender_domain;		/* lower case; "" for the null sender */
-	struct policy_rcpt *rcpts;
-	size_t nrcpts;
-	size_t naccepted;
-	unsigned long long size;	/* header and body bytes so far */
-	bool buffering;			/* keeping content for end of message */
-	struct strbuf content;		/* header block and body, if buffering */
-	unsigned subjects;		/* Subject headers seen */
-	int subject_status;		/* enum rfc2047_status of the first one */
-	struct strbuf subject;		/* decoded (UTF-8) Subject */
-	size_t subject_chars;
-	int attachments;		/* -1 until counted at end of message */
-	struct mime_guard_verdict mime;	/* the MIME structure, checked at end of message */
-	struct policy_header *headers;	/* every header, in order */
-	size_t nheaders;
-	struct policy_hdr_seen *seen;	/* header names and counts */
-	size_t nseen;
-	size_t header_bytes;		/* the header block, CRLFs included */
-	char *tmpl_id;			/* X-SES-Template (first), or NULL */
-	char *tmpl_data;		/* X-SES-Template-Data (first, unfolded), or NULL */
-	struct policy_edits edits;	/* filled at end of message */
-	struct policy_resv *resv;	/* reservations not yet kept */
-	size_t nresv;
-	bool hold;			/* a rule asked for the hold queue */
-	struct policy_decision hold_why;
-	struct policy_decision final;	/* the message-level decision */
-	bool decided;			/* final is set */
-	bool logged;			/* summary line written */
-	bool finished;			/* policy_finish or policy_msg_abort done */
-	struct policy_plan *plan;	/* built by policy_eom (engine_plan.c) */
-	int64_t rate_second;		/* rule_rate: the last second counted in */
-	bool rule_failed;		/* a rule could not decide (memcached down...) */
-	struct inbound_msg *inbound;	/* inbound checks, or NULL */
-	char *auth_summary;		/* their results, for the summary line */
-	char *unsub_opt;		/* X-SES-Unsubscribe (first, trimmed), or NULL */
-	char **feedback_rcpts;		/* inbound: recipients that are ours (VERP, u-) */
-	size_t nfeedback;
-	size_t nplain;			/* inbound: other recipients */
-	char *from;			/* inbound: the first From value, or NULL */
-};
+struct policy_conn;
+struct policy_msg;
 
 /*
  * Starts a connection.  sa may be NULL (unknown client).  local says the
@@ -281,7 +184,6 @@ void policy_msg_set_header(struct policy_msg *m, const char *name, const char *v
 void policy_msg_remove_control_headers(struct policy_msg *m);
 /* Plans the replacement of the body (the engine keeps a copy). */
 void policy_msg_replace_body(struct policy_msg *m, const char *body, size_t len);
-void policy_edits_free(struct policy_edits *e);
 /* Plans a new envelope sender (smfi_chgfrom at end of message). */
 void policy_msg_set_sender(struct policy_msg *m, const char *addr);
 /* Plans the removal of the index-th (1-based) header named name. */
@@ -301,39 +203,7 @@ const char *policy_msg_final_body(const struct policy_msg *m, size_t *len);
 void policy_msg_log(const struct policy_msg *m, enum plog_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/*
- * Inbound mail (engine_inbound.c): the SPF, DKIM and DMARC checks follow
- * the message when the snapshot has them; the stage functions call these.
- */
-bool engine_inbound_start(struct policy_msg *m);
-void engine_inbound_header(struct policy_msg *m, const char *name, const char *value,
-			   const char *raw);
-void engine_inbound_eoh(struct policy_msg *m);
-void engine_inbound_body(struct policy_msg *m, const unsigned char *chunk, size_t len);
-enum policy_action engine_inbound_eom(struct policy_msg *m, struct policy_decision *d);
-
-/*
- * The feedback loop (engine_feedback.c): outbound, the VERP sender and
- * List-Unsubscribe; inbound, recipients that are our VERP or unsubscribe
- * addresses are kept (forged ones refused) and their mail handled at end
- * of message.
- */
-bool engine_feedback_active(const struct policy_msg *m);
-enum policy_action engine_feedback_rcpt(struct policy_msg *m, const char *rcpt,
-					struct policy_decision *d);
-void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d);
-void engine_feedback_outbound(struct policy_msg *m);
 /* The {{unsubscribe_url}} of the message's one recipient; 0, or -1 (several, no key). */
 int engine_feedback_unsub_link(const struct policy_msg *m, struct strbuf *out);
-
-/* Writes the one summary line for the message (engine_log.c). */
-void policy_msg_summary(struct policy_msg *m, const char *outcome);
-
-/* Writes the transaction's accepted/rejected events (engine_events.c). */
-void engine_events(struct policy_msg *m);
-
-/* Builds the plan for decision d (engine_plan.c); frees it. */
-void engine_plan_build(struct policy_msg *m, const struct policy_decision *d);
-void engine_plan_free(struct policy_msg *m);
 
 #endif

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "rfc2047.h"
 
 static char *edit_strdup(const char *s)
@@ -29,9 +29,9 @@ static struct policy_hdr_seen *edit_seen(const struct policy_msg *m, const char 
 {
 	size_t i;
 
-	for (i = 0; i < m->nseen; i++)
-		if (strcasecmp(m->seen[i].name, name) == 0)
-			return &m->seen[i];
+	for (i = 0; i < m->hdrs.nseen; i++)
+		if (strcasecmp(m->hdrs.seen[i].name, name) == 0)
+			return &m->hdrs.seen[i];
 	return NULL;
 }
 
@@ -69,13 +69,13 @@ static void edit_record(struct policy_msg *m, const char *name, const char *valu
 			strbuf_appendc(&v, '\r');
 		strbuf_appendc(&v, *p);
 	}
-	h = realloc(m->headers, (m->nheaders + 1) * sizeof *h);
+	h = realloc(m->hdrs.list, (m->hdrs.n + 1) * sizeof *h);
 	if (h == NULL)
 		abort();
-	m->headers = h;
-	m->headers[m->nheaders].name = edit_strdup(name);
-	m->headers[m->nheaders].value = strbuf_detach(&v);
-	m->nheaders++;
+	m->hdrs.list = h;
+	m->hdrs.list[m->hdrs.n].name = edit_strdup(name);
+	m->hdrs.list[m->hdrs.n].value = strbuf_detach(&v);
+	m->hdrs.n++;
 }
 
 void policy_msg_note_header(struct policy_msg *m, const char *name, const char *value,
@@ -84,27 +84,27 @@ void policy_msg_note_header(struct policy_msg *m, const char *name, const char *
 	struct policy_hdr_seen *h = edit_seen(m, name);
 
 	if (h == NULL) {
-		h = realloc(m->seen, (m->nseen + 1) * sizeof *m->seen);
+		h = realloc(m->hdrs.seen, (m->hdrs.nseen + 1) * sizeof *m->hdrs.seen);
 		if (h == NULL)
 			abort();
-		m->seen = h;
-		h = &m->seen[m->nseen++];
+		m->hdrs.seen = h;
+		h = &m->hdrs.seen[m->hdrs.nseen++];
 		h->name = edit_strdup(name);
 		h->count = 0;
 		h->bytes = 0;
 	}
 	h->count++;
 	h->bytes += bytes;
-	m->header_bytes += bytes;
+	m->hdrs.bytes += bytes;
 	edit_record(m, name, value);
 	if (strcasecmp(name, POLICY_CONTROL_PREFIX "Template") == 0)
-		edit_keep(&m->tmpl_id, value);
+		edit_keep(&m->hdrs.tmpl_id, value);
 	else if (strcasecmp(name, POLICY_CONTROL_PREFIX "Template-Data") == 0)
-		edit_keep(&m->tmpl_data, value);
+		edit_keep(&m->hdrs.tmpl_data, value);
 	else if (strcasecmp(name, POLICY_CONTROL_PREFIX "Unsubscribe") == 0)
-		edit_keep(&m->unsub_opt, value);
+		edit_keep(&m->hdrs.unsub_opt, value);
 	else if (strcasecmp(name, "From") == 0)
-		edit_keep(&m->from, value);
+		edit_keep(&m->hdrs.from, value);
 }
 
 unsigned policy_msg_header_count(const struct policy_msg *m, const char *name, size_t *bytes)
@@ -186,12 +186,12 @@ static void edit_apply(struct policy_header *out, size_t *n, const struct policy
 
 size_t policy_msg_final_headers(const struct policy_msg *m, struct policy_header **out)
 {
-	size_t n = m->nheaders, i;
+	size_t n = m->hdrs.n, i;
 
-	*out = malloc((m->nheaders + m->edits.nhdrs + 1) * sizeof **out);
+	*out = malloc((m->hdrs.n + m->edits.nhdrs + 1) * sizeof **out);
 	if (*out == NULL)
 		abort();
-	memcpy(*out, m->headers, m->nheaders * sizeof **out);
+	memcpy(*out, m->hdrs.list, m->hdrs.n * sizeof **out);
 	for (i = 0; i < m->edits.nhdrs; i++)
 		edit_apply(*out, &n, &m->edits.hdrs[i]);
 	return n;
@@ -206,12 +206,12 @@ const char *policy_msg_final_body(const struct policy_msg *m, size_t *len)
 		return strbuf_cstr(&m->edits.body);
 	}
 	/* the received body follows the header block in the kept content */
-	if (m->content.data == NULL || m->header_bytes + 2 > m->content.len) {
+	if (m->content.kept.data == NULL || m->hdrs.bytes + 2 > m->content.kept.len) {
 		*len = 0;
 		return "";
 	}
-	sep = m->content.data + m->header_bytes + 2;
-	*len = m->content.len - m->header_bytes - 2;
+	sep = m->content.kept.data + m->hdrs.bytes + 2;
+	*len = m->content.kept.len - m->hdrs.bytes - 2;
 	return sep;
 }
 
@@ -229,11 +229,11 @@ void policy_msg_remove_control_headers(struct policy_msg *m)
 	size_t prefix = strlen(POLICY_CONTROL_PREFIX), i;
 	unsigned k;
 
-	for (i = 0; i < m->nseen; i++) {
-		if (strncasecmp(m->seen[i].name, POLICY_CONTROL_PREFIX, prefix) != 0)
+	for (i = 0; i < m->hdrs.nseen; i++) {
+		if (strncasecmp(m->hdrs.seen[i].name, POLICY_CONTROL_PREFIX, prefix) != 0)
 			continue;
-		for (k = m->seen[i].count; k >= 1; k--)
-			edit_add(m, m->seen[i].name, k, NULL);
+		for (k = m->hdrs.seen[i].count; k >= 1; k--)
+			edit_add(m, m->hdrs.seen[i].name, k, NULL);
 	}
 }
 

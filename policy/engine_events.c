@@ -27,7 +27,7 @@
 
 #include <string.h>
 
-#include "engine.h"
+#include "engine_flow.h"
 #include "events.h"
 #include "stats.h"
 
@@ -88,14 +88,14 @@ static void engine_events_count(struct policy_msg *m, int64_t t, uint64_t accept
 				uint64_t rejected)
 {
 	const struct store *st = policy_msg_store(m);
-	const char *dom = m->sender_domain;
+	const char *dom = m->env.sender_domain;
 
 	/*
 	 * A rule already found the store not answering: counting now would
 	 * only wait for it again (and keep its connections marked dead
 	 * longer, delaying the recovery of the policy itself).
 	 */
-	if (dom == NULL || *dom == '\0' || accepted + rejected == 0 || m->rule_failed)
+	if (dom == NULL || *dom == '\0' || accepted + rejected == 0 || m->result.rule_failed)
 		return;
 	/* one answer is enough to tell memcached is down: skip the rest */
 	if (stats_add(st, dom, t, STATS_REQUESTS, accepted + rejected) != STORE_OK ||
@@ -116,21 +116,21 @@ void engine_events(struct policy_msg *m)
 
 	if (m->mode != POLICY_MODE_OUTBOUND || m->account == NULL)
 		return;
-	if (m->decided && decision_is_refusal(&m->final))
-		msg_why = &m->final;
-	else if (m->decided)
-		accepted = m->final.action == POLICY_ACCEPT || m->final.action == POLICY_HOLD;
+	if (m->result.decided && decision_is_refusal(&m->result.final))
+		msg_why = &m->result.final;
+	else if (m->result.decided)
+		accepted = m->result.final.action == POLICY_ACCEPT || m->result.final.action == POLICY_HOLD;
 	memset(&ev, 0, sizeof ev);
-	engine_events_addr(m->sender, &from);
+	engine_events_addr(m->env.sender, &from);
 	ev.account = m->account->name;
 	ev.message_id = m->queue_id;
 	ev.timestamp = policy_msg_now_us(m) / 1000000;
 	ev.from = strbuf_cstr(&from);
-	ev.from_domain = m->sender_domain;
-	ev.template_id = m->tmpl_id;
-	ev.subject = m->subjects > 0 ? strbuf_cstr(&m->subject) : NULL;
-	for (i = 0; i < m->nrcpts; i++) {
-		const struct policy_rcpt *r = &m->rcpts[i];
+	ev.from_domain = m->env.sender_domain;
+	ev.template_id = m->hdrs.tmpl_id;
+	ev.subject = m->hdrs.subjects > 0 ? strbuf_cstr(&m->hdrs.subject) : NULL;
+	for (i = 0; i < m->env.nrcpts; i++) {
+		const struct policy_rcpt *r = &m->env.rcpts[i];
 
 		if (r->refused || msg_why != NULL) {
 			engine_events_write(m, &ev, EVENT_REJECTED, r->addr,
@@ -141,7 +141,7 @@ void engine_events(struct policy_msg *m)
 			naccepted++;
 		}
 	}
-	if (m->nrcpts == 0 && msg_why != NULL)
+	if (m->env.nrcpts == 0 && msg_why != NULL)
 		engine_events_write(m, &ev, EVENT_REJECTED, NULL, msg_why);
 	engine_events_count(m, ev.timestamp, naccepted, nrejected);
 	strbuf_free(&from);

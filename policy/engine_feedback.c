@@ -25,7 +25,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine_flow.h"
 #include "events.h"
 #include "feedback.h"
 #include "stats.h"
@@ -44,7 +44,7 @@ enum policy_action engine_feedback_rcpt(struct policy_msg *m, const char *rcpt,
 
 	decision_clear(d);
 	if (!engine_feedback_active(m)) {
-		m->nplain++;
+		m->env.nplain++;
 		return POLICY_CONTINUE;
 	}
 	k = feedback_classify(m->conn->snap->feedback_key, rcpt);
@@ -55,15 +55,15 @@ enum policy_action engine_feedback_rcpt(struct policy_msg *m, const char *rcpt,
 		return d->action;
 	}
 	if (k == FEEDBACK_ADDR_NONE) {
-		m->nplain++;
+		m->env.nplain++;
 		return POLICY_CONTINUE;
 	}
-	v = realloc(m->feedback_rcpts, (m->nfeedback + 1) * sizeof *v);
-	if (v == NULL || (v[m->nfeedback] = strdup(rcpt)) == NULL)
+	v = realloc(m->env.feedback_rcpts, (m->env.nfeedback + 1) * sizeof *v);
+	if (v == NULL || (v[m->env.nfeedback] = strdup(rcpt)) == NULL)
 		abort();
-	m->feedback_rcpts = v;
-	m->nfeedback++;
-	m->buffering = true; /* the report is read at end of message */
+	m->env.feedback_rcpts = v;
+	m->env.nfeedback++;
+	m->content.buffering = true; /* the report is read at end of message */
 	return POLICY_CONTINUE;
 }
 
@@ -85,7 +85,7 @@ void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d
 	char host[64];
 	size_t i;
 
-	if (m->nfeedback == 0)
+	if (m->env.nfeedback == 0)
 		return;
 	if (gethostname(host, sizeof host) != 0)
 		host[0] = '\0';
@@ -96,9 +96,9 @@ void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d
 				   snap->conf->suspend_bounce_rate, snap->conf->suspend_min_sample,
 				   engine_feedback_emit, m };
 	memset(&r, 0, sizeof r);
-	for (i = 0; i < m->nfeedback; i++)
-		feedback_handle(&c, m->feedback_rcpts[i], m->sender, m->from,
-				strbuf_cstr(&m->content), m->content.len, &r);
+	for (i = 0; i < m->env.nfeedback; i++)
+		feedback_handle(&c, m->env.feedback_rcpts[i], m->env.sender, m->hdrs.from,
+				strbuf_cstr(&m->content.kept), m->content.kept.len, &r);
 	for (char *line = r.log.data, *nl; line != NULL && *line != '\0'; line = nl + 1) {
 		if ((nl = strchr(line, '\n')) == NULL)
 			break;
@@ -112,7 +112,7 @@ void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d
 			     "cannot record the report now, try again later");
 		return;
 	}
-	if (m->nplain == 0 && !snap->conf->feedback_deliver)
+	if (m->env.nplain == 0 && !snap->conf->feedback_deliver)
 		decision_plain(d, POLICY_DISCARD, "feedback");
 }
 
@@ -123,11 +123,11 @@ static bool engine_feedback_wants_unsub(const struct policy_msg *m)
 	char *end = NULL;
 	unsigned long id;
 
-	if (m->unsub_opt != NULL && strcmp(m->unsub_opt, "0") != 0 && *m->unsub_opt != '\0')
+	if (m->hdrs.unsub_opt != NULL && strcmp(m->hdrs.unsub_opt, "0") != 0 && *m->hdrs.unsub_opt != '\0')
 		return true;
-	if (m->tmpl_id == NULL)
+	if (m->hdrs.tmpl_id == NULL)
 		return false;
-	id = strtoul(m->tmpl_id, &end, 10);
+	id = strtoul(m->hdrs.tmpl_id, &end, 10);
 	t = end != NULL && *end == '\0' ? tmpl_by_id(m->conn->snap->templates, id) : NULL;
 	return t != NULL && t->type == TMPL_MARKETING;
 }
@@ -138,12 +138,12 @@ static const char *engine_feedback_only_rcpt(const struct policy_msg *m)
 	const char *only = NULL;
 	size_t i;
 
-	for (i = 0; i < m->nrcpts; i++) {
-		if (m->rcpts[i].refused)
+	for (i = 0; i < m->env.nrcpts; i++) {
+		if (m->env.rcpts[i].refused)
 			continue;
 		if (only != NULL)
 			return NULL;
-		only = m->rcpts[i].addr;
+		only = m->env.rcpts[i].addr;
 	}
 	return only;
 }
@@ -159,10 +159,10 @@ static void engine_feedback_note_rcpts(struct policy_msg *m, const char *msgid)
 	struct strbuf err = STRBUF_INIT;
 	size_t i;
 
-	for (i = 0; i < m->nrcpts; i++) {
-		if (m->rcpts[i].refused)
+	for (i = 0; i < m->env.nrcpts; i++) {
+		if (m->env.rcpts[i].refused)
 			continue;
-		if (feedback_note_rcpt(snap->feedback_key, &snap->store, msgid, m->rcpts[i].addr,
+		if (feedback_note_rcpt(snap->feedback_key, &snap->store, msgid, m->env.rcpts[i].addr,
 				       &err) != 0) {
 			policy_msg_log(m, PLOG_WARNING, "%s; bounces will not name it",
 				       strbuf_cstr(&err));
@@ -179,10 +179,10 @@ void engine_feedback_outbound(struct policy_msg *m)
 	const char *msgid = m->queue_id[0] ? m->queue_id : "x";
 	struct strbuf v = STRBUF_INIT;
 
-	if (snap->feedback_key == NULL || m->sender_domain == NULL || *m->sender_domain == '\0')
+	if (snap->feedback_key == NULL || m->env.sender_domain == NULL || *m->env.sender_domain == '\0')
 		return;
 	if (snap->conf->verp &&
-	    feedback_verp_sender(snap->feedback_key, m->sender_domain, msgid, rcpt, &v) == 0) {
+	    feedback_verp_sender(snap->feedback_key, m->env.sender_domain, msgid, rcpt, &v) == 0) {
 		policy_msg_set_sender(m, strbuf_cstr(&v));
 		/* success DSNs only mean something when they come back to us */
 		m->edits.notify_success = snap->conf->dsn_notify_success;
@@ -191,7 +191,7 @@ void engine_feedback_outbound(struct policy_msg *m)
 	}
 	strbuf_reset(&v);
 	if (rcpt != NULL && engine_feedback_wants_unsub(m) &&
-	    feedback_list_unsubscribe(snap->feedback_key, m->sender_domain, rcpt,
+	    feedback_list_unsubscribe(snap->feedback_key, m->env.sender_domain, rcpt,
 				      m->account != NULL ? m->account->name : NULL,
 				      snap->conf->unsubscribe_url, &v) == 0) {
 		policy_msg_set_header(m, "List-Unsubscribe", strbuf_cstr(&v));
@@ -207,9 +207,9 @@ int engine_feedback_unsub_link(const struct policy_msg *m, struct strbuf *out)
 	const struct policy_snapshot *snap = m->conn->snap;
 	const char *rcpt = engine_feedback_only_rcpt(m);
 
-	if (snap->feedback_key == NULL || rcpt == NULL || m->sender_domain == NULL)
+	if (snap->feedback_key == NULL || rcpt == NULL || m->env.sender_domain == NULL)
 		return -1;
-	return feedback_unsubscribe_link(snap->feedback_key, m->sender_domain, rcpt,
+	return feedback_unsubscribe_link(snap->feedback_key, m->env.sender_domain, rcpt,
 					 m->account != NULL ? m->account->name : NULL,
 					 snap->conf->unsubscribe_url, out);
 }

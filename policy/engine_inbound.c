@@ -1,7 +1,9 @@
 /*
- * engine_inbound - the engine's side of the inbound checks (inbound.c):
- * starting them for mail of no account, feeding them the message, and
- * turning their verdict into edits and a decision at end of message:
+ * engine_inbound - the inbound flow (engine_flow.h): mail of no account.
+ *
+ * It runs the inbound checks (inbound.c): starting them at MAIL FROM,
+ * feeding them the message, and turning their verdict into edits and a
+ * decision at end of message:
  *
  *   - every Authentication-Results header that claims our authserv-id is
  *     removed (a sender could forge one to look checked), and ours is
@@ -9,8 +11,10 @@
  *   - DMARC's disposition: reject (550 5.7.1), hold (the MTA's hold
  *     queue), or tempfail when DNS failures left the verdict open.
  *
- * Mail presented as a local submission has no client to check and keeps
- * the old behaviour: accepted at MAIL FROM.
+ * Recipients that are the feedback loop's own addresses (VERP bounces,
+ * unsubscribe mail: engine_feedback.c) are kept and their mail read at end
+ * of message.  Mail presented as a local submission has no client to check
+ * and, unless it is feedback, is accepted at MAIL FROM.
  */
 #include "autoconf.h"
 
@@ -20,45 +24,81 @@
 #include <strings.h>
 
 #include "authres.h"
-#include "engine.h"
+#include "engine_flow.h"
 #include "inbound.h"
 
 #define ENGINE_AUTHRES "Authentication-Results"
 
-bool engine_inbound_start(struct policy_msg *m)
+/* Starts the checks when the snapshot has them and there is a client to check. */
+static bool inbound_start(struct policy_msg *m)
 {
 	const struct policy_conn *c = m->conn;
 
 	if (c->snap->inbound == NULL || c->local || c->client_addr[0] == '\0')
 		return false;
 	m->inbound = inbound_msg_new(c->snap->inbound, m->queue_id, c->client_addr, c->helo,
-				     m->sender);
+				     m->env.sender);
 	return true;
 }
 
-void engine_inbound_header(struct policy_msg *m, const char *name, const char *value,
-			   const char *raw)
+static enum policy_action inbound_mail(struct policy_msg *m, struct policy_decision *d)
 {
+	if (inbound_start(m) || engine_feedback_active(m)) {
+		decision_clear(d);
+		return POLICY_CONTINUE;
+	}
+	decision_plain(d, POLICY_ACCEPT, "inbound");
+	return d->action;
+}
+
+static enum policy_action inbound_rcpt(struct policy_msg *m, const char *rcpt,
+				       struct policy_decision *d)
+{
+	if (engine_feedback_rcpt(m, rcpt, d) == POLICY_CONTINUE)
+		m->env.naccepted++;
+	return d->action;
+}
+
+static enum policy_action inbound_header(struct policy_msg *m, const char *name,
+					 const char *value, const char *raw,
+					 struct policy_decision *d)
+{
+	decision_clear(d);
+	if (m->content.buffering) {	/* feedback mail: kept for end of message */
+		engine_count_header(m, name, value);
+		if (m->inbound == NULL)
+			policy_msg_note_header(m, name, value, 0);
+	}
 	if (m->inbound == NULL)
-		return;
-	if (!m->buffering) /* the engine counts what it keeps */
-		m->size += strlen(name) + strlen(value) + 4; /* "Name: value" CRLF, about */
+		return POLICY_CONTINUE;
+	if (!m->content.buffering) /* the engine counts what it keeps */
+		m->content.size += strlen(name) + strlen(value) + 4; /* "Name: value" CRLF, about */
 	policy_msg_note_header(m, name, value, 0);
 	inbound_msg_header(m->inbound, name, raw);
+	return POLICY_CONTINUE;
 }
 
-void engine_inbound_eoh(struct policy_msg *m)
+static enum policy_action inbound_eoh(struct policy_msg *m, struct policy_decision *d)
 {
+	decision_clear(d);
+	if (m->content.buffering)
+		engine_count(m, "\r\n", 2);
 	if (m->inbound != NULL)
 		inbound_msg_eoh(m->inbound);
+	return POLICY_CONTINUE;
 }
 
-void engine_inbound_body(struct policy_msg *m, const unsigned char *chunk, size_t len)
+static enum policy_action inbound_body(struct policy_msg *m, const unsigned char *chunk,
+				       size_t len, struct policy_decision *d)
 {
-	if (!m->buffering)
-		m->size += len;
+	decision_clear(d);
+	if (m->content.buffering)
+		engine_count(m, chunk, len);
+	else
+		m->content.size += len;
 	if (m->inbound != NULL)
 		inbound_msg_body(m->inbound, chunk, len);
+	return POLICY_CONTINUE;
 }
 
 /* Plans the removal of every Authentication-Results header claiming id; returns how many. */
@@ -67,11 +107,11 @@ static unsigned engine_inbound_forged(struct policy_msg *m, const char *id)
 	unsigned k = 0, *idx = NULL, n = 0;
 	size_t i;
 
-	for (i = 0; i < m->nheaders; i++) {
-		if (strcasecmp(m->headers[i].name, ENGINE_AUTHRES) != 0)
+	for (i = 0; i < m->hdrs.n; i++) {
+		if (strcasecmp(m->hdrs.list[i].name, ENGINE_AUTHRES) != 0)
 			continue;
 		k++;
-		if (!authres_claims_id(m->headers[i].value, id))
+		if (!authres_claims_id(m->hdrs.list[i].value, id))
 			continue;
 		idx = realloc(idx, (n + 1) * sizeof *idx);
 		if (idx == NULL)
@@ -85,7 +125,8 @@ static unsigned engine_inbound_forged(struct policy_msg *m, const char *id)
 	return n;
 }
 
-enum policy_action engine_inbound_eom(struct policy_msg *m, struct policy_decision *d)
+/* The checks' verdict as a decision and the Authentication-Results edits. */
+static void inbound_checks_eom(struct policy_msg *m, struct policy_decision *d)
 {
 	const struct ses_config *conf = m->conn->snap->conf;
 	struct inbound_verdict v;
@@ -93,11 +134,11 @@ enum policy_action engine_inbound_eom(struct policy_msg *m, struct policy_decisi
 
 	if (m->inbound == NULL) {
 		decision_plain(d, POLICY_ACCEPT, "inbound");
-		return d->action;
+		return;
 	}
 	inbound_msg_eom(m->inbound, conf, &v);
-	m->auth_summary = strdup(strbuf_cstr(&v.summary));
-	if (m->auth_summary == NULL)
+	m->result.auth_summary = strdup(strbuf_cstr(&v.summary));
+	if (m->result.auth_summary == NULL)
 		abort();
 	switch (v.outcome) {
 	case INBOUND_REJECT:
@@ -122,5 +163,21 @@ enum policy_action engine_inbound_eom(struct policy_msg *m, struct policy_decisi
 		policy_msg_insert_header(m, ENGINE_AUTHRES, strbuf_cstr(&v.authres));
 	}
 	inbound_verdict_free(&v);
-	return d->action;
 }
+
+static void inbound_eom(struct policy_msg *m, struct policy_decision *d)
+{
+	inbound_checks_eom(m, d);
+	if (!decision_is_refusal(d))
+		engine_feedback_inbound_eom(m, d);
+}
+
+const struct engine_flow engine_inbound_flow = {
+	.mode = POLICY_MODE_INBOUND,
+	.mail = inbound_mail,
+	.rcpt = inbound_rcpt,
+	.header = inbound_header,
+	.eoh = inbound_eoh,
+	.body = inbound_body,
+	.eom = inbound_eom,
+};

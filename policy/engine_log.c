@@ -12,7 +12,7 @@
  */
 #include "autoconf.h"
 
-#include "engine.h"
+#include "engine_flow.h"
 
 #define SUMMARY_MAX_REFUSALS 5
 
@@ -21,29 +21,29 @@ void policy_msg_summary(struct policy_msg *m, const char *outcome)
 	struct strbuf sb = STRBUF_INIT;
 	size_t i, listed = 0, refused = 0;
 
-	m->logged = true;
+	m->result.logged = true;
 	strbuf_appendf(&sb, "summary account=%s submission=%s client=%s[%s]",
 		       m->account != NULL ? m->account->name : "-",
 		       m->conn->local ? "local" : "smtp", m->conn->client_name,
 		       m->conn->client_addr);
-	if (m->auth_login != NULL)
-		strbuf_appendf(&sb, " login=%s", m->auth_login);
-	strbuf_appendf(&sb, " from=%s", m->sender != NULL ? m->sender : "-");
-	for (i = 0; i < m->nrcpts; i++)
-		refused += m->rcpts[i].refused;
-	strbuf_appendf(&sb, " accepted=%zu refused=%zu size=%llu", m->naccepted, refused, m->size);
-	if (m->attachments >= 0)
-		strbuf_appendf(&sb, " attachments=%d", m->attachments);
-	if (m->subjects > 0)
-		strbuf_appendf(&sb, " subject_chars=%zu", m->subject_chars);
-	if (m->auth_summary != NULL)
-		strbuf_appendf(&sb, " %s", m->auth_summary);
+	if (m->env.auth_login != NULL)
+		strbuf_appendf(&sb, " login=%s", m->env.auth_login);
+	strbuf_appendf(&sb, " from=%s", m->env.sender != NULL ? m->env.sender : "-");
+	for (i = 0; i < m->env.nrcpts; i++)
+		refused += m->env.rcpts[i].refused;
+	strbuf_appendf(&sb, " accepted=%zu refused=%zu size=%llu", m->env.naccepted, refused, m->content.size);
+	if (m->content.attachments >= 0)
+		strbuf_appendf(&sb, " attachments=%d", m->content.attachments);
+	if (m->hdrs.subjects > 0)
+		strbuf_appendf(&sb, " subject_chars=%zu", m->hdrs.subject_chars);
+	if (m->result.auth_summary != NULL)
+		strbuf_appendf(&sb, " %s", m->result.auth_summary);
 	strbuf_appendf(&sb, " decision=%s", outcome);
-	if (m->decided && decision_is_refusal(&m->final))
-		strbuf_appendf(&sb, " reply=\"%s %s %s\" rule=%s", m->final.code, m->final.xcode,
-			       m->final.text, m->final.rule != NULL ? m->final.rule : "-");
-	for (i = 0; i < m->nrcpts; i++) {
-		const struct policy_rcpt *r = &m->rcpts[i];
+	if (m->result.decided && decision_is_refusal(&m->result.final))
+		strbuf_appendf(&sb, " reply=\"%s %s %s\" rule=%s", m->result.final.code, m->result.final.xcode,
+			       m->result.final.text, m->result.final.rule != NULL ? m->result.final.rule : "-");
+	for (i = 0; i < m->env.nrcpts; i++) {
+		const struct policy_rcpt *r = &m->env.rcpts[i];
 
 		if (!r->refused)
 			continue;

@@ -10,7 +10,7 @@
 
 #include <stdlib.h>
 
-#include "engine.h"
+#include "engine_flow.h"
 
 /* The plan of a message that has none yet, or was refused. */
 static const struct policy_plan engine_plan_empty;
@@ -18,15 +18,15 @@ static const struct policy_plan engine_plan_empty;
 /* The addresses of the recipients whose refused flag is refused; caller frees. */
 static const char **engine_plan_rcpts(const struct policy_msg *m, bool refused, size_t *n)
 {
-	const char **out = calloc(m->nrcpts + 1, sizeof *out);
+	const char **out = calloc(m->env.nrcpts + 1, sizeof *out);
 	size_t i;
 
 	if (out == NULL)
 		abort();
 	*n = 0;
-	for (i = 0; i < m->nrcpts; i++)
-		if (m->rcpts[i].refused == refused)
-			out[(*n)++] = m->rcpts[i].addr;
+	for (i = 0; i < m->env.nrcpts; i++)
+		if (m->env.rcpts[i].refused == refused)
+			out[(*n)++] = m->env.rcpts[i].addr;
 	return out;
 }
 
@@ -54,7 +54,7 @@ void engine_plan_build(struct policy_msg *m, const struct policy_decision *d)
 		p->body_len = m->edits.body.len;
 	}
 	if (d->action == POLICY_HOLD)
-		p->quarantine = m->final.text[0] ? m->final.text : "held by policy";
+		p->quarantine = m->result.final.text[0] ? m->result.final.text : "held by policy";
 }
 
 void engine_plan_free(struct policy_msg *m)

@@ -12,6 +12,7 @@
 #ifndef SES_RULE_H
 #define SES_RULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "decision.h"
@@ -47,6 +48,12 @@ struct rule_event {
 struct rule {
 	const char *name;		/* short, for logs: "rcpt_count" */
 	unsigned stages;		/* enum rule_stage bits */
+	/*
+	 * A refusal of one recipient refuses the whole message where
+	 * recipients cannot be refused one by one (local submission): the
+	 * recipient cannot be dropped without telling the sender.
+	 */
+	bool refuses_message;
 	enum rule_result (*check)(struct policy_msg *m, const struct rule_event *ev,
 				  struct policy_decision *d);
 };

@@ -8,21 +8,21 @@
  */
 #include "autoconf.h"
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "rule.h"
 
 static enum rule_result attachments_check(struct policy_msg *m, const struct rule_event *ev,
 					  struct policy_decision *d)
 {
-	if (m->attachments < 0) {
+	if (m->content.attachments < 0) {
 		decision_set(d, POLICY_TEMPFAIL, "attachments", "451", "4.3.0",
 			     "FailedOperation.ServiceNotAvailable MIME structure not readable");
 		return RULE_ERROR;
 	}
-	if (m->attachments <= m->limits.max_attachments)
+	if (m->content.attachments <= m->limits.max_attachments)
 		return RULE_PASS;
 	decision_ses(d, "attachments", SES_ERR_TOO_MANY_ATTACHMENTS,
-		     "%d attachments, at most %lld allowed", m->attachments,
+		     "%d attachments, at most %lld allowed", m->content.attachments,
 		     m->limits.max_attachments);
 	return RULE_MATCH;
 }

@@ -7,7 +7,7 @@
  */
 #include "autoconf.h"
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "entries.h"
 #include "rule.h"
 

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "rule.h"
 
 #define FREQUENCY_WINDOW_S 3600

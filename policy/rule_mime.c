@@ -10,18 +10,18 @@
  */
 #include "autoconf.h"
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "rule.h"
 
 static enum rule_result mime_check(struct policy_msg *m, const struct rule_event *ev,
 				   struct policy_decision *d)
 {
-	if (!m->buffering || m->mime.status == MIME_GUARD_OK)
+	if (!m->content.buffering || m->content.mime.status == MIME_GUARD_OK)
 		return RULE_PASS;
 	decision_ses(d, "mime", SES_ERR_EMAIL_CONTENT_WRONG, "%s %s",
-		     m->mime.status == MIME_GUARD_TOO_COMPLEX ? "MIME structure over limits:"
+		     m->content.mime.status == MIME_GUARD_TOO_COMPLEX ? "MIME structure over limits:"
 							      : "malformed MIME:",
-		     m->mime.why);
+		     m->content.mime.why);
 	return RULE_MATCH;
 }
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "rule.h"
 #include "store_tally.h"
 

@@ -27,7 +27,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "rule.h"
 
 /* How many seconds past the current one a local recipient may be counted in. */
@@ -75,7 +75,7 @@ static enum rule_result rate_check(struct policy_msg *m, const struct rule_event
 
 	(void)ev;
 	/* the seconds before the one the previous recipient took are full */
-	ahead = m->rate_second > now && m->rate_second - now <= last ? m->rate_second - now : 0;
+	ahead = m->resv.rate_second > now && m->resv.rate_second - now <= last ? m->resv.rate_second - now : 0;
 	for (; ahead <= last; ahead++) {
 		rc = rate_take(m, now, ahead);
 		if (rc != 0)
@@ -86,7 +86,7 @@ static enum rule_result rate_check(struct policy_msg *m, const struct rule_event
 		return RULE_ERROR;
 	}
 	if (rc > 0) {
-		m->rate_second = now + ahead;
+		m->resv.rate_second = now + ahead;
 		return RULE_PASS;
 	}
 	decision_ses(d, "rate", SES_ERR_REQUEST_LIMIT, "at most %lld recipients per second",

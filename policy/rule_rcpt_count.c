@@ -11,19 +11,19 @@
  */
 #include "autoconf.h"
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "rule.h"
 
 static enum rule_result rcpt_count_check(struct policy_msg *m, const struct rule_event *ev,
 					 struct policy_decision *d)
 {
 	const struct ses_error_def *e = ses_error_def(SES_ERR_TOO_MANY_RECIPIENTS);
-	size_t n = m->naccepted, i;
+	size_t n = m->env.naccepted, i;
 
 	(void)ev;
 	if (m->conn->local)
-		for (i = 0; i + 1 < m->nrcpts; i++)	/* the last one is being checked */
-			n += m->rcpts[i].refused && m->rcpts[i].why.action == POLICY_TEMPFAIL;
+		for (i = 0; i + 1 < m->env.nrcpts; i++)	/* the last one is being checked */
+			n += m->env.rcpts[i].refused && m->env.rcpts[i].why.action == POLICY_TEMPFAIL;
 	if (n < (size_t)m->limits.max_recipients)
 		return RULE_PASS;
 	if (m->conn->local)
@@ -38,5 +38,6 @@ static enum rule_result rcpt_count_check(struct policy_msg *m, const struct rule
 const struct rule rule_rcpt_count = {
 	.name = "rcpt_count",
 	.stages = RULE_STAGE_RCPT,
+	.refuses_message = true,	/* 550 5.5.3: deleting the extra ones would drop them */
 	.check = rcpt_count_check,
 };

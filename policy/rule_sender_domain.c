@@ -6,7 +6,7 @@
  */
 #include "autoconf.h"
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "rule.h"
 
 static enum rule_result sender_domain_check(struct policy_msg *m, const struct rule_event *ev,
@@ -14,21 +14,21 @@ static enum rule_result sender_domain_check(struct policy_msg *m, const struct r
 {
 	const struct account_domain *dom;
 
-	if (m->sender_domain[0] == '\0') {
+	if (m->env.sender_domain[0] == '\0') {
 		decision_ses(d, "sender_domain", SES_ERR_DOMAIN_NOT_VERIFIED,
-			     "sender %s has no domain of account %s", m->sender, m->account->name);
+			     "sender %s has no domain of account %s", m->env.sender, m->account->name);
 		return RULE_MATCH;
 	}
-	dom = account_domain(m->account, m->sender_domain);
+	dom = account_domain(m->account, m->env.sender_domain);
 	if (dom == NULL) {
 		decision_ses(d, "sender_domain", SES_ERR_DOMAIN_NOT_VERIFIED,
 			     "domain %s is not a sender domain of account %s",
-			     m->sender_domain, m->account->name);
+			     m->env.sender_domain, m->account->name);
 		return RULE_MATCH;
 	}
 	if (!dom->verified) {
 		decision_ses(d, "sender_domain", SES_ERR_DOMAIN_NOT_VERIFIED,
-			     "domain %s is not verified", m->sender_domain);
+			     "domain %s is not verified", m->env.sender_domain);
 		return RULE_MATCH;
 	}
 	return RULE_PASS;

@@ -8,13 +8,13 @@
  */
 #include "autoconf.h"
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "rule.h"
 
 static enum rule_result size_check(struct policy_msg *m, const struct rule_event *ev,
 				   struct policy_decision *d)
 {
-	if (m->size <= (unsigned long long)m->limits.max_message_size)
+	if (m->content.size <= (unsigned long long)m->limits.max_message_size)
 		return RULE_PASS;
 	decision_ses(d, "size", SES_ERR_CONTENT_TOO_LARGE,
 		     "message exceeds %lld bytes", m->limits.max_message_size);

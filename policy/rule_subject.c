@@ -11,7 +11,7 @@
 
 #include <strings.h>
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "rfc2047.h"
 #include "rule.h"
 
@@ -20,27 +20,27 @@
 /* At a Subject header: refuse a bad encoding or an over-long text early. */
 static enum rule_result subject_check_header(struct policy_msg *m, struct policy_decision *d)
 {
-	if (m->subjects == 2) {
+	if (m->hdrs.subjects == 2) {
 		decision_ses(d, SUBJECT_RULE, SES_ERR_SUBJECT_LENGTH,
 			     "more than one Subject header");
 		return RULE_MATCH;
 	}
-	if (m->subjects != 1)
+	if (m->hdrs.subjects != 1)
 		return RULE_PASS;
-	if (m->subject_status == RFC2047_INTERNAL) {
+	if (m->hdrs.subject_status == RFC2047_INTERNAL) {
 		decision_ses(d, SUBJECT_RULE, SES_ERR_SERVICE_UNAVAILABLE, "Subject %s",
 			     rfc2047_status_text(RFC2047_INTERNAL));
 		return RULE_ERROR;
 	}
-	if (m->subject_status != RFC2047_OK) {
+	if (m->hdrs.subject_status != RFC2047_OK) {
 		decision_ses(d, SUBJECT_RULE, SES_ERR_SUBJECT_LENGTH, "Subject %s",
-			     rfc2047_status_text((enum rfc2047_status)m->subject_status));
+			     rfc2047_status_text((enum rfc2047_status)m->hdrs.subject_status));
 		return RULE_MATCH;
 	}
-	if (m->subject_chars > (size_t)m->limits.subject_max_chars) {
+	if (m->hdrs.subject_chars > (size_t)m->limits.subject_max_chars) {
 		decision_ses(d, SUBJECT_RULE, SES_ERR_SUBJECT_LENGTH,
 			     "Subject has %zu characters, at most %lld allowed",
-			     m->subject_chars, m->limits.subject_max_chars);
+			     m->hdrs.subject_chars, m->limits.subject_max_chars);
 		return RULE_MATCH;
 	}
 	return RULE_PASS;
@@ -49,19 +49,19 @@ static enum rule_result subject_check_header(struct policy_msg *m, struct policy
 /* At end of headers: a missing or too short Subject; warn when long. */
 static enum rule_result subject_check_eoh(struct policy_msg *m, struct policy_decision *d)
 {
-	if (m->subjects == 0 && m->limits.subject_min_chars > 0) {
+	if (m->hdrs.subjects == 0 && m->limits.subject_min_chars > 0) {
 		decision_ses(d, SUBJECT_RULE, SES_ERR_SUBJECT_LENGTH, "Subject is missing");
 		return RULE_MATCH;
 	}
-	if (m->subject_chars < (size_t)m->limits.subject_min_chars) {
+	if (m->hdrs.subject_chars < (size_t)m->limits.subject_min_chars) {
 		decision_ses(d, SUBJECT_RULE, SES_ERR_SUBJECT_LENGTH,
 			     "Subject has %zu characters, at least %lld required",
-			     m->subject_chars, m->limits.subject_min_chars);
+			     m->hdrs.subject_chars, m->limits.subject_min_chars);
 		return RULE_MATCH;
 	}
-	if (m->subject_chars > (size_t)m->limits.subject_warn_chars)
+	if (m->hdrs.subject_chars > (size_t)m->limits.subject_warn_chars)
 		policy_msg_log(m, PLOG_WARNING, "Subject has %zu characters (over %lld)",
-			       m->subject_chars, m->limits.subject_warn_chars);
+			       m->hdrs.subject_chars, m->limits.subject_warn_chars);
 	return RULE_PASS;
 }
 

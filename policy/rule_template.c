@@ -24,7 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "mime_build.h"
 #include "rule.h"
 #include "template.h"
@@ -39,19 +39,19 @@ static const struct tmpl *template_find(struct policy_msg *m, struct policy_deci
 	unsigned long id = 0;
 	char *end = NULL;
 
-	if (m->tmpl_id == NULL) {
+	if (m->hdrs.tmpl_id == NULL) {
 		decision_ses(d, TEMPLATE_RULE, SES_ERR_WITHOUT_PERMISSION,
 			     "account %s sends templates only: X-SES-Template is missing",
 			     m->account->name);
 		return NULL;
 	}
-	if (isdigit((unsigned char)m->tmpl_id[0]))
-		id = strtoul(m->tmpl_id, &end, 10);
+	if (isdigit((unsigned char)m->hdrs.tmpl_id[0]))
+		id = strtoul(m->hdrs.tmpl_id, &end, 10);
 	if (end != NULL && *end == '\0')
 		t = tmpl_by_id(m->conn->snap->templates, id);
 	if (t == NULL || strcmp(t->account, m->account->name) != 0) {
 		decision_ses(d, TEMPLATE_RULE, SES_ERR_TEMPLATE_STATUS,
-			     "template %s does not exist for account %s", m->tmpl_id,
+			     "template %s does not exist for account %s", m->hdrs.tmpl_id,
 			     m->account->name);
 		return NULL;
 	}
@@ -83,13 +83,13 @@ static unsigned long long template_final_size(const struct policy_msg *m,
 {
 	static const char *const replaced[] = { "Content-Type", "Content-Transfer-Encoding",
 						 "MIME-Version" };
-	unsigned long long size = m->header_bytes + 2 + b->body.len;
+	unsigned long long size = m->hdrs.bytes + 2 + b->body.len;
 	size_t bytes, i;
 
-	for (i = 0; i < m->nseen; i++)
-		if (strncasecmp(m->seen[i].name, POLICY_CONTROL_PREFIX,
+	for (i = 0; i < m->hdrs.nseen; i++)
+		if (strncasecmp(m->hdrs.seen[i].name, POLICY_CONTROL_PREFIX,
 				strlen(POLICY_CONTROL_PREFIX)) == 0)
-			size -= m->seen[i].bytes;
+			size -= m->hdrs.seen[i].bytes;
 	for (i = 0; i < sizeof replaced / sizeof replaced[0]; i++) {
 		policy_msg_header_count(m, replaced[i], &bytes);
 		size -= bytes;
@@ -136,7 +136,7 @@ static enum rule_result template_apply(struct policy_msg *m, const struct tmpl *
 				       struct policy_decision *d)
 {
 	struct strbuf why = STRBUF_INIT, text = STRBUF_INIT, html = STRBUF_INIT;
-	const char *data = m->tmpl_data != NULL ? m->tmpl_data : "{}";
+	const char *data = m->hdrs.tmpl_data != NULL ? m->hdrs.tmpl_data : "{}";
 	struct tmpl_data td = { NULL, NULL, 0 };
 	struct mime_built b;
 	enum tmpl_render_status st;
@@ -151,7 +151,7 @@ static enum rule_result template_apply(struct policy_msg *m, const struct tmpl *
 	if (st != TMPL_RENDER_OK) {
 		res = template_data_refusal(st, strbuf_cstr(&why), d);
 	} else if (mime_build(text.len ? text.data : NULL, html.len ? html.data : NULL,
-			      m->content.data, m->content.len, &b) != 0) {
+			      m->content.kept.data, m->content.kept.len, &b) != 0) {
 		decision_ses(d, TEMPLATE_RULE, SES_ERR_SERVICE_UNAVAILABLE, "could not build MIME");
 		res = RULE_ERROR;
 	} else if (template_final_size(m, &b) > (unsigned long long)m->limits.max_message_size) {

@@ -7,14 +7,14 @@
  */
 #include "autoconf.h"
 
-#include "engine.h"
+#include "policy_msg.h"
 #include "entries.h"
 #include "rule.h"
 
 static enum rule_result unsubscribed_check(struct policy_msg *m, const struct rule_event *ev,
 					   struct policy_decision *d)
 {
-	struct entry_id id = { ENTRY_UNSUBSCRIBE, m->sender_domain, ev->rcpt_norm };
+	struct entry_id id = { ENTRY_UNSUBSCRIBE, m->env.sender_domain, ev->rcpt_norm };
 	bool present;
 
 	if (entry_lookup(policy_msg_store(m), &id, &present) != STORE_OK) {
@@ -25,7 +25,7 @@ static enum rule_result unsubscribed_check(struct policy_msg *m, const struct ru
 	if (!present)
 		return RULE_PASS;
 	decision_ses(d, "unsubscribed", SES_ERR_UNSUBSCRIBED, "%s unsubscribed from %s",
-		     ev->rcpt_norm, m->sender_domain);
+		     ev->rcpt_norm, m->env.sender_domain);
 	return RULE_MATCH;
 }
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 
 #include "dkim_sign.h"
-#include "engine.h"
+#include "policy_msg.h"
 #include "sign.h"
 
 /* Signs with every key of the sender domain; plans the signature headers. */
@@ -37,7 +37,7 @@ static int sign_plan(struct policy_msg *m, const struct dkim_keyring *ring, stru
 		hdrs[i].value = final[i].value;
 	}
 	body = policy_msg_final_body(m, &len);
-	rc = dkim_sign_message(ring, m->sender_domain, hdrs, n, body, len, &sigs, &nsigs, err);
+	rc = dkim_sign_message(ring, m->env.sender_domain, hdrs, n, body, len, &sigs, &nsigs, err);
 	free(hdrs);
 	free(final);
 	/*
@@ -67,16 +67,16 @@ enum policy_action policy_sign(struct policy_msg *m, struct policy_decision *d)
 	size_t first, count;
 
 	decision_clear(d);
-	dkim_keyring_find(ring, m->sender_domain, &first, &count);
+	dkim_keyring_find(ring, m->env.sender_domain, &first, &count);
 	if (count == 0)
 		return POLICY_CONTINUE;
 	if (sign_plan(m, ring, &err) != 0) {
-		policy_msg_log(m, PLOG_ERR, "DKIM signing for %s failed: %s", m->sender_domain,
+		policy_msg_log(m, PLOG_ERR, "DKIM signing for %s failed: %s", m->env.sender_domain,
 			       strbuf_cstr(&err));
 		if (m->conn->snap->conf->on_failure != CONFIG_FAIL_ACCEPT)
 			decision_ses(d, "dkim", SES_ERR_SERVICE_UNAVAILABLE, "signing failed");
 	} else {
-		policy_msg_log(m, PLOG_DEBUG, "signed for %s with %zu keys", m->sender_domain, count);
+		policy_msg_log(m, PLOG_DEBUG, "signed for %s with %zu keys", m->env.sender_domain, count);
 	}
 	strbuf_free(&err);
 	return d->action;

@@ -286,7 +286,7 @@ static void refused_message_plans_nothing(void **state)
 
 	eom_begin(f, false);
 	expect_action(policy_rcpt(f->msg, "<a@example.net>", &f->d), POLICY_CONTINUE);
-	f->msg->attachments = 0;
+	f->msg->content.attachments = 0;
 	f->msg->limits.max_attachments = -1;
 	expect_action(fx_headers(f, "Subject", "hello", NULL), POLICY_CONTINUE);
 	f->msg->limits.max_message_size = 1;	/* the size rule refuses at end */

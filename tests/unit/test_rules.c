@@ -117,7 +117,7 @@ static void fiftieth_recipient_accepted_fifty_first_refused(void **state)
 	}
 	expect_action(policy_rcpt(f->msg, "<u51@example.net>", &f->d), POLICY_TEMPFAIL);
 	expect_reply(&f->d, "452", "4.5.3", "FailedOperation.TooManyRecipients");
-	assert_int_equal(f->msg->naccepted, 50);
+	assert_int_equal(f->msg->env.naccepted, 50);
 }
 
 static void local_submission_refuses_too_many_recipients_at_end(void **state)
@@ -138,7 +138,7 @@ static void local_submission_refuses_too_many_recipients_at_end(void **state)
 		snprintf(rcpt, sizeof rcpt, "<u%d@example.net>", i);
 		expect_action(policy_rcpt(f->msg, rcpt, &f->d), POLICY_CONTINUE);
 	}
-	assert_true(f->msg->rcpts[50].refused);
+	assert_true(f->msg->env.rcpts[50].refused);
 	expect_action(fx_headers(f, "Subject", "hello", NULL), POLICY_CONTINUE);
 	/* the whole message is refused, so the sender learns why */
 	expect_action(policy_eom(f->msg, &f->d), POLICY_REJECT);
@@ -192,7 +192,7 @@ static void subject_of_998_cjk_characters_is_accepted(void **state)
 
 	fx_start(f);
 	expect_action(fx_headers(f, "Subject", subject, NULL), POLICY_CONTINUE);
-	assert_int_equal(f->msg->subject_chars, 998);
+	assert_int_equal(f->msg->hdrs.subject_chars, 998);
 	free(subject);
 }
 
@@ -215,7 +215,7 @@ static void encoded_subject_is_counted_after_decoding(void **state)
 	fx_start(f);
 	f->msg->limits.subject_max_chars = 2;
 	expect_action(fx_headers(f, "Subject", "=?UTF-8?B?5Lit5paH?=", NULL), POLICY_CONTINUE);
-	assert_int_equal(f->msg->subject_chars, 2);
+	assert_int_equal(f->msg->hdrs.subject_chars, 2);
 }
 
 static void folded_subject_is_unfolded_before_counting(void **state)
@@ -225,7 +225,7 @@ static void folded_subject_is_unfolded_before_counting(void **state)
 	fx_start(f);
 	f->msg->limits.subject_max_chars = 11;
 	expect_action(fx_headers(f, "Subject", "hello\r\n world", NULL), POLICY_CONTINUE);
-	assert_int_equal(f->msg->subject_chars, 11);
+	assert_int_equal(f->msg->hdrs.subject_chars, 11);
 }
 
 static void subject_with_invalid_utf8_is_refused(void **state)
@@ -252,7 +252,7 @@ static void latin1_encoded_subject_is_accepted(void **state)
 
 	fx_start(f);
 	expect_action(fx_headers(f, "Subject", "=?ISO-8859-1?Q?caf=E9?=", NULL), POLICY_CONTINUE);
-	assert_string_equal(strbuf_cstr(&f->msg->subject), "caf\xc3\xa9");
+	assert_string_equal(strbuf_cstr(&f->msg->hdrs.subject), "caf\xc3\xa9");
 }
 
 static void missing_subject_is_refused(void **state)
@@ -309,7 +309,7 @@ static void message_of_exactly_4_mib_is_accepted(void **state)
 
 	fx_start(f);
 	expect_action(send_sized(f, 4194304), POLICY_CONTINUE);
-	assert_int_equal(f->msg->size, 4194304);
+	assert_int_equal(f->msg->content.size, 4194304);
 	expect_action(policy_eom(f->msg, &f->d), POLICY_ACCEPT);
 }
 
@@ -320,7 +320,7 @@ static void message_one_byte_over_4_mib_is_refused(void **state)
 	fx_start(f);
 	expect_action(send_sized(f, 4194305), POLICY_REJECT);
 	expect_reply(&f->d, "552", "5.3.4", "FailedOperation.EmailContentToolarge");
-	assert_false(f->msg->buffering);	/* nothing kept past the limit */
+	assert_false(f->msg->content.buffering);	/* nothing kept past the limit */
 }
 
 static void oversized_header_block_is_refused_before_body(void **state)
@@ -365,7 +365,7 @@ static void ten_attachments_are_accepted(void **state)
 
 	fx_start(f);
 	expect_action(send_attachments(f, 10), POLICY_ACCEPT);
-	assert_int_equal(f->msg->attachments, 10);
+	assert_int_equal(f->msg->content.attachments, 10);
 }
 
 static void eleventh_attachment_is_refused(void **state)

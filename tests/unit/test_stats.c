@@ -307,7 +307,7 @@ static void counters_failing_leave_the_outcome_alone(void **state)
 	f->snap->store.ops = &flaky_ops;
 	f->snap->store.be = fl;
 	expect_action(send_two_one_refused(f), POLICY_ACCEPT);
-	assert_int_equal(f->msg->nrcpts, 2);
+	assert_int_equal(f->msg->env.nrcpts, 2);
 }
 
 int main(void)
