@@ -298,23 +298,60 @@ static const struct dmarc_walk_entry *dmarc_walk_ask(struct dmarc_walk *w, const
 	return e;
 }
 
+/* Appends the record of entry e, found at d, to at and txt. */
+static enum dmarc_walk_status dmarc_use(const struct dmarc_walk_entry *e, const char *d,
+					struct strbuf *at, struct strbuf *txt)
+{
+	strbuf_appends(at, d);
+	strbuf_appends(txt, e->txt);
+	return DMARC_WALK_FOUND;
+}
+
+/*
+ * RFC 9989 policy discovery: the author domain's own record; failing that
+ * the record of its organisational domain (a walk that goes on past
+ * intermediate records, to the name of fewest labels or a psd= tag); and
+ * failing that the public suffix domain's (psd=y) record.
+ */
 enum dmarc_walk_status dmarc_discover_policy(struct dmarc_walk *w, const char *domain,
 					     struct strbuf *at, struct strbuf *txt)
 {
+	const struct dmarc_walk_entry *e = dmarc_walk_ask(w, domain);
+	enum dmarc_walk_status st = DMARC_WALK_NONE;
+	struct strbuf org = STRBUF_INIT;
 	const char *d;
 
-	for (d = domain; d != NULL; d = dmarc_walk_next(d)) {
-		const struct dmarc_walk_entry *e = dmarc_walk_ask(w, d);
-
-		if (e->status == DMARC_WALK_NONE)
-			continue;
-		if (e->status == DMARC_WALK_FOUND) {
-			strbuf_appends(at, d);
-			strbuf_appends(txt, e->txt);
-		}
-		return e->status;
+	if (e->status == DMARC_WALK_FOUND)
+		return dmarc_use(e, domain, at, txt);
+	if (e->status == DMARC_WALK_TEMPFAIL)
+		return DMARC_WALK_TEMPFAIL;
+	if (dmarc_discover_org(w, domain, &org) == DMARC_WALK_TEMPFAIL) {
+		strbuf_free(&org);
+		return DMARC_WALK_TEMPFAIL;
 	}
-	return DMARC_WALK_NONE;
+	if (strcmp(strbuf_cstr(&org), domain) != 0) {
+		e = dmarc_walk_ask(w, strbuf_cstr(&org));
+		if (e->status == DMARC_WALK_FOUND)
+			st = dmarc_use(e, e->name, at, txt);
+		else if (e->status == DMARC_WALK_TEMPFAIL)
+			st = DMARC_WALK_TEMPFAIL;
+	}
+	/* the walk's answers are kept: this asks nothing new up to its psd= stop */
+	for (d = dmarc_walk_next(domain); st == DMARC_WALK_NONE && d != NULL;
+	     d = dmarc_walk_next(d)) {
+		struct dmarc_record r;
+
+		e = dmarc_walk_ask(w, d);
+		if (e->status != DMARC_WALK_FOUND)
+			continue;
+		dmarc_record_parse(e->txt, &r);
+		if (r.psd == DMARC_PSD_YES)
+			st = dmarc_use(e, d, at, txt);
+		if (r.psd != DMARC_PSD_UNKNOWN)
+			break;
+	}
+	strbuf_free(&org);
+	return st;
 }
 
 enum dmarc_walk_status dmarc_discover_org(struct dmarc_walk *w, const char *domain,
@@ -362,7 +399,8 @@ bool dmarc_walk_aligned(struct dmarc_walk *w, const char *from_domain,
 
 	if (ok && strcmp(strbuf_cstr(&a), strbuf_cstr(&b)) != 0) {
 		/* names under different top-level domains never share an organisation */
-		ok = !strict && dmarc_same_top(strbuf_cstr(&a), strbuf_cstr(&b));
+		ok = !strict && dmarc_same_top(strbuf_cstr(&a), strbuf_cstr(&b)) &&
+		     w->queries + 2 * DMARC_WALK_MAX_QUERIES <= DMARC_WALK_MAX_MESSAGE_QUERIES;
 		if (ok && (dmarc_discover_org(w, strbuf_cstr(&a), &oa) == DMARC_WALK_TEMPFAIL ||
 			   dmarc_discover_org(w, strbuf_cstr(&b), &ob) == DMARC_WALK_TEMPFAIL)) {
 			*temp = true;
@@ -377,31 +415,14 @@ bool dmarc_walk_aligned(struct dmarc_walk *w, const char *from_domain,
 	return ok;
 }
 
-/* DNS_OK, or the "no such record" statuses; a failure is reported as DNS_OK. */
-static enum dns_status dmarc_exists_ask(struct dmarc_walk *w, const char *domain,
-					enum dns_rrtype type)
+bool dmarc_domain_missing(struct dmarc_walk *w, const char *domain)
 {
 	struct dns_answers a;
 	enum dns_status st;
 
+	/* RFC 9989 (as RFC 8020): only NXDOMAIN says a name does not exist */
 	w->queries++;
-	st = w->query(w->arg, domain, type, &a);
+	st = w->query(w->arg, domain, DNS_RR_A, &a);
 	dns_answers_free(&a);
-	return st == DNS_NXDOMAIN || st == DNS_NODATA ? st : DNS_OK;
-}
-
-bool dmarc_domain_missing(struct dmarc_walk *w, const char *domain)
-{
-	static const enum dns_rrtype types[] = { DNS_RR_A, DNS_RR_AAAA, DNS_RR_MX };
-	size_t i;
-
-	for (i = 0; i < sizeof types / sizeof types[0]; i++) {
-		enum dns_status st = dmarc_exists_ask(w, domain, types[i]);
-
-		if (st == DNS_NXDOMAIN)
-			return true;	/* RFC 8020: nothing exists at or below the name */
-		if (st == DNS_OK)
-			return false;
-	}
-	return true;
+	return st == DNS_NXDOMAIN;
 }

@@ -5,9 +5,10 @@
  *
  * The walk starts at a domain and moves up one label at a time; a name of
  * 8 labels or more jumps straight to its 7 rightmost labels, so one walk
- * makes at most 8 queries.  Policy discovery stops at the first name with
- * exactly one v=DMARC1 record.  Organisational-domain discovery goes on:
- * psd=n names the organisational domain, psd=y (above the start) makes it
+ * makes at most 8 queries, and it stops at a record with a psd= tag.  The
+ * policy is the author domain's own record, else its organisational
+ * domain's, else its public suffix domain's (psd=y).  The organisational
+ * domain: psd=n names the organisational domain, psd=y (above the start) makes it
  * the name one label below the public suffix domain, and otherwise it is
  * the name of fewest labels that had a record (the domain itself if none).
  *
@@ -33,6 +34,14 @@
 
 /* The most DNS queries one tree walk makes (RFC 9989). */
 #define DMARC_WALK_MAX_QUERIES 8
+/*
+ * The most DNS queries of all the walks of one message.  RFC 9989 bounds
+ * each walk but not how many identifiers walk: a message with many
+ * passing DKIM signatures would make the sender's DNS cost each of them.
+ * Past this, relaxed alignment asks nothing more and answers "not
+ * aligned" (policy discovery comes first and is never cut short).
+ */
+#define DMARC_WALK_MAX_MESSAGE_QUERIES 40
 
 enum dmarc_psd { DMARC_PSD_UNKNOWN, DMARC_PSD_YES, DMARC_PSD_NO };
 
@@ -102,9 +111,9 @@ bool dmarc_walk_aligned(struct dmarc_walk *w, const char *from_domain,
 			const char *auth_domain, bool strict, bool *temp);
 
 /*
- * True when domain does not exist for mail (RFC 9989): NXDOMAIN, or no
- * A, AAAA and MX records.  A failed lookup counts as existing, so the
- * milder sp= applies rather than np=.
+ * True when domain does not exist (RFC 9989, as RFC 8020): a query for it
+ * answers NXDOMAIN.  A name with other records only (NODATA) exists, and
+ * a failed lookup counts as existing, so the milder sp= applies, not np=.
  */
 bool dmarc_domain_missing(struct dmarc_walk *w, const char *domain);
 

@@ -89,15 +89,25 @@ static const struct disc_case cases[] = {
 	  R_PASS, P_R, P_N, "example.com", "_dmarc.example.com" },
 	{ "subdomain_walks_up_and_gets_sp", "a@mail.example.com", "evil.net", PASS, NODKIM,
 	  { TXT("example.com", "v=DMARC1; p=reject; sp=quarantine") },
-	  R_FAIL, P_Q, P_Q, "example.com", "_dmarc.mail.example.com _dmarc.example.com" },
+	  R_FAIL, P_Q, P_Q, "example.com",
+	  "_dmarc.mail.example.com _dmarc.example.com _dmarc.com" },
 	{ "subdomain_without_sp_gets_p", "a@mail.example.com", "evil.net", PASS, NODKIM,
 	  { TXT("example.com", "v=DMARC1; p=reject") }, R_FAIL, P_R, P_R, "example.com", NULL },
 	{ "deep_subdomain_walks_one_label_at_a_time", "a@a.b.c.example.com", NULL, OTHER, NODKIM,
 	  { TXT("example.com", "v=DMARC1; p=quarantine") }, R_FAIL, P_Q, P_Q, "example.com",
 	  "_dmarc.a.b.c.example.com _dmarc.b.c.example.com _dmarc.c.example.com "
-	  "_dmarc.example.com" },
-	{ "walk_stops_at_the_first_record", "a@a.b.c.example.com", NULL, OTHER, NODKIM,
+	  "_dmarc.example.com _dmarc.com" },
+	/* RFC 9989: not the first record above, the organisational domain's */
+	{ "walk_passes_an_intermediate_record_for_the_org_domain", "a@a.b.c.example.com", NULL,
+	  OTHER, NODKIM,
 	  { TXT("c.example.com", "v=DMARC1; p=none"), TXT("example.com", "v=DMARC1; p=reject") },
+	  R_FAIL, P_R, P_R, "example.com",
+	  "_dmarc.a.b.c.example.com _dmarc.b.c.example.com _dmarc.c.example.com "
+	  "_dmarc.example.com _dmarc.com" },
+	{ "intermediate_record_with_psd_n_is_the_org_domain", "a@a.b.c.example.com", NULL,
+	  OTHER, NODKIM,
+	  { TXT("c.example.com", "v=DMARC1; p=none; psd=n"),
+	    TXT("example.com", "v=DMARC1; p=reject") },
 	  R_FAIL, P_N, P_N, "c.example.com",
 	  "_dmarc.a.b.c.example.com _dmarc.b.c.example.com _dmarc.c.example.com" },
 	{ "no_record_up_to_the_top_is_none", "a@x.example.org", NULL, OTHER, NODKIM, { { 0 } },
@@ -106,18 +116,22 @@ static const struct disc_case cases[] = {
 	  { TXT("org", "v=DMARC1; p=none; sp=reject") }, R_FAIL, P_R, P_R, "org", NULL },
 	{ "long_name_jumps_to_its_seven_rightmost_labels", "a@" LONG, NULL, OTHER, NODKIM,
 	  { TXT("example.com", "v=DMARC1; p=reject") }, R_FAIL, P_R, P_R, "example.com",
-	  LONG_WALK },
+	  LONG_WALK " _dmarc.com" },
 	{ "long_name_without_record_stops_after_eight_queries", "a@" LONG, NULL, OTHER, NODKIM,
 	  { { 0 } }, R_NONE, P_N, P_N, NULL, LONG_WALK " _dmarc.com" },
 	{ "record_on_a_skipped_label_is_not_seen", "a@a.b.c.d.e.f.g.example.com", NULL, OTHER,
 	  NODKIM, { TXT("b.c.d.e.f.g.example.com", "v=DMARC1; p=none"),
 		    TXT("c.d.e.f.g.example.com", "v=DMARC1; p=reject") },
 	  R_FAIL, P_R, P_R, "c.d.e.f.g.example.com",
-	  "_dmarc.a.b.c.d.e.f.g.example.com _dmarc.c.d.e.f.g.example.com" },
+	  "_dmarc.a.b.c.d.e.f.g.example.com _dmarc.c.d.e.f.g.example.com "
+	  "_dmarc.d.e.f.g.example.com _dmarc.e.f.g.example.com _dmarc.f.g.example.com "
+	  "_dmarc.g.example.com _dmarc.example.com _dmarc.com" },
 	{ "eight_labels_lose_one_label", "a@a.b.c.d.e.f.example.com", NULL, OTHER, NODKIM,
 	  { TXT("b.c.d.e.f.example.com", "v=DMARC1; p=quarantine") }, R_FAIL, P_Q, P_Q,
 	  "b.c.d.e.f.example.com",
-	  "_dmarc.a.b.c.d.e.f.example.com _dmarc.b.c.d.e.f.example.com" },
+	  "_dmarc.a.b.c.d.e.f.example.com _dmarc.b.c.d.e.f.example.com "
+	  "_dmarc.c.d.e.f.example.com _dmarc.d.e.f.example.com _dmarc.e.f.example.com "
+	  "_dmarc.f.example.com _dmarc.example.com _dmarc.com" },
 	{ "long_author_domain_with_its_own_record", "a@" LONG, NULL, OTHER, NODKIM,
 	  { TXT(LONG, "v=DMARC1; p=quarantine; sp=none") }, R_FAIL, P_Q, P_Q, LONG,
 	  "_dmarc." LONG },
@@ -137,6 +151,11 @@ static const struct disc_case cases[] = {
 	{ "psd_record_gives_the_policy_of_an_unpublished_domain", "a@mail.bank.example",
 	  "evil.net", PASS, NODKIM, { TXT("example", "v=DMARC1; p=reject; psd=y") },
 	  R_FAIL, P_R, P_R, "example", NULL },
+	{ "org_record_comes_before_the_psd_record", "a@mail.bank.example", NULL, OTHER,
+	  NODKIM, { TXT("bank.example", "v=DMARC1; p=quarantine"),
+		    TXT("example", "v=DMARC1; p=reject; psd=y") },
+	  R_FAIL, P_Q, P_Q, "bank.example",
+	  "_dmarc.mail.bank.example _dmarc.bank.example _dmarc.example" },
 	{ "psd_y_org_domain_is_one_label_below", "a@mail.bank.example", NULL, OTHER,
 	  DKIM("bank.example", PASS), { TXT("example", "v=DMARC1; p=reject; psd=y") },
 	  R_PASS, P_R, P_N, "example", NULL },
@@ -158,7 +177,7 @@ static const struct disc_case cases[] = {
 	  DKIM("other.example.com", PASS),
 	  { TXT("dept.example.com", "v=DMARC1; p=reject"),
 	    TXT("example.com", "v=DMARC1; p=none") },
-	  R_PASS, P_R, P_N, "dept.example.com", NULL },
+	  R_PASS, P_N, P_N, "example.com", NULL },
 	{ "siblings_without_a_parent_record_do_not_align", "a@a.example.com", NULL, OTHER,
 	  DKIM("b.example.com", PASS), { TXT("a.example.com", "v=DMARC1; p=reject") },
 	  R_FAIL, P_R, P_R, "a.example.com", NULL },
@@ -192,16 +211,16 @@ static const struct disc_case cases[] = {
 	/* ---- np= for author domains that do not exist ---- */
 	{ "np_applies_to_a_nonexistent_subdomain", "a@nosuch.example.com", NULL, OTHER, NODKIM,
 	  { TXT("example.com", "v=DMARC1; p=none; np=reject") }, R_FAIL, P_R, P_R, "example.com",
-	  "_dmarc.nosuch.example.com _dmarc.example.com A:nosuch.example.com" },
+	  "_dmarc.nosuch.example.com _dmarc.example.com _dmarc.com A:nosuch.example.com" },
 	{ "np_does_not_apply_to_an_existing_subdomain", "a@www.example.com", NULL, OTHER, NODKIM,
 	  { TXT("example.com", "v=DMARC1; p=none; np=reject"), HOST("www.example.com", DNS_RR_A) },
 	  R_FAIL, P_N, P_N, "example.com", NULL },
-	{ "name_with_no_address_and_no_mx_does_not_exist", "a@odd.example.com", NULL, OTHER,
+	/* RFC 9989 (as RFC 8020): only NXDOMAIN; a name with other records exists */
+	{ "name_with_no_address_and_no_mx_exists", "a@odd.example.com", NULL, OTHER,
 	  NODKIM, { TXT("example.com", "v=DMARC1; p=none; np=quarantine"),
 		    OTHERTYPE("odd.example.com") },
-	  R_FAIL, P_Q, P_Q, "example.com",
-	  "_dmarc.odd.example.com _dmarc.example.com A:odd.example.com AAAA:odd.example.com "
-	  "MX:odd.example.com" },
+	  R_FAIL, P_N, P_N, "example.com",
+	  "_dmarc.odd.example.com _dmarc.example.com _dmarc.com A:odd.example.com" },
 	{ "name_with_only_an_mx_exists", "a@mx.example.com", NULL, OTHER, NODKIM,
 	  { TXT("example.com", "v=DMARC1; p=none; np=reject"), HOST("mx.example.com", DNS_RR_MX) },
 	  R_FAIL, P_N, P_N, "example.com", NULL },
@@ -212,7 +231,7 @@ static const struct disc_case cases[] = {
 	{ "without_np_a_nonexistent_subdomain_gets_sp", "a@nosuch.example.com", NULL, OTHER,
 	  NODKIM, { TXT("example.com", "v=DMARC1; p=none; sp=quarantine") },
 	  R_FAIL, P_Q, P_Q, "example.com",
-	  "_dmarc.nosuch.example.com _dmarc.example.com" },
+	  "_dmarc.nosuch.example.com _dmarc.example.com _dmarc.com" },
 	{ "np_does_not_apply_to_the_domain_of_the_record", "a@example.com", NULL, OTHER, NODKIM,
 	  { TXT("example.com", "v=DMARC1; p=none; np=reject") }, R_FAIL, P_N, P_N, "example.com",
 	  "_dmarc.example.com" },
@@ -419,9 +438,39 @@ static void record_reads_every_tag(void **state)
 	assert_int_equal(dmarc_record_parse("v=dmarc1; p=reject", &r), DMARC_RECORD_NOT_DMARC);
 }
 
+/* A resolver that knows nothing: every name is NXDOMAIN. */
+static enum dns_status nothing_query(void *arg, const char *name, enum dns_rrtype type,
+				     struct dns_answers *out)
+{
+	(void)arg;
+	(void)name;
+	(void)type;
+	memset(out, 0, sizeof *out);
+	return DNS_NXDOMAIN;
+}
+
+/* Many passing identifiers of one organisation cannot make a message's walks unbounded. */
+static void many_identifiers_stay_within_the_message_bound(void **state)
+{
+	struct dmarc_walk w;
+	char d[64];
+	bool temp = false;
+	unsigned i;
+
+	(void)state;
+	dmarc_walk_init(&w, nothing_query, NULL);
+	for (i = 0; i < 50; i++) {
+		snprintf(d, sizeof d, "s%u.a.b.c.d.e.example.com", i);
+		(void)dmarc_walk_aligned(&w, "x.a.b.c.d.e.example.com", d, false, &temp);
+	}
+	assert_false(temp);
+	assert_true(w.queries <= DMARC_WALK_MAX_MESSAGE_QUERIES);
+	dmarc_walk_free(&w);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[ARRAY_SIZE(cases) + 2];
+	struct CMUnitTest tests[ARRAY_SIZE(cases) + 3];
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -433,5 +482,6 @@ int main(void)
 	}
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(walk_next_follows_the_shortening_rule);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(record_reads_every_tag);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(many_identifiers_stay_within_the_message_bound);
 	return _cmocka_run_group_tests("dmarc_discovery", tests, ARRAY_SIZE(tests), NULL, NULL);
 }
