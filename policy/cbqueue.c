@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cbqueue.h"
+#include "durable.h"
 
 static char *cbqueue_strdup(const char *s)
 {
@@ -158,36 +159,7 @@ static void cbqueue_format(const struct cbqueue_entry *e, struct strbuf *out)
 
 int cbqueue_write_atomic(const char *path, const struct strbuf *data, struct strbuf *err)
 {
-	struct strbuf tmp = STRBUF_INIT;
-	int fd, rc = -1;
-	ssize_t n = 0;
-	size_t done = 0;
-
-	strbuf_appendf(&tmp, "%s.tmp", path);
-	fd = open(strbuf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		strbuf_appendf(err, "cannot open %s: %s", strbuf_cstr(&tmp), strerror(errno));
-		goto out;
-	}
-	while (done < data->len && (n = write(fd, data->data + done, data->len - done)) > 0)
-		done += (size_t)n;
-	if (done < data->len || fsync(fd) != 0) {
-		strbuf_appendf(err, "cannot write %s: %s", strbuf_cstr(&tmp), strerror(n < 0 ? errno : EIO));
-		close(fd);
-		unlink(strbuf_cstr(&tmp));
-		goto out;
-	}
-	close(fd);
-	if (rename(strbuf_cstr(&tmp), path) != 0) {
-		strbuf_appendf(err, "cannot rename %s to %s: %s", strbuf_cstr(&tmp), path,
-			       strerror(errno));
-		unlink(strbuf_cstr(&tmp));
-		goto out;
-	}
-	rc = 0;
-out:
-	strbuf_free(&tmp);
-	return rc;
+	return durable_replace(path, data->data, data->len, 0640, err);
 }
 
 int cbqueue_save(struct cbqueue *q, const char *path, struct strbuf *err)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "datafile.h"
+#include "durable.h"
 
 /* Where the parts of a key line lie: [ks, ke) key, [vs, ve) value. */
 struct datafile_span {
@@ -253,21 +254,6 @@ static void datafile_dirname(const char *path, struct strbuf *dir)
 		strbuf_append(dir, path, (size_t)(slash - path));
 }
 
-/* Syncs the directory holding path so a rename or unlink is durable. */
-static void datafile_sync_dir(const char *path)
-{
-	struct strbuf dir = STRBUF_INIT;
-	int fd;
-
-	datafile_dirname(path, &dir);
-	fd = open(strbuf_cstr(&dir), O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		(void)fsync(fd); /* best effort: some file systems refuse */
-		close(fd);
-	}
-	strbuf_free(&dir);
-}
-
 /*
  * Gives the new file the owner and group of the file it replaces, or of its
  * directory: run as root, sesctl must not leave files ses-milter cannot read.
@@ -288,22 +274,6 @@ static int datafile_chown(int fd, const struct datafile *df)
 	return fchown(fd, st.st_uid, st.st_gid);
 }
 
-/* Writes all of buf to fd; 0 or -1 with errno. */
-static int datafile_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int datafile_stage(struct datafile *df, struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT;
@@ -322,7 +292,7 @@ int datafile_stage(struct datafile *df, struct strbuf *err)
 		return -1;
 	}
 	if (fchmod(fd, DATAFILE_MODE) != 0 || datafile_chown(fd, df) != 0 ||
-	    datafile_write_all(fd, text.data, text.len) != 0 || fsync(fd) != 0)
+	    durable_write_sync(fd, text.data, text.len) != 0)
 		rc = -1;
 	if (close(fd) != 0)
 		rc = -1;
@@ -336,13 +306,8 @@ int datafile_stage(struct datafile *df, struct strbuf *err)
 
 int datafile_commit(struct datafile *df, struct strbuf *err)
 {
-	if (rename(df->tmp_path, df->path) != 0) {
-		strbuf_appendf(err, "cannot rename %s to %s: %s", df->tmp_path, df->path,
-			       strerror(errno));
-		datafile_discard(df);
+	if (durable_rename(df->tmp_path, df->path, err) != 0)
 		return -1;
-	}
-	datafile_sync_dir(df->path);
 	df->exists = true;
 	return 0;
 }
@@ -361,6 +326,6 @@ int datafile_unlink(const char *path, struct strbuf *err)
 		strbuf_appendf(err, "cannot remove %s: %s", path, strerror(errno));
 		return -1;
 	}
-	datafile_sync_dir(path);
+	durable_sync_parent(path);
 	return 0;
 }

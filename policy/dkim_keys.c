@@ -44,6 +44,7 @@
 
 #include "account.h"
 #include "dkim_sign.h"
+#include "durable.h"
 #include "strbuf.h"
 
 #define DKIM_KEY_FILE_MAX (64 * 1024)	/* a 4096-bit RSA PEM is ~3.3 KB */
@@ -481,23 +482,6 @@ static EVP_PKEY *dkim_keygen(enum dkim_key_type type, int rsa_bits, struct strbu
 	return pkey;
 }
 
-/* Writes all of len bytes to fd.  0 or -1 (errno set). */
-static int dkim_write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes pkey as PKCS#8 PEM to a new file path, mode 0640.  0 or -1. */
 static int dkim_key_write(const char *path, EVP_PKEY *pkey, struct strbuf *err)
 {
@@ -515,8 +499,7 @@ static int dkim_key_write(const char *path, EVP_PKEY *pkey, struct strbuf *err)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0640);
 	if (fd < 0) {
 		strbuf_appendf(err, "%s: cannot create: %s", path, strerror(errno));
-	} else if (fchmod(fd, 0640) != 0 || dkim_write_all(fd, pem, (size_t)len) != 0 ||
-		   fsync(fd) != 0) {
+	} else if (fchmod(fd, 0640) != 0 || durable_write_sync(fd, pem, (size_t)len) != 0) {
 		strbuf_appendf(err, "%s: cannot write: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
