@@ -40,6 +40,7 @@
 #include "notify.h"
 #include "notify_http.h"
 #include "reload.h"
+#include "xalloc.h"
 
 static pthread_mutex_t notify_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t notify_cond; /* on CLOCK_MONOTONIC, set up by notify_start */
@@ -114,9 +115,7 @@ static char *notify_read_secret(const char *path)
 		line[--n] = '\0';
 	if (n <= 0) {
 		free(line);
-		line = strdup("");
-		if (line == NULL)
-			abort();
+		line = xstrdup("");
 	}
 	return line;
 }
@@ -378,7 +377,7 @@ static bool notify_init(struct notify_state *st)
 	long n;
 
 	memset(st, 0, sizeof *st);
-	st->log_path = strdup(snap->events_path);
+	st->log_path = xstrdup(snap->events_path);
 	policy_snapshot_unref(snap);
 	strbuf_appendf(&p, "%s.cursor", st->log_path);
 	st->cursor_path = strbuf_detach(&p);

@@ -17,14 +17,11 @@
 
 #include "cbqueue.h"
 #include "durable.h"
+#include "xalloc.h"
 
 static char *cbqueue_strdup(const char *s)
 {
-	char *p = strdup(s != NULL ? s : "");
-
-	if (p == NULL)
-		abort();
-	return p;
+	return xstrdup(s != NULL ? s : "");
 }
 
 void cbqueue_free(struct cbqueue *q)
@@ -48,9 +45,7 @@ void cbqueue_add(struct cbqueue *q, const char *url, const char *account, const 
 {
 	struct cbqueue_entry *e;
 
-	q->v = realloc(q->v, (q->n + 1) * sizeof *q->v);
-	if (q->v == NULL)
-		abort();
+	q->v = xrealloc(q->v, (q->n + 1) * sizeof *q->v);
 	e = &q->v[q->n++];
 	e->url = cbqueue_strdup(url);
 	e->account = cbqueue_strdup(account);
@@ -115,9 +110,7 @@ long cbqueue_url_failed(struct cbqueue *q, const char *url, int64_t now)
 	long wait;
 
 	if (u == NULL) {
-		q->urls = realloc(q->urls, (q->nurls + 1) * sizeof *q->urls);
-		if (q->urls == NULL)
-			abort();
+		q->urls = xrealloc(q->urls, (q->nurls + 1) * sizeof *q->urls);
 		u = &q->urls[q->nurls++];
 		u->url = cbqueue_strdup(url);
 		u->fails = 0;

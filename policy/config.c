@@ -14,6 +14,7 @@
 #include <syslog.h>
 
 #include "config.h"
+#include "xalloc.h"
 
 const char *const config_log_levels[] = { "error", "warning", "notice", "info", "debug", NULL };
 static const int config_log_prios[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
@@ -265,13 +266,9 @@ struct ses_config *config_load(const char *path, struct diag_list *diags)
 	size_t before = diags->n;
 	FILE *fp;
 
-	conf = calloc(1, sizeof *conf);
-	if (conf == NULL)
-		abort();
+	conf = xcalloc(1, sizeof *conf);
 	conftab_defaults(config_keys, conf);
-	conf->path = strdup(path != NULL ? path : "(defaults)");
-	if (conf->path == NULL)
-		abort();
+	conf->path = xstrdup(path != NULL ? path : "(defaults)");
 	if (path != NULL) {
 		fp = fopen(path, "r");
 		if (fp == NULL) {

@@ -23,21 +23,12 @@
 
 #include "datafile.h"
 #include "durable.h"
+#include "xalloc.h"
 
 /* Where the parts of a key line lie: [ks, ke) key, [vs, ve) value. */
 struct datafile_span {
 	size_t ks, ke, vs, ve;
 };
-
-/* strdup that aborts on allocation failure, as strbuf does. */
-static char *datafile_strdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
 
 /* Finds the key and value of line; false for comments and blank lines. */
 static bool datafile_split(const char *line, struct datafile_span *sp)
@@ -64,13 +55,11 @@ static bool datafile_split(const char *line, struct datafile_span *sp)
 /* Inserts a copy of line before index at (at == n appends). */
 static void datafile_insert(struct datafile *df, size_t at, const char *line)
 {
-	char **lines = realloc(df->lines, (df->n + 1) * sizeof *lines);
+	char **lines = xrealloc(df->lines, (df->n + 1) * sizeof *lines);
 
-	if (lines == NULL)
-		abort();
 	df->lines = lines;
 	memmove(&lines[at + 1], &lines[at], (df->n - at) * sizeof *lines);
-	lines[at] = datafile_strdup(line);
+	lines[at] = xstrdup(line);
 	df->n++;
 }
 
@@ -83,7 +72,7 @@ int datafile_read(struct datafile *df, const char *path, bool missing_ok, struct
 	FILE *fp;
 
 	memset(df, 0, sizeof *df);
-	df->path = datafile_strdup(path);
+	df->path = xstrdup(path);
 	strbuf_appendf(&tmp, "%s.tmp", path);
 	df->tmp_path = strbuf_detach(&tmp);
 	fp = fopen(path, "r");
@@ -145,9 +134,7 @@ static bool datafile_line_matches(const struct datafile *df, size_t i, const cha
 		return true;
 	for (wlen = 0; sp.vs + wlen < sp.ve && !isspace((unsigned char)line[sp.vs + wlen]); wlen++)
 		;
-	word = strndup(line + sp.vs, wlen);
-	if (word == NULL)
-		abort();
+	word = xstrndup(line + sp.vs, wlen);
 	ok = same != NULL ? same(word, want) : strcmp(word, want) == 0;
 	free(word);
 	return ok;

@@ -27,14 +27,11 @@
 #include "rfc2047.h"
 #include "rule.h"
 #include "sign.h"
+#include "xalloc.h"
 
 static char *engine_strdup(const char *s)
 {
-	char *p = strdup(s != NULL ? s : "");
-
-	if (p == NULL)
-		abort();
-	return p;
+	return xstrdup(s != NULL ? s : "");
 }
 
 bool policy_is_local_submission(const char *client_name, const struct sockaddr *sa)
@@ -59,10 +56,8 @@ struct policy_conn *policy_conn_new(struct policy_snapshot *snap, const struct p
 				    const char *client_name, const struct sockaddr *sa,
 				    bool local)
 {
-	struct policy_conn *c = calloc(1, sizeof *c);
+	struct policy_conn *c = xcalloc(1, sizeof *c);
 
-	if (c == NULL)
-		abort();
 	c->snap = policy_snapshot_ref(snap);
 	c->log = log;
 	c->client_name = engine_strdup(client_name);
@@ -102,10 +97,8 @@ void policy_conn_set_helo(struct policy_conn *conn, const char *helo)
 
 void policy_msg_reserve(struct policy_msg *m, enum policy_resv_kind kind, const char *key)
 {
-	struct policy_resv *r = realloc(m->resv, (m->nresv + 1) * sizeof *m->resv);
+	struct policy_resv *r = xrealloc(m->resv, (m->nresv + 1) * sizeof *m->resv);
 
-	if (r == NULL)
-		abort();
 	m->resv = r;
 	r[m->nresv].key = engine_strdup(key);
 	r[m->nresv].kind = kind;
@@ -163,10 +156,8 @@ int64_t policy_msg_now_us(const struct policy_msg *m)
 
 struct policy_msg *policy_msg_new(struct policy_conn *conn)
 {
-	struct policy_msg *m = calloc(1, sizeof *m);
+	struct policy_msg *m = xcalloc(1, sizeof *m);
 
-	if (m == NULL)
-		abort();
 	m->conn = conn;
 	m->limits = conn->snap->conf->limits;
 	m->attachments = -1;
@@ -355,9 +346,7 @@ static struct policy_rcpt *engine_add_rcpt(struct policy_msg *m, const char *rcp
 	struct strbuf norm = STRBUF_INIT;
 	struct policy_rcpt *r;
 
-	r = realloc(m->rcpts, (m->nrcpts + 1) * sizeof *m->rcpts);
-	if (r == NULL)
-		abort();
+	r = xrealloc(m->rcpts, (m->nrcpts + 1) * sizeof *m->rcpts);
 	m->rcpts = r;
 	r = &m->rcpts[m->nrcpts++];
 	memset(r, 0, sizeof *r);

@@ -22,6 +22,7 @@
 #include "authres.h"
 #include "engine.h"
 #include "inbound.h"
+#include "xalloc.h"
 
 #define ENGINE_AUTHRES "Authentication-Results"
 
@@ -73,9 +74,7 @@ static unsigned engine_inbound_forged(struct policy_msg *m, const char *id)
 		k++;
 		if (!authres_claims_id(m->headers[i].value, id))
 			continue;
-		idx = realloc(idx, (n + 1) * sizeof *idx);
-		if (idx == NULL)
-			abort();
+		idx = xrealloc(idx, (n + 1) * sizeof *idx);
 		idx[n++] = k;
 	}
 	/* last first: a removal does not move the ones before it */
@@ -96,9 +95,7 @@ enum policy_action engine_inbound_eom(struct policy_msg *m, struct policy_decisi
 		return d->action;
 	}
 	inbound_msg_eom(m->inbound, conf, &v);
-	m->auth_summary = strdup(strbuf_cstr(&v.summary));
-	if (m->auth_summary == NULL)
-		abort();
+	m->auth_summary = xstrdup(strbuf_cstr(&v.summary));
 	switch (v.outcome) {
 	case INBOUND_REJECT:
 		decision_ses(d, "dmarc", SES_ERR_DMARC_REJECT, "%s", strbuf_cstr(&v.reason));

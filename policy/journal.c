@@ -33,6 +33,7 @@
 #include "durable.h"
 #include "journal.h"
 #include "store_tally.h"
+#include "xalloc.h"
 
 #define JOURNAL_MODE 0640
 #define JOURNAL_LOCK_MODE 0644 /* empty; readable so any user can flock it */
@@ -296,16 +297,6 @@ int journal_replay(const char *path, journal_fn *fn, void *arg, size_t *malforme
 	return rc;
 }
 
-/* strdup that aborts on allocation failure, as strbuf does. */
-static char *journal_strdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 /* journal_fn that adds a normalised copy of the record to a journal_set. */
 static int journal_collect(void *arg, const struct entry_id *id, const struct entry_record *rec,
 			   unsigned line)
@@ -314,16 +305,14 @@ static int journal_collect(void *arg, const struct entry_id *id, const struct en
 	struct strbuf norm = STRBUF_INIT;
 	struct journal_record *v, *r;
 
-	v = realloc(set->v, (set->n + 1) * sizeof *set->v);
-	if (v == NULL)
-		abort();
+	v = xrealloc(set->v, (set->n + 1) * sizeof *set->v);
 	set->v = v;
 	r = &set->v[set->n++];
 	r->kind = id->kind;
 	entry_normalize_addr(id->scope, &norm);
-	r->scope = journal_strdup(strbuf_cstr(&norm));
+	r->scope = xstrdup(strbuf_cstr(&norm));
 	entry_normalize_addr(id->addr, &norm);
-	r->addr = journal_strdup(strbuf_cstr(&norm));
+	r->addr = xstrdup(strbuf_cstr(&norm));
 	r->rec = *rec;
 	strbuf_free(&norm);
 	return 0;
