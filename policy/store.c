@@ -200,6 +200,12 @@ void store_servers_changed(void)
 	store_restore_signal(&store_restore_nudged);
 }
 
+void store_restore_interrupt(void)
+{
+	/* the same early wake: the waiter sees its stop when it returns */
+	store_restore_signal(&store_restore_nudged);
+}
+
 bool store_restore_wait(unsigned seconds)
 {
 	struct timespec until;

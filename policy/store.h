@@ -127,6 +127,11 @@ void store_restore_wanted(void);
  * servers' identities now instead of at its next tick.
  */
 void store_servers_changed(void);
+/*
+ * Ends a store_restore_wait() at once (or the next one, if none is in
+ * progress), asking for nothing: the restore thread is being stopped.
+ */
+void store_restore_interrupt(void);
 const char *store_result_name(enum store_result r);
 
 #endif
