@@ -94,6 +94,7 @@ static void *restore_thread(void *unused)
 		if (worker_stopping(&restore_worker))
 			break;
 		restore_check(&restore_last, wanted);
+		store_restore_settle(); /* the check's own failed requests wake no check */
 	}
 	strbuf_free(&restore_last);
 	return NULL;
@@ -108,6 +109,7 @@ int restore_start(void)
 	 * answers; the thread then tries again.
 	 */
 	restore_check(&restore_last, false);
+	store_restore_settle();
 	return worker_start(&restore_worker, restore_thread, NULL);
 }
 
