@@ -49,13 +49,6 @@ void *xrealloc(void *p, size_t size)
 	return q;
 }
 
-void *xreallocarray(void *p, size_t n, size_t size)
-{
-	if (size != 0 && n > SIZE_MAX / size)
-		xalloc_die(SIZE_MAX);
-	return xrealloc(p, n * size);
-}
-
 char *xstrdup(const char *s)
 {
 	size_t len = strlen(s) + 1;

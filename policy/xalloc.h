@@ -23,8 +23,6 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 /* realloc(p, size), never NULL; p is untouched only if this returns. */
 void *xrealloc(void *p, size_t size);
-/* realloc(p, n * size) with the product checked for overflow. */
-void *xreallocarray(void *p, size_t n, size_t size);
 /* strdup(s), never NULL.  Caller frees. */
 char *xstrdup(const char *s);
 /* strndup(s, n), never NULL.  Caller frees. */
