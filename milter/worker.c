@@ -58,8 +58,7 @@ static bool worker_before(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-enum worker_wait worker_wait_until(struct worker *w, const struct timespec *due,
-				   unsigned long seen)
+enum worker_wait worker_wait_until(struct worker *w, const struct timespec *due, unsigned long seen)
 {
 	enum worker_wait why = WORKER_DUE;
 	struct timespec now;

@@ -96,8 +96,7 @@ int durable_rename(const char *tmp, const char *path, struct strbuf *err)
 	return 0;
 }
 
-int durable_replace(const char *path, const void *data, size_t len, mode_t mode,
-		    struct strbuf *err)
+int durable_replace(const char *path, const void *data, size_t len, mode_t mode, struct strbuf *err)
 {
 	struct strbuf tmp = STRBUF_INIT;
 	int fd, rc = -1, saved;

@@ -114,7 +114,7 @@ static void append_cut_short_leaves_no_partial_record(void **state)
 	struct rlimit old, lim;
 	int fd, rc, err;
 
-	testutil_write_file(dir, "journal", "first record\n");	/* 13 bytes */
+	testutil_write_file(dir, "journal", "first record\n"); /* 13 bytes */
 	fd = open(path, O_WRONLY | O_APPEND);
 	assert_true(fd >= 0);
 	assert_int_equal(durable_append(fd, "second\n", 7, 13), 0);

@@ -44,7 +44,8 @@ static void every_limit_is_in_both_tables_unchanged(void **state)
 	size_t n = 0;
 
 	for (row = limittab_keys; row->name != NULL; row++, n++) {
-		expect_row(config_keys, "ses-milter.conf", row, offsetof(struct ses_config, limits));
+		expect_row(config_keys, "ses-milter.conf", row,
+			   offsetof(struct ses_config, limits));
 		expect_row(account_keys, "account file", row, offsetof(struct account, limits));
 	}
 	assert_int_equal(n, LIMITTAB_N);
@@ -68,9 +69,11 @@ static void both_files_refuse_a_bad_limit_with_the_same_words(void **state)
 		memset(&conf, 0, sizeof conf);
 		memset(&a, 0, sizeof a);
 		assert_int_equal(conftab_set(conftab_find(config_keys, cases[i].key), &conf,
-					     cases[i].value, got_conf, sizeof got_conf), -1);
+					     cases[i].value, got_conf, sizeof got_conf),
+				 -1);
 		assert_int_equal(conftab_set(conftab_find(account_keys, cases[i].key), &a,
-					     cases[i].value, got_acct, sizeof got_acct), -1);
+					     cases[i].value, got_acct, sizeof got_acct),
+				 -1);
 		assert_string_equal(got_conf, cases[i].want);
 		assert_string_equal(got_acct, cases[i].want);
 	}
@@ -84,10 +87,12 @@ static void a_limit_lands_in_each_structs_limits(void **state)
 
 	memset(&conf, 0, sizeof conf);
 	memset(&a, 0, sizeof a);
-	assert_int_equal(conftab_set(conftab_find(config_keys, "MaxMessageSize"), &conf, "8M",
-				     err, sizeof err), 0);
-	assert_int_equal(conftab_set(conftab_find(account_keys, "maxmessagesize"), &a, "1K",
-				     err, sizeof err), 0);
+	assert_int_equal(conftab_set(conftab_find(config_keys, "MaxMessageSize"), &conf, "8M", err,
+				     sizeof err),
+			 0);
+	assert_int_equal(conftab_set(conftab_find(account_keys, "maxmessagesize"), &a, "1K", err,
+				     sizeof err),
+			 0);
 	assert_int_equal(conf.limits.max_message_size, 8 * 1024 * 1024);
 	assert_int_equal(a.limits.max_message_size, 1024);
 }

@@ -55,7 +55,7 @@ static void overflowing_calloc_aborts_with_one_line_naming_the_size(void **state
 		close(fds[0]);
 		signal(SIGABRT, SIG_DFL);
 		(void)xcalloc(SIZE_MAX / 2, 4);
-		_exit(0);	/* not reached */
+		_exit(0); /* not reached */
 	}
 	close(fds[1]);
 	got = read(fds[0], buf, sizeof buf - 1);
