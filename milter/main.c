@@ -83,6 +83,7 @@ static void main_drain_and_stop(long long timeout)
 	callbacks_start_draining();
 	recheck_stop_request();	/* no new lookups; joined when libmilter has stopped */
 	notify_stop_request();	/* no new POSTs; joined likewise */
+	restore_stop_request();	/* no new replays; joined likewise */
 	while ((n = callbacks_active_sessions()) > 0 && waited < timeout * 10) {
 		if (waited == 0)
 			logging_msg(PLOG_NOTICE, "stopping: waiting for %d sessions to finish", n);
@@ -217,6 +218,7 @@ static int main_worker(void *arg, unsigned restarts)
 	rc = smfi_main();
 	recheck_stop();
 	notify_stop();
+	restore_stop();
 	unsub_http_stop();
 	logging_msg(PLOG_NOTICE, "ses-milter stopped");
 	policy_snapshot_unref(start);

@@ -6,8 +6,8 @@
  * deliveries whose URL's backoff has passed, give up those older than
  * CallbackRetryHours, then save the queue and the cursor, in that order.
  * Passes follow each other without a pause while there are new events,
- * else every NOTIFY_POLL_MS.  The thread waits on a condition variable
- * (CLOCK_MONOTONIC), so notify_stop_request reaches it at once; a POST in
+ * else every NOTIFY_POLL_MS.  The thread waits in worker_wait_ms()
+ * (worker.h), so notify_stop_request reaches it at once; a POST in
  * progress is abandoned through libcurl's progress callback.
  *
  * Diagnostics: "delivering events of LOG to callback URLs, N waiting for
@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,14 +39,10 @@
 #include "notify.h"
 #include "notify_http.h"
 #include "reload.h"
+#include "worker.h"
+#include "xalloc.h"
 
-static pthread_mutex_t notify_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t notify_cond; /* on CLOCK_MONOTONIC, set up by notify_start */
-static bool notify_stopping_now;   /* under notify_lock */
-
-static pthread_mutex_t notify_join_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t notify_tid;
-static bool notify_running; /* under notify_join_lock: started, not joined */
+static struct worker notify_worker = WORKER_INIT("the callback delivery thread", NULL);
 
 /* The thread's state; only the thread touches it. */
 struct notify_state {
@@ -66,34 +61,7 @@ struct notify_state {
 
 static bool notify_stopping(void)
 {
-	bool stop;
-
-	pthread_mutex_lock(&notify_lock);
-	stop = notify_stopping_now;
-	pthread_mutex_unlock(&notify_lock);
-	return stop;
-}
-
-/* Waits up to ms milliseconds or until a stop; false when stopping. */
-static bool notify_wait(long ms)
-{
-	struct timespec due;
-	bool stop;
-
-	clock_gettime(CLOCK_MONOTONIC, &due);
-	due.tv_sec += ms / 1000;
-	due.tv_nsec += (ms % 1000) * 1000000L;
-	if (due.tv_nsec >= 1000000000L) {
-		due.tv_sec++;
-		due.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&notify_lock);
-	while (!notify_stopping_now &&
-	       pthread_cond_timedwait(&notify_cond, &notify_lock, &due) != ETIMEDOUT)
-		;
-	stop = notify_stopping_now;
-	pthread_mutex_unlock(&notify_lock);
-	return !stop;
+	return worker_stopping(&notify_worker);
 }
 
 /* The first line of CallbackSecretFile, or "" (caller frees). */
@@ -114,9 +82,7 @@ static char *notify_read_secret(const char *path)
 		line[--n] = '\0';
 	if (n <= 0) {
 		free(line);
-		line = strdup("");
-		if (line == NULL)
-			abort();
+		line = xstrdup("");
 	}
 	return line;
 }
@@ -378,7 +344,7 @@ static bool notify_init(struct notify_state *st)
 	long n;
 
 	memset(st, 0, sizeof *st);
-	st->log_path = strdup(snap->events_path);
+	st->log_path = xstrdup(snap->events_path);
 	policy_snapshot_unref(snap);
 	strbuf_appendf(&p, "%s.cursor", st->log_path);
 	st->cursor_path = strbuf_detach(&p);
@@ -402,7 +368,7 @@ static void *notify_thread(void *unused)
 	struct notify_state st;
 
 	if (notify_init(&st))
-		while (notify_pass(&st) ? !notify_stopping() : notify_wait(NOTIFY_POLL_MS))
+		while (notify_pass(&st) ? !notify_stopping() : worker_wait_ms(&notify_worker, NOTIFY_POLL_MS))
 			;
 	else
 		logging_msg(PLOG_ERR, "cannot set up the callback delivery");
@@ -416,43 +382,19 @@ static void *notify_thread(void *unused)
 
 int notify_start(void)
 {
-	pthread_condattr_t attr;
-	int rc;
-
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		logging_msg(PLOG_ERR, "cannot initialise libcurl");
 		return -1;
 	}
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&notify_cond, &attr);
-	pthread_condattr_destroy(&attr);
-	pthread_mutex_lock(&notify_join_lock);
-	rc = pthread_create(&notify_tid, NULL, notify_thread, NULL);
-	notify_running = rc == 0;
-	pthread_mutex_unlock(&notify_join_lock);
-	if (rc != 0) {
-		logging_msg(PLOG_ERR, "cannot start the callback delivery thread");
-		return -1;
-	}
-	return 0;
+	return worker_start(&notify_worker, notify_thread, NULL);
 }
 
 void notify_stop_request(void)
 {
-	pthread_mutex_lock(&notify_lock);
-	notify_stopping_now = true;
-	pthread_cond_broadcast(&notify_cond);
-	pthread_mutex_unlock(&notify_lock);
+	worker_stop_request(&notify_worker);
 }
 
 void notify_stop(void)
 {
-	notify_stop_request();
-	pthread_mutex_lock(&notify_join_lock);
-	if (notify_running) {
-		pthread_join(notify_tid, NULL);
-		notify_running = false;
-	}
-	pthread_mutex_unlock(&notify_join_lock);
+	worker_stop(&notify_worker);
 }

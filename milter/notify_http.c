@@ -11,6 +11,7 @@
 
 #include "events.h"
 #include "notify_http.h"
+#include "xalloc.h"
 
 #define NOTIFY_CONNECT_TIMEOUT 5
 
@@ -20,10 +21,8 @@ struct notify_http {
 
 struct notify_http *notify_http_new(void)
 {
-	struct notify_http *h = calloc(1, sizeof *h);
+	struct notify_http *h = xcalloc(1, sizeof *h);
 
-	if (h == NULL)
-		abort();
 	h->curl = curl_easy_init();
 	if (h->curl == NULL) {
 		free(h);

@@ -1,9 +1,10 @@
 /*
  * recheck - the domain re-check thread; see recheck.h.
  *
- * The thread waits on a condition variable with CLOCK_MONOTONIC deadlines,
- * never in sleep(), so recheck_stop_request and recheck_wake reach it at
- * once and a clock set back or forward does not shift the rounds.  A stop
+ * The thread waits in worker_wait_until() (worker.h: CLOCK_MONOTONIC
+ * deadlines, never sleep()), so recheck_stop_request and recheck_wake
+ * reach it at once and a clock set back or forward does not shift the
+ * rounds.  A stop
  * during a round is seen before each domain and each lookup (recheck_query
  * refuses to ask once stopping), so the longest wait is one lookup already
  * sent: RECHECK_DNS_TIMEOUT times RECHECK_DNS_TRIES seconds.
@@ -16,7 +17,6 @@
  */
 #include "autoconf.h"
 
-#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,25 +26,14 @@
 #include "logging.h"
 #include "recheck.h"
 #include "reload.h"
+#include "worker.h"
 
-static pthread_mutex_t recheck_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t recheck_cond; /* on CLOCK_MONOTONIC, set up by recheck_start */
-static bool recheck_stopping_now;   /* under recheck_lock */
-static unsigned long recheck_wakes; /* under recheck_lock: recheck_wake calls */
-
-static pthread_mutex_t recheck_join_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t recheck_tid;
-static bool recheck_running; /* under recheck_join_lock: started, not joined */
+static struct worker recheck_worker = WORKER_INIT("the domain re-check thread", NULL);
 
 /* True once a stop was asked for; the argument is unused (domain_recheck_env). */
 static bool recheck_stopping(void *unused)
 {
-	bool stop;
-
-	pthread_mutex_lock(&recheck_lock);
-	stop = recheck_stopping_now;
-	pthread_mutex_unlock(&recheck_lock);
-	return stop;
+	return worker_stopping(&recheck_worker);
 }
 
 /* dns_query, unless stopping: a stop is not held up by lookups not yet sent. */
@@ -69,12 +58,6 @@ static long long recheck_interval(void)
 	return interval;
 }
 
-/* True when a is before b. */
-static bool recheck_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 /*
  * Waits until the next round is due: delay after since, where delay is the
  * interval (for the first round at most RECHECK_FIRST_DELAY), read again
@@ -83,36 +66,24 @@ static bool recheck_before(const struct timespec *a, const struct timespec *b)
  */
 static bool recheck_wait(const struct timespec *since, bool first)
 {
-	struct timespec due, now;
+	struct timespec due;
 	long long interval, delay;
 	unsigned long seen;
-	bool stop;
 
 	for (;;) {
-		pthread_mutex_lock(&recheck_lock);
-		seen = recheck_wakes;
-		pthread_mutex_unlock(&recheck_lock);
+		seen = worker_wakes(&recheck_worker);
 		interval = recheck_interval();
 		delay = first && interval > RECHECK_FIRST_DELAY ? RECHECK_FIRST_DELAY : interval;
 		due = *since;
 		due.tv_sec += (time_t)delay;
-		pthread_mutex_lock(&recheck_lock);
-		while (!recheck_stopping_now && recheck_wakes == seen) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (interval > 0 && !recheck_before(&now, &due)) {
-				pthread_mutex_unlock(&recheck_lock);
-				return true;
-			}
-			if (interval > 0)
-				pthread_cond_timedwait(&recheck_cond, &recheck_lock, &due);
-			else
-				pthread_cond_wait(&recheck_cond, &recheck_lock);
-		}
-		stop = recheck_stopping_now;
-		pthread_mutex_unlock(&recheck_lock);
-		if (stop)
+		switch (worker_wait_until(&recheck_worker, interval > 0 ? &due : NULL, seen)) {
+		case WORKER_DUE:
+			return true;
+		case WORKER_STOP:
 			return false;
-		/* woken by a reload: the interval may have changed */
+		case WORKER_WOKEN:
+			break; /* woken by a reload: the interval may have changed */
+		}
 	}
 }
 
@@ -179,48 +150,23 @@ static void recheck_log_plan(void)
 
 int recheck_start(void)
 {
-	pthread_condattr_t attr;
-	int rc;
-
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&recheck_cond, &attr);
-	pthread_condattr_destroy(&attr);
-	pthread_mutex_lock(&recheck_join_lock);
-	rc = pthread_create(&recheck_tid, NULL, recheck_thread, NULL);
-	recheck_running = rc == 0;
-	pthread_mutex_unlock(&recheck_join_lock);
-	if (rc != 0) {
-		logging_msg(PLOG_ERR, "cannot start the domain re-check thread");
+	if (worker_start(&recheck_worker, recheck_thread, NULL) != 0)
 		return -1;
-	}
 	recheck_log_plan();
 	return 0;
 }
 
 void recheck_wake(void)
 {
-	pthread_mutex_lock(&recheck_lock);
-	recheck_wakes++;
-	pthread_cond_broadcast(&recheck_cond);
-	pthread_mutex_unlock(&recheck_lock);
+	worker_wake(&recheck_worker);
 }
 
 void recheck_stop_request(void)
 {
-	pthread_mutex_lock(&recheck_lock);
-	recheck_stopping_now = true;
-	pthread_cond_broadcast(&recheck_cond);
-	pthread_mutex_unlock(&recheck_lock);
+	worker_stop_request(&recheck_worker);
 }
 
 void recheck_stop(void)
 {
-	recheck_stop_request();
-	pthread_mutex_lock(&recheck_join_lock);
-	if (recheck_running) {
-		pthread_join(recheck_tid, NULL);
-		recheck_running = false;
-	}
-	pthread_mutex_unlock(&recheck_join_lock);
+	worker_stop(&recheck_worker);
 }

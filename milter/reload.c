@@ -13,6 +13,7 @@
 
 #include "logging.h"
 #include "reload.h"
+#include "xalloc.h"
 
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct policy_snapshot *reload_snap;
@@ -21,7 +22,7 @@ static char *reload_path;
 void reload_init(const char *conf_path, struct policy_snapshot *first)
 {
 	free(reload_path);
-	reload_path = conf_path != NULL ? strdup(conf_path) : NULL;
+	reload_path = conf_path != NULL ? xstrdup(conf_path) : NULL;
 	pthread_mutex_lock(&reload_lock);
 	reload_snap = first;
 	pthread_mutex_unlock(&reload_lock);

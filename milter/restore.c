@@ -3,7 +3,10 @@
  *
  * The thread sleeps in store_restore_wait(): a lookup that found a server
  * without this gateway's restore mark wakes it at once, so the window in
- * which that server's lookups fail (OnFailure) lasts one replay.
+ * which that server's lookups fail (OnFailure) lasts one replay.  It is a
+ * worker (worker.h) whose stop interrupts that wait too
+ * (store_restore_interrupt); a replay in progress ends first, bounded by
+ * the memcached timeouts.
  *
  * Diagnostics: "a memcached server has no restore mark: restoring entries
  * from JOURNAL", "memcached servers changed (OLD -> NEW): restoring entries
@@ -13,14 +16,13 @@
  */
 #include "autoconf.h"
 
-#include <pthread.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "journal.h"
 #include "logging.h"
 #include "reload.h"
 #include "restore.h"
+#include "worker.h"
 
 /* Replays the journal of snap into its store; true when it completed. */
 static bool restore_run(struct policy_snapshot *snap)
@@ -74,12 +76,14 @@ static void restore_check(struct strbuf *last, bool wanted)
 /* The servers' identities at the last replay; the thread's alone once started. */
 static struct strbuf restore_last = STRBUF_INIT;
 
+static struct worker restore_worker = WORKER_INIT("the restore thread", store_restore_interrupt);
+
 static void *restore_thread(void *unused)
 {
 	bool wanted;
 
 	(void)unused;
-	for (;;) {
+	while (!worker_stopping(&restore_worker)) {
 		struct policy_snapshot *snap;
 		long long interval;
 
@@ -87,15 +91,17 @@ static void *restore_thread(void *unused)
 		interval = snap->conf->restore_check_interval;
 		policy_snapshot_unref(snap);
 		wanted = store_restore_wait((unsigned)interval);
+		if (worker_stopping(&restore_worker))
+			break;
 		restore_check(&restore_last, wanted);
+		store_restore_settle(); /* the check's own failed requests wake no check */
 	}
+	strbuf_free(&restore_last);
 	return NULL;
 }
 
 int restore_start(void)
 {
-	pthread_t tid;
-
 	/*
 	 * The first replay runs before the milter serves: until it has set
 	 * this gateway's restore mark every lookup would answer as a backend
@@ -103,10 +109,16 @@ int restore_start(void)
 	 * answers; the thread then tries again.
 	 */
 	restore_check(&restore_last, false);
-	if (pthread_create(&tid, NULL, restore_thread, NULL) != 0) {
-		logging_msg(PLOG_ERR, "cannot start the restore thread");
-		return -1;
-	}
-	pthread_detach(tid);
-	return 0;
+	store_restore_settle();
+	return worker_start(&restore_worker, restore_thread, NULL);
+}
+
+void restore_stop_request(void)
+{
+	worker_stop_request(&restore_worker);
+}
+
+void restore_stop(void)
+{
+	worker_stop(&restore_worker);
 }

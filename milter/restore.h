@@ -11,7 +11,16 @@
 #ifndef SES_RESTORE_H
 #define SES_RESTORE_H
 
-/* Starts the watcher thread.  0 or -1. */
+/* Runs the first replay, then starts the watcher thread.  0 or -1. */
 int restore_start(void);
+
+/* Tells the thread to stop, without waiting: its wait ends at once. */
+void restore_stop_request(void);
+
+/*
+ * Tells the thread to stop and waits until it has (a replay in progress
+ * ends first).  Harmless when it never started.
+ */
+void restore_stop(void);
 
 #endif

@@ -24,6 +24,7 @@
 #include "account.h"
 #include "events.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define AOFF(field) offsetof(struct account, field)
 #define ALIM(field) (offsetof(struct account, limits) + offsetof(struct policy_limits, field))
@@ -38,45 +39,15 @@ const struct conf_key account_keys[] = {
 	  "Reputation level 1..20; sets the daily quota." },
 	{ "LevelDate", CONF_STRING, "", 0, 0, NULL, AOFF(level_date),
 	  "UTC day (YYYY-MM-DD) the daily warm-up last changed ReputationLevel; written by sesctl quota warmup." },
-	{ "MaxRecipients", CONF_INT, "50", 1, 100000, NULL, ALIM(max_recipients),
-	  "Recipients per message." },
-	{ "MaxMessageSize", CONF_SIZE, "4M", 1024, 1073741824LL, NULL, ALIM(max_message_size),
-	  "Whole message size in bytes." },
-	{ "MaxAttachments", CONF_INT, "10", 0, 10000, NULL, ALIM(max_attachments),
-	  "Attachments per message." },
-	{ "SubjectMinChars", CONF_INT, "1", 0, 998, NULL, ALIM(subject_min_chars),
-	  "Fewest characters in the Subject." },
-	{ "SubjectMaxChars", CONF_INT, "998", 1, 998, NULL, ALIM(subject_max_chars),
-	  "Most characters in the Subject." },
-	{ "SubjectWarnChars", CONF_INT, "78", 1, 998, NULL, ALIM(subject_warn_chars),
-	  "Subject length above which a warning is logged." },
-	{ "RecipientHourlyLimit", CONF_INT, "10", 1, 1000, NULL, ALIM(recipient_hourly_limit),
-	  "Sends to one recipient in any rolling 60 minutes." },
-	{ "MaxSendsPerSecond", CONF_INT, "20", 1, 1000000, NULL, ALIM(sends_per_second),
-	  "Recipients accepted per second." },
-	{ "DailyQuota", CONF_INT, "0", 0, 100000000, NULL, ALIM(daily_quota),
-	  "Recipients per day; 0 takes the reputation level's quota." },
+	LIMITTAB_ROWS(ALIM),
 	{ "CallbackUrl", CONF_STRING, "", 0, 0, NULL, AOFF(callback_url),
 	  "http:// or https:// URL that every event of the account is POSTed to (signed with CallbackSecret); empty: none." },
 	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 
-static char *account_strdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 static void *account_grow(void *array, size_t n, size_t size)
 {
-	void *p = realloc(array, (n + 1) * size);
-
-	if (p == NULL)
-		abort();
-	return p;
+	return xrealloc(array, (n + 1) * size);
 }
 
 bool account_name_valid(const char *name)
@@ -190,7 +161,7 @@ static void account_add_domain(struct account *a, const char *value, const char 
 		return;
 	}
 	a->domains = account_grow(a->domains, a->ndomains, sizeof *a->domains);
-	a->domains[a->ndomains].name = account_strdup(name);
+	a->domains[a->ndomains].name = xstrdup(name);
 	a->domains[a->ndomains].verified = n == 2 && strcasecmp(state, "verified") == 0;
 	a->domains[a->ndomains].line = lineno;
 	a->ndomains++;
@@ -221,8 +192,8 @@ static void account_add_sender_callback(struct account *a, const char *value, co
 	a->sender_callbacks = account_grow(a->sender_callbacks, a->nsender_callbacks,
 					   sizeof *a->sender_callbacks);
 	cb = &a->sender_callbacks[a->nsender_callbacks++];
-	cb->sender = account_strdup(sender);
-	cb->url = account_strdup(url);
+	cb->sender = xstrdup(sender);
+	cb->url = xstrdup(url);
 }
 
 /* The keys about callbacks that the table does not cover; false if not one. */
@@ -237,7 +208,7 @@ static bool account_parse_callback(struct account *a, const char *key, const cha
 			return true;
 		}
 		free(a->callback_secret);
-		a->callback_secret = account_strdup(value);
+		a->callback_secret = xstrdup(value);
 	} else {
 		return false;
 	}
@@ -258,7 +229,7 @@ static void account_parse_line(struct account *a, char *key, char *value, const 
 		a->logins = account_grow(a->logins, a->nlogins, sizeof *a->logins);
 		a->login_lines = account_grow(a->login_lines, a->nlogins, sizeof *a->login_lines);
 		a->login_lines[a->nlogins] = lineno;
-		a->logins[a->nlogins++] = account_strdup(value);
+		a->logins[a->nlogins++] = xstrdup(value);
 	} else if (strcasecmp(key, "Network") == 0) {
 		struct netmask nm;
 
@@ -306,14 +277,12 @@ static struct account *account_read(const char *path, const char *label,
 		fclose(fp);
 		return NULL;
 	}
-	a = calloc(1, sizeof *a);
-	if (a == NULL)
-		abort();
-	a->name = account_strdup(name);
+	a = xcalloc(1, sizeof *a);
+	a->name = xstrdup(name);
 	a->level = 1;
-	a->level_date = account_strdup("");
-	a->callback_url = account_strdup("");
-	a->callback_secret = account_strdup("");
+	a->level_date = xstrdup("");
+	a->callback_url = xstrdup("");
+	a->callback_secret = xstrdup("");
 	a->limits = conf->limits;
 	while (getline(&line, &cap, fp) != -1) {
 		lineno++;
@@ -440,9 +409,7 @@ struct account_db *account_db_load_change(const char *dir,
 	struct dirent *de;
 	DIR *d;
 
-	db = calloc(1, sizeof *db);
-	if (db == NULL)
-		abort();
+	db = xcalloc(1, sizeof *db);
 	d = opendir(dir);
 	if (d == NULL && errno != ENOENT) {
 		diag_add(diags, dir, 0, "cannot read: %s", strerror(errno));

@@ -12,6 +12,7 @@
 #include "arf.h"
 #include "report.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define ARF_GROUPS_MAX 8	/* the part is one group; a few strays are merged */
 
@@ -45,9 +46,7 @@ static char *arf_address(const char *v)
 
 	if (n < 2 || v[0] != '<' || v[n - 1] != '>')
 		return report_strdup(v);
-	inner = strndup(v + 1, n - 2);
-	if (inner == NULL)
-		abort();
+	inner = xstrndup(v + 1, n - 2);
 	r = report_strdup(inner);	/* cleaned again: "< a >" leaves blanks */
 	free(inner);
 	return r;

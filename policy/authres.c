@@ -10,16 +10,7 @@
 #include <strings.h>
 
 #include "authres.h"
-
-/* Returns a copy of s (caller frees); aborts on allocation failure like strbuf. */
-static char *authres_strdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL)
-		abort();
-	return d;
-}
+#include "xalloc.h"
 
 /* True for a byte of an RFC 2045 token: not SPACE, CTL, 8-bit or tspecial. */
 static bool authres_token_char(unsigned char c)
@@ -123,7 +114,7 @@ int authres_init(struct authres *ar, const char *authserv_id)
 	memset(ar, 0, sizeof *ar);
 	if (authserv_id == NULL || !authres_is_token(authserv_id))
 		return -1;
-	ar->servid = authres_strdup(authserv_id);
+	ar->servid = xstrdup(authserv_id);
 	return 0;
 }
 
@@ -167,11 +158,9 @@ static int authres_add_props(struct authres_entry *e, va_list ap)
 			return -1;
 		if (value == NULL)
 			continue;
-		e->props = realloc(e->props, (e->nprops + 1) * sizeof *e->props);
-		if (e->props == NULL)
-			abort();
-		e->props[e->nprops].name = authres_strdup(name);
-		e->props[e->nprops].value = authres_strdup(value);
+		e->props = xrealloc(e->props, (e->nprops + 1) * sizeof *e->props);
+		e->props[e->nprops].name = xstrdup(name);
+		e->props[e->nprops].value = xstrdup(value);
 		e->nprops++;
 	}
 	return 0;
@@ -194,12 +183,10 @@ int authres_add(struct authres *ar, const char *method, const char *result,
 		authres_entry_free(&e);
 		return -1;
 	}
-	e.method = authres_strdup(method);
-	e.result = authres_strdup(result);
-	e.reason = reason != NULL ? authres_strdup(reason) : NULL;
-	ar->entries = realloc(ar->entries, (ar->n + 1) * sizeof *ar->entries);
-	if (ar->entries == NULL)
-		abort();
+	e.method = xstrdup(method);
+	e.result = xstrdup(result);
+	e.reason = reason != NULL ? xstrdup(reason) : NULL;
+	ar->entries = xrealloc(ar->entries, (ar->n + 1) * sizeof *ar->entries);
 	ar->entries[ar->n++] = e;
 	return 0;
 }
@@ -212,7 +199,7 @@ int authres_comment(struct authres *ar, const char *comment)
 		return -1;
 	e = &ar->entries[ar->n - 1];
 	free(e->comment);
-	e->comment = authres_strdup(comment);
+	e->comment = xstrdup(comment);
 	return 0;
 }
 

@@ -16,14 +16,12 @@
 #include <unistd.h>
 
 #include "cbqueue.h"
+#include "durable.h"
+#include "xalloc.h"
 
 static char *cbqueue_strdup(const char *s)
 {
-	char *p = strdup(s != NULL ? s : "");
-
-	if (p == NULL)
-		abort();
-	return p;
+	return xstrdup(s != NULL ? s : "");
 }
 
 void cbqueue_free(struct cbqueue *q)
@@ -47,9 +45,7 @@ void cbqueue_add(struct cbqueue *q, const char *url, const char *account, const 
 {
 	struct cbqueue_entry *e;
 
-	q->v = realloc(q->v, (q->n + 1) * sizeof *q->v);
-	if (q->v == NULL)
-		abort();
+	q->v = xrealloc(q->v, (q->n + 1) * sizeof *q->v);
 	e = &q->v[q->n++];
 	e->url = cbqueue_strdup(url);
 	e->account = cbqueue_strdup(account);
@@ -114,9 +110,7 @@ long cbqueue_url_failed(struct cbqueue *q, const char *url, int64_t now)
 	long wait;
 
 	if (u == NULL) {
-		q->urls = realloc(q->urls, (q->nurls + 1) * sizeof *q->urls);
-		if (q->urls == NULL)
-			abort();
+		q->urls = xrealloc(q->urls, (q->nurls + 1) * sizeof *q->urls);
 		u = &q->urls[q->nurls++];
 		u->url = cbqueue_strdup(url);
 		u->fails = 0;
@@ -158,36 +152,7 @@ static void cbqueue_format(const struct cbqueue_entry *e, struct strbuf *out)
 
 int cbqueue_write_atomic(const char *path, const struct strbuf *data, struct strbuf *err)
 {
-	struct strbuf tmp = STRBUF_INIT;
-	int fd, rc = -1;
-	ssize_t n = 0;
-	size_t done = 0;
-
-	strbuf_appendf(&tmp, "%s.tmp", path);
-	fd = open(strbuf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		strbuf_appendf(err, "cannot open %s: %s", strbuf_cstr(&tmp), strerror(errno));
-		goto out;
-	}
-	while (done < data->len && (n = write(fd, data->data + done, data->len - done)) > 0)
-		done += (size_t)n;
-	if (done < data->len || fsync(fd) != 0) {
-		strbuf_appendf(err, "cannot write %s: %s", strbuf_cstr(&tmp), strerror(n < 0 ? errno : EIO));
-		close(fd);
-		unlink(strbuf_cstr(&tmp));
-		goto out;
-	}
-	close(fd);
-	if (rename(strbuf_cstr(&tmp), path) != 0) {
-		strbuf_appendf(err, "cannot rename %s to %s: %s", strbuf_cstr(&tmp), path,
-			       strerror(errno));
-		unlink(strbuf_cstr(&tmp));
-		goto out;
-	}
-	rc = 0;
-out:
-	strbuf_free(&tmp);
-	return rc;
+	return durable_replace(path, data->data, data->len, 0640, err);
 }
 
 int cbqueue_save(struct cbqueue *q, const char *path, struct strbuf *err)

@@ -14,6 +14,7 @@
 #include <syslog.h>
 
 #include "config.h"
+#include "xalloc.h"
 
 const char *const config_log_levels[] = { "error", "warning", "notice", "info", "debug", NULL };
 static const int config_log_prios[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
@@ -141,24 +142,7 @@ const struct conf_key config_keys[] = {
 	  "PEM file of CA certificates that HTTPS callback URLs are verified against, instead of the system's; verification is never turned off." },
 	{ "CallbackSecretFile", CONF_STRING, "", 0, 0, NULL, OFF(callback_secret_file),
 	  "File whose first line is the secret that signs callbacks of accounts without their own CallbackSecret; empty: such callbacks are sent unsigned." },
-	{ "MaxRecipients", CONF_INT, "50", 1, 100000, NULL, LIM(max_recipients),
-	  "Recipients per message; the next RCPT gets 452 4.5.3." },
-	{ "MaxMessageSize", CONF_SIZE, "4M", 1024, 1073741824LL, NULL, LIM(max_message_size),
-	  "Whole message size, headers and attachments included, in bytes (K, M, G suffixes)." },
-	{ "MaxAttachments", CONF_INT, "10", 0, 10000, NULL, LIM(max_attachments),
-	  "Attachments per message." },
-	{ "SubjectMinChars", CONF_INT, "1", 0, 998, NULL, LIM(subject_min_chars),
-	  "Fewest characters in the decoded Subject; 1 makes a Subject mandatory." },
-	{ "SubjectMaxChars", CONF_INT, "998", 1, 998, NULL, LIM(subject_max_chars),
-	  "Most characters in the decoded Subject (the API variant uses 100)." },
-	{ "SubjectWarnChars", CONF_INT, "78", 1, 998, NULL, LIM(subject_warn_chars),
-	  "A Subject longer than this is accepted but logged as a warning." },
-	{ "RecipientHourlyLimit", CONF_INT, "10", 1, 1000, NULL, LIM(recipient_hourly_limit),
-	  "Sends from one account to one recipient in any rolling 60 minutes; the next gets 450 4.7.1." },
-	{ "MaxSendsPerSecond", CONF_INT, "20", 1, 1000000, NULL, LIM(sends_per_second),
-	  "Recipients one account may be accepted for per second; the next gets 451 4.7.1 (a sendmail(1) message borrows from the next seconds instead)." },
-	{ "DailyQuota", CONF_INT, "0", 0, 100000000, NULL, LIM(daily_quota),
-	  "Recipients per account per day (UTC); 0 takes the quota of the account's reputation level." },
+	LIMITTAB_ROWS(LIM),
 	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 
@@ -268,13 +252,9 @@ struct ses_config *config_load(const char *path, struct diag_list *diags)
 	size_t before = diags->n;
 	FILE *fp;
 
-	conf = calloc(1, sizeof *conf);
-	if (conf == NULL)
-		abort();
+	conf = xcalloc(1, sizeof *conf);
 	conftab_defaults(config_keys, conf);
-	conf->path = strdup(path != NULL ? path : "(defaults)");
-	if (conf->path == NULL)
-		abort();
+	conf->path = xstrdup(path != NULL ? path : "(defaults)");
 	if (path != NULL) {
 		fp = fopen(path, "r");
 		if (fp == NULL) {

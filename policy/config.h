@@ -11,20 +11,8 @@
 
 #include "conftab.h"
 #include "diag.h"
+#include "limittab.h"
 #include "strbuf.h"
-
-/* Message limits; the config holds the defaults, an account may override. */
-struct policy_limits {
-	long long max_recipients;
-	long long max_message_size;
-	long long max_attachments;
-	long long subject_min_chars;
-	long long subject_max_chars;
-	long long subject_warn_chars;
-	long long recipient_hourly_limit;	/* sends to one recipient per 60 minutes */
-	long long sends_per_second;
-	long long daily_quota;			/* 0: by reputation level */
-};
 
 enum config_log_to { CONFIG_LOG_SYSLOG, CONFIG_LOG_STDERR };
 enum config_on_failure { CONFIG_FAIL_TEMPFAIL, CONFIG_FAIL_ACCEPT };

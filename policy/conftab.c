@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "conftab.h"
+#include "xalloc.h"
 
 #define FIELD(base, key, type) ((type *)((char *)(base) + (key)->offset))
 #define CFIELD(base, key, type) ((const type *)((const char *)(base) + (key)->offset))
@@ -172,9 +173,7 @@ int conftab_set(const struct conf_key *key, void *base, const char *value,
 
 	switch (key->type) {
 	case CONF_STRING:
-		copy = strdup(value);
-		if (copy == NULL)
-			abort();
+		copy = xstrdup(value);
 		free(*FIELD(base, key, char *));
 		*FIELD(base, key, char *) = copy;
 		return 0;

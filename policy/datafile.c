@@ -22,21 +22,13 @@
 #include <unistd.h>
 
 #include "datafile.h"
+#include "durable.h"
+#include "xalloc.h"
 
 /* Where the parts of a key line lie: [ks, ke) key, [vs, ve) value. */
 struct datafile_span {
 	size_t ks, ke, vs, ve;
 };
-
-/* strdup that aborts on allocation failure, as strbuf does. */
-static char *datafile_strdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
 
 /* Finds the key and value of line; false for comments and blank lines. */
 static bool datafile_split(const char *line, struct datafile_span *sp)
@@ -63,13 +55,11 @@ static bool datafile_split(const char *line, struct datafile_span *sp)
 /* Inserts a copy of line before index at (at == n appends). */
 static void datafile_insert(struct datafile *df, size_t at, const char *line)
 {
-	char **lines = realloc(df->lines, (df->n + 1) * sizeof *lines);
+	char **lines = xrealloc(df->lines, (df->n + 1) * sizeof *lines);
 
-	if (lines == NULL)
-		abort();
 	df->lines = lines;
 	memmove(&lines[at + 1], &lines[at], (df->n - at) * sizeof *lines);
-	lines[at] = datafile_strdup(line);
+	lines[at] = xstrdup(line);
 	df->n++;
 }
 
@@ -82,7 +72,7 @@ int datafile_read(struct datafile *df, const char *path, bool missing_ok, struct
 	FILE *fp;
 
 	memset(df, 0, sizeof *df);
-	df->path = datafile_strdup(path);
+	df->path = xstrdup(path);
 	strbuf_appendf(&tmp, "%s.tmp", path);
 	df->tmp_path = strbuf_detach(&tmp);
 	fp = fopen(path, "r");
@@ -144,9 +134,7 @@ static bool datafile_line_matches(const struct datafile *df, size_t i, const cha
 		return true;
 	for (wlen = 0; sp.vs + wlen < sp.ve && !isspace((unsigned char)line[sp.vs + wlen]); wlen++)
 		;
-	word = strndup(line + sp.vs, wlen);
-	if (word == NULL)
-		abort();
+	word = xstrndup(line + sp.vs, wlen);
 	ok = same != NULL ? same(word, want) : strcmp(word, want) == 0;
 	free(word);
 	return ok;
@@ -253,21 +241,6 @@ static void datafile_dirname(const char *path, struct strbuf *dir)
 		strbuf_append(dir, path, (size_t)(slash - path));
 }
 
-/* Syncs the directory holding path so a rename or unlink is durable. */
-static void datafile_sync_dir(const char *path)
-{
-	struct strbuf dir = STRBUF_INIT;
-	int fd;
-
-	datafile_dirname(path, &dir);
-	fd = open(strbuf_cstr(&dir), O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		(void)fsync(fd); /* best effort: some file systems refuse */
-		close(fd);
-	}
-	strbuf_free(&dir);
-}
-
 /*
  * Gives the new file the owner and group of the file it replaces, or of its
  * directory: run as root, sesctl must not leave files ses-milter cannot read.
@@ -288,22 +261,6 @@ static int datafile_chown(int fd, const struct datafile *df)
 	return fchown(fd, st.st_uid, st.st_gid);
 }
 
-/* Writes all of buf to fd; 0 or -1 with errno. */
-static int datafile_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int datafile_stage(struct datafile *df, struct strbuf *err)
 {
 	struct strbuf text = STRBUF_INIT;
@@ -322,7 +279,7 @@ int datafile_stage(struct datafile *df, struct strbuf *err)
 		return -1;
 	}
 	if (fchmod(fd, DATAFILE_MODE) != 0 || datafile_chown(fd, df) != 0 ||
-	    datafile_write_all(fd, text.data, text.len) != 0 || fsync(fd) != 0)
+	    durable_write_sync(fd, text.data, text.len) != 0)
 		rc = -1;
 	if (close(fd) != 0)
 		rc = -1;
@@ -336,13 +293,8 @@ int datafile_stage(struct datafile *df, struct strbuf *err)
 
 int datafile_commit(struct datafile *df, struct strbuf *err)
 {
-	if (rename(df->tmp_path, df->path) != 0) {
-		strbuf_appendf(err, "cannot rename %s to %s: %s", df->tmp_path, df->path,
-			       strerror(errno));
-		datafile_discard(df);
+	if (durable_rename(df->tmp_path, df->path, err) != 0)
 		return -1;
-	}
-	datafile_sync_dir(df->path);
 	df->exists = true;
 	return 0;
 }
@@ -361,6 +313,6 @@ int datafile_unlink(const char *path, struct strbuf *err)
 		strbuf_appendf(err, "cannot remove %s: %s", path, strerror(errno));
 		return -1;
 	}
-	datafile_sync_dir(path);
+	durable_sync_parent(path);
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "diag.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 void diag_add(struct diag_list *dl, const char *file, unsigned line,
 	      const char *fmt, ...)
@@ -23,9 +24,7 @@ void diag_add(struct diag_list *dl, const char *file, unsigned line,
 	va_start(ap, fmt);
 	strbuf_vappendf(&sb, fmt, ap);
 	va_end(ap);
-	msgs = realloc(dl->msgs, (dl->n + 1) * sizeof *msgs);
-	if (msgs == NULL)
-		abort();
+	msgs = xrealloc(dl->msgs, (dl->n + 1) * sizeof *msgs);
 	dl->msgs = msgs;
 	dl->msgs[dl->n++] = strbuf_detach(&sb);
 }

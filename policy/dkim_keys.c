@@ -44,7 +44,9 @@
 
 #include "account.h"
 #include "dkim_sign.h"
+#include "durable.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define DKIM_KEY_FILE_MAX (64 * 1024)	/* a 4096-bit RSA PEM is ~3.3 KB */
 #define DKIM_SELECTOR_MAX 63
@@ -231,12 +233,10 @@ int dkim_key_public_txt(const struct dkim_key *k, struct strbuf *out)
 static unsigned char *dkim_read_key(int fd, const char *path, size_t *len,
 				    struct diag_list *diags)
 {
-	unsigned char *buf = malloc(DKIM_KEY_FILE_MAX + 1);
+	unsigned char *buf = xmalloc(DKIM_KEY_FILE_MAX + 1);
 	size_t have = 0;
 	ssize_t n;
 
-	if (buf == NULL)
-		abort();
 	while (have <= DKIM_KEY_FILE_MAX &&
 	       (n = read(fd, buf + have, DKIM_KEY_FILE_MAX + 1 - have)) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -284,10 +284,8 @@ static int dkim_open_key(const char *path, bool allow_world_readable, struct dia
 /* Appends a slot to ring and returns it, zeroed. */
 static struct dkim_key *dkim_ring_add(struct dkim_keyring *ring)
 {
-	struct dkim_key *v = realloc(ring->v, (ring->n + 1) * sizeof *v);
+	struct dkim_key *v = xrealloc(ring->v, (ring->n + 1) * sizeof *v);
 
-	if (v == NULL)
-		abort();
 	ring->v = v;
 	memset(&v[ring->n], 0, sizeof v[ring->n]);
 	return &v[ring->n++];
@@ -326,10 +324,8 @@ static void dkim_load_file(struct dkim_keyring *ring, const char *domain, const 
 		return;
 	}
 	k = dkim_ring_add(ring);
-	k->domain = strdup(domain);
-	k->selector = strndup(name, sel_len);
-	if (k->domain == NULL || k->selector == NULL)
-		abort();
+	k->domain = xstrdup(domain);
+	k->selector = xstrndup(name, sel_len);
 	k->type = type;
 	k->pem = pem;
 	k->pem_len = len;
@@ -393,14 +389,12 @@ static int dkim_key_cmp(const void *x, const void *y)
 struct dkim_keyring *dkim_keyring_load(const char *dir, bool allow_world_readable,
 				       struct diag_list *diags)
 {
-	struct dkim_keyring *ring = calloc(1, sizeof *ring);
+	struct dkim_keyring *ring = xcalloc(1, sizeof *ring);
 	struct strbuf path = STRBUF_INIT;
 	size_t before = diags->n;
 	struct dirent *de;
 	DIR *d;
 
-	if (ring == NULL)
-		abort();
 	if ((d = dkim_open_dir(dir, true, diags)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			if (dkim_skipped_name(de->d_name))
@@ -481,23 +475,6 @@ static EVP_PKEY *dkim_keygen(enum dkim_key_type type, int rsa_bits, struct strbu
 	return pkey;
 }
 
-/* Writes all of len bytes to fd.  0 or -1 (errno set). */
-static int dkim_write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes pkey as PKCS#8 PEM to a new file path, mode 0640.  0 or -1. */
 static int dkim_key_write(const char *path, EVP_PKEY *pkey, struct strbuf *err)
 {
@@ -515,8 +492,7 @@ static int dkim_key_write(const char *path, EVP_PKEY *pkey, struct strbuf *err)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0640);
 	if (fd < 0) {
 		strbuf_appendf(err, "%s: cannot create: %s", path, strerror(errno));
-	} else if (fchmod(fd, 0640) != 0 || dkim_write_all(fd, pem, (size_t)len) != 0 ||
-		   fsync(fd) != 0) {
+	} else if (fchmod(fd, 0640) != 0 || durable_write_sync(fd, pem, (size_t)len) != 0) {
 		strbuf_appendf(err, "%s: cannot write: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);

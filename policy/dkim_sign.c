@@ -26,6 +26,7 @@
 
 #include "dkim_sign.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define DKIM_SIGNATURE_PREFIX "DKIM-Signature: "
 
@@ -109,10 +110,8 @@ static void *dkim_arena_malloc(void *closure, size_t nbytes)
 		return p;
 	if (a->n == a->cap) {
 		size_t cap = a->cap != 0 ? 2 * a->cap : 64;
-		struct dkim_block *v = realloc(a->v, cap * sizeof *v);
+		struct dkim_block *v = xrealloc(a->v, cap * sizeof *v);
 
-		if (v == NULL)
-			abort();
 		a->v = v;
 		a->cap = cap;
 	}
@@ -310,9 +309,7 @@ int dkim_sign_message(const struct dkim_keyring *ring, const char *domain,
 	dkim_keyring_find(ring, domain, &first, &count);
 	if (count == 0)
 		return 0;
-	*sigs = calloc(count, sizeof **sigs);
-	if (*sigs == NULL)
-		abort();
+	*sigs = xcalloc(count, sizeof **sigs);
 	for (i = 0; i < count; i++) {
 		if (dkim_sign_one(&ring->v[first + i], headers, nheaders, body, body_len,
 				  &(*sigs)[i], err) != 0) {

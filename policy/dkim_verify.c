@@ -56,6 +56,7 @@
 #include "dkim_field.h"
 #include "dkim_verify.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define DKIM_VERIFY_NAME_MAX 253 /* a DNS name without its final dot */
 #define DKIM_VERIFY_TAG_MAX 255	 /* bytes of a tag value kept in a result */
@@ -171,24 +172,6 @@ const char *dkim_verify_status_name(enum dkim_verify_status s)
 	return "permerror";
 }
 
-static void *dkim_verify_calloc(size_t n, size_t size)
-{
-	void *p = calloc(n != 0 ? n : 1, size);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static char *dkim_verify_strdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 /* ---- the library handle ---------------------------------------------------- */
 
 static DKIM_CBSTAT dkim_verify_key_lookup(DKIM *d, DKIM_SIGINFO *sig, u_char *buf, size_t buflen);
@@ -225,7 +208,7 @@ struct dkim_verify_lib *dkim_verify_lib_new(unsigned max_signatures, struct strb
 			       DKIM_VERIFY_MAX_SIGNATURES);
 		return NULL;
 	}
-	lib = dkim_verify_calloc(1, sizeof *lib);
+	lib = xcalloc(1, sizeof *lib);
 	lib->max = max_signatures;
 	lib->lib = dkim_init(NULL, NULL);
 	if (lib->lib == NULL) {
@@ -255,14 +238,14 @@ void dkim_verify_lib_free(struct dkim_verify_lib *lib)
 struct dkim_verifier *dkim_verifier_new(struct dkim_verify_lib *lib, const char *id,
 					dkim_verify_fetch_fn fetch, void *fetch_arg)
 {
-	struct dkim_verifier *v = dkim_verify_calloc(1, sizeof *v);
+	struct dkim_verifier *v = xcalloc(1, sizeof *v);
 	DKIM_STAT stat = DKIM_STAT_OK;
 
 	v->lib = lib;
-	v->id = dkim_verify_strdup(id != NULL ? id : "");
+	v->id = xstrdup(id != NULL ? id : "");
 	v->fetch = fetch;
 	v->fetch_arg = fetch_arg;
-	v->fields = dkim_verify_calloc(lib->max, sizeof *v->fields);
+	v->fields = xcalloc(lib->max, sizeof *v->fields);
 	v->eoh_stat = v->body_stat = DKIM_STAT_OK;
 	v->dkim = dkim_verify(lib->lib, (const unsigned char *)v->id, NULL, &stat);
 	if (v->dkim != NULL)
@@ -502,7 +485,7 @@ static void dkim_verify_fill_tags(struct dkim_verifier *v, DKIM_SIGINFO *sig,
 	if (sig == NULL || dkim_sig_gettagvalue(sig, 0, (u_char *)"i") == NULL)
 		return;
 	if (dkim_sig_getidentity(v->dkim, sig, id, sizeof id) == DKIM_STAT_OK)
-		r->identity = dkim_verify_strdup((const char *)id);
+		r->identity = xstrdup((const char *)id);
 	else
 		r->identity = dkim_verify_tag(sig, "i", false, DKIM_VERIFY_TAG_MAX);
 }
@@ -565,7 +548,7 @@ static void dkim_verify_result(struct dkim_verifier *v, const struct dkim_verify
 		r->status = f->syntax ? DKIM_VERIFY_PERMERROR : DKIM_VERIFY_TEMPERROR;
 		r->reason = f->syntax ? "syntax error" : "internal error";
 		text = f->syntax ? f->detail : v->dkim != NULL ? dkim_geterror(v->dkim) : NULL;
-		r->detail = dkim_verify_strdup(
+		r->detail = xstrdup(
 			text != NULL && *text != '\0' ? text : "libopendkim failed");
 		return;
 	}
@@ -580,7 +563,7 @@ static void dkim_verify_result(struct dkim_verifier *v, const struct dkim_verify
 		text = f->detail;
 	else if (r->status == DKIM_VERIFY_NEUTRAL)
 		text = dkim_geterror(v->dkim);
-	r->detail = text != NULL && *text != '\0' ? dkim_verify_strdup(text) : NULL;
+	r->detail = text != NULL && *text != '\0' ? xstrdup(text) : NULL;
 }
 
 /*
@@ -616,7 +599,7 @@ static void dkim_verify_finish(struct dkim_verifier *v)
 	if (v->nfields == 0)
 		return;
 	list = dkim_verify_run_eom(v);
-	v->res = dkim_verify_calloc(v->nfields, sizeof *v->res);
+	v->res = xcalloc(v->nfields, sizeof *v->res);
 	v->nres = v->nfields;
 	for (i = 0; i < v->nfields; i++) {
 		f = &v->fields[i];

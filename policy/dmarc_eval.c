@@ -19,6 +19,7 @@
 #include "dmarc_align.h"
 #include "dmarc_discover.h"
 #include "dmarc_eval.h"
+#include "xalloc.h"
 
 static OPENDMARC_LIB_T dmarc_eval_lib;
 
@@ -130,11 +131,9 @@ static bool dmarc_eval_parse(const char *rec, const char *domain, const char *or
 {
 	DMARC_POLICY_T *pctx;
 	int p = 0, sp = 0, pct = 100, adkim = 0, aspf = 0;
-	char *r = strdup(rec), *d = strdup(domain), *o = strdup(org);
+	char *r = xstrdup(rec), *d = xstrdup(domain), *o = xstrdup(org);
 	bool ok;
 
-	if (r == NULL || d == NULL || o == NULL)
-		abort();
 	pctx = opendmarc_policy_connect_init((u_char *)"192.0.2.1", DMARC_POLICY_IP_TYPE_IPV4);
 	if (pctx == NULL)
 		abort();

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "dns.h"
+#include "xalloc.h"
 
 #define DNS_BUFSIZE 65536
 
@@ -25,23 +26,6 @@ struct dns_resolver {
 	struct __res_state res;
 	char server[300]; /* for messages */
 };
-
-static void *dns_xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static char *dns_xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL)
-		abort();
-	return d;
-}
 
 /* Splits HOST[:PORT] into host (copied to buf) and *port; false when bad. */
 static bool dns_split(const char *server, char *buf, size_t size, unsigned *port)
@@ -90,13 +74,11 @@ static bool dns_server_addr(const char *host, struct sockaddr_in *sin, struct st
 struct dns_resolver *dns_resolver_new(const char *server, unsigned timeout_s, unsigned tries,
 				      struct strbuf *err)
 {
-	struct dns_resolver *r = calloc(1, sizeof *r);
+	struct dns_resolver *r = xcalloc(1, sizeof *r);
 	struct sockaddr_in sin;
 	char host[256];
 	unsigned port = 0;
 
-	if (r == NULL)
-		abort();
 	if (res_ninit(&r->res) != 0) {
 		strbuf_appends(err, "cannot set up the DNS resolver");
 		free(r);
@@ -152,8 +134,8 @@ void dns_answers_free(struct dns_answers *a)
 /* Appends s (now owned by a) with MX preference pref. */
 static void dns_answers_add(struct dns_answers *a, char *s, unsigned pref, unsigned ttl)
 {
-	a->v = dns_xrealloc(a->v, (a->n + 1) * sizeof *a->v);
-	a->prefs = dns_xrealloc(a->prefs, (a->n + 1) * sizeof *a->prefs);
+	a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
+	a->prefs = xrealloc(a->prefs, (a->n + 1) * sizeof *a->prefs);
 	a->v[a->n] = s;
 	a->prefs[a->n] = pref;
 	if (a->n == 0 || ttl < a->ttl)
@@ -192,7 +174,7 @@ static char *dns_name_at(const ns_msg *msg, const unsigned char *p)
 		name[len - 1] = '\0';
 	for (i = 0; name[i] != '\0'; i++)
 		name[i] = (char)tolower((unsigned char)name[i]);
-	return dns_xstrdup(name);
+	return xstrdup(name);
 }
 
 /* The text of one record's data; NULL when malformed. */
@@ -209,11 +191,11 @@ static char *dns_rdata_text(const ns_msg *msg, const ns_rr *rr, int type, unsign
 	case ns_t_a:
 		if (len != 4 || inet_ntop(AF_INET, rd, addr, sizeof addr) == NULL)
 			return NULL;
-		return dns_xstrdup(addr);
+		return xstrdup(addr);
 	case ns_t_aaaa:
 		if (len != 16 || inet_ntop(AF_INET6, rd, addr, sizeof addr) == NULL)
 			return NULL;
-		return dns_xstrdup(addr);
+		return xstrdup(addr);
 	case ns_t_mx:
 		if (len < 3)
 			return NULL;
@@ -374,7 +356,7 @@ enum dns_status dns_query(struct dns_resolver *r, const char *name, enum dns_rrt
 		strbuf_appendf(err, "cannot make a DNS query for \"%s\"", name);
 		return DNS_BADNAME;
 	}
-	ans = dns_xrealloc(NULL, DNS_BUFSIZE);
+	ans = xmalloc(DNS_BUFSIZE);
 	st = dns_exchange(r, name, t, query, qlen, ans, out, err);
 	free(ans);
 	return st;

@@ -12,15 +12,7 @@
 #include <strings.h>
 
 #include "domain_check.h"
-
-static char *domain_check_xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL)
-		abort();
-	return d;
-}
+#include "xalloc.h"
 
 static char *domain_check_lower(char *s)
 {
@@ -40,16 +32,14 @@ static struct domain_check_record *domain_check_add(struct domain_check_records 
 {
 	struct domain_check_record *r;
 
-	r = realloc(recs->v, (recs->n + 1) * sizeof *recs->v);
-	if (r == NULL)
-		abort();
+	r = xrealloc(recs->v, (recs->n + 1) * sizeof *recs->v);
 	recs->v = r;
 	r = &recs->v[recs->n++];
 	memset(r, 0, sizeof *r);
 	r->kind = kind;
-	r->name = domain_check_lower(domain_check_xstrdup(name));
-	r->value = domain_check_xstrdup(value);
-	r->want = domain_check_xstrdup(want != NULL ? want : "");
+	r->name = domain_check_lower(xstrdup(name));
+	r->value = xstrdup(value);
+	r->want = xstrdup(want != NULL ? want : "");
 	return r;
 }
 
@@ -108,8 +98,8 @@ static char *domain_check_host(const char *host, const char *placeholder)
 	size_t len;
 
 	if (*host == '\0')
-		return domain_check_xstrdup(placeholder);
-	h = domain_check_xstrdup(host);
+		return xstrdup(placeholder);
+	h = xstrdup(host);
 	len = strlen(h);
 	if (len > 1 && h[len - 1] == '.')
 		h[len - 1] = '\0';
@@ -125,7 +115,7 @@ int domain_check_build(const struct ses_config *conf, const struct dkim_keyring 
 	char *host;
 
 	memset(recs, 0, sizeof *recs);
-	recs->domain = domain_check_lower(domain_check_xstrdup(domain));
+	recs->domain = domain_check_lower(xstrdup(domain));
 	if (domain_check_dkim(ring, recs, err) != 0)
 		return -1;
 	host = domain_check_host(spf, "<ServiceSpfInclude>");
@@ -269,10 +259,8 @@ static void domain_check_judge(struct domain_check_record *r, const struct dns_a
 		if (!domain_check_counts(r, a->v[i]))
 			continue;
 		match = match || domain_check_matches(r, a->v[i]);
-		cur->v = realloc(cur->v, (cur->n + 1) * sizeof *cur->v);
-		if (cur->v == NULL)
-			abort();
-		cur->v[cur->n++] = domain_check_xstrdup(a->v[i]);
+		cur->v = xrealloc(cur->v, (cur->n + 1) * sizeof *cur->v);
+		cur->v[cur->n++] = xstrdup(a->v[i]);
 	}
 	if (cur->n == 0)
 		r->verdict = DOMAIN_CHECK_MISSING;

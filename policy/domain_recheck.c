@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "domain_recheck.h"
+#include "xalloc.h"
 
 enum domain_recheck_state {
 	DOMAIN_RECHECK_NEW,   /* never checked */
@@ -36,11 +37,7 @@ struct domain_recheck_counts {
 
 struct domain_recheck *domain_recheck_new(void)
 {
-	struct domain_recheck *rc = calloc(1, sizeof *rc);
-
-	if (rc == NULL)
-		abort();
-	return rc;
+	return xcalloc(1, sizeof(struct domain_recheck));
 }
 
 /* Frees the entries of rc and the array. */
@@ -85,9 +82,7 @@ domain_recheck_take(struct domain_recheck *old, struct domain_recheck *next, con
 
 	found = old->n > 0 ? bsearch(&key, old->v, old->n, sizeof *old->v, domain_recheck_entry_cmp)
 			   : NULL;
-	e = realloc(next->v, (next->n + 1) * sizeof *next->v);
-	if (e == NULL)
-		abort();
+	e = xrealloc(next->v, (next->n + 1) * sizeof *next->v);
 	next->v = e;
 	e = &next->v[next->n++];
 	if (found != NULL && !found->taken) {
@@ -97,8 +92,7 @@ domain_recheck_take(struct domain_recheck *old, struct domain_recheck *next, con
 	} else {
 		*e = key;
 	}
-	if ((e->domain = strdup(domain)) == NULL)
-		abort();
+	e->domain = xstrdup(domain);
 	return e;
 }
 
@@ -127,9 +121,7 @@ static char *domain_recheck_fingerprint(const struct domain_check_records *recs)
 			continue;
 		strbuf_appendf(&sb, "%s %s %s\n", domain_check_kind_name(r->kind), r->name,
 			       domain_check_verdict_name(r->verdict));
-		sorted = malloc((r->current.n + 1) * sizeof *sorted);
-		if (sorted == NULL)
-			abort();
+		sorted = xmalloc((r->current.n + 1) * sizeof *sorted);
 		for (j = 0; j < r->current.n; j++)
 			sorted[j] = r->current.v[j];
 		qsort(sorted, r->current.n, sizeof *sorted, domain_recheck_strcmp);

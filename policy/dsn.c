@@ -13,6 +13,7 @@
 #include "dsn.h"
 #include "report.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 static const char *const dsn_part_types[] = {
 	"message/delivery-status", "message/global-delivery-status", NULL
@@ -110,10 +111,8 @@ static char *dsn_address(const char *value)
 		n -= 2;
 	}
 	if (strcmp(type, "utf-8") == 0) {
-		char *copy = strndup(addr, n);
+		char *copy = xstrndup(addr, n);
 
-		if (copy == NULL)
-			abort();
 		dsn_unescape_utf8(copy, &sb);
 		free(copy);
 	} else {
@@ -250,9 +249,7 @@ static void dsn_add_rcpt(struct dsn_report *r, const struct report_group *g)
 		r->truncated = true;
 		return;
 	}
-	v = realloc(r->rcpts, (r->n_rcpts + 1) * sizeof *v);
-	if (v == NULL)
-		abort();
+	v = xrealloc(r->rcpts, (r->n_rcpts + 1) * sizeof *v);
 	r->rcpts = v;
 	memset(&v[r->n_rcpts], 0, sizeof v[r->n_rcpts]);
 	dsn_rcpt_read(g, &v[r->n_rcpts++]);

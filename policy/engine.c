@@ -23,14 +23,11 @@
 #include "address.h"
 #include "engine_flow.h"
 #include "inbound.h"
+#include "xalloc.h"
 
 char *engine_strdup(const char *s)
 {
-	char *p = strdup(s != NULL ? s : "");
-
-	if (p == NULL)
-		abort();
-	return p;
+	return xstrdup(s != NULL ? s : "");
 }
 
 bool policy_is_local_submission(const char *client_name, const struct sockaddr *sa)
@@ -55,10 +52,8 @@ struct policy_conn *policy_conn_new(struct policy_snapshot *snap, const struct p
 				    const char *client_name, const struct sockaddr *sa,
 				    bool local)
 {
-	struct policy_conn *c = calloc(1, sizeof *c);
+	struct policy_conn *c = xcalloc(1, sizeof *c);
 
-	if (c == NULL)
-		abort();
 	c->snap = policy_snapshot_ref(snap);
 	c->log = log;
 	c->client_name = engine_strdup(client_name);
@@ -96,10 +91,8 @@ void policy_conn_set_helo(struct policy_conn *conn, const char *helo)
 
 void policy_msg_reserve(struct policy_msg *m, enum policy_resv_kind kind, const char *key)
 {
-	struct policy_resv *r = realloc(m->resv.list, (m->resv.n + 1) * sizeof *m->resv.list);
+	struct policy_resv *r = xrealloc(m->resv.list, (m->resv.n + 1) * sizeof *m->resv.list);
 
-	if (r == NULL)
-		abort();
 	m->resv.list = r;
 	r[m->resv.n].key = engine_strdup(key);
 	r[m->resv.n].kind = kind;
@@ -157,10 +150,8 @@ int64_t policy_msg_now_us(const struct policy_msg *m)
 
 struct policy_msg *policy_msg_new(struct policy_conn *conn)
 {
-	struct policy_msg *m = calloc(1, sizeof *m);
+	struct policy_msg *m = xcalloc(1, sizeof *m);
 
-	if (m == NULL)
-		abort();
 	m->conn = conn;
 	m->limits = conn->snap->conf->limits;
 	m->content.attachments = -1;

@@ -15,15 +15,7 @@
 
 #include "policy_msg.h"
 #include "rfc2047.h"
-
-static char *edit_strdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
+#include "xalloc.h"
 
 static struct policy_hdr_seen *edit_seen(const struct policy_msg *m, const char *name)
 {
@@ -49,9 +41,7 @@ static void edit_keep(char **slot, const char *value)
 		start++;
 	while (end > start && (sb.data[end - 1] == ' ' || sb.data[end - 1] == '\t'))
 		end--;
-	*slot = malloc(end - start + 1);
-	if (*slot == NULL)
-		abort();
+	*slot = xmalloc(end - start + 1);
 	memcpy(*slot, sb.data ? sb.data + start : "", end - start);
 	(*slot)[end - start] = '\0';
 	strbuf_free(&sb);
@@ -69,11 +59,9 @@ static void edit_record(struct policy_msg *m, const char *name, const char *valu
 			strbuf_appendc(&v, '\r');
 		strbuf_appendc(&v, *p);
 	}
-	h = realloc(m->hdrs.list, (m->hdrs.n + 1) * sizeof *h);
-	if (h == NULL)
-		abort();
+	h = xrealloc(m->hdrs.list, (m->hdrs.n + 1) * sizeof *h);
 	m->hdrs.list = h;
-	m->hdrs.list[m->hdrs.n].name = edit_strdup(name);
+	m->hdrs.list[m->hdrs.n].name = xstrdup(name);
 	m->hdrs.list[m->hdrs.n].value = strbuf_detach(&v);
 	m->hdrs.n++;
 }
@@ -84,12 +72,10 @@ void policy_msg_note_header(struct policy_msg *m, const char *name, const char *
 	struct policy_hdr_seen *h = edit_seen(m, name);
 
 	if (h == NULL) {
-		h = realloc(m->hdrs.seen, (m->hdrs.nseen + 1) * sizeof *m->hdrs.seen);
-		if (h == NULL)
-			abort();
+		h = xrealloc(m->hdrs.seen, (m->hdrs.nseen + 1) * sizeof *m->hdrs.seen);
 		m->hdrs.seen = h;
 		h = &m->hdrs.seen[m->hdrs.nseen++];
-		h->name = edit_strdup(name);
+		h->name = xstrdup(name);
 		h->count = 0;
 		h->bytes = 0;
 	}
@@ -120,21 +106,19 @@ static void edit_add(struct policy_msg *m, const char *name, unsigned index, con
 {
 	struct policy_hdr_edit *e;
 
-	e = realloc(m->edits.hdrs, (m->edits.nhdrs + 1) * sizeof *e);
-	if (e == NULL)
-		abort();
+	e = xrealloc(m->edits.hdrs, (m->edits.nhdrs + 1) * sizeof *e);
 	m->edits.hdrs = e;
 	e = &m->edits.hdrs[m->edits.nhdrs++];
-	e->name = edit_strdup(name);
+	e->name = xstrdup(name);
 	e->index = index;
-	e->value = value != NULL ? edit_strdup(value) : NULL;
+	e->value = value != NULL ? xstrdup(value) : NULL;
 	e->at_top = false;
 }
 
 void policy_msg_set_sender(struct policy_msg *m, const char *addr)
 {
 	free(m->edits.new_sender);
-	m->edits.new_sender = edit_strdup(addr);
+	m->edits.new_sender = xstrdup(addr);
 }
 
 void policy_msg_delete_header(struct policy_msg *m, const char *name, unsigned index)
@@ -188,9 +172,7 @@ size_t policy_msg_final_headers(const struct policy_msg *m, struct policy_header
 {
 	size_t n = m->hdrs.n, i;
 
-	*out = malloc((m->hdrs.n + m->edits.nhdrs + 1) * sizeof **out);
-	if (*out == NULL)
-		abort();
+	*out = xmalloc((m->hdrs.n + m->edits.nhdrs + 1) * sizeof **out);
 	memcpy(*out, m->hdrs.list, m->hdrs.n * sizeof **out);
 	for (i = 0; i < m->edits.nhdrs; i++)
 		edit_apply(*out, &n, &m->edits.hdrs[i]);

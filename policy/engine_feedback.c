@@ -30,6 +30,7 @@
 #include "feedback.h"
 #include "stats.h"
 #include "template.h"
+#include "xalloc.h"
 
 bool engine_feedback_active(const struct policy_msg *m)
 {
@@ -58,9 +59,8 @@ enum policy_action engine_feedback_rcpt(struct policy_msg *m, const char *rcpt,
 		m->env.nplain++;
 		return POLICY_CONTINUE;
 	}
-	v = realloc(m->env.feedback_rcpts, (m->env.nfeedback + 1) * sizeof *v);
-	if (v == NULL || (v[m->env.nfeedback] = strdup(rcpt)) == NULL)
-		abort();
+	v = xrealloc(m->env.feedback_rcpts, (m->env.nfeedback + 1) * sizeof *v);
+	v[m->env.nfeedback] = xstrdup(rcpt);
 	m->env.feedback_rcpts = v;
 	m->env.nfeedback++;
 	m->content.buffering = true; /* the report is read at end of message */

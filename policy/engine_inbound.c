@@ -26,6 +26,7 @@
 #include "authres.h"
 #include "engine_flow.h"
 #include "inbound.h"
+#include "xalloc.h"
 
 #define ENGINE_AUTHRES "Authentication-Results"
 
@@ -113,9 +114,7 @@ static unsigned engine_inbound_forged(struct policy_msg *m, const char *id)
 		k++;
 		if (!authres_claims_id(m->hdrs.list[i].value, id))
 			continue;
-		idx = realloc(idx, (n + 1) * sizeof *idx);
-		if (idx == NULL)
-			abort();
+		idx = xrealloc(idx, (n + 1) * sizeof *idx);
 		idx[n++] = k;
 	}
 	/* last first: a removal does not move the ones before it */
@@ -137,9 +136,7 @@ static void inbound_checks_eom(struct policy_msg *m, struct policy_decision *d)
 		return;
 	}
 	inbound_msg_eom(m->inbound, conf, &v);
-	m->result.auth_summary = strdup(strbuf_cstr(&v.summary));
-	if (m->result.auth_summary == NULL)
-		abort();
+	m->result.auth_summary = xstrdup(strbuf_cstr(&v.summary));
 	switch (v.outcome) {
 	case INBOUND_REJECT:
 		decision_ses(d, "dmarc", SES_ERR_DMARC_REJECT, "%s", strbuf_cstr(&v.reason));

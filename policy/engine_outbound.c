@@ -23,6 +23,7 @@
 #include "rfc2047.h"
 #include "rule.h"
 #include "sign.h"
+#include "xalloc.h"
 
 /* Turns a rule that could not decide into the configured failure action. */
 static void outbound_rule_error(struct policy_msg *m, const struct rule *r,
@@ -95,9 +96,7 @@ static struct policy_rcpt *outbound_add_rcpt(struct policy_msg *m, const char *r
 	struct strbuf norm = STRBUF_INIT;
 	struct policy_rcpt *r;
 
-	r = realloc(m->env.rcpts, (m->env.nrcpts + 1) * sizeof *m->env.rcpts);
-	if (r == NULL)
-		abort();
+	r = xrealloc(m->env.rcpts, (m->env.nrcpts + 1) * sizeof *m->env.rcpts);
 	m->env.rcpts = r;
 	r = &m->env.rcpts[m->env.nrcpts++];
 	memset(r, 0, sizeof *r);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "engine_flow.h"
+#include "xalloc.h"
 
 /* The plan of a message that has none yet, or was refused. */
 static const struct policy_plan engine_plan_empty;
@@ -18,11 +19,9 @@ static const struct policy_plan engine_plan_empty;
 /* The addresses of the recipients whose refused flag is refused; caller frees. */
 static const char **engine_plan_rcpts(const struct policy_msg *m, bool refused, size_t *n)
 {
-	const char **out = calloc(m->env.nrcpts + 1, sizeof *out);
+	const char **out = xcalloc(m->env.nrcpts + 1, sizeof *out);
 	size_t i;
 
-	if (out == NULL)
-		abort();
 	*n = 0;
 	for (i = 0; i < m->env.nrcpts; i++)
 		if (m->env.rcpts[i].refused == refused)
@@ -35,9 +34,7 @@ void engine_plan_build(struct policy_msg *m, const struct policy_decision *d)
 	struct policy_plan *p;
 
 	engine_plan_free(m);
-	p = calloc(1, sizeof *p);
-	if (p == NULL)
-		abort();
+	p = xcalloc(1, sizeof *p);
 	m->plan = p;
 	if (decision_is_refusal(d) || d->action == POLICY_DISCARD)
 		return;

@@ -10,6 +10,7 @@
 
 #include "events.h"
 #include "evstatus.h"
+#include "xalloc.h"
 
 void evstatus_init(struct evstatus *s, const struct evstatus_filter *f)
 {
@@ -21,11 +22,7 @@ void evstatus_init(struct evstatus *s, const struct evstatus_filter *f)
 static char *evstatus_str(json_t *o, const char *key)
 {
 	const char *v = json_string_value(json_object_get(o, key));
-	char *c = strdup(v != NULL ? v : "");
-
-	if (c == NULL)
-		abort();
-	return c;
+	return xstrdup(v != NULL ? v : "");
 }
 
 /* Parses line as an event object; NULL (counted as bad) when it is not one. */
@@ -78,9 +75,7 @@ void evstatus_request(struct evstatus *s, const char *line, size_t len)
 	}
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 64;
-		s->rows = realloc(s->rows, s->cap * sizeof *s->rows);
-		if (s->rows == NULL)
-			abort();
+		s->rows = xrealloc(s->rows, s->cap * sizeof *s->rows);
 	}
 	r = &s->rows[s->n];
 	memset(r, 0, sizeof *r);
@@ -112,9 +107,7 @@ void evstatus_index(struct evstatus *s)
 	size_t i;
 
 	free(s->by_email);
-	s->by_email = calloc(s->n + 1, sizeof *s->by_email);
-	if (s->by_email == NULL)
-		abort();
+	s->by_email = xcalloc(s->n + 1, sizeof *s->by_email);
 	for (i = 0; i < s->n; i++)
 		s->by_email[i] = &s->rows[i];
 	qsort(s->by_email, s->n, sizeof *s->by_email, evstatus_cmp_email);
@@ -149,9 +142,7 @@ static void evstatus_deliver(struct evstatus_row *r, int want, const char *reaso
 	r->deliver = want;
 	r->deliver_time = t;
 	free(r->deliver_reason);
-	r->deliver_reason = strdup(reason != NULL ? reason : "");
-	if (r->deliver_reason == NULL)
-		abort();
+	r->deliver_reason = xstrdup(reason != NULL ? reason : "");
 }
 
 /* Applies one feedback event of type to r. */

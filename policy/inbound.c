@@ -16,6 +16,7 @@
 #include "inbound.h"
 #include "psl.h"
 #include "spf_check.h"
+#include "xalloc.h"
 
 struct inbound_checks {
 	struct spf_checker *spf;
@@ -41,11 +42,7 @@ struct inbound_msg {
 
 static char *inbound_strdup(const char *s)
 {
-	char *d = strdup(s != NULL ? s : "");
-
-	if (d == NULL)
-		abort();
-	return d;
+	return xstrdup(s != NULL ? s : "");
 }
 
 int inbound_init(void)
@@ -75,11 +72,9 @@ static bool inbound_authserv_id(const struct ses_config *conf, struct inbound_ch
 
 struct inbound_checks *inbound_checks_load(const struct ses_config *conf, struct diag_list *diags)
 {
-	struct inbound_checks *c = calloc(1, sizeof *c);
+	struct inbound_checks *c = xcalloc(1, sizeof *c);
 	struct strbuf err = STRBUF_INIT;
 
-	if (c == NULL)
-		abort();
 	c->dns_server = inbound_strdup(conf->dns_server);
 	c->dns_timeout = (unsigned)conf->dns_timeout;
 	c->dns_tries = (unsigned)conf->dns_tries;
@@ -198,10 +193,8 @@ struct inbound_msg *inbound_msg_new(const struct inbound_checks *c, const char *
 				    const char *client_ip, const char *helo,
 				    const char *mail_from)
 {
-	struct inbound_msg *im = calloc(1, sizeof *im);
+	struct inbound_msg *im = xcalloc(1, sizeof *im);
 
-	if (im == NULL)
-		abort();
 	im->checks = c;
 	im->client_ip = inbound_strdup(client_ip);
 	im->helo = helo != NULL && *helo != '\0' ? inbound_strdup(helo) : NULL;
@@ -234,9 +227,7 @@ void inbound_msg_header(struct inbound_msg *im, const char *name, const char *ra
 	const char *value = raw + (*raw == ' '); /* what DMARC always read */
 
 	if (strcasecmp(name, "From") == 0) {
-		im->from = realloc(im->from, (im->nfrom + 1) * sizeof *im->from);
-		if (im->from == NULL)
-			abort();
+		im->from = xrealloc(im->from, (im->nfrom + 1) * sizeof *im->from);
 		im->from[im->nfrom++] = inbound_strdup(value);
 	}
 	if (im->dkim != NULL)
@@ -308,9 +299,7 @@ static void inbound_dkim(struct inbound_msg *im, struct authres *ar, struct strb
 	const struct dkim_verify_sig *sigs = NULL;
 	size_t n = im->dkim != NULL ? dkim_verifier_eom(im->dkim, &sigs) : 0, i;
 
-	*tab = calloc(n + 1, sizeof **tab);
-	if (*tab == NULL)
-		abort();
+	*tab = xcalloc(n + 1, sizeof **tab);
 	if (n == 0) {
 		authres_add(ar, "dkim", "none", NULL, NULL);
 		strbuf_appends(summary, " dkim=none");

@@ -30,8 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "journal.h"
 #include "store_tally.h"
+#include "xalloc.h"
 
 #define JOURNAL_MODE 0640
 #define JOURNAL_LOCK_MODE 0644 /* empty; readable so any user can flock it */
@@ -156,42 +158,6 @@ static int journal_lock(const char *path, int op)
 	return fd;
 }
 
-/* Writes all of data; 0 or -1 with errno. */
-static int journal_write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Syncs the directory holding path so a new name is durable. */
-static void journal_sync_dir(const char *path)
-{
-	struct strbuf dir = STRBUF_INIT;
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (slash == NULL)
-		strbuf_appendc(&dir, '.');
-	else
-		strbuf_append(&dir, path, slash == path ? 1 : (size_t)(slash - path));
-	fd = open(strbuf_cstr(&dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd); /* best effort: some file systems refuse */
-		close(fd);
-	}
-	strbuf_free(&dir);
-}
-
 /* Appends "cannot VERB PATH: REASON" to err when err is not NULL. */
 static void journal_err(struct strbuf *err, const char *verb, const char *path, int errnum)
 {
@@ -223,14 +189,12 @@ int journal_append(const char *path, const struct entry_id *id, const struct ent
 	if (st.st_size > 0 && (pread(fd, &last, 1, st.st_size - 1) != 1 || last != '\n'))
 		strbuf_appendc(&line, '\n');
 	journal_format(id->kind, strbuf_cstr(&scope), strbuf_cstr(&addr), rec, &line);
-	if (journal_write_all(fd, line.data, line.len) != 0 || fsync(fd) != 0) {
+	if (durable_append(fd, line.data, line.len, st.st_size) != 0) {
 		journal_err(err, "write", path, errno);
-		if (ftruncate(fd, st.st_size) == 0) /* leave no partial line */
-			(void)fsync(fd);
 		goto out;
 	}
 	if (st.st_size == 0)
-		journal_sync_dir(path); /* possibly a new file: make its name durable */
+		durable_sync_parent(path); /* possibly a new file: make its name durable */
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -333,16 +297,6 @@ int journal_replay(const char *path, journal_fn *fn, void *arg, size_t *malforme
 	return rc;
 }
 
-/* strdup that aborts on allocation failure, as strbuf does. */
-static char *journal_strdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 /* journal_fn that adds a normalised copy of the record to a journal_set. */
 static int journal_collect(void *arg, const struct entry_id *id, const struct entry_record *rec,
 			   unsigned line)
@@ -351,16 +305,14 @@ static int journal_collect(void *arg, const struct entry_id *id, const struct en
 	struct strbuf norm = STRBUF_INIT;
 	struct journal_record *v, *r;
 
-	v = realloc(set->v, (set->n + 1) * sizeof *set->v);
-	if (v == NULL)
-		abort();
+	v = xrealloc(set->v, (set->n + 1) * sizeof *set->v);
 	set->v = v;
 	r = &set->v[set->n++];
 	r->kind = id->kind;
 	entry_normalize_addr(id->scope, &norm);
-	r->scope = journal_strdup(strbuf_cstr(&norm));
+	r->scope = xstrdup(strbuf_cstr(&norm));
 	entry_normalize_addr(id->addr, &norm);
-	r->addr = journal_strdup(strbuf_cstr(&norm));
+	r->addr = xstrdup(strbuf_cstr(&norm));
 	r->rec = *rec;
 	strbuf_free(&norm);
 	return 0;
@@ -529,7 +481,7 @@ static int journal_replace(const char *path, const char *tmp, const struct stat 
 	if (geteuid() == 0)
 		(void)fchown(fd, st->st_uid, st->st_gid); /* keep the milter's file */
 	(void)fchmod(fd, st->st_mode & 07777);
-	if (journal_write_all(fd, text->data, text->len) != 0 || fsync(fd) != 0) {
+	if (durable_write_sync(fd, text->data, text->len) != 0) {
 		diag_add(diags, tmp, 0, "cannot write: %s", strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -541,7 +493,7 @@ static int journal_replace(const char *path, const char *tmp, const struct stat 
 		unlink(tmp);
 		return -1;
 	}
-	journal_sync_dir(path);
+	durable_sync_parent(path);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "durable.h"
 #include "mac.h"
 #include "strbuf.h"
 
@@ -118,42 +119,6 @@ int mac_key_load(const char *path, struct mac_key *key, struct strbuf *err)
 	return rc;
 }
 
-/* Writes all of buf to fd.  0 or -1 (errno set). */
-static int mac_write_all(int fd, const unsigned char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Syncs the directory holding path, so a new name survives a crash. */
-static void mac_sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	struct strbuf dir = STRBUF_INIT;
-	int fd;
-
-	if (slash == NULL)
-		strbuf_appendc(&dir, '.');
-	else
-		strbuf_append(&dir, path, slash == path ? 1 : (size_t)(slash - path));
-	fd = open(strbuf_cstr(&dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	strbuf_free(&dir);
-}
-
 /*
  * Writes key to a new private file next to path and links it to path.
  * Returns 0, 1 when path appeared meanwhile (nothing written there), or
@@ -171,8 +136,7 @@ static int mac_key_write_new(const char *path, const struct mac_key *key, struct
 		strbuf_free(&tmp);
 		return -1;
 	}
-	if (fchmod(fd, 0600) != 0 || mac_write_all(fd, key->bytes, MAC_KEY_LEN) != 0 ||
-	    fsync(fd) != 0)
+	if (fchmod(fd, 0600) != 0 || durable_write_sync(fd, key->bytes, MAC_KEY_LEN) != 0)
 		strbuf_appendf(err, "%s: cannot write: %s", path, strerror(errno));
 	else if (link(tmp.data, path) == 0)
 		rc = 0;
@@ -183,7 +147,7 @@ static int mac_key_write_new(const char *path, const struct mac_key *key, struct
 	close(fd);
 	unlink(tmp.data);
 	if (rc == 0)
-		mac_sync_dir(path);
+		durable_sync_parent(path);
 	strbuf_free(&tmp);
 	return rc;
 }

@@ -44,6 +44,7 @@
 #include "mime_build.h"
 #include "mime_count.h"
 #include "mime_guard.h"
+#include "xalloc.h"
 
 #define MIME_BOUNDARY_BYTES 12		/* 24 hex digits */
 #define MIME_BOUNDARY_TRIES 8
@@ -127,9 +128,7 @@ static void mime_build_encode(const char *src, const char *type, struct mime_lea
 	leaf->cte = enc == GMIME_CONTENT_ENCODING_BASE64 ? "base64" : "quoted-printable";
 	strbuf_init(&leaf->enc);
 	g_mime_encoding_init_encode(&state, enc);
-	buf = malloc(g_mime_encoding_outlen(&state, lf.len) + 16);
-	if (buf == NULL)
-		abort();
+	buf = xmalloc(g_mime_encoding_outlen(&state, lf.len) + 16);
 	n = g_mime_encoding_step(&state, lf.data, lf.len, buf);
 	n += g_mime_encoding_flush(&state, "", 0, buf + n);
 	mime_build_to_crlf(buf, n, &leaf->enc);
@@ -197,9 +196,7 @@ static void mime_build_add(struct mime_atts *atts, const char *prefix, const cha
 {
 	struct strbuf *sb;
 
-	atts->v = realloc(atts->v, (atts->n + 1) * sizeof *atts->v);
-	if (atts->v == NULL)
-		abort();
+	atts->v = xrealloc(atts->v, (atts->n + 1) * sizeof *atts->v);
 	sb = &atts->v[atts->n++];
 	strbuf_init(sb);
 	strbuf_appends(sb, prefix);

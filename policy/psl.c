@@ -17,6 +17,7 @@
 
 #include "psl.h"
 #include "punycode.h"
+#include "xalloc.h"
 
 #define PSL_MAX_LABELS 128	/* 253 octets hold at most 127 labels */
 
@@ -108,9 +109,7 @@ static bool psl_add_rule(struct psl *p, const char *tok, const char *path, unsig
 	strbuf_free(&ascii);
 	if (p->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 1024;
-		p->rules = realloc(p->rules, p->cap * sizeof *p->rules);
-		if (p->rules == NULL)
-			abort();
+		p->rules = xrealloc(p->rules, p->cap * sizeof *p->rules);
 	}
 	p->rules[p->n].name = strbuf_detach(&norm);
 	p->rules[p->n].kind = kind;
@@ -163,9 +162,7 @@ struct psl *psl_load(const char *path, struct diag_list *diags)
 		diag_add(diags, path, 0, "cannot open public suffix list: %s", strerror(errno));
 		return NULL;
 	}
-	p = calloc(1, sizeof *p);
-	if (p == NULL)
-		abort();
+	p = xcalloc(1, sizeof *p);
 	ok = psl_read(p, f, path, diags);
 	fclose(f);
 	if (ok && p->n == 0) {

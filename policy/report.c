@@ -12,6 +12,7 @@
 
 #include "report.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 /* Raw bytes of one field kept before cleaning: folds may hold many blanks. */
 #define REPORT_RAW_MAX (4 * REPORT_VALUE_MAX)
@@ -101,9 +102,7 @@ void report_list_add(struct report_list *l, const char *s, size_t max)
 
 	if (l->n >= max)
 		return;
-	v = realloc(l->v, (l->n + 1) * sizeof *v);
-	if (v == NULL)
-		abort();
+	v = xrealloc(l->v, (l->n + 1) * sizeof *v);
 	l->v = v;
 	l->v[l->n++] = report_strdup(s);
 }
@@ -160,9 +159,7 @@ static void report_fp_flush(struct report_fp *st)
 		st->new_group = false;
 		st->dropping = out->n >= st->max_groups;
 		if (!st->dropping) {
-			g = realloc(out->groups, (out->n + 1) * sizeof *g);
-			if (g == NULL)
-				abort();
+			g = xrealloc(out->groups, (out->n + 1) * sizeof *g);
 			out->groups = g;
 			memset(&g[out->n++], 0, sizeof *g);
 		}
@@ -172,9 +169,7 @@ static void report_fp_flush(struct report_fp *st)
 		return;
 	}
 	g = &out->groups[out->n - 1];
-	g->v = realloc(g->v, (g->n + 1) * sizeof *g->v);
-	if (g->v == NULL)
-		abort();
+	g->v = xrealloc(g->v, (g->n + 1) * sizeof *g->v);
 	report_clean(st->raw.data, st->raw.len, &value);
 	strbuf_append(&value, "", 0);
 	g->v[g->n].name = strbuf_detach(&st->name);

@@ -17,6 +17,7 @@
 #include "dkim_sign.h"
 #include "policy_msg.h"
 #include "sign.h"
+#include "xalloc.h"
 
 /* Signs with every key of the sender domain; plans the signature headers. */
 static int sign_plan(struct policy_msg *m, const struct dkim_keyring *ring, struct strbuf *err)
@@ -29,9 +30,7 @@ static int sign_plan(struct policy_msg *m, const struct dkim_keyring *ring, stru
 	int rc;
 
 	n = policy_msg_final_headers(m, &final);
-	hdrs = malloc((n + 1) * sizeof *hdrs);
-	if (hdrs == NULL)
-		abort();
+	hdrs = xmalloc((n + 1) * sizeof *hdrs);
 	for (i = 0; i < n; i++) {
 		hdrs[i].name = final[i].name;
 		hdrs[i].value = final[i].value;

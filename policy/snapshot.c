@@ -12,21 +12,18 @@
 #include "snapshot.h"
 #include "store_memcached.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 struct policy_snapshot *policy_snapshot_new(struct ses_config *conf,
 					    struct account_db *accounts)
 {
-	struct policy_snapshot *snap = calloc(1, sizeof *snap);
+	struct policy_snapshot *snap = xcalloc(1, sizeof *snap);
 
-	if (snap == NULL)
-		abort();
 	snap->refs = 1;
 	snap->conf = conf;
 	snap->accounts = accounts;
-	snap->templates = calloc(1, sizeof *snap->templates);	/* none until loaded */
-	snap->keys = calloc(1, sizeof *snap->keys);
-	if (snap->templates == NULL || snap->keys == NULL)
-		abort();
+	snap->templates = xcalloc(1, sizeof *snap->templates);	/* none until loaded */
+	snap->keys = xcalloc(1, sizeof *snap->keys);
 	snap->loaded = time(NULL);
 	snap->generation = 1;
 	return snap;
@@ -95,8 +92,7 @@ static int snapshot_feedback_key(struct policy_snapshot *snap, struct diag_list 
 		strbuf_free(&path);
 		return 0;
 	}
-	if ((key = calloc(1, sizeof *key)) == NULL)
-		abort();
+	key = xcalloc(1, sizeof *key);
 	if (mac_key_load(strbuf_cstr(&path), key, &err) != 0) {
 		diag_add(diags, snap->conf->path, 0, "feedback key: %s", strbuf_cstr(&err));
 		free(key);
@@ -118,8 +114,7 @@ int policy_snapshot_make_key(struct policy_snapshot *snap, bool *created, struct
 	*created = false;
 	if (snap->feedback_key != NULL)
 		return 0;
-	if ((key = calloc(1, sizeof *key)) == NULL)
-		abort();
+	key = xcalloc(1, sizeof *key);
 	mac_key_path(snap->conf->data_dir, &path);
 	rc = mac_key_ensure(strbuf_cstr(&path), key, created, err);
 	if (rc == 0)

@@ -51,6 +51,7 @@
 #include "spf_check.h"
 #include "spf_dns.h"
 #include "spf_exp.h"
+#include "xalloc.h"
 
 #define SPF_CHECK_DOMAIN_MAX 253
 #define SPF_CHECK_LABEL_MAX 63
@@ -137,13 +138,9 @@ struct spf_checker *spf_checker_new_resolver(const char *server, unsigned timeou
 	if (probe == NULL)
 		return NULL;
 	spf_dns_layer_free(probe);
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		abort();
+	c = xcalloc(1, sizeof(*c));
 	c->dns = SPF_CHECK_DNS_RESOLVER;
-	c->dns_server = strdup(server != NULL ? server : "");
-	if (c->dns_server == NULL)
-		abort();
+	c->dns_server = xstrdup(server != NULL ? server : "");
 	c->dns_timeout_s = timeout_s;
 	c->dns_tries = tries;
 	pthread_mutex_init(&c->lock, NULL);
@@ -156,9 +153,7 @@ struct spf_checker *spf_checker_new_lookup(const struct spf_check_lookup *l)
 
 	if (l == NULL || l->query == NULL)
 		return NULL;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		abort();
+	c = xcalloc(1, sizeof(*c));
 	c->dns = SPF_CHECK_DNS_LOOKUP;
 	c->lookup = *l;
 	pthread_mutex_init(&c->lock, NULL);

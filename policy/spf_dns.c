@@ -4,6 +4,7 @@
 #include "autoconf.h"
 
 #include "spf_dns.h"
+#include "xalloc.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -110,8 +111,8 @@ static void spf_dns_keep(char **slot, const char *s)
 {
 	free(*slot);
 	*slot = NULL;
-	if (s != NULL && (*slot = strdup(s)) == NULL)
-		abort();
+	if (s != NULL)
+		*slot = xstrdup(s);
 }
 
 /*
@@ -186,9 +187,7 @@ static void spf_dns_after(struct spf_dns_state *ds, ns_type t, enum dns_status s
 
 	if ((t == ns_t_mx || t == ns_t_ptr) && st == DNS_OK)
 		for (i = 0; i < a->n && ds->nhosts < SPF_DNS_MAX_HOSTS; i++) {
-			ds->hosts[ds->nhosts] = strdup(a->v[i]);
-			if (ds->hosts[ds->nhosts] == NULL)
-				abort();
+			ds->hosts[ds->nhosts] = xstrdup(a->v[i]);
 			ds->nhosts++;
 		}
 	/*
@@ -278,13 +277,11 @@ static enum dns_status spf_dns_zero(struct spf_dns_state *ds, const char *name, 
 {
 	struct strbuf err = STRBUF_INIT;
 	struct dns_answers mx;
-	char *base = strndup(name, cut);
+	char *base = xstrndup(name, cut);
 	bool found = false;
 	size_t i;
 
 	memset(out, 0, sizeof *out);
-	if (base == NULL)
-		abort();
 	if (strcmp(suffix, SPF_RECORD_ZERO_AAAA) == 0) {
 		found = spf_dns_has_addr(ds, base, DNS_RR_AAAA);
 	} else if (spf_dns_name_ok(base) &&
@@ -302,10 +299,9 @@ static enum dns_status spf_dns_zero(struct spf_dns_state *ds, const char *name, 
 	free(base);
 	if (!found)
 		return DNS_NXDOMAIN;
-	out->v = calloc(1, sizeof *out->v);
-	out->prefs = calloc(1, sizeof *out->prefs);
-	if (out->v == NULL || out->prefs == NULL || (out->v[0] = strdup("127.0.0.1")) == NULL)
-		abort();
+	out->v = xcalloc(1, sizeof *out->v);
+	out->prefs = xcalloc(1, sizeof *out->prefs);
+	out->v[0] = xstrdup("127.0.0.1");
 	out->n = 1;
 	return DNS_OK;
 }
@@ -391,9 +387,7 @@ static SPF_dns_server_t *spf_dns_layer_wrap(struct spf_dns_state *ds)
 {
 	SPF_dns_server_t *layer;
 
-	layer = calloc(1, sizeof *layer);
-	if (layer == NULL)
-		abort();
+	layer = xcalloc(1, sizeof *layer);
 	layer->destroy = NULL; /* owned by us: see spf_dns_layer_free */
 	layer->lookup = spf_dns_lookup;
 	layer->get_spf = NULL;
@@ -414,9 +408,7 @@ SPF_dns_server_t *spf_dns_layer_new(const char *server, unsigned timeout_s, unsi
 	r = dns_resolver_new(server, timeout_s, tries, err);
 	if (r == NULL)
 		return NULL;
-	ds = calloc(1, sizeof *ds);
-	if (ds == NULL)
-		abort();
+	ds = xcalloc(1, sizeof *ds);
 	ds->resolver = r;
 	ds->lookup.query = spf_dns_resolver_query;
 	ds->lookup.arg = r;
@@ -427,9 +419,7 @@ SPF_dns_server_t *spf_dns_layer_new_lookup(const struct spf_check_lookup *l)
 {
 	struct spf_dns_state *ds;
 
-	ds = calloc(1, sizeof *ds);
-	if (ds == NULL)
-		abort();
+	ds = xcalloc(1, sizeof *ds);
 	ds->lookup = *l;
 	return spf_dns_layer_wrap(ds);
 }

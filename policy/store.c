@@ -200,6 +200,19 @@ void store_servers_changed(void)
 	store_restore_signal(&store_restore_nudged);
 }
 
+void store_restore_settle(void)
+{
+	pthread_mutex_lock(&store_restore_lock);
+	store_restore_nudged = false;
+	pthread_mutex_unlock(&store_restore_lock);
+}
+
+void store_restore_interrupt(void)
+{
+	/* the same early wake: the waiter sees its stop when it returns */
+	store_restore_signal(&store_restore_nudged);
+}
+
 bool store_restore_wait(unsigned seconds)
 {
 	struct timespec until;

@@ -127,6 +127,18 @@ void store_restore_wanted(void);
  * servers' identities now instead of at its next tick.
  */
 void store_servers_changed(void);
+/*
+ * Forgets the early wakes raised since the last store_restore_wait(): the
+ * restore thread calls it after a check, whose own requests to a dead
+ * server raise them and must not start the next check at once (with no
+ * server answering, it would check in a tight loop).
+ */
+void store_restore_settle(void);
+/*
+ * Ends a store_restore_wait() at once (or the next one, if none is in
+ * progress), asking for nothing: the restore thread is being stopped.
+ */
+void store_restore_interrupt(void);
 const char *store_result_name(enum store_result r);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store_mem.h"
+#include "xalloc.h"
 
 struct mem_entry {
 	char *key;
@@ -56,13 +57,11 @@ static struct mem_entry *mem_find(struct store_mem *m, const char *key)
 
 static struct mem_entry *mem_insert(struct store_mem *m, const char *key, uint32_t ttl)
 {
-	struct mem_entry *e = realloc(m->e, (m->n + 1) * sizeof *m->e);
+	struct mem_entry *e = xrealloc(m->e, (m->n + 1) * sizeof *m->e);
 
-	if (e == NULL)
-		abort();
 	m->e = e;
 	e = &m->e[m->n++];
-	e->key = strdup(key);
+	e->key = xstrdup(key);
 	strbuf_init(&e->val);
 	e->expires = ttl ? mem_now(m) + (time_t)ttl : 0;
 	e->cas = ++m->next_cas;
@@ -307,10 +306,8 @@ static const struct store_ops store_mem_ops = {
 
 void store_mem_open(struct store *s)
 {
-	struct store_mem *m = calloc(1, sizeof *m);
+	struct store_mem *m = xcalloc(1, sizeof *m);
 
-	if (m == NULL)
-		abort();
 	pthread_mutex_init(&m->lock, NULL);
 	s->ops = &store_mem_ops;
 	s->be = m;

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "store_memcached.h"
+#include "xalloc.h"
 
 #define MEMCACHED_RELATIVE_TTL_MAX 2592000u	/* 30 days */
 
@@ -493,12 +494,10 @@ static int mc_configure(memcached_st *m, const struct store_memcached_opts *o)
 int store_memcached_open(struct store *s, const struct store_memcached_opts *opts,
 			 char *err, size_t errlen)
 {
-	struct store_memcached *mc = calloc(1, sizeof *mc);
+	struct store_memcached *mc = xcalloc(1, sizeof *mc);
 	memcached_server_st *list;
 	memcached_return_t rc;
 
-	if (mc == NULL)
-		abort();
 	mc->timeout_ms = opts->timeout_ms;
 	list = memcached_servers_parse(opts->servers);
 	if (list == NULL) {

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "store_tally.h"
+#include "xalloc.h"
 
 #define TALLY_BUCKETS 1024
 #define TALLY_CAS_TRIES 8
@@ -56,9 +57,8 @@ void store_tally_note(const char *key, uint64_t value)
 		p = &n->next;
 	}
 	if (n == NULL) {
-		n = calloc(1, sizeof *n);
-		if (n == NULL || (n->key = strdup(key)) == NULL)
-			abort();
+		n = xcalloc(1, sizeof *n);
+		n->key = xstrdup(key);
 		*p = n;
 	}
 	if (value > n->value)

@@ -1,7 +1,7 @@
 /*
  * strbuf - growable byte buffer; see strbuf.h.
  *
- * Diagnostics: none; an allocation failure aborts with a message on stderr.
+ * Diagnostics: none; an allocation failure aborts through xalloc_die().
  */
 #include "autoconf.h"
 
@@ -10,12 +10,7 @@
 #include <string.h>
 
 #include "strbuf.h"
-
-static void strbuf_oom(void)
-{
-	fputs("ses-milter: out of memory\n", stderr);
-	abort();
-}
+#include "xalloc.h"
 
 void strbuf_init(struct strbuf *sb)
 {
@@ -43,20 +38,16 @@ void strbuf_reset(struct strbuf *sb)
 void strbuf_reserve(struct strbuf *sb, size_t extra)
 {
 	size_t need, cap;
-	char *p;
 
 	if (extra > ((size_t)-1) / 2 - sb->len)
-		strbuf_oom();
+		xalloc_die((size_t)-1);
 	need = sb->len + extra + 1;
 	if (need <= sb->cap)
 		return;
 	cap = sb->cap ? sb->cap : 64;
 	while (cap < need)
 		cap *= 2;
-	p = realloc(sb->data, cap);
-	if (p == NULL)
-		strbuf_oom();
-	sb->data = p;
+	sb->data = xrealloc(sb->data, cap);
 	sb->cap = cap;
 	sb->data[sb->len] = '\0';	/* a new buffer reads as "" too */
 }
@@ -118,11 +109,8 @@ char *strbuf_detach(struct strbuf *sb)
 {
 	char *p = sb->data;
 
-	if (p == NULL) {
-		p = strdup("");
-		if (p == NULL)
-			strbuf_oom();
-	}
+	if (p == NULL)
+		p = xstrdup("");
 	strbuf_init(sb);
 	return p;
 }

@@ -3,7 +3,7 @@
  *
  * Holds message data, which may contain NUL bytes; the buffer is always
  * NUL-terminated after the last byte so text users can read data directly.
- * Allocation failure aborts the process (see strbuf.c): a mail filter that
+ * Allocation failure aborts the process (see xalloc.h): a mail filter that
  * cannot allocate a few bytes cannot give a meaningful reply either.
  */
 #ifndef SES_STRBUF_H

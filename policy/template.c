@@ -31,6 +31,7 @@
 #include "account.h"
 #include "rfc2047.h"
 #include "template.h"
+#include "xalloc.h"
 
 /* The meta file as the table parses it; copied into struct tmpl. */
 struct tmpl_meta {
@@ -146,12 +147,8 @@ size_t tmpl_collect_vars(const char *src, char ***vars)
 	for (; src != NULL && *src != '\0'; src++) {
 		if (!tmpl_var_match(src, &len, &name, &name_len))
 			continue;
-		v = realloc(v, (n + 1) * sizeof *v);
-		if (v == NULL)
-			abort();
-		v[n] = strndup(name, name_len);
-		if (v[n++] == NULL)
-			abort();
+		v = xrealloc(v, (n + 1) * sizeof *v);
+		v[n++] = xstrndup(name, name_len);
 		src += len - 1;
 	}
 	if (n > 1)
@@ -314,11 +311,9 @@ static void tmpl_part_read(const char *path, const char *label, char **out,
 /* Moves the meta values and parts into a new template.  Caller frees. */
 static struct tmpl *tmpl_make(unsigned long id, struct tmpl_meta *m, char *text, char *html)
 {
-	struct tmpl *t = calloc(1, sizeof *t);
+	struct tmpl *t = xcalloc(1, sizeof *t);
 	struct strbuf all = STRBUF_INIT;
 
-	if (t == NULL)
-		abort();
 	t->id = id;
 	t->account = m->account;
 	t->name = m->name;
@@ -394,9 +389,7 @@ static void tmpl_db_add(struct tmpl_db *db, const char *dir, unsigned long id, c
 	strbuf_free(&label);
 	if (t == NULL)
 		return;
-	db->v = realloc(db->v, (db->n + 1) * sizeof *db->v);
-	if (db->v == NULL)
-		abort();
+	db->v = xrealloc(db->v, (db->n + 1) * sizeof *db->v);
 	db->v[db->n++] = t;
 }
 
@@ -437,13 +430,11 @@ struct tmpl_db *tmpl_db_load(const char *dir, struct diag_list *diags)
 struct tmpl_db *tmpl_db_load_change(const char *dir, const struct tmpl_change *change,
 				    struct diag_list *diags)
 {
-	struct tmpl_db *db = calloc(1, sizeof *db);
+	struct tmpl_db *db = xcalloc(1, sizeof *db);
 	size_t before = diags->n;
 	struct dirent *de;
 	DIR *d;
 
-	if (db == NULL)
-		abort();
 	d = opendir(dir);
 	if (d == NULL && errno != ENOENT)
 		diag_add(diags, dir, 0, "cannot read: %s", strerror(errno));

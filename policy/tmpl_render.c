@@ -30,6 +30,7 @@
 
 #include "rfc2047.h"
 #include "tmpl_render.h"
+#include "xalloc.h"
 
 #define TMPL_WHY_MAX 64		/* characters of a key or message quoted in why */
 
@@ -44,16 +45,6 @@ static void tmpl_why_quote(struct strbuf *why, const char *s)
 		strbuf_appends(why, "...");
 }
 
-/* strdup that aborts on allocation failure, as strbuf does. */
-static char *tmpl_render_strdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 bool tmpl_uses_var(const struct tmpl *t, const char *name)
 {
 	size_t i;
@@ -66,11 +57,9 @@ bool tmpl_uses_var(const struct tmpl *t, const char *name)
 
 void tmpl_data_set(struct tmpl_data *d, const char *key, const char *value)
 {
-	char *k = strdup(key), *v = strdup(value), **nk, **nv;
+	char *k = xstrdup(key), *v = xstrdup(value), **nk, **nv;
 	size_t i, at = 0;
 
-	if (k == NULL || v == NULL)
-		abort();
 	for (i = 0; i < d->n; i++) {
 		int c = strcmp(d->keys[i], key);
 
@@ -83,10 +72,8 @@ void tmpl_data_set(struct tmpl_data *d, const char *key, const char *value)
 		if (c < 0)
 			at = i + 1;
 	}
-	nk = realloc(d->keys, (d->n + 1) * sizeof *nk);
-	nv = nk != NULL ? realloc(d->values, (d->n + 1) * sizeof *nv) : NULL;
-	if (nk == NULL || nv == NULL)
-		abort();
+	nk = xrealloc(d->keys, (d->n + 1) * sizeof *nk);
+	nv = xrealloc(d->values, (d->n + 1) * sizeof *nv);
 	memmove(nk + at + 1, nk + at, (d->n - at) * sizeof *nk);
 	memmove(nv + at + 1, nv + at, (d->n - at) * sizeof *nv);
 	nk[at] = k;
@@ -138,10 +125,8 @@ static enum tmpl_render_status tmpl_data_copy(json_t *obj, struct tmpl_data *out
 	const char *key, *val;
 	json_t *value;
 
-	out->keys = calloc(n + 1, sizeof *out->keys);
-	out->values = calloc(n + 1, sizeof *out->values);
-	if (out->keys == NULL || out->values == NULL)
-		abort();
+	out->keys = xcalloc(n + 1, sizeof *out->keys);
+	out->values = xcalloc(n + 1, sizeof *out->values);
 	json_object_foreach(obj, key, value) {
 		if (!json_is_string(value)) {
 			strbuf_appends(why, "key '");
@@ -157,8 +142,8 @@ static enum tmpl_render_status tmpl_data_copy(json_t *obj, struct tmpl_data *out
 			strbuf_appends(why, "' is not valid UTF-8 text");
 			return TMPL_DATA_NOT_JSON;
 		}
-		out->keys[out->n] = tmpl_render_strdup(key);
-		out->values[out->n++] = tmpl_render_strdup(val);
+		out->keys[out->n] = xstrdup(key);
+		out->values[out->n++] = xstrdup(val);
 	}
 	tmpl_data_sort(out);
 	return TMPL_RENDER_OK;
@@ -295,10 +280,8 @@ static bool tmpl_render_match(const struct tmpl *t, const struct tmpl_data *d,
 	size_t i = 0, j = 0, nm = 0, nu = 0, start = why->len;
 	int c;
 
-	missing = calloc(t->nvars + 1, sizeof *missing);
-	unknown = calloc(d->n + 1, sizeof *unknown);
-	if (missing == NULL || unknown == NULL)
-		abort();
+	missing = xcalloc(t->nvars + 1, sizeof *missing);
+	unknown = xcalloc(d->n + 1, sizeof *unknown);
 	while (i < t->nvars || j < d->n) {
 		c = i == t->nvars ? 1 : j == d->n ? -1 : strcmp(t->vars[i], d->keys[j]);
 		if (c < 0)

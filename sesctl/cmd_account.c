@@ -21,6 +21,7 @@
 #include "entries.h"
 #include "sesctl.h"
 #include "store.h"
+#include "xalloc.h"
 
 enum {
 	CMD_ACCOUNT_OPT_LOGIN = 1,
@@ -183,16 +184,14 @@ static int cmd_account_add(struct sesctl *ctx, int argc, char **argv)
 		{ "custom-content", true, CMD_ACCOUNT_OPT_CUSTOM },
 		{ NULL, false, 0 },
 	};
-	const char **logins = calloc((size_t)argc, sizeof *logins);
-	const char **networks = calloc((size_t)argc, sizeof *networks);
+	const char **logins = xcalloc((size_t)argc, sizeof *logins);
+	const char **networks = xcalloc((size_t)argc, sizeof *networks);
 	size_t nlogins = 0, nnetworks = 0;
 	struct sesctl_args args;
 	bool custom = false;
 	const char *value;
 	int opt, rc = SESCTL_OK;
 
-	if (logins == NULL || networks == NULL)
-		abort();
 	sesctl_args_init(&args, argc, argv);
 	while (rc == SESCTL_OK && (opt = sesctl_args_next(ctx, &args, opts, &value)) != 0) {
 		if (opt < 0)

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cmd_domain.h"
+#include "xalloc.h"
 
 enum {
 	CMD_DOMAIN_OPT_ACCOUNT = 1,
@@ -239,8 +240,8 @@ static void cmd_domain_print_list(const struct account_db *db, const struct acco
 
 	for (i = 0; i < db->n; i++)
 		n += db->accounts[i]->ndomains;
-	if (n > 0 && (rows = calloc(n, sizeof *rows)) == NULL)
-		abort();
+	if (n > 0)
+		rows = xcalloc(n, sizeof *rows);
 	n = 0;
 	for (i = 0; i < db->n; i++)
 		for (j = 0; j < db->accounts[i]->ndomains; j++)

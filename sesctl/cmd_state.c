@@ -34,6 +34,7 @@
 #include "journal.h"
 #include "sesctl.h"
 #include "store_memcached.h"
+#include "xalloc.h"
 
 #define CMD_STATE_DAY 86400
 
@@ -619,14 +620,9 @@ int sesctl_cmd_account_resume(struct sesctl *ctx, int argc, char **argv)
 /* The journal a state command works on: its operand, or the configured one. */
 static char *cmd_state_journal_arg(const struct sesctl *ctx, const struct cmd_state_req *req)
 {
-	char *p;
-
 	if (req->args.noperands == 0)
 		return cmd_state_journal(ctx);
-	p = strdup(req->args.operands[0]);
-	if (p == NULL)
-		abort();
-	return p;
+	return xstrdup(req->args.operands[0]);
 }
 
 /* sesctl state restore [JOURNAL]: puts the journal's newest records into memcached. */

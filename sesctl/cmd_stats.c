@@ -33,6 +33,7 @@
 #include "sesctl.h"
 #include "stats.h"
 #include "store.h"
+#include "xalloc.h"
 
 #define SESCTL_STATS_MAX_DAYS 400
 
@@ -58,9 +59,7 @@ static void stats_add_domain(struct stats_req *req, const char *domain)
 	for (i = 0; i < req->ndomains; i++)
 		if (strcasecmp(req->domains[i], domain) == 0)
 			return;
-	req->domains = realloc(req->domains, (req->ndomains + 1) * sizeof *req->domains);
-	if (req->domains == NULL)
-		abort();
+	req->domains = xrealloc(req->domains, (req->ndomains + 1) * sizeof *req->domains);
 	req->domains[req->ndomains++] = domain;
 }
 
@@ -110,9 +109,7 @@ static enum store_result stats_fetch(const struct store *st, const struct stats_
 	char day[STATS_DAY_LEN];
 
 	*n = 0;
-	*rows = calloc(ndays * req->ndomains + 1, sizeof **rows);
-	if (*rows == NULL)
-		abort();
+	*rows = xcalloc(ndays * req->ndomains + 1, sizeof **rows);
 	for (d = 0; d < ndays; d++) {
 		int64_t t = req->from + (int64_t)d * 86400;
 

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cmd_template.h"
+#include "durable.h"
 #include "rfc2047.h"
 #include "sesctl.h"
 #include "template.h"
@@ -120,22 +121,12 @@ static bool cmd_template_print_review(const struct tmpl *t)
 static int cmd_template_write(const struct sesctl *ctx, const char *path, const char *data,
 			      size_t len)
 {
-	ssize_t n;
 	int fd;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, DATAFILE_MODE);
-	if (fd < 0 || fchmod(fd, DATAFILE_MODE) != 0)
+	if (fd < 0 || fchmod(fd, DATAFILE_MODE) != 0 || durable_write_sync(fd, data, len) != 0)
 		goto fail;
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		data += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if (close(fd) != 0) {
 		fd = -1;
 		goto fail;
 	}
@@ -168,17 +159,6 @@ static int cmd_template_rmtree(const char *path)
 	if (rc != 0)
 		sesctl_err("warning: cannot remove %s: %s", path, strerror(errno));
 	return rc;
-}
-
-/* Syncs directory dir so a rename in it is durable. */
-static void cmd_template_sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
 }
 
 /* A change being made: the templates directory, the ID, its staging dir. */
@@ -277,7 +257,7 @@ static int cmd_template_commit(struct sesctl *ctx, struct cmd_template_change *c
 	else
 		rc = cmd_template_swap(ch, exists);
 	if (rc == SESCTL_OK) {
-		cmd_template_sync_dir(ch->dir);
+		durable_sync_dir(ch->dir);
 		printf("%s\n", done);
 		if (review)
 			(void)cmd_template_print_review(tmpl_by_id(db, ch->id));

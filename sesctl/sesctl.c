@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "sesctl.h"
+#include "xalloc.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -130,9 +131,7 @@ void sesctl_args_init(struct sesctl_args *a, int argc, char **argv)
 	a->argc = argc;
 	a->argv = argv;
 	a->next = 1;
-	a->operands = calloc((size_t)argc + 1, sizeof *a->operands);
-	if (a->operands == NULL)
-		abort();
+	a->operands = xcalloc((size_t)argc + 1, sizeof *a->operands);
 }
 
 void sesctl_args_free(struct sesctl_args *a)
@@ -354,9 +353,7 @@ int sesctl_edit_open(struct sesctl *ctx, struct sesctl_edit *ed, const char *nam
 			   name);
 		return SESCTL_FAIL;
 	}
-	ed->name = strdup(name);
-	if (ed->name == NULL)
-		abort();
+	ed->name = xstrdup(name);
 	ed->acct = account_by_name(ed->db, name);
 	path = sesctl_account_path(ctx, name);
 	if (datafile_read(&ed->df, path, true, &err) != 0) {
