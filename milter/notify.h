@@ -6,7 +6,7 @@
  * log's inode saved in EVENTLOG.cursor, and POSTs each event to the
  * account's CallbackUrl and to the SenderCallbackUrl of the event's
  * sender, when the account has them (notify_http.h: signature, timeouts,
- * TLS).  Failed deliveries wait in the retry queue (policy/cbqueue.h),
+ * TLS).  Failed deliveries wait in the retry queue (policy/events/cbqueue.h),
  * saved in EVENTLOG.retry; the cursor is saved after the queue, and only
  * after the events before it were delivered or queued, so a restart or a
  * crash loses nothing and at worst delivers an event twice

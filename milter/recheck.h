@@ -1,7 +1,7 @@
 /*
  * recheck - the thread that looks up the records of every verified sender
  * domain again every DomainRecheckInterval and logs drift (SPEC section
- * 5).  The rounds and what they log are policy/domain_recheck.c's; this
+ * 5).  The rounds and what they log are policy/snapshot/domain_recheck.c's; this
  * module is the timing, the resolver and the thread's lifetime.
  *
  * The first round runs RECHECK_FIRST_DELAY seconds after start (or one

@@ -3,7 +3,7 @@
  * (add, list, show, set-verified, del, records), cmd_domain_keys.c (the
  * DKIM keys, and the DNS records a domain publishes in zone-file form),
  * cmd_domain_verify.c (verify).  Which records a domain publishes and how
- * DNS is judged is policy/domain_check.c, shared with the daemon.
+ * DNS is judged is policy/signing/domain_check.c, shared with the daemon.
  *
  * Every key file is DataDir/keys/DOMAIN/SELECTOR.TYPE.pem and is published
  * at SELECTOR._domainkey.DOMAIN.  One DNS name holds one key, so domain add

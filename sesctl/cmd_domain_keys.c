@@ -1,6 +1,6 @@
 /*
  * cmd_domain_keys - a sender domain's DKIM keys and the DNS records it
- * publishes (SPEC section 5), built by policy/domain_check.c: DKIM TXT at
+ * publishes (SPEC section 5), built by policy/signing/domain_check.c: DKIM TXT at
  * SELECTOR._domainkey.DOMAIN per key, SPF "v=spf1 include:ServiceSpfInclude
  * ~all", DMARC "v=DMARC1; p=none" at _dmarc.DOMAIN and an MX to ServiceMx;
  * printed here in zone-file form.

@@ -2,7 +2,7 @@
  * cmd_domain_verify - "sesctl domain verify DOMAIN": looks up the records
  * the domain should publish (cmd_domain_records_build) and marks it
  * verified when every one matches.  The lookups and the judging are
- * policy/domain_check.c's (see domain_check.h for what counts), the same
+ * policy/signing/domain_check.c's (see domain_check.h for what counts), the same
  * the daemon uses when it re-checks verified domains.
  *
  * One line per record: "ok|MISSING|WRONG  NAME TYPE  expected: ...

@@ -1,6 +1,6 @@
 /*
  * cmd_status - sesctl status: what happened to the messages of one day,
- * per recipient, like GetSendEmailStatus (policy/evstatus.h joins them).
+ * per recipient, like GetSendEmailStatus (policy/events/evstatus.h joins them).
  *
  *   status --date YYYY-MM-DD [--message-id ID] [--to ADDR] [--json]
  *

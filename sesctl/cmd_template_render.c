@@ -1,7 +1,7 @@
 /*
  * cmd_template_render - "sesctl template render ID --data JSON": prints
  * the MIME message ses-milter would make of the template with that data
- * (the same renderer and MIME builder as policy/rule_template.c): the
+ * (the same renderer and MIME builder as policy/engine/rules/rule_template.c): the
  * headers it sets (MIME-Version, Content-Type, Content-Transfer-Encoding
  * when there is one), a blank line and the body, CRLF line ends.
  *

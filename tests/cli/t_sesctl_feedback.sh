@@ -63,7 +63,7 @@ t_match "classify_with_key_recipient_refused" "$OUT" 'check: refused: --rcpt is 
 t_eq "classify_writes_nothing" "$(cd "$DATA" && find . -type f -exec md5sum {} + | sort)" "$before"
 
 # verp_for RCPT: the VERP address of message Q1 from example.com for RCPT,
-# made as policy/verp.c makes it (inline form) with the key in DataDir.
+# made as policy/feedback/verp.c makes it (inline form) with the key in DataDir.
 verp_for() {
 	python3 - "$DATA/feedback.key" "$1" <<'PY'
 import hmac, hashlib, struct, sys

@@ -4,7 +4,7 @@
  * and the base32 decoder under them.
  *
  * An input starting with 'S' is a payload instead: sealed with the key as
- * policy/unsub_token.c seals one (purpose "unsub"), so the payload decoder
+ * policy/feedback/unsub_token.c seals one (purpose "unsub"), so the payload decoder
  * behind the tag check is reached too.
  */
 #include "autoconf.h"

@@ -4,7 +4,7 @@
  * and domain through the normalisers.
  *
  * An input starting with 'S' is a payload instead: sealed with the key as
- * policy/verp.c seals one (purpose "verp", domain example.com), so the
+ * policy/feedback/verp.c seals one (purpose "verp", domain example.com), so the
  * payload decoder behind the tag check is reached too.
  */
 #include "autoconf.h"

@@ -1,5 +1,5 @@
 -- Eleven attachments: refused at end of message with the reply of
--- policy/decision.c, 550 5.6.0 FailedOperation.TooManyAttachments.
+-- policy/engine/decision.c, 550 5.6.0 FailedOperation.TooManyAttachments.
 local t = dofile(os.getenv("MT_LIB"))
 t.run(function()
 	local conn = t.session("attach-11", "192.0.2.46")

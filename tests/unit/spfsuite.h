@@ -1,7 +1,7 @@
 /*
  * spfsuite - SPF conformance scenarios read from a text file and run
- * through the production SPF path (policy/spf_check.c and the DNS layer of
- * policy/spf_dns.c), with the scenario's zone data answering the lookups.
+ * through the production SPF path (policy/auth/spf_check.c and the DNS layer of
+ * policy/auth/spf_dns.c), with the scenario's zone data answering the lookups.
  *
  * A scenario file is a list of lines, "#" starting a comment:
  *

@@ -1,5 +1,5 @@
 /*
- * test_account - unit tests for policy/account.c: loading DataDir/accounts
+ * test_account - unit tests for policy/conf/account.c: loading DataDir/accounts
  * (logins, networks, domains, limit overrides over the config defaults),
  * every diagnostic with its FILE:LINE, the files the loader skips, the
  * lookups by login, client address and domain, and the name validators.

@@ -1,5 +1,5 @@
 /*
- * test_address - unit tests for policy/address.c: splitting envelope
+ * test_address - unit tests for policy/util/address.c: splitting envelope
  * addresses into local part and domain, the null path, quoted local parts,
  * source routes, trailing dots, malformed input, and hostile bytes.
  *

@@ -1,5 +1,5 @@
 /*
- * test_arf - unit tests for policy/arf.c: feedback reports in the shapes
+ * test_arf - unit tests for policy/feedback/arf.c: feedback reports in the shapes
  * mailbox providers send (a minimal RFC 5965 report, Yahoo and AOL style,
  * a Microsoft JMRP-like report with a base64 part, an RFC 6591
  * auth-failure report, several recipients with folded lower-case fields

@@ -1,5 +1,5 @@
 /*
- * test_authres - unit tests for policy/authres.c: formatting one
+ * test_authres - unit tests for policy/auth/authres.c: formatting one
  * Authentication-Results value (methods, comments, reasons, properties,
  * quoting of values with specials and of hostile bytes, "none"), refusing
  * names that are not tokens, and recognising headers that claim our

@@ -1,5 +1,5 @@
 /*
- * test_cbqueue - unit tests for policy/cbqueue.c: the backoff doubles from
+ * test_cbqueue - unit tests for policy/events/cbqueue.c: the backoff doubles from
  * 10 s to at most an hour, a failed URL waits (and so do URLs with
  * deliveries queued) while others do not, success ends the backoff, and
  * the saved queue loads back in order, skipping a malformed line.

@@ -1,5 +1,5 @@
 /*
- * test_config - unit tests for policy/config.c and policy/conftab.c: the
+ * test_config - unit tests for policy/conf/config.c and policy/conf/conftab.c: the
  * built-in defaults, reading ses-milter.conf (comments, case-insensitive
  * keys, sizes, octal modes, choices), every diagnostic with its FILE:LINE,
  * reporting all errors of a file at once, the dump round trip and the man

@@ -1,5 +1,5 @@
 /*
- * test_decision - unit tests for policy/decision.c: the SES error table,
+ * test_decision - unit tests for policy/engine/decision.c: the SES error table,
  * the validating constructor decision_set(), reply-text sanitising,
  * decision_ses() and the reply-less decision_plain().
  *

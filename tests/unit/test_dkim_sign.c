@@ -1,5 +1,5 @@
 /*
- * test_dkim_sign - unit tests for policy/dkim_sign.c: loading the key
+ * test_dkim_sign - unit tests for policy/signing/dkim_sign.c: loading the key
  * ring (names, permissions, PEM content, key type and size, every
  * diagnostic), finding a domain's keys, signing with RSA and Ed25519 and
  * generating keys for the operator tool.

@@ -1,12 +1,12 @@
 /*
- * test_dkim_verify - unit tests for policy/dkim_verify.c: messages signed
+ * test_dkim_verify - unit tests for policy/auth/dkim_verify.c: messages signed
  * by the project's own signer (dkim_sign_message) and by python3-dkim are
  * verified, then spoiled in the ways mail gets spoiled: a changed body or
  * header, a missing, revoked or broken key, a DNS failure, broken
  * signature tags, a key of the wrong type.  Folding with LF or CRLF and
  * eight threads sharing one library verify alike.  Header fields as
  * received (the blanks after the colon) are in test_dkim_verify_raw.c.
- * policy/dkim_field.c, what the verifier keeps from libopendkim, is
+ * policy/auth/dkim_field.c, what the verifier keeps from libopendkim, is
  * tested here too.  Hostile input (too many or huge signatures, junk,
  * huge bodies) is in test_dkim_verify_hostile.c.
  *

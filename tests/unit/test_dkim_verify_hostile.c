@@ -1,5 +1,5 @@
 /*
- * test_dkim_verify_hostile - policy/dkim_verify.c against hostile input:
+ * test_dkim_verify_hostile - policy/auth/dkim_verify.c against hostile input:
  * more DKIM-Signature fields than the cap (up to a thousand), fields of
  * 100 KB, binary junk in signatures and other fields, huge bodies and
  * bodies fed a byte at a time.  Each case must end in results (pass where

@@ -1,5 +1,5 @@
 /*
- * test_dmarc - unit tests for policy/psl.c and policy/dmarc_align.c: the
+ * test_dmarc - unit tests for policy/auth/psl.c and policy/auth/dmarc_align.c: the
  * organisational domain (normal, wildcard, exception and Unicode rules,
  * unknown TLDs) from a small list written by the test and from Debian's
  * list, strict and relaxed alignment (subdomains, single-letter labels,

@@ -1,6 +1,6 @@
 /*
  * test_dmarc_discovery - unit tests for DMARC by RFC 9989's DNS tree walk
- * (policy/dmarc_discover.c through dmarc_eval_run_treewalk): where the
+ * (policy/auth/dmarc_discover.c through dmarc_eval_run_treewalk): where the
  * walk looks and where it stops (deep subdomains, names of 8 labels or
  * more, several records, lookup failures), organisational domains for
  * relaxed alignment (psd=y, psd=n, the record of fewest labels), np= for

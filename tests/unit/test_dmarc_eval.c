@@ -1,5 +1,5 @@
 /*
- * test_dmarc_eval - unit tests for policy/dmarc_eval.c: the DMARC verdict
+ * test_dmarc_eval - unit tests for policy/auth/dmarc_eval.c: the DMARC verdict
  * from From, the published record (found at the author domain or at its
  * organisational domain, parsed by libopendmarc) and the SPF and DKIM
  * results, with strict and relaxed alignment, sp=, pct= sampling, lookup

@@ -1,5 +1,5 @@
 /*
- * test_domain_check - unit tests for policy/domain_check.c: the records a
+ * test_domain_check - unit tests for policy/signing/domain_check.c: the records a
  * sender domain publishes (built from a config and a key ring made at
  * test time), and the verdict on each when DNS answers from a table:
  * what counts as ok, MISSING and WRONG, a failed lookup stopping the

@@ -1,5 +1,5 @@
 /*
- * test_domain_recheck - unit tests for policy/domain_recheck.c: rounds of
+ * test_domain_recheck - unit tests for policy/snapshot/domain_recheck.c: rounds of
  * re-checks over the verified domains of a snapshot, with DNS answering
  * from tables (domfix) and the log captured line by line.  Each test is a
  * sequence of rounds and says which lines each round logs: drift once per

@@ -1,6 +1,6 @@
 /*
- * test_dsn - unit tests for policy/dsn.c (and the report parsing it
- * shares with ARF, policy/report.c and report_mime.c): realistic DSNs from
+ * test_dsn - unit tests for policy/feedback/dsn.c (and the report parsing it
+ * shares with ARF, policy/feedback/report.c and report_mime.c): realistic DSNs from
  * Postfix, Sendmail, Exim and Gmail under tests/unit/fixtures/dsn, each
  * also with CRLF line ends; sloppy but real-world field syntax; mail that
  * is not a DSN; the classification into hard, soft and delivered; and

@@ -1,5 +1,5 @@
 /*
- * test_durable - unit tests for policy/durable.c: a replaced file holds
+ * test_durable - unit tests for policy/util/durable.c: a replaced file holds
  * every byte with the asked mode and no temporary left beside it; a
  * missing directory fails with the reason and leaves nothing; a rename
  * that fails removes its temporary; an append that the file size limit

@@ -1,5 +1,5 @@
 /*
- * test_entries - unit tests for policy/entries.c on the in-memory store:
+ * test_entries - unit tests for policy/store/entries.c on the in-memory store:
  * lookups, last-writer-wins ordering (older writes ignored, ties broken by
  * origin, removals beating older adds), expiry, address normalisation,
  * record text, keys, a store that is down, and the compare-and-swap loop

@@ -1,5 +1,5 @@
 /*
- * test_events - unit tests for policy/events.c: the JSON form carries
+ * test_events - unit tests for policy/events/events.c: the JSON form carries
  * every field of the callback contract under its name, hostile strings
  * (quotes, control bytes, invalid UTF-8) still give valid JSON, eight
  * threads appending at once never interleave lines, the reader resumes

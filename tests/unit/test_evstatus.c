@@ -1,5 +1,5 @@
 /*
- * test_evstatus - unit tests for policy/evstatus.c fed event lines: the
+ * test_evstatus - unit tests for policy/events/evstatus.c fed event lines: the
  * requests of one UTC day, each DeliverStatus, final states not undone,
  * the user booleans, joins by message and by email and domain, filters,
  * and lines that are not events.

@@ -1,5 +1,5 @@
 /*
- * test_feedback - unit tests for policy/feedback.c against the in-memory
+ * test_feedback - unit tests for policy/feedback/feedback.c against the in-memory
  * store: which recipients are ours, bounces (hard ones blocklisted, soft
  * ones and successes only reported, reports about other addresses
  * ignored), complaints (suppressed for the domain's account), unsubscribe

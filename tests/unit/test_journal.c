@@ -1,5 +1,5 @@
 /*
- * test_journal - unit tests for policy/journal.c and entries_write(): the
+ * test_journal - unit tests for policy/store/journal.c and entries_write(): the
  * line format round-trips hostile addresses, malformed lines are skipped
  * and counted with their line numbers, a restore after a store restart
  * brings entries back and keeps removals removed, journals of two

@@ -1,5 +1,5 @@
 /*
- * test_limittab - unit tests for policy/limittab.h: every limit is a row
+ * test_limittab - unit tests for policy/conf/limittab.h: every limit is a row
  * of ses-milter.conf's table and of the account file's, with the same
  * type, default, bounds and doc, landing in each struct's policy_limits;
  * and a bad value is refused by both with the same words.

@@ -1,5 +1,5 @@
 /*
- * test_mac - unit tests for policy/mac.c and policy/mac_key.c: HMAC-SHA256
+ * test_mac - unit tests for policy/util/mac.c and policy/util/mac_key.c: HMAC-SHA256
  * over framed fields (checked against values computed independently with
  * Python's hmac module), constant-time comparison, base32 against the
  * RFC 4648 vectors, strict decoding, sealed tokens (round trip, any case,

@@ -1,5 +1,5 @@
 /*
- * test_mime_build - unit tests for policy/mime_build.c: the body that
+ * test_mime_build - unit tests for policy/mime/mime_build.c: the body that
  * replaces the client's message.  Single parts and their transfer
  * encoding (quoted-printable up to 10% non-ASCII bytes, base64 above),
  * multipart/alternative with text first, hostile values that look like

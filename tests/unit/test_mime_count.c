@@ -1,5 +1,5 @@
 /*
- * test_mime_count - unit tests for policy/mime_count.c: which MIME parts
+ * test_mime_count - unit tests for policy/mime/mime_count.c: which MIME parts
  * count as attachments (disposition, file names, attached messages), that
  * bodies and alternatives do not, nesting, and that broken or hostile
  * structures neither crash nor hide attachments.

@@ -1,5 +1,5 @@
 /*
- * test_mime_guard - unit tests for policy/mime_guard.c and mime_param.c:
+ * test_mime_guard - unit tests for policy/mime/mime_guard.c and mime_param.c:
  * hostile Content-Type and Content-Disposition values and structures are
  * refused (malformed or over a bound) with a precise reason, well-formed
  * ones pass, and mime_build and mime_count on them end quickly in bounded

@@ -1,5 +1,5 @@
 /*
- * test_netmask - unit tests for policy/netmask.c: parsing CIDR text
+ * test_netmask - unit tests for policy/util/netmask.c: parsing CIDR text
  * (host bits cleared, prefix bounds, junk refused), formatting, and
  * matching IPv4, IPv6 and IPv4-mapped IPv6 clients.
  *

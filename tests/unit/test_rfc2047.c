@@ -1,5 +1,5 @@
 /*
- * test_rfc2047 - unit tests for policy/rfc2047.c (strict Subject decoding).
+ * test_rfc2047 - unit tests for policy/util/rfc2047.c (strict Subject decoding).
  *
  * Most cases are table rows named after the behaviour they pin down; main()
  * turns every row into its own cmocka test, so a failure names the row.

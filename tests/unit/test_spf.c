@@ -1,5 +1,5 @@
 /*
- * test_spf - unit tests for policy/spf_check.c through libspf2's zone DNS
+ * test_spf - unit tests for policy/auth/spf_check.c through libspf2's zone DNS
  * layer: every RFC 8601 result, mechanisms (ip4, ip6, a, mx, include),
  * include loops, the ten-lookup limit, HELO checks, the null sender,
  * loopback clients, and hostile input that must not reach libspf2's

@@ -1,7 +1,7 @@
 /*
  * test_spf_rfc7208 - the SPF conformance scenarios of tests/spf/rfc7208.scn
  * (written from RFC 7208, section by section) through the production SPF
- * path: policy/spf_check.c and the DNS layer of policy/spf_dns.c, with
+ * path: policy/auth/spf_check.c and the DNS layer of policy/auth/spf_dns.c, with
  * each scenario's zone answering the lookups.
  *
  * The scenarios libspf2 still gets wrong are listed, with the reason, in

@@ -1,5 +1,5 @@
 /*
- * test_stats - unit tests for policy/stats.c on the in-memory store: keys
+ * test_stats - unit tests for policy/store/stats.c on the in-memory store: keys
  * and their encoding, UTC day boundaries, increments adding up, absent
  * counters reading as 0, the 400-day lifetime, the event types counted,
  * and a store that is down; through the engine (rulefix): a message's

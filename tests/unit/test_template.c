@@ -1,5 +1,5 @@
 /*
- * test_template - unit tests for policy/template.c: loading
+ * test_template - unit tests for policy/template/template.c: loading
  * DataDir/templates (meta file, parts, IDs), every diagnostic with its
  * FILE:LINE, loading with a pending change, the lookup by ID, type names
  * and the {{variable}} scanner, hostile input included.

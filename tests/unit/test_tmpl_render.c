@@ -1,5 +1,5 @@
 /*
- * test_tmpl_render - unit tests for policy/tmpl_render.c: parsing the
+ * test_tmpl_render - unit tests for policy/template/tmpl_render.c: parsing the
  * X-SES-Template-Data JSON (objects of strings only, the 800-byte limit,
  * duplicate keys, bad UTF-8, NUL, deep nesting) and rendering (missing
  * and unknown variables, HTML escaping in the HTML part only, variable

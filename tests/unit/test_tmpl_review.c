@@ -1,6 +1,6 @@
 /*
- * test_tmpl_review - unit tests for policy/tmpl_review.c and
- * policy/tmpl_html.c: each automatic review check at its boundary (word
+ * test_tmpl_review - unit tests for policy/template/tmpl_review.c and
+ * policy/template/tmpl_html.c: each automatic review check at its boundary (word
  * minimums, CJK counting, the 1:5 variable ratio, 50 images, image-only,
  * every link form, every external CSS form, variable-only templates).
  *

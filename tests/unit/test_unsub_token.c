@@ -1,5 +1,5 @@
 /*
- * test_unsub_token - unit tests for policy/unsub_token.c: mailto and url
+ * test_unsub_token - unit tests for policy/feedback/unsub_token.c: mailto and url
  * unsubscribe tokens round trip for any recipient and account, keep the
  * mailto local part within 64 octets, decode in any case, and refuse
  * forged, altered, swapped (mailto as url and back), foreign-domain and

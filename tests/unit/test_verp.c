@@ -1,5 +1,5 @@
 /*
- * test_verp - unit tests for policy/verp.c: VERP addresses round trip for
+ * test_verp - unit tests for policy/feedback/verp.c: VERP addresses round trip for
  * any recipient (quoted, blanks, UTF-8, 254 bytes), stay within 64 octets,
  * decode whatever case an MTA gives them, and refuse forged, altered,
  * foreign-domain and garbage addresses.

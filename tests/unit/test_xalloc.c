@@ -1,5 +1,5 @@
 /*
- * test_xalloc - unit tests for policy/xalloc.c: the copies are exact, a
+ * test_xalloc - unit tests for policy/util/xalloc.c: the copies are exact, a
  * zero-byte request still gives a pointer, and running out of memory (an
  * n * size that overflows) ends the process with SIGABRT after one line
  * on stderr naming the size.

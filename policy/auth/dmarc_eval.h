@@ -11,7 +11,7 @@
  * np=, psd= and t= and ignores the retired pct=.
  *
  * The record lookup is a callback so the caller chooses the resolver
- * (policy/dns.c in the milter, a table in the unit tests).
+ * (policy/util/dns.c in the milter, a table in the unit tests).
  *
  * Results: none (no policy record, or no single author domain to look
  * one up for), pass (an aligned SPF or DKIM pass), fail, temperror (the

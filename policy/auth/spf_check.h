@@ -35,7 +35,7 @@ enum spf_check_result {
 enum spf_check_dns {
 	SPF_CHECK_DNS_SYSTEM, /* libspf2's resolver layer: production */
 	SPF_CHECK_DNS_ZONE,   /* an in-memory zone: unit tests */
-	SPF_CHECK_DNS_RESOLVER, /* policy/dns.c: spf_checker_new_resolver */
+	SPF_CHECK_DNS_RESOLVER, /* policy/util/dns.c: spf_checker_new_resolver */
 	SPF_CHECK_DNS_LOOKUP,	/* a caller's lookup: spf_checker_new_lookup */
 };
 
@@ -64,7 +64,7 @@ struct spf_checker;
 /* Returns a new checker (caller frees with spf_checker_free), NULL on failure. */
 struct spf_checker *spf_checker_new(enum spf_check_dns dns);
 /*
- * A checker whose lookups go through policy/dns.c to server ("" or NULL:
+ * A checker whose lookups go through policy/util/dns.c to server ("" or NULL:
  * the system's name servers, else HOST[:PORT]) with the given per-try
  * timeout and tries; each pooled libspf2 server has its own resolver.
  * NULL with why in err (a bad server).

@@ -1,5 +1,5 @@
 /*
- * spf_dns - libspf2 lookups through policy/dns.c; see spf_dns.h.
+ * spf_dns - libspf2 lookups through policy/util/dns.c; see spf_dns.h.
  */
 #include "autoconf.h"
 

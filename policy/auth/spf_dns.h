@@ -1,5 +1,5 @@
 /*
- * spf_dns - a libspf2 DNS layer that asks through policy/dns.c, so SPF
+ * spf_dns - a libspf2 DNS layer that asks through policy/util/dns.c, so SPF
  * lookups go to the configured DnsServer (a stub in the tests) with the
  * project's timeouts, and each pooled SPF server has its own resolver
  * state instead of libspf2's process-wide one.

@@ -13,7 +13,7 @@
  * the name of fewest labels that had a record (the domain itself if none).
  *
  * Lookups go through a callback (struct dmarc_walk), so the milter asks
- * policy/dns.c and the unit tests answer from a table; every answer is
+ * policy/util/dns.c and the unit tests answer from a table; every answer is
  * kept for the walk's lifetime, so the several walks of one message (the
  * author domain, each SPF or DKIM domain) never ask the same name twice.
  *
