@@ -47,7 +47,6 @@ static size_t connguard_nlisteners;
 static pthread_mutex_t connguard_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct connguard_conn *connguard_conns;	/* indexed by fd */
 static size_t connguard_nslots, connguard_open, connguard_max;
-static unsigned long connguard_shed;
 static struct ratelog connguard_macro_log = RATELOG_INIT(60);
 static struct ratelog connguard_shed_log = RATELOG_INIT(60);
 
@@ -76,16 +75,6 @@ size_t connguard_limit_for(unsigned long nofile)
 	if (reserve > 1024)
 		reserve = 1024;
 	return nofile > reserve + 16 ? nofile - reserve : 16;
-}
-
-unsigned long connguard_shed_count(void)
-{
-	unsigned long n;
-
-	pthread_mutex_lock(&connguard_lock);
-	n = connguard_shed;
-	pthread_mutex_unlock(&connguard_lock);
-	return n;
 }
 
 int connguard_init(size_t max_sessions)
@@ -171,7 +160,6 @@ static size_t connguard_shed_locked(int keep)
 		connguard_open--;
 		shed++;
 	}
-	connguard_shed += shed;
 	free(idle);
 	return shed;
 }

@@ -32,9 +32,6 @@ int connguard_init(size_t max_sessions);
 /* The connection bound for an open files limit: the limit less a reserve. */
 size_t connguard_limit_for(unsigned long nofile);
 
-/* Connections shut down since start (for tests and the log). */
-unsigned long connguard_shed_count(void);
-
 /* libmilter's internal reader (comm.c), replaced here. */
 char *mi_rd_cmd(int sd, struct timeval *timeout, char *cmd, size_t *rlen, char *name);
 

@@ -65,13 +65,3 @@ int reload_now(void)
 	policy_snapshot_unref(old);	/* freed when the last session using it ends */
 	return 0;
 }
-
-void reload_shutdown(void)
-{
-	pthread_mutex_lock(&reload_lock);
-	policy_snapshot_unref(reload_snap);
-	reload_snap = NULL;
-	pthread_mutex_unlock(&reload_lock);
-	free(reload_path);
-	reload_path = NULL;
-}

@@ -20,7 +20,4 @@ struct policy_snapshot *reload_current(void);
 /* Loads the files again; 0 when the new snapshot is in force, -1 if refused. */
 int reload_now(void);
 
-/* Drops the snapshot in force (at exit). */
-void reload_shutdown(void);
-
 #endif

@@ -115,11 +115,6 @@ void dns_resolver_free(struct dns_resolver *r)
 	free(r);
 }
 
-const char *dns_resolver_name(const struct dns_resolver *r)
-{
-	return r->server;
-}
-
 void dns_answers_free(struct dns_answers *a)
 {
 	size_t i;
@@ -360,21 +355,4 @@ enum dns_status dns_query(struct dns_resolver *r, const char *name, enum dns_rrt
 	st = dns_exchange(r, name, t, query, qlen, ans, out, err);
 	free(ans);
 	return st;
-}
-
-const char *dns_status_name(enum dns_status s)
-{
-	switch (s) {
-	case DNS_OK:
-		return "ok";
-	case DNS_NXDOMAIN:
-		return "nxdomain";
-	case DNS_NODATA:
-		return "nodata";
-	case DNS_TEMPFAIL:
-		return "tempfail";
-	case DNS_BADNAME:
-		return "badname";
-	}
-	return "tempfail";
 }

@@ -68,9 +68,6 @@ struct dns_resolver *dns_resolver_new(const char *server, unsigned timeout_s, un
 				      struct strbuf *err);
 void dns_resolver_free(struct dns_resolver *r);
 
-/* "the system resolver" or "DNS server HOST:PORT", for messages. */
-const char *dns_resolver_name(const struct dns_resolver *r);
-
 /*
  * Looks up the records of type at name.  out is always initialised
  * (empty unless DNS_OK); free it with dns_answers_free.  On DNS_TEMPFAIL
@@ -79,8 +76,5 @@ const char *dns_resolver_name(const struct dns_resolver *r);
 enum dns_status dns_query(struct dns_resolver *r, const char *name, enum dns_rrtype type,
 			  struct dns_answers *out, struct strbuf *err);
 void dns_answers_free(struct dns_answers *a);
-
-/* "ok", "nxdomain", "nodata", "tempfail", "badname". */
-const char *dns_status_name(enum dns_status s);
 
 #endif
