@@ -21,14 +21,12 @@
 #include <strings.h>
 
 #include "address.h"
+#include "engine.h"
 #include "engine_flow.h"
+#include "engine_log.h"
+#include "engine_plan.h"
 #include "inbound.h"
 #include "xalloc.h"
-
-char *engine_strdup(const char *s)
-{
-	return xstrdup(s != NULL ? s : "");
-}
 
 bool policy_is_local_submission(const char *client_name, const struct sockaddr *sa)
 {
@@ -89,45 +87,6 @@ void policy_conn_set_helo(struct policy_conn *conn, const char *helo)
 	conn->helo = helo != NULL ? engine_strdup(helo) : NULL;
 }
 
-void policy_msg_reserve(struct policy_msg *m, enum policy_resv_kind kind, const char *key)
-{
-	struct policy_resv *r = xrealloc(m->resv.list, (m->resv.n + 1) * sizeof *m->resv.list);
-
-	m->resv.list = r;
-	r[m->resv.n].key = engine_strdup(key);
-	r[m->resv.n].kind = kind;
-	r[m->resv.n].rcpt = m->env.nrcpts > 0 ? m->env.nrcpts - 1 : 0;
-	m->resv.n++;
-}
-
-/*
- * Gives back the reservations of recipient rcpt (ENGINE_ALL_RCPTS: all).
- * A give-back that fails is logged: the count then stays taken until it
- * expires, which errs on the side of the limit.
- */
-void engine_release(struct policy_msg *m, size_t rcpt)
-{
-	const struct store *st = policy_msg_store(m);
-	size_t i = 0;
-
-	while (i < m->resv.n) {
-		struct policy_resv *r = &m->resv.list[i];
-		enum store_result res;
-
-		if (rcpt != ENGINE_ALL_RCPTS && r->rcpt != rcpt) {
-			i++;
-			continue;
-		}
-		res = r->kind == POLICY_RESV_SLOT ? store_del(st, r->key)
-						  : store_decr(st, r->key, 1, NULL);
-		if (res == STORE_ERROR)
-			policy_msg_log(m, PLOG_WARNING, "could not give back %s: %s", r->key,
-				       store_result_name(res));
-		free(r->key);
-		*r = m->resv.list[--m->resv.n];
-	}
-}
-
 /* The message went through: its reservations become real counts. */
 static void engine_keep(struct policy_msg *m)
 {
@@ -136,16 +95,6 @@ static void engine_keep(struct policy_msg *m)
 	for (i = 0; i < m->resv.n; i++)
 		free(m->resv.list[i].key);
 	m->resv.n = 0;
-}
-
-const struct store *policy_msg_store(const struct policy_msg *m)
-{
-	return &m->conn->snap->store;
-}
-
-int64_t policy_msg_now_us(const struct policy_msg *m)
-{
-	return policy_snapshot_now_us(m->conn->snap);
 }
 
 struct policy_msg *policy_msg_new(struct policy_conn *conn)
@@ -208,27 +157,6 @@ void policy_msg_set_queue_id(struct policy_msg *m, const char *queue_id)
 		snprintf(m->queue_id, sizeof m->queue_id, "%s", queue_id);
 }
 
-void policy_msg_log(const struct policy_msg *m, enum plog_level level, const char *fmt, ...)
-{
-	char line[1800];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	plog_msg(m->conn->log, level, "%s: %s", m->queue_id[0] ? m->queue_id : "NOQUEUE", line);
-}
-
-void engine_decide(struct policy_msg *m, const struct policy_decision *d)
-{
-	if (m->result.decided && decision_is_refusal(&m->result.final))
-		return;
-	m->result.final = *d;
-	m->result.decided = true;
-	if (decision_is_refusal(d) || d->action == POLICY_DISCARD)
-		engine_release(m, ENGINE_ALL_RCPTS);
-}
-
 /* Picks the sending account: AUTH login, local account, trusted network. */
 static const struct account *engine_account(struct policy_msg *m, const char *auth_login,
 					    bool *unknown_login)
@@ -283,38 +211,6 @@ enum policy_action policy_rcpt(struct policy_msg *m, const char *rcpt,
 			       struct policy_decision *d)
 {
 	return m->flow->rcpt(m, rcpt, d);
-}
-
-void engine_count(struct policy_msg *m, const void *data, size_t len)
-{
-	m->content.size += len;
-	if (!m->content.buffering)
-		return;
-	if (m->content.size > (unsigned long long)m->limits.max_message_size) {
-		/* over the limit: the size rule refuses; keep nothing more */
-		m->content.buffering = false;
-		strbuf_free(&m->content.kept);
-		return;
-	}
-	strbuf_append(&m->content.kept, data, len);
-}
-
-void engine_count_header(struct policy_msg *m, const char *name, const char *value)
-{
-	const char *p, *nl;
-
-	engine_count(m, name, strlen(name));
-	engine_count(m, ": ", 2);
-	for (p = value; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-		size_t n = (size_t)(nl - p);
-
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		engine_count(m, p, n);
-		engine_count(m, "\r\n", 2);
-	}
-	engine_count(m, p, strlen(p));
-	engine_count(m, "\r\n", 2);
 }
 
 enum policy_action policy_header(struct policy_msg *m, const char *name,

@@ -32,32 +32,10 @@
 #include <sys/socket.h>
 
 #include "decision.h"
+#include "engine_types.h"
 #include "plog.h"
 #include "snapshot.h"
 #include "strbuf.h"
-
-/* A header change for the adapter to make at end of message. */
-struct policy_hdr_edit {
-	char *name;
-	unsigned index;			/* 1-based among headers of that name; 0: add */
-	char *value;			/* NULL: delete */
-	bool at_top;			/* insert before every other header */
-};
-
-/* A header of the message as received, in order. */
-struct policy_header {
-	char *name;
-	char *value;			/* folding kept, CRLF line ends */
-};
-
-/*
- * A count taken in shared state for one recipient: given back if the
- * recipient or the message does not go through, kept once it does.
- */
-enum policy_resv_kind {
-	POLICY_RESV_SLOT,		/* an item to delete */
-	POLICY_RESV_COUNTER,		/* a counter to decrement */
-};
 
 struct policy_conn;
 struct policy_msg;
@@ -125,27 +103,6 @@ enum policy_action policy_body(struct policy_msg *m, const unsigned char *chunk,
 enum policy_action policy_eom(struct policy_msg *m, struct policy_decision *d);
 
 /*
- * What the caller must do to the message before it may leave, in this
- * order.  Read-only; it points into the message and is valid until the
- * message is freed.  Empty (all NULL/0) when policy_eom() refused.
- */
-struct policy_plan {
-	const char *const *delete_rcpts;	/* remove (local submission refusals) */
-	size_t ndelete;
-	const char *new_sender;			/* change the envelope sender, or NULL */
-	const char *const *notify_rcpts;	/* remove and re-add with NOTIFY=SUCCESS,FAILURE */
-	size_t nnotify;
-	const struct policy_hdr_edit *hdrs;	/* header changes, in order */
-	size_t nhdrs;
-	const char *body;			/* the new body (CRLF), or NULL: keep */
-	size_t body_len;
-	const char *quarantine;			/* hold: the reason, or NULL */
-};
-
-/* The plan of policy_eom() (an empty one before it). */
-const struct policy_plan *policy_msg_plan(const struct policy_msg *m);
-
-/*
  * End of message, last step: applied says whether the caller made every
  * change of the plan.  Keeps the reservations of a message that goes
  * through, gives them back otherwise, and writes the summary line, the
@@ -162,48 +119,5 @@ enum policy_action policy_finish(struct policy_msg *m, bool applied, struct poli
  * and events once.  Does nothing after policy_finish(); NULL is allowed.
  */
 void policy_msg_abort(struct policy_msg *m);
-
-/* Records a reservation for the recipient being checked (rules call it). */
-void policy_msg_reserve(struct policy_msg *m, enum policy_resv_kind kind, const char *key);
-
-/* The shared-state store and the clock of the message's snapshot. */
-const struct store *policy_msg_store(const struct policy_msg *m);
-int64_t policy_msg_now_us(const struct policy_msg *m);
-
-/* The control headers' prefix; all of them are removed before delivery. */
-#define POLICY_CONTROL_PREFIX "X-SES-"
-
-/* Notes a header for edits and the template headers (engine_edit.c). */
-void policy_msg_note_header(struct policy_msg *m, const char *name, const char *value,
-			    size_t bytes);
-/* How many headers named name the message has, and their bytes. */
-unsigned policy_msg_header_count(const struct policy_msg *m, const char *name, size_t *bytes);
-/* Plans: name gets value (changing the first, deleting others, or adding). */
-void policy_msg_set_header(struct policy_msg *m, const char *name, const char *value);
-/* Plans the removal of every X-SES-* header. */
-void policy_msg_remove_control_headers(struct policy_msg *m);
-/* Plans the replacement of the body (the engine keeps a copy). */
-void policy_msg_replace_body(struct policy_msg *m, const char *body, size_t len);
-/* Plans a new envelope sender (smfi_chgfrom at end of message). */
-void policy_msg_set_sender(struct policy_msg *m, const char *addr);
-/* Plans the removal of the index-th (1-based) header named name. */
-void policy_msg_delete_header(struct policy_msg *m, const char *name, unsigned index);
-/* Plans a header inserted before all others (a signature). */
-void policy_msg_insert_header(struct policy_msg *m, const char *name, const char *value);
-/*
- * The headers as the message will leave: the received ones with the
- * planned edits applied.  *out points into m and the edits; valid until
- * they change.  Caller frees the array.
- */
-size_t policy_msg_final_headers(const struct policy_msg *m, struct policy_header **out);
-/* The body as it will leave: the new one if planned, else the received one. */
-const char *policy_msg_final_body(const struct policy_msg *m, size_t *len);
-
-/* Logging with the queue ID first; used by the engine and the rules. */
-void policy_msg_log(const struct policy_msg *m, enum plog_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* The {{unsubscribe_url}} of the message's one recipient; 0, or -1 (several, no key). */
-int engine_feedback_unsub_link(const struct policy_msg *m, struct strbuf *out);
 
 #endif

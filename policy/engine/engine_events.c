@@ -27,7 +27,7 @@
 
 #include <string.h>
 
-#include "engine_flow.h"
+#include "engine_events.h"
 #include "events.h"
 #include "stats.h"
 

@@ -25,7 +25,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "engine_flow.h"
+#include "engine_feedback.h"
 #include "events.h"
 #include "feedback.h"
 #include "stats.h"

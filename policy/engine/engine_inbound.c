@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "authres.h"
+#include "engine_feedback.h"
 #include "engine_flow.h"
 #include "inbound.h"
 #include "xalloc.h"

@@ -12,7 +12,8 @@
  */
 #include "autoconf.h"
 
-#include "engine_flow.h"
+#include "engine_events.h"
+#include "engine_log.h"
 
 #define SUMMARY_MAX_REFUSALS 5
 

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "address.h"
+#include "engine_feedback.h"
 #include "engine_flow.h"
 #include "mime_count.h"
 #include "rfc2047.h"

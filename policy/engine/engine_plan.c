@@ -10,7 +10,7 @@
 
 #include <stdlib.h>
 
-#include "engine_flow.h"
+#include "engine_plan.h"
 #include "xalloc.h"
 
 /* The plan of a message that has none yet, or was refused. */

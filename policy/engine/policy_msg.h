@@ -15,7 +15,7 @@
 
 #include "account.h"
 #include "decision.h"
-#include "engine.h"
+#include "engine_types.h"
 #include "mime_guard.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -150,5 +150,63 @@ struct policy_msg {
 };
 
 void policy_edits_free(struct policy_edits *e);
+
+/*
+ * The message context's own operations (policy_msg.c; the edits are
+ * engine_edit.c's), shared by engine.c, the flows, the stage files and
+ * the rules; none of them calls back into engine.c.
+ */
+
+/* Records a reservation for the recipient being checked (rules call it). */
+void policy_msg_reserve(struct policy_msg *m, enum policy_resv_kind kind, const char *key);
+
+/* The shared-state store and the clock of the message's snapshot. */
+const struct store *policy_msg_store(const struct policy_msg *m);
+int64_t policy_msg_now_us(const struct policy_msg *m);
+
+/* The control headers' prefix; all of them are removed before delivery. */
+#define POLICY_CONTROL_PREFIX "X-SES-"
+
+/* Notes a header for edits and the template headers (engine_edit.c). */
+void policy_msg_note_header(struct policy_msg *m, const char *name, const char *value,
+			    size_t bytes);
+/* How many headers named name the message has, and their bytes. */
+unsigned policy_msg_header_count(const struct policy_msg *m, const char *name, size_t *bytes);
+/* Plans: name gets value (changing the first, deleting others, or adding). */
+void policy_msg_set_header(struct policy_msg *m, const char *name, const char *value);
+/* Plans the removal of every X-SES-* header. */
+void policy_msg_remove_control_headers(struct policy_msg *m);
+/* Plans the replacement of the body (the engine keeps a copy). */
+void policy_msg_replace_body(struct policy_msg *m, const char *body, size_t len);
+/* Plans a new envelope sender (changed at end of message). */
+void policy_msg_set_sender(struct policy_msg *m, const char *addr);
+/* Plans the removal of the index-th (1-based) header named name. */
+void policy_msg_delete_header(struct policy_msg *m, const char *name, unsigned index);
+/* Plans a header inserted before all others (a signature). */
+void policy_msg_insert_header(struct policy_msg *m, const char *name, const char *value);
+/*
+ * The headers as the message will leave: the received ones with the
+ * planned edits applied.  *out points into m and the edits; valid until
+ * they change.  Caller frees the array.
+ */
+size_t policy_msg_final_headers(const struct policy_msg *m, struct policy_header **out);
+/* The body as it will leave: the new one if planned, else the received one. */
+const char *policy_msg_final_body(const struct policy_msg *m, size_t *len);
+
+
+/* Sets the message-level decision (the first refusal sticks). */
+void engine_decide(struct policy_msg *m, const struct policy_decision *d);
+
+#define ENGINE_ALL_RCPTS ((size_t)-1)
+/* Gives back the reservations of recipient rcpt (ENGINE_ALL_RCPTS: all). */
+void engine_release(struct policy_msg *m, size_t rcpt);
+
+/* Counts (and keeps, while buffering) bytes of the message as it streams. */
+void engine_count(struct policy_msg *m, const void *data, size_t len);
+/* Counts a header as the line it is in the message: CRLF line ends. */
+void engine_count_header(struct policy_msg *m, const char *name, const char *value);
+
+char *engine_strdup(const char *s);
+
 
 #endif

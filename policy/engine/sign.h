@@ -4,7 +4,8 @@
 #ifndef SES_SIGN_H
 #define SES_SIGN_H
 
-#include "engine.h"
+#include "decision.h"
+#include "policy_msg.h"
 
 /*
  * Plans the DKIM-Signature headers of m (accepted, edits planned).

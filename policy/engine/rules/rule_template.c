@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine_feedback.h"
 #include "policy_msg.h"
 #include "mime_build.h"
 #include "rule.h"
