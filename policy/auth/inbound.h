@@ -18,6 +18,12 @@
  * Diagnostics: inbound_checks_load adds "PublicSuffixList: ...",
  * "DnsServer: ..." or "DKIM: ..." to diags; the verdict carries a short
  * summary for the message's log line.
+ *
+ * Folder policy/auth/ (main header: this one): the checks of inbound mail
+ * and what they need: SPF (spf_*), DKIM verification (dkim_verify,
+ * dkim_field), DMARC (dmarc_*), the public suffix list (psl) and the
+ * Authentication-Results header (authres), driven by inbound.  It may
+ * include util/ and conf/.
  */
 #ifndef SES_INBOUND_H
 #define SES_INBOUND_H

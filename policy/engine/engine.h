@@ -23,6 +23,15 @@
  * Nothing here knows libmilter: addresses arrive as strings, the client as
  * a sockaddr.  The contexts are opaque here; the engine, its flows and the
  * rules read them through policy_msg.h, which the adapter never includes.
+ *
+ * Folder policy/engine/ (main header: this one): the engine that runs a
+ * session (engine.c), its two flows (engine_outbound.c,
+ * engine_inbound.c), its stage files (engine_edit, engine_feedback,
+ * engine_log, engine_events, engine_plan, sign), the message context
+ * they share (policy_msg), the decision value and the rules
+ * (engine/rules/).  It may include every other folder of policy/; none
+ * may include it.  engine.c includes the flows and stage headers; no
+ * flow, stage or rule includes engine.h.
  */
 #ifndef SES_ENGINE_H
 #define SES_ENGINE_H

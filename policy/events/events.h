@@ -34,6 +34,10 @@
  * Diagnostics: events_append's "cannot open|write PATH: REASON";
  * events_read's "PATH:OFFSET: malformed event line (N bytes)" and
  * "cannot open|read PATH: REASON".
+ *
+ * Folder policy/events/ (main header: this one): the event value and the
+ * event log, the callback retry queue (cbqueue) and the status join of
+ * sesctl status (evstatus).  It may include util/ only.
  */
 #ifndef SES_EVENTS_H
 #define SES_EVENTS_H

@@ -35,6 +35,12 @@
  * Diagnostics: each handled address appends lines to the result's log
  * ("bounce: <x@example.net> 5.1.1 blocklisted"), for the engine to log
  * with the queue ID.
+ *
+ * Folder policy/feedback/ (main header: this one): the feedback loop:
+ * VERP senders and unsubscribe tokens (verp, unsub_token), the parsers
+ * of what comes back (report, dsn, arf) and what it changes (feedback,
+ * feedback_note).  It may include util/, events/, conf/, store/ and
+ * snapshot/.
  */
 #ifndef SES_FEEDBACK_H
 #define SES_FEEDBACK_H

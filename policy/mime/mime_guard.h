@@ -10,6 +10,11 @@
  * parser also costs memory per header field and per part, and time per
  * nesting level.  So every message is scanned here first, in one linear
  * pass, and refused when it is malformed or beyond these bounds:
+ *
+ * Folder policy/mime/ (main header: this one): MIME with GMime: the
+ * bounds a message must keep before it is parsed (mime_guard,
+ * mime_param), the attachment count (mime_count) and the body of a
+ * rendered template (mime_build).  It may include util/ only.
  */
 #ifndef SES_MIME_GUARD_H
 #define SES_MIME_GUARD_H

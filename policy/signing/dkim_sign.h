@@ -12,6 +12,12 @@
  * Canonicalisation relaxed/relaxed; the signed headers are those of
  * DKIM_SIGN_HEADERS present in the message, and From is signed once more
  * than it occurs (oversigned) so no From can be added later.
+ *
+ * Folder policy/signing/ (main header: this one): what outbound mail is
+ * signed with and what a sender domain must publish: the DKIM key ring
+ * and signer (dkim_keys, dkim_sign) and the judgement of a domain's DNS
+ * records (domain_check).  It may include util/ and conf/; the engine's
+ * signing step is engine/sign.c.
  */
 #ifndef SES_DKIM_SIGN_H
 #define SES_DKIM_SIGN_H

@@ -4,6 +4,12 @@
  * A connection takes a reference when it starts and keeps that snapshot
  * until it closes, so a reload never changes the rules under a session in
  * flight.  The last unref frees it.
+ *
+ * Folder policy/snapshot/ (main header: this one): the configuration in
+ * force as one value: the snapshot built from conf/, the key ring of
+ * signing/, the inbound checks of auth/, the templates and the store;
+ * and the periodic re-check of the domains it holds (domain_recheck).
+ * It may include util/, conf/, store/, template/, auth/ and signing/.
  */
 #ifndef SES_SNAPSHOT_H
 #define SES_SNAPSHOT_H

@@ -8,6 +8,11 @@
  * alphabet and keeps keys within 250 bytes.  Every operation returns a
  * store_result; STORE_ERROR means the backend could not answer (down,
  * timed out) and the engine applies OnFailure.
+ *
+ * Folder policy/store/ (main header: this one): the state shared between
+ * gateways: the store backends (memory, memcached), counters in it
+ * (store_tally, stats), the lists (entries) and the journal that keeps
+ * them across a memcached restart.  It may include util/ and events/.
  */
 #ifndef SES_STORE_H
 #define SES_STORE_H

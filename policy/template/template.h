@@ -14,6 +14,10 @@
  * ID is a decimal number.  Variables are written {{name}} with name
  * [A-Za-z0-9_.-]{1,64}.  A tmpl_db is immutable once loaded and lives in
  * the policy snapshot.
+ *
+ * Folder policy/template/ (main header: this one): templates as operator
+ * data (template), their rendering (tmpl_render) and the review of their
+ * HTML (tmpl_html, tmpl_review).  It may include util/ and conf/.
  */
 #ifndef SES_TEMPLATE_H
 #define SES_TEMPLATE_H

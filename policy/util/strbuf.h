@@ -5,6 +5,13 @@
  * NUL-terminated after the last byte so text users can read data directly.
  * Allocation failure aborts the process (see xalloc.h): a mail filter that
  * cannot allocate a few bytes cannot give a meaningful reply either.
+ *
+ * Folder policy/util/ (its main header is this one): the small tools every
+ * other folder uses and that know nothing of mail policy: strbuf, diag
+ * (load diagnostics), plog (the logger the library is handed), address,
+ * netmask, rfc2047, punycode, dns (a resolver of our own) and mac (keyed
+ * tokens).  util/ includes no other folder of policy/ (the arrows are
+ * kept by tests/arch/check-layers).
  */
 #ifndef SES_STRBUF_H
 #define SES_STRBUF_H

@@ -8,6 +8,10 @@
  * counters the engine keeps; a rule that needs state of its own keeps it in
  * the per-message rule_state.  Adding a rule means adding a file and a row
  * in rules.c.
+ *
+ * Folder policy/engine/rules/ is part of the engine folder: the rules
+ * see the message and plan its edits through policy_msg.h, never
+ * through engine.h, and the outbound flow runs rule_table.
  */
 #ifndef SES_RULE_H
 #define SES_RULE_H
