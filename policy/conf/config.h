@@ -5,9 +5,10 @@
  * (snapshot.h), which is reference-counted and swapped whole on reload.
  *
  * Folder policy/conf/ (main header: this one): the files the operator
- * writes and their loaders: ses-milter.conf (config, conftab), account
- * files (account) and their line-preserving editor (datafile).  It may
- * include util/ and events/ (an account change is an event).
+ * writes and their loaders: ses-milter.conf (config, conftab), the
+ * limits both files set (limittab), account files (account) and their
+ * line-preserving editor (datafile).  It may include util/ and events/
+ * (an account change is an event).
  */
 #ifndef SES_CONFIG_H
 #define SES_CONFIG_H

@@ -7,7 +7,8 @@
  * cannot allocate a few bytes cannot give a meaningful reply either.
  *
  * Folder policy/util/ (its main header is this one): the small tools every
- * other folder uses and that know nothing of mail policy: strbuf, diag
+ * other folder uses and that know nothing of mail policy: strbuf, xalloc
+ * (allocation that cannot fail), durable (crash-safe file writes), diag
  * (load diagnostics), plog (the logger the library is handed), address,
  * netmask, rfc2047, punycode, dns (a resolver of our own) and mac (keyed
  * tokens).  util/ includes no other folder of policy/ (the arrows are
