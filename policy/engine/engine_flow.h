@@ -8,10 +8,12 @@
  * flow's step; nothing downstream asks which kind of mail it is.
  *
  * This header is the engine's inside: engine.c (the shared part: the
- * contexts' lifetimes and the end) picks and runs a flow;
- * engine_outbound.c and engine_inbound.c define them and use the message
- * context's operations (policy_msg.h), never engine.c's.  Nothing outside
- * policy's engine includes it.
+ * contexts, reservations, the decision, the end), engine_outbound.c and
+ * engine_inbound.c (the flows).  Nothing outside policy's engine includes
+ * it.
+ *
+ * The flows call the message context's operations (policy_msg.h,
+ * policy_msg.c) and the stage headers, never engine.c.
  */
 #ifndef SES_ENGINE_FLOW_H
 #define SES_ENGINE_FLOW_H
