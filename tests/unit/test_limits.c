@@ -19,6 +19,7 @@
 
 #include "entries.h"
 #include "mime_count.h"
+#include "prefetch.h"
 #include "rule.h"
 #include "rulefix.h"
 #include "store_mem.h"
@@ -136,6 +137,43 @@ static void send_is_allowed_again_exactly_60_minutes_after_the_oldest(void **sta
 	fx_time_us = first + 3600 * SECOND_US;
 	expect_action(send_one(f, "<fan@example.net>"), POLICY_ACCEPT);
 	expect_action(send_one(f, "<fan@example.net>"), POLICY_TEMPFAIL);
+}
+
+/*
+ * The prefetch saw every slot free; another gateway took slots 0 and 1 since.
+ * The add on slot 0 loses the race and the walk takes slot 2.
+ */
+static void slot_taken_after_the_prefetch_sends_the_rule_walking(void **state)
+{
+	struct fixture *f = *state;
+	struct rule_event ev = { .stage = RULE_STAGE_RCPT, .rcpt = "<fan@example.net>",
+				 .rcpt_norm = "fan@example.net" };
+	const char *parts[4] = { "acme", "fan@example.net", NULL, NULL };
+	struct prefetch p = PREFETCH_INIT;
+	struct strbuf key = STRBUF_INIT, val = STRBUF_INIT;
+	char slot[4], stamp[32];
+	int i;
+
+	snprintf(stamp, sizeof stamp, "%lld", (long long)fx_time_us);
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	rule_frequency.prefetch(f->msg, &ev, &p);
+	prefetch_run(&p, &f->snap->store);
+	for (i = 0; i < 2; i++) {
+		snprintf(slot, sizeof slot, "%d", i);
+		parts[2] = slot;
+		store_key(&key, "fq", parts);
+		assert_int_equal(store_add(&f->snap->store, strbuf_cstr(&key), stamp, strlen(stamp), 3601),
+				 STORE_OK);
+	}
+	f->msg->prefetch = &p;
+	assert_int_equal(rule_frequency.check(f->msg, &ev, &f->d), RULE_PASS);
+	f->msg->prefetch = NULL;
+	parts[2] = "2";
+	store_key(&key, "fq", parts);
+	assert_int_equal(store_get(&f->snap->store, strbuf_cstr(&key), &val), STORE_OK);
+	prefetch_free(&p);
+	strbuf_free(&key);
+	strbuf_free(&val);
 }
 
 static void aborted_transactions_give_the_count_back(void **state)
@@ -435,6 +473,7 @@ int main(void)
 		T(shared_suspension_refuses_at_mail),
 		T(eleventh_send_within_hour_is_refused),
 		T(send_is_allowed_again_exactly_60_minutes_after_the_oldest),
+		T(slot_taken_after_the_prefetch_sends_the_rule_walking),
 		T(aborted_transactions_give_the_count_back),
 		T(message_refused_after_rcpt_gives_the_count_back),
 		T(connection_closed_mid_transaction_gives_the_count_back),
