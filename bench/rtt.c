@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -309,6 +310,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in sin;
 	struct counting *c;
 	struct rcpt_cost cost;
+	struct timespec t0, t1;
 	unsigned long requests = 0, rcpt_requests = 0;
 
 	if (argc < 3) {
@@ -328,18 +330,22 @@ int main(int argc, char **argv)
 	conn = policy_conn_new(snap, NULL, "client.example", (struct sockaddr *)&sin, false);
 	read_stats(argv[1], before);
 	memset(c->requests, 0, sizeof c->requests);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&cost, 0, sizeof cost);
 	cost.server = argv[1];
 	cost.c = c;
 	for (i = 0; i < nmsg; i++)
 		accepted += bench_message(conn, i, nrcpt, same, &cost);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	read_stats(argv[1], after);
 	for (i = 0; i < OP__COUNT; i++) {
 		requests += c->requests[i];
 		rcpt_requests += cost.requests[i];
 	}
-	printf("messages %u, recipients per message %u, hourly limit %lld%s: %u accepted\n",
-	       nmsg, nrcpt, hourly, same ? ", one recipient" : "", accepted);
+	printf("messages %u, recipients per message %u, hourly limit %lld%s: %u accepted "
+	       "in %.2f s (with a stats read per message)\n", nmsg, nrcpt, hourly,
+	       same ? ", one recipient" : "", accepted,
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (accepted == 0)
 		return 1;
 	printf("requests per accepted recipient:  RCPT stage %6.2f   whole message %6.2f\n",

@@ -33,13 +33,7 @@ static void prefetch_grow(struct prefetch *p)
 void prefetch_add(struct prefetch *p, const char *key, bool guarded)
 {
 	struct store_mget_item *it;
-	size_t i;
 
-	for (i = 0; i < p->n; i++)
-		if (strcmp(p->items[i].key, key) == 0) {
-			p->items[i].guarded = p->items[i].guarded || guarded;
-			return;
-		}
 	if (p->n == p->cap)
 		prefetch_grow(p);
 	it = &p->items[p->n];

@@ -36,9 +36,11 @@ struct prefetch {
 #define PREFETCH_INIT { NULL, NULL, 0, 0, 0, false }
 
 /*
- * Adds key (copied; a key already there is not added twice).  guarded:
- * its answer is STORE_ERROR unless its server is restored (entries, day
- * counters); unguarded keys are answered whatever the mark says.
+ * Adds key (copied).  guarded: its answer is STORE_ERROR unless its
+ * server is restored (entries, day counters); unguarded keys are answered
+ * whatever the mark says.  A key added twice is read twice (harmless, and
+ * cheaper than looking for it among a thousand frequency slots); both
+ * answers come from the same multi-get.
  */
 void prefetch_add(struct prefetch *p, const char *key, bool guarded);
 /* Adds the key of an entry lookup (guarded). */
