@@ -439,6 +439,10 @@ static memcached_return_t mc_mget_group(memcached_st *m, struct mc_req *r, const
  * The items not answered yet, grouped by the server their key hashes to
  * (again on each attempt: an ejected server moves keys), one request per
  * server.  A group that fails stops the attempt; mc_run() may try again.
+ * The requests go one after another (an mget first drains the answers of
+ * the one before), so keys spread over S servers cost S round trips; a
+ * plain memcached_mget would reach them all at once but cannot read each
+ * server's mark, which has the same key on every server.
  */
 static memcached_return_t mc_try_mget(memcached_st *m, struct mc_req *r)
 {
