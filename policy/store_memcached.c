@@ -328,6 +328,34 @@ static bool mc_result_is(const memcached_result_st *res, const char *key)
 	       memcmp(memcached_result_key_value(res), key, n) == 0;
 }
 
+/*
+ * Reads the mark again from the server of group key gk, after a request
+ * that found none: a server killed mid-request can end its answer early
+ * without an error, which would read as "not restored" and start a replay
+ * on every server.  A dead server fails this second read with an error
+ * (mc_run() tries again on the server its keys move to); a server that
+ * really lost its mark answers again without it.  Costs a round trip only
+ * when the mark is missing.
+ */
+static memcached_return_t mc_mark_confirm(memcached_st *m, const char *gk, const char *guard,
+					  bool *restored)
+{
+	const char *keys[1] = { guard };
+	size_t lens[1] = { strlen(guard) };
+	memcached_result_st *res;
+	memcached_return_t rc = memcached_mget_by_key(m, gk, strlen(gk), keys, lens, 1);
+
+	if (rc != MEMCACHED_SUCCESS)
+		return rc;
+	while ((res = memcached_fetch_result(m, NULL, &rc)) != NULL) {
+		if (mc_result_is(res, guard))
+			*restored = memcached_result_length(res) == 4 &&
+				    memcmp(memcached_result_value(res), "done", 4) == 0;
+		memcached_result_free(res);
+	}
+	return rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND ? MEMCACHED_SUCCESS : rc;
+}
+
 /* key and the mark, both from key's server (mget_by_key), in one request. */
 static memcached_return_t mc_try_get_guarded(memcached_st *m, struct mc_req *r)
 {
@@ -352,7 +380,11 @@ static memcached_return_t mc_try_get_guarded(memcached_st *m, struct mc_req *r)
 		}
 		memcached_result_free(res);
 	}
-	return rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND ? found : rc;
+	if (rc != MEMCACHED_END && rc != MEMCACHED_NOTFOUND)
+		return rc;
+	if (!*r->restored && (rc = mc_mark_confirm(m, r->key, r->guard, r->restored)) != MEMCACHED_SUCCESS)
+		return rc;
+	return found;
 }
 
 static enum store_result mc_get_guarded(void *be, const char *key, const char *guard,
@@ -420,7 +452,11 @@ static memcached_return_t mc_mget_group(memcached_st *m, struct mc_req *r, const
 			mc_mget_fill(r, group, ng, &cursor, res);
 		memcached_result_free(res);
 	}
-	if (rc != MEMCACHED_END && rc != MEMCACHED_NOTFOUND) {
+	if ((rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND) && r->guard != NULL && !restored)
+		rc = mc_mark_confirm(m, keys[0], r->guard, &restored);
+	else if (rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND)
+		rc = MEMCACHED_SUCCESS;
+	if (rc != MEMCACHED_SUCCESS) {
 		for (k = 0; k < ng; k++)
 			r->items[group[k]].result = STORE_ERROR;	/* asked again */
 		return rc;
