@@ -22,6 +22,7 @@
 
 struct inbound_msg;
 struct engine_flow;
+struct prefetch;
 
 enum policy_mode {
 	POLICY_MODE_INBOUND = 0,	/* mail for the service's domains */
@@ -147,6 +148,7 @@ struct policy_msg {
 	struct inbound_msg *inbound;	/* inbound: the SPF/DKIM/DMARC checks, or NULL */
 	struct policy_edits edits;	/* planned at end of message */
 	struct policy_plan *plan;	/* built by policy_eom (engine_plan.c) */
+	struct prefetch *prefetch;	/* while a recipient's rules run, or NULL */
 };
 
 void policy_edits_free(struct policy_edits *e);

@@ -277,6 +277,16 @@ enum store_result entry_lookup(const struct store *s, const struct entry_id *id,
 	return r;
 }
 
+enum store_result entry_lookup_value(enum store_result r, const struct strbuf *val,
+				     bool *present)
+{
+	struct entry_record rec;
+
+	*present = r == STORE_OK && entry_parse_value(val, &rec) == 0 &&
+		   entry_record_live(&rec, time(NULL));
+	return r == STORE_OK || r == STORE_NOT_FOUND ? STORE_OK : STORE_ERROR;
+}
+
 /*
  * Seconds from now until expires (0: never), as memcached wants them:
  * relative (store_memcached.c turns over 30 days into an absolute time,

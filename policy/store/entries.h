@@ -67,6 +67,13 @@ enum store_result entry_lookup(const struct store *s, const struct entry_id *id,
 			       bool *present);
 
 /*
+ * entry_lookup() of a value already read (a multi-get, prefetch.h): r is
+ * what the read answered (OK, NOT_FOUND or ERROR), val the value.
+ */
+enum store_result entry_lookup_value(enum store_result r, const struct strbuf *val,
+				     bool *present);
+
+/*
  * Writes rec for id with last-writer-wins: an existing record with a
  * later (stamp, origin) is kept.  STORE_OK or STORE_ERROR.
  */

@@ -161,6 +161,61 @@ enum store_result store_get_guarded(const struct store *s, const char *key, stru
 	return STORE_ERROR;
 }
 
+/* A backend without mget: one request per key. */
+static void store_mget_each(const struct store *s, struct store_mget_item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct store_mget_item *it = &items[i];
+
+		if (s->guard != NULL && it->guarded && s->ops->get_guarded != NULL) {
+			it->result = s->ops->get_guarded(s->be, it->key, s->guard, it->val,
+							 &it->restored);
+		} else if (s->ops->gets != NULL) {
+			it->result = s->ops->gets(s->be, it->key, it->val, &it->cas);
+			it->restored = true;
+		} else {
+			it->result = s->ops->get(s->be, it->key, it->val);
+			it->restored = true;
+		}
+	}
+}
+
+enum store_result store_mget(const struct store *s, struct store_mget_item *items, size_t n)
+{
+	enum store_result r = STORE_OK;
+	bool wanted = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		items[i].result = STORE_ERROR;
+		items[i].restored = false;
+		items[i].cas = 0;
+		strbuf_reset(items[i].val);
+	}
+	if (s == NULL)
+		return STORE_ERROR;
+	if (s->ops->mget != NULL)
+		s->ops->mget(s->be, items, n, s->guard);
+	else
+		store_mget_each(s, items, n);
+	for (i = 0; i < n; i++) {
+		struct store_mget_item *it = &items[i];
+
+		if (s->guard != NULL && it->guarded && it->result != STORE_ERROR && !it->restored) {
+			strbuf_reset(it->val);
+			it->result = STORE_ERROR;
+			wanted = true;
+		}
+		if (it->result == STORE_ERROR)
+			r = STORE_ERROR;
+	}
+	if (wanted)
+		store_restore_wanted();
+	return r;
+}
+
 enum store_result store_mark(const struct store *s, bool done)
 {
 	if (s == NULL || s->guard == NULL)

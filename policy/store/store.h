@@ -32,6 +32,20 @@ enum store_result {
 	STORE_ERROR,		/* the backend did not answer */
 };
 
+/*
+ * One key of a multi-get (store_mget): the caller fills key, val and
+ * guarded; the backend fills result (OK or NOT_FOUND, or ERROR when the
+ * key's server did not answer), cas and restored.
+ */
+struct store_mget_item {
+	const char *key;
+	struct strbuf *val;		/* the value (reset first) */
+	bool guarded;			/* answer ERROR unless key's server is restored */
+	enum store_result result;
+	uint64_t cas;
+	bool restored;			/* the key's server holds the mark "done" */
+};
+
 struct store_ops {
 	const char *name;
 	/* Appends the value of key to val. */
@@ -72,6 +86,14 @@ struct store_ops {
 	 * true); NOT_FOUND when a server has no mark (it restarted since).
 	 */
 	enum store_result (*mark)(void *be, const char *guard, bool done);
+	/*
+	 * Reads every item's key, with its CAS token, in one request per
+	 * server involved; with guard, also the mark on each of those
+	 * servers (item->restored).  STORE_ERROR when a server did not
+	 * answer (its items say STORE_ERROR too).
+	 */
+	enum store_result (*mget)(void *be, struct store_mget_item *items, size_t n,
+				  const char *guard);
 };
 
 struct store {
@@ -122,6 +144,12 @@ void store_free(struct store *s);
 enum store_result store_get_guarded(const struct store *s, const char *key,
 				    struct strbuf *val);
 enum store_result store_mark(const struct store *s, bool done);
+/*
+ * Reads n keys at once (one request per server).  An item marked guarded
+ * answers STORE_ERROR when its server is not restored, as
+ * store_get_guarded() would.  Returns STORE_ERROR when any item does.
+ */
+enum store_result store_mget(const struct store *s, struct store_mget_item *items, size_t n);
 /* Waits up to seconds for a lookup that found a server not restored; true if one did. */
 bool store_restore_wait(unsigned seconds);
 /* Wakes store_restore_wait() to replay; called by store_get_guarded(). */

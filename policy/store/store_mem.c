@@ -248,6 +248,34 @@ static enum store_result mem_get_guarded(void *be, const char *key, const char *
 	return e != NULL ? STORE_OK : STORE_NOT_FOUND;
 }
 
+/* Every key under one lock, like one request to one server. */
+static enum store_result mem_mget(void *be, struct store_mget_item *items, size_t n,
+				  const char *guard)
+{
+	struct store_mem *m = be;
+	struct mem_entry *e;
+	bool restored = false;
+	size_t i;
+
+	if (!mem_lock_up(m))
+		return STORE_ERROR;
+	if (guard != NULL) {
+		e = mem_find(m, guard);
+		restored = e != NULL && e->val.len == 4 && memcmp(e->val.data, "done", 4) == 0;
+	}
+	for (i = 0; i < n; i++) {
+		e = mem_find(m, items[i].key);
+		items[i].restored = restored;
+		items[i].result = e != NULL ? STORE_OK : STORE_NOT_FOUND;
+		if (e != NULL) {
+			strbuf_append(items[i].val, e->val.data, e->val.len);
+			items[i].cas = e->cas;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return STORE_OK;
+}
+
 static enum store_result mem_mark(void *be, const char *guard, bool done)
 {
 	struct store_mem *m = be;
@@ -301,6 +329,7 @@ static const struct store_ops store_mem_ops = {
 	.epoch = mem_epoch,
 	.get_guarded = mem_get_guarded,
 	.mark = mem_mark,
+	.mget = mem_mget,
 	.free = mem_free,
 };
 

@@ -126,6 +126,8 @@ struct mc_req {
 	const char *guard;		/* get_guarded, mark: the restore mark */
 	bool *restored;			/* get_guarded: the mark says done */
 	bool done;			/* mark: pending -> done */
+	struct store_mget_item *items;	/* mget */
+	size_t n;
 	memcached_return_t (*attempt)(memcached_st *m, struct mc_req *r);
 };
 
@@ -327,6 +329,34 @@ static bool mc_result_is(const memcached_result_st *res, const char *key)
 	       memcmp(memcached_result_key_value(res), key, n) == 0;
 }
 
+/*
+ * Reads the mark again from the server of group key gk, after a request
+ * that found none: a server killed mid-request can end its answer early
+ * without an error, which would read as "not restored" and start a replay
+ * on every server.  A dead server fails this second read with an error
+ * (mc_run() tries again on the server its keys move to); a server that
+ * really lost its mark answers again without it.  Costs a round trip only
+ * when the mark is missing.
+ */
+static memcached_return_t mc_mark_confirm(memcached_st *m, const char *gk, const char *guard,
+					  bool *restored)
+{
+	const char *keys[1] = { guard };
+	size_t lens[1] = { strlen(guard) };
+	memcached_result_st *res;
+	memcached_return_t rc = memcached_mget_by_key(m, gk, strlen(gk), keys, lens, 1);
+
+	if (rc != MEMCACHED_SUCCESS)
+		return rc;
+	while ((res = memcached_fetch_result(m, NULL, &rc)) != NULL) {
+		if (mc_result_is(res, guard))
+			*restored = memcached_result_length(res) == 4 &&
+				    memcmp(memcached_result_value(res), "done", 4) == 0;
+		memcached_result_free(res);
+	}
+	return rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND ? MEMCACHED_SUCCESS : rc;
+}
+
 /* key and the mark, both from key's server (mget_by_key), in one request. */
 static memcached_return_t mc_try_get_guarded(memcached_st *m, struct mc_req *r)
 {
@@ -351,7 +381,11 @@ static memcached_return_t mc_try_get_guarded(memcached_st *m, struct mc_req *r)
 		}
 		memcached_result_free(res);
 	}
-	return rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND ? found : rc;
+	if (rc != MEMCACHED_END && rc != MEMCACHED_NOTFOUND)
+		return rc;
+	if (!*r->restored && (rc = mc_mark_confirm(m, r->key, r->guard, r->restored)) != MEMCACHED_SUCCESS)
+		return rc;
+	return found;
 }
 
 static enum store_result mc_get_guarded(void *be, const char *key, const char *guard,
@@ -361,6 +395,127 @@ static enum store_result mc_get_guarded(void *be, const char *key, const char *g
 			    .attempt = mc_try_get_guarded };
 
 	return mc_run(be, &r);
+}
+
+/*
+ * Fills the group's item that res answers: the next not yet answered item
+ * with res's key, searched from *cursor (answers come in request order).
+ */
+static void mc_mget_fill(struct mc_req *r, const size_t *group, size_t ng, size_t *cursor,
+			 const memcached_result_st *res)
+{
+	size_t k;
+
+	for (k = 0; k < ng; k++) {
+		struct store_mget_item *it = &r->items[group[(*cursor + k) % ng]];
+
+		if (it->result != STORE_ERROR || !mc_result_is(res, it->key))
+			continue;
+		strbuf_append(it->val, memcached_result_value(res), memcached_result_length(res));
+		it->cas = memcached_result_cas(res);
+		it->result = STORE_OK;
+		*cursor = (*cursor + k + 1) % ng;
+		return;
+	}
+}
+
+/*
+ * One request to one server: the items of group (their keys all live
+ * there) and, when there is a guard, the mark on that server.
+ */
+static memcached_return_t mc_mget_group(memcached_st *m, struct mc_req *r, const size_t *group,
+					size_t ng, const char **keys, size_t *lens)
+{
+	memcached_result_st *res;
+	memcached_return_t rc;
+	size_t k, nk = 0, cursor = 0;
+	bool restored = false;
+
+	for (k = 0; k < ng; k++) {
+		struct store_mget_item *it = &r->items[group[k]];
+
+		strbuf_reset(it->val);
+		keys[nk] = it->key;
+		lens[nk++] = strlen(it->key);
+	}
+	if (r->guard != NULL) {
+		keys[nk] = r->guard;
+		lens[nk++] = strlen(r->guard);
+	}
+	rc = memcached_mget_by_key(m, keys[0], lens[0], keys, lens, nk);
+	if (rc != MEMCACHED_SUCCESS)
+		return rc;
+	while ((res = memcached_fetch_result(m, NULL, &rc)) != NULL) {
+		if (r->guard != NULL && mc_result_is(res, r->guard))
+			restored = memcached_result_length(res) == 4 &&
+				   memcmp(memcached_result_value(res), "done", 4) == 0;
+		else
+			mc_mget_fill(r, group, ng, &cursor, res);
+		memcached_result_free(res);
+	}
+	if ((rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND) && r->guard != NULL && !restored)
+		rc = mc_mark_confirm(m, keys[0], r->guard, &restored);
+	else if (rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND)
+		rc = MEMCACHED_SUCCESS;
+	if (rc != MEMCACHED_SUCCESS) {
+		for (k = 0; k < ng; k++)
+			r->items[group[k]].result = STORE_ERROR;	/* asked again */
+		return rc;
+	}
+	for (k = 0; k < ng; k++) {
+		struct store_mget_item *it = &r->items[group[k]];
+
+		if (it->result == STORE_ERROR)
+			it->result = STORE_NOT_FOUND;
+		it->restored = restored;
+	}
+	return MEMCACHED_SUCCESS;
+}
+
+/*
+ * The items not answered yet, grouped by the server their key hashes to
+ * (again on each attempt: an ejected server moves keys), one request per
+ * server.  A group that fails stops the attempt; mc_run() may try again.
+ * The requests go one after another (an mget first drains the answers of
+ * the one before), so keys spread over S servers cost S round trips; a
+ * plain memcached_mget would reach them all at once but cannot read each
+ * server's mark, which has the same key on every server.
+ */
+static memcached_return_t mc_try_mget(memcached_st *m, struct mc_req *r)
+{
+	uint32_t *srv = calloc(r->n, sizeof *srv);
+	size_t *group = calloc(r->n, sizeof *group);
+	const char **keys = calloc(r->n + 1, sizeof *keys);
+	size_t *lens = calloc(r->n + 1, sizeof *lens);
+	memcached_return_t rc = MEMCACHED_SUCCESS;
+	size_t i, j, ng;
+
+	if (srv == NULL || group == NULL || keys == NULL || lens == NULL)
+		abort();
+	for (i = 0; i < r->n; i++)
+		srv[i] = memcached_generate_hash(m, r->items[i].key, strlen(r->items[i].key));
+	for (i = 0; i < r->n && rc == MEMCACHED_SUCCESS; i++) {
+		if (r->items[i].result != STORE_ERROR)
+			continue;	/* answered, or in an earlier group */
+		ng = 0;
+		for (j = i; j < r->n; j++)
+			if (srv[j] == srv[i] && r->items[j].result == STORE_ERROR)
+				group[ng++] = j;
+		rc = mc_mget_group(m, r, group, ng, keys, lens);
+	}
+	free(srv);
+	free(group);
+	free(keys);
+	free(lens);
+	return rc;
+}
+
+static enum store_result mc_mget(void *be, struct store_mget_item *items, size_t n,
+				 const char *guard)
+{
+	struct mc_req r = { .items = items, .n = n, .guard = guard, .attempt = mc_try_mget };
+
+	return n > 0 ? mc_run(be, &r) : STORE_OK;
 }
 
 /*
@@ -451,6 +606,7 @@ static const struct store_ops store_memcached_ops = {
 	.epoch = mc_epoch,
 	.get_guarded = mc_get_guarded,
 	.mark = mc_mark,
+	.mget = mc_mget,
 	.free = mc_free,
 };
 

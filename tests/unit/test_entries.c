@@ -3,7 +3,8 @@
  * lookups, last-writer-wins ordering (older writes ignored, ties broken by
  * origin, removals beating older adds), expiry, address normalisation,
  * record text, keys, a store that is down, and the compare-and-swap loop
- * under rival writers (injected deterministically and from 4 threads).
+ * under rival writers (injected deterministically and from 4 threads),
+ * and the store's multi-get (store_mget) that entry lookups are read by.
  *
  * Diagnostics: a failing case prints "got X, want Y".
  */
@@ -335,6 +336,102 @@ static void store_down_is_error(void **state)
 	store_free(&s);
 }
 
+/* ---- store_mget -------------------------------------------------------------- */
+
+static void mget_answers_every_key_with_its_cas(void **state)
+{
+	struct strbuf v[3] = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT }, one = STRBUF_INIT;
+	struct store_mget_item it[3] = { { .key = "a", .val = &v[0] }, { .key = "gone", .val = &v[1] },
+					 { .key = "b", .val = &v[2] } };
+	uint64_t cas = 0;
+	struct store s;
+
+	store_mem_open(&s);
+	assert_int_equal(store_set(&s, "a", "1", 1, 0), STORE_OK);
+	assert_int_equal(store_set(&s, "b", "22", 2, 0), STORE_OK);
+	strbuf_appends(&v[0], "stale");	/* answers replace what the buffers held */
+	assert_int_equal(store_mget(&s, it, 3), STORE_OK);
+	assert_int_equal(it[0].result, STORE_OK);
+	assert_string_equal(strbuf_cstr(&v[0]), "1");
+	assert_int_equal(it[1].result, STORE_NOT_FOUND);
+	assert_int_equal(it[2].result, STORE_OK);
+	assert_string_equal(strbuf_cstr(&v[2]), "22");
+	assert_int_equal(store_gets(&s, "b", &one, &cas), STORE_OK);
+	assert_true(it[2].cas == cas);
+	assert_int_equal(store_cas(&s, "b", "3", 1, 0, it[2].cas), STORE_OK);
+	strbuf_free(&one);
+	strbuf_free(&v[0]);
+	strbuf_free(&v[1]);
+	strbuf_free(&v[2]);
+	store_free(&s);
+}
+
+static void mget_guarded_key_errs_until_its_server_is_restored(void **state)
+{
+	struct strbuf v[2] = { STRBUF_INIT, STRBUF_INIT };
+	struct store_mget_item it[2] = { { .key = "bl:x", .val = &v[0], .guarded = true },
+					 { .key = "fq:x", .val = &v[1] } };
+	struct store s;
+
+	store_mem_open(&s);
+	s.guard = "rs:gw1";
+	assert_int_equal(store_set(&s, "bl:x", "1 1 0 -", 7, 0), STORE_OK);
+	assert_int_equal(store_set(&s, "fq:x", "5", 1, 0), STORE_OK);
+	/* no mark: the server restarted and this gateway has not replayed */
+	assert_int_equal(store_mget(&s, it, 2), STORE_ERROR);
+	assert_int_equal(it[0].result, STORE_ERROR);
+	assert_int_equal(v[0].len, 0);
+	assert_int_equal(it[1].result, STORE_OK);	/* not guarded: answered */
+	assert_int_equal(store_mark(&s, false), STORE_OK);
+	assert_int_equal(store_mget(&s, it, 2), STORE_ERROR);	/* "pending" is not "done" */
+	assert_int_equal(store_mark(&s, true), STORE_OK);
+	assert_int_equal(store_mget(&s, it, 2), STORE_OK);
+	assert_int_equal(it[0].result, STORE_OK);
+	assert_string_equal(strbuf_cstr(&v[0]), "1 1 0 -");
+	strbuf_free(&v[0]);
+	strbuf_free(&v[1]);
+	store_free(&s);
+}
+
+static void mget_on_a_store_down_is_error_for_every_key(void **state)
+{
+	struct strbuf v = STRBUF_INIT;
+	struct store_mget_item it = { .key = "a", .val = &v };
+	struct store s;
+
+	store_mem_open(&s);
+	store_mem_set_down(&s, true);
+	assert_int_equal(store_mget(&s, &it, 1), STORE_ERROR);
+	assert_int_equal(it.result, STORE_ERROR);
+	assert_int_equal(store_mget(NULL, &it, 1), STORE_ERROR);
+	strbuf_free(&v);
+	store_free(&s);
+}
+
+static void lookup_of_a_value_read_by_mget_matches_entry_lookup(void **state)
+{
+	struct entry_record rec = rec_make(true, 100, 0, "gw1");
+	struct strbuf key = STRBUF_INIT, v = STRBUF_INIT;
+	struct store_mget_item it = { .val = &v, .guarded = true };
+	bool present = false;
+	struct store s;
+
+	store_mem_open(&s);
+	put_ok(&s, &bl_user, rec);
+	entry_key(&bl_user, &key);
+	it.key = strbuf_cstr(&key);
+	assert_int_equal(store_mget(&s, &it, 1), STORE_OK);
+	assert_int_equal(entry_lookup_value(it.result, &v, &present), STORE_OK);
+	assert_true(present);
+	assert_int_equal(entry_lookup_value(STORE_NOT_FOUND, &v, &present), STORE_OK);
+	assert_false(present);
+	assert_int_equal(entry_lookup_value(STORE_ERROR, &v, &present), STORE_ERROR);
+	assert_false(present);
+	strbuf_free(&key);
+	strbuf_free(&v);
+	store_free(&s);
+}
+
 static void kind_names_round_trip(void **state)
 {
 	enum entry_kind k;
@@ -545,6 +642,10 @@ int main(void)
 		cmocka_unit_test(unparsable_stored_value_is_absent_and_overwritten),
 		cmocka_unit_test(store_down_is_error),
 		cmocka_unit_test(kind_names_round_trip),
+		cmocka_unit_test(mget_answers_every_key_with_its_cas),
+		cmocka_unit_test(mget_guarded_key_errs_until_its_server_is_restored),
+		cmocka_unit_test(mget_on_a_store_down_is_error_for_every_key),
+		cmocka_unit_test(lookup_of_a_value_read_by_mget_matches_entry_lookup),
 		cmocka_unit_test(cas_conflict_with_older_rival_is_retried),
 		cmocka_unit_test(cas_conflict_with_newer_rival_keeps_rival),
 		cmocka_unit_test(add_race_is_retried),

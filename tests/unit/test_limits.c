@@ -19,6 +19,7 @@
 
 #include "entries.h"
 #include "mime_count.h"
+#include "prefetch.h"
 #include "rule.h"
 #include "rulefix.h"
 #include "store_mem.h"
@@ -136,6 +137,43 @@ static void send_is_allowed_again_exactly_60_minutes_after_the_oldest(void **sta
 	fx_time_us = first + 3600 * SECOND_US;
 	expect_action(send_one(f, "<fan@example.net>"), POLICY_ACCEPT);
 	expect_action(send_one(f, "<fan@example.net>"), POLICY_TEMPFAIL);
+}
+
+/*
+ * The prefetch saw every slot free; another gateway took slots 0 and 1 since.
+ * The add on slot 0 loses the race and the walk takes slot 2.
+ */
+static void slot_taken_after_the_prefetch_sends_the_rule_walking(void **state)
+{
+	struct fixture *f = *state;
+	struct rule_event ev = { .stage = RULE_STAGE_RCPT, .rcpt = "<fan@example.net>",
+				 .rcpt_norm = "fan@example.net" };
+	const char *parts[4] = { "acme", "fan@example.net", NULL, NULL };
+	struct prefetch p = PREFETCH_INIT;
+	struct strbuf key = STRBUF_INIT, val = STRBUF_INIT;
+	char slot[4], stamp[32];
+	int i;
+
+	snprintf(stamp, sizeof stamp, "%lld", (long long)fx_time_us);
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	rule_frequency.prefetch(f->msg, &ev, &p);
+	prefetch_run(&p, &f->snap->store);
+	for (i = 0; i < 2; i++) {
+		snprintf(slot, sizeof slot, "%d", i);
+		parts[2] = slot;
+		store_key(&key, "fq", parts);
+		assert_int_equal(store_add(&f->snap->store, strbuf_cstr(&key), stamp, strlen(stamp), 3601),
+				 STORE_OK);
+	}
+	f->msg->prefetch = &p;
+	assert_int_equal(rule_frequency.check(f->msg, &ev, &f->d), RULE_PASS);
+	f->msg->prefetch = NULL;
+	parts[2] = "2";
+	store_key(&key, "fq", parts);
+	assert_int_equal(store_get(&f->snap->store, strbuf_cstr(&key), &val), STORE_OK);
+	prefetch_free(&p);
+	strbuf_free(&key);
+	strbuf_free(&val);
 }
 
 static void aborted_transactions_give_the_count_back(void **state)
@@ -273,6 +311,105 @@ static void quota_follows_reputation_level(void **state)
 	assert_int_equal(rule_quota_for(&a), 1000000);
 	a.limits.daily_quota = 7;
 	assert_int_equal(rule_quota_for(&a), 7);
+}
+
+/* ---- round trips ---------------------------------------------------------------- */
+
+/* A store that counts the requests made to the fixture's store behind it. */
+static struct store counted;
+static unsigned counted_reads, counted_writes;
+
+static enum store_result cnt_get(void *be, const char *k, struct strbuf *v)
+{
+	counted_reads++;
+	return counted.ops->get(counted.be, k, v);
+}
+
+static enum store_result cnt_gets(void *be, const char *k, struct strbuf *v, uint64_t *cas)
+{
+	counted_reads++;
+	return counted.ops->gets(counted.be, k, v, cas);
+}
+
+static enum store_result cnt_get_guarded(void *be, const char *k, const char *g,
+					 struct strbuf *v, bool *restored)
+{
+	counted_reads++;
+	return counted.ops->get_guarded(counted.be, k, g, v, restored);
+}
+
+static enum store_result cnt_mget(void *be, struct store_mget_item *items, size_t n,
+				  const char *g)
+{
+	counted_reads++;
+	return counted.ops->mget(counted.be, items, n, g);
+}
+
+static enum store_result cnt_add(void *be, const char *k, const void *v, size_t l, uint32_t t)
+{
+	counted_writes++;
+	return counted.ops->add(counted.be, k, v, l, t);
+}
+
+static enum store_result cnt_set(void *be, const char *k, const void *v, size_t l, uint32_t t)
+{
+	counted_writes++;
+	return counted.ops->set(counted.be, k, v, l, t);
+}
+
+static enum store_result cnt_cas(void *be, const char *k, const void *v, size_t l, uint32_t t,
+				 uint64_t cas)
+{
+	counted_writes++;
+	return counted.ops->cas(counted.be, k, v, l, t, cas);
+}
+
+static enum store_result cnt_del(void *be, const char *k)
+{
+	counted_writes++;
+	return counted.ops->del(counted.be, k);
+}
+
+static enum store_result cnt_incr(void *be, const char *k, uint64_t d, uint64_t i, uint32_t t,
+				  uint64_t *v)
+{
+	counted_writes++;
+	return counted.ops->incr(counted.be, k, d, i, t, v);
+}
+
+static enum store_result cnt_decr(void *be, const char *k, uint64_t d, uint64_t *v)
+{
+	counted_writes++;
+	return counted.ops->decr(counted.be, k, d, v);
+}
+
+static const struct store_ops counting_ops = {
+	.name = "counting", .get = cnt_get, .gets = cnt_gets, .get_guarded = cnt_get_guarded,
+	.mget = cnt_mget, .add = cnt_add, .set = cnt_set, .cas = cnt_cas, .del = cnt_del,
+	.incr = cnt_incr, .decr = cnt_decr,
+};
+
+/*
+ * The lookups and the hourly slots are one multi-get; the slot, the
+ * second and the day counter are one write each.
+ */
+static void recipient_costs_one_read_and_three_writes(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	for (i = 0; i < 3; i++)	/* slots 0-2 taken: skipped without a request */
+		expect_action(send_one(f, "<fan@example.net>"), POLICY_ACCEPT);
+	policy_msg_free(f->msg);
+	f->msg = policy_msg_new(f->conn);
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	counted = f->snap->store;
+	f->snap->store.ops = &counting_ops;
+	counted_reads = counted_writes = 0;
+	expect_action(policy_rcpt(f->msg, "<fan@example.net>", &f->d), POLICY_CONTINUE);
+	f->snap->store = counted;
+	assert_int_equal(counted_reads, 1);
+	assert_int_equal(counted_writes, 3);
 }
 
 /* ---- failures ------------------------------------------------------------------- */
@@ -435,6 +572,7 @@ int main(void)
 		T(shared_suspension_refuses_at_mail),
 		T(eleventh_send_within_hour_is_refused),
 		T(send_is_allowed_again_exactly_60_minutes_after_the_oldest),
+		T(slot_taken_after_the_prefetch_sends_the_rule_walking),
 		T(aborted_transactions_give_the_count_back),
 		T(message_refused_after_rcpt_gives_the_count_back),
 		T(connection_closed_mid_transaction_gives_the_count_back),
@@ -447,6 +585,7 @@ int main(void)
 		T(daily_quota_refuses_the_next_recipient_until_the_next_day),
 		T(over_quota_with_hold_accepts_and_holds),
 		cmocka_unit_test(quota_follows_reputation_level),
+		T(recipient_costs_one_read_and_three_writes),
 		T(store_down_at_rcpt_tempfails),
 		T(store_down_with_on_failure_accept_accepts),
 		T(concurrent_senders_never_exceed_the_hourly_cap),

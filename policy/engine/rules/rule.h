@@ -23,6 +23,7 @@
 
 struct account;
 struct policy_msg;
+struct prefetch;
 
 enum rule_stage {
 	RULE_STAGE_MAIL = 1 << 0,
@@ -60,6 +61,11 @@ struct rule {
 	bool refuses_message;
 	enum rule_result (*check)(struct policy_msg *m, const struct rule_event *ev,
 				  struct policy_decision *d);
+	/*
+	 * RCPT, optional: adds the shared-state keys check will read to p,
+	 * so the engine reads them all in one request (prefetch.h).
+	 */
+	void (*prefetch)(struct policy_msg *m, const struct rule_event *ev, struct prefetch *p);
 };
 
 /* The rules of the outbound policy, in SMTP order. */

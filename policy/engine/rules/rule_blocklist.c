@@ -9,7 +9,16 @@
 
 #include "policy_msg.h"
 #include "entries.h"
+#include "prefetch.h"
 #include "rule.h"
+
+static void blocklist_prefetch(struct policy_msg *m, const struct rule_event *ev,
+			       struct prefetch *p)
+{
+	struct entry_id id = { ENTRY_BLOCKLIST, "", ev->rcpt_norm };
+
+	prefetch_add_entry(p, &id);
+}
 
 static enum rule_result blocklist_check(struct policy_msg *m, const struct rule_event *ev,
 					struct policy_decision *d)
@@ -17,7 +26,7 @@ static enum rule_result blocklist_check(struct policy_msg *m, const struct rule_
 	struct entry_id id = { ENTRY_BLOCKLIST, "", ev->rcpt_norm };
 	bool present;
 
-	if (entry_lookup(policy_msg_store(m), &id, &present) != STORE_OK) {
+	if (prefetch_entry_lookup(m, &id, &present) != STORE_OK) {
 		decision_ses(d, "blocklist", SES_ERR_SERVICE_UNAVAILABLE, "blocklist lookup failed");
 		return RULE_ERROR;
 	}
@@ -31,4 +40,5 @@ const struct rule rule_blocklist = {
 	.name = "blocklist",
 	.stages = RULE_STAGE_RCPT,
 	.check = blocklist_check,
+	.prefetch = blocklist_prefetch,
 };

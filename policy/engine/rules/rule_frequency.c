@@ -11,6 +11,14 @@
  * window exact).  When every slot is taken, the send is refused.  The
  * slot is a reservation: given back if the message does not go through.
  *
+ * The slots are read with the recipient's other keys in one multi-get
+ * (prefetch.h), so the common case is one write: an add on the first slot
+ * seen free, or a compare-and-swap on the first seen expired.  The
+ * answers are hints: a slot seen taken is skipped (it can only free up
+ * within the milliseconds since, so the window is at worst that much
+ * stricter), and a write that loses a race falls back to the walk above
+ * from that slot on, which decides on what the store holds now.
+ *
  * Refusal: 450 4.7.1 FailedOperation.FrequencyLimit; a store error is a
  * rule error (OnFailure).
  */
@@ -22,6 +30,7 @@
 #include <string.h>
 
 #include "policy_msg.h"
+#include "prefetch.h"
 #include "rule.h"
 
 #define FREQUENCY_WINDOW_S 3600
@@ -58,22 +67,79 @@ static bool frequency_take(const struct store *st, const char *key, const char *
 	return r == STORE_OK;
 }
 
+enum frequency_seen {
+	FREQUENCY_TAKEN,	/* the slot is ours */
+	FREQUENCY_BUSY,		/* taken within the window when prefetched */
+	FREQUENCY_UNSURE,	/* no answer, or a race: walk the slot */
+	FREQUENCY_FAILED,	/* the store did not answer the write */
+};
+
+/* Tries to take slot key as the prefetch saw it (seen may be NULL). */
+static enum frequency_seen frequency_take_seen(const struct store *st, const char *key,
+					       const struct store_mget_item *seen,
+					       const char *stamp, int64_t now_us)
+{
+	enum store_result r;
+
+	if (seen == NULL || seen->result == STORE_ERROR)
+		return FREQUENCY_UNSURE;
+	if (seen->result == STORE_OK &&
+	    strtoll(strbuf_cstr(seen->val), NULL, 10) > now_us - (int64_t)FREQUENCY_WINDOW_S * 1000000)
+		return FREQUENCY_BUSY;
+	if (seen->result == STORE_NOT_FOUND)
+		r = store_add(st, key, stamp, strlen(stamp), FREQUENCY_WINDOW_S + 1);
+	else
+		r = store_cas(st, key, stamp, strlen(stamp), FREQUENCY_WINDOW_S + 1, seen->cas);
+	if (r == STORE_OK)
+		return FREQUENCY_TAKEN;
+	return r == STORE_ERROR ? FREQUENCY_FAILED : FREQUENCY_UNSURE;
+}
+
+/* Slot i's key: "fq:ACCOUNT:RCPT:I". */
+static void frequency_key(const struct policy_msg *m, const struct rule_event *ev, long long i,
+			  struct strbuf *key)
+{
+	char slot[24];
+	const char *parts[4] = { m->account->name, ev->rcpt_norm, slot, NULL };
+
+	snprintf(slot, sizeof slot, "%lld", i);
+	store_key(key, "fq", parts);
+}
+
+static void frequency_prefetch(struct policy_msg *m, const struct rule_event *ev,
+			       struct prefetch *p)
+{
+	struct strbuf key = STRBUF_INIT;
+	long long i;
+
+	for (i = 0; i < m->limits.recipient_hourly_limit; i++) {
+		frequency_key(m, ev, i, &key);
+		prefetch_add(p, strbuf_cstr(&key), false);
+	}
+	strbuf_free(&key);
+}
+
 static enum rule_result frequency_check(struct policy_msg *m, const struct rule_event *ev,
 					struct policy_decision *d)
 {
 	const struct store *st = policy_msg_store(m);
 	int64_t now_us = policy_msg_now_us(m);
 	struct strbuf key = STRBUF_INIT;
-	char stamp[32], slot[24];
-	const char *parts[4] = { m->account->name, ev->rcpt_norm, slot, NULL };
+	char stamp[32];
+	enum frequency_seen seen;
 	long long i;
-	bool err = false;
+	bool err = false, taken;
 
 	snprintf(stamp, sizeof stamp, "%" PRId64, now_us);
 	for (i = 0; i < m->limits.recipient_hourly_limit && !err; i++) {
-		snprintf(slot, sizeof slot, "%lld", i);
-		store_key(&key, "fq", parts);
-		if (frequency_take(st, strbuf_cstr(&key), stamp, now_us, &err)) {
+		frequency_key(m, ev, i, &key);
+		seen = frequency_take_seen(st, strbuf_cstr(&key),
+					   prefetch_find(m->prefetch, strbuf_cstr(&key)), stamp, now_us);
+		err = seen == FREQUENCY_FAILED;
+		taken = seen == FREQUENCY_TAKEN;
+		if (seen == FREQUENCY_UNSURE)
+			taken = frequency_take(st, strbuf_cstr(&key), stamp, now_us, &err);
+		if (taken) {
 			policy_msg_reserve(m, POLICY_RESV_SLOT, strbuf_cstr(&key));
 			strbuf_free(&key);
 			return RULE_PASS;
@@ -94,4 +160,5 @@ const struct rule rule_frequency = {
 	.name = "frequency",
 	.stages = RULE_STAGE_RCPT,
 	.check = frequency_check,
+	.prefetch = frequency_prefetch,
 };

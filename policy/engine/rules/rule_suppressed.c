@@ -10,7 +10,16 @@
 
 #include "policy_msg.h"
 #include "entries.h"
+#include "prefetch.h"
 #include "rule.h"
+
+static void suppressed_prefetch(struct policy_msg *m, const struct rule_event *ev,
+				struct prefetch *p)
+{
+	struct entry_id id = { ENTRY_SUPPRESSION, m->account->name, ev->rcpt_norm };
+
+	prefetch_add_entry(p, &id);
+}
 
 static enum rule_result suppressed_check(struct policy_msg *m, const struct rule_event *ev,
 					 struct policy_decision *d)
@@ -18,7 +27,7 @@ static enum rule_result suppressed_check(struct policy_msg *m, const struct rule
 	struct entry_id id = { ENTRY_SUPPRESSION, m->account->name, ev->rcpt_norm };
 	bool present;
 
-	if (entry_lookup(policy_msg_store(m), &id, &present) != STORE_OK) {
+	if (prefetch_entry_lookup(m, &id, &present) != STORE_OK) {
 		decision_ses(d, "suppressed", SES_ERR_SERVICE_UNAVAILABLE,
 			     "suppression lookup failed");
 		return RULE_ERROR;
@@ -34,4 +43,5 @@ const struct rule rule_suppressed = {
 	.name = "suppressed",
 	.stages = RULE_STAGE_RCPT,
 	.check = suppressed_check,
+	.prefetch = suppressed_prefetch,
 };

@@ -9,7 +9,16 @@
 
 #include "policy_msg.h"
 #include "entries.h"
+#include "prefetch.h"
 #include "rule.h"
+
+static void unsubscribed_prefetch(struct policy_msg *m, const struct rule_event *ev,
+				  struct prefetch *p)
+{
+	struct entry_id id = { ENTRY_UNSUBSCRIBE, m->env.sender_domain, ev->rcpt_norm };
+
+	prefetch_add_entry(p, &id);
+}
 
 static enum rule_result unsubscribed_check(struct policy_msg *m, const struct rule_event *ev,
 					   struct policy_decision *d)
@@ -17,7 +26,7 @@ static enum rule_result unsubscribed_check(struct policy_msg *m, const struct ru
 	struct entry_id id = { ENTRY_UNSUBSCRIBE, m->env.sender_domain, ev->rcpt_norm };
 	bool present;
 
-	if (entry_lookup(policy_msg_store(m), &id, &present) != STORE_OK) {
+	if (prefetch_entry_lookup(m, &id, &present) != STORE_OK) {
 		decision_ses(d, "unsubscribed", SES_ERR_SERVICE_UNAVAILABLE,
 			     "unsubscribe lookup failed");
 		return RULE_ERROR;
@@ -33,4 +42,5 @@ const struct rule rule_unsubscribed = {
 	.name = "unsubscribed",
 	.stages = RULE_STAGE_RCPT,
 	.check = unsubscribed_check,
+	.prefetch = unsubscribed_prefetch,
 };

@@ -1,0 +1,110 @@
+/*
+ * prefetch - one multi-get for a recipient's rules; see prefetch.h.
+ *
+ * The keys live in a growing array; lookups scan it from where the last
+ * one matched, so rules that read their keys in the order they added them
+ * (the frequency slots) cost one comparison per key.
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "policy_msg.h"
+#include "prefetch.h"
+
+static void prefetch_grow(struct prefetch *p)
+{
+	size_t cap = p->cap ? p->cap * 2 : 16;
+	struct store_mget_item *items = realloc(p->items, cap * sizeof *items);
+	struct strbuf *vals;
+
+	if (items == NULL)
+		abort();
+	p->items = items;
+	vals = realloc(p->vals, cap * sizeof *vals);
+	if (vals == NULL)
+		abort();
+	p->vals = vals;
+	p->cap = cap;
+}
+
+void prefetch_add(struct prefetch *p, const char *key, bool guarded)
+{
+	struct store_mget_item *it;
+
+	if (p->n == p->cap)
+		prefetch_grow(p);
+	it = &p->items[p->n];
+	memset(it, 0, sizeof *it);
+	it->key = strdup(key);
+	if (it->key == NULL)
+		abort();
+	it->guarded = guarded;
+	strbuf_init(&p->vals[p->n]);
+	p->n++;
+}
+
+void prefetch_add_entry(struct prefetch *p, const struct entry_id *id)
+{
+	struct strbuf key = STRBUF_INIT;
+
+	entry_key(id, &key);
+	prefetch_add(p, strbuf_cstr(&key), true);
+	strbuf_free(&key);
+}
+
+void prefetch_run(struct prefetch *p, const struct store *s)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)	/* vals may have moved while growing */
+		p->items[i].val = &p->vals[i];
+	store_mget(s, p->items, p->n);
+	p->done = true;
+	p->hint = 0;
+}
+
+const struct store_mget_item *prefetch_find(struct prefetch *p, const char *key)
+{
+	size_t k, i;
+
+	if (p == NULL || !p->done)
+		return NULL;
+	for (k = 0; k < p->n; k++) {
+		i = (p->hint + k) % p->n;
+		if (strcmp(p->items[i].key, key) == 0) {
+			p->hint = (i + 1) % p->n;
+			return &p->items[i];
+		}
+	}
+	return NULL;
+}
+
+void prefetch_free(struct prefetch *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		free((char *)p->items[i].key);
+		strbuf_free(&p->vals[i]);
+	}
+	free(p->items);
+	free(p->vals);
+	memset(p, 0, sizeof *p);
+}
+
+enum store_result prefetch_entry_lookup(struct policy_msg *m, const struct entry_id *id,
+					bool *present)
+{
+	struct strbuf key = STRBUF_INIT;
+	const struct store_mget_item *it;
+
+	entry_key(id, &key);
+	it = prefetch_find(m->prefetch, strbuf_cstr(&key));
+	strbuf_free(&key);
+	if (it == NULL)
+		return entry_lookup(policy_msg_store(m), id, present);
+	return entry_lookup_value(it->result, it->val, present);
+}
