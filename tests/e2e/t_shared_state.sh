@@ -311,16 +311,17 @@ case_memcached_down_accepted_with_onfailure_accept() {
 
 case_memcached_restarted_empty_entries_restored() {
 	# the cases before took servers down: start once both gateways have
-	# replayed into all of them and every pooled connection has retried
-	# them (libmemcached's dead-server timer, MemcachedDeadRetry, has no
-	# event to wait for); until then a gateway that still counts a server
-	# dead looks for its keys on the others (README, "A server that dies")
+	# replayed into all of them
 	wait_replayed_everywhere 30 || ERRS+=("the gateways did not replay into all servers within 30 s")
-	sleep $((DEAD_RETRY + 1))
 	sesctl_ok "$A" blocklist add rb@example.net
 	sesctl_ok "$A" unsubscribe add lists.example ru@example.net
 	sesctl_ok "$A" suppression add lists rs@example.net
 	sesctl_ok "$A" account suspend susp2
+	# a pooled connection that still counts a returned server dead (for up
+	# to MemcachedDeadRetry) looks for these on the others (README, "A
+	# server that dies"): wait until both gateways see them, bounded
+	wait_restored $((DEAD_RETRY + 5)) ||
+		ERRS+=("new entries not seen by both gateways within $((DEAD_RETRY + 5)) s")
 	entries_refused "$T/before" "before the restart"
 	mc_kill9 m1; mc_kill9 m2; mc_kill9 m3
 	mc_restart_all
@@ -592,23 +593,25 @@ entries_refused() {
 	done
 }
 
-# wait_restored SECONDS: waits until both gateways refuse the three
-# recipients restore_* cases put in shared state (the probes stop after
-# RCPT, so nothing is counted).  Non-zero when SECONDS pass first.
-wait_restored() {
-	local end=$(($(date +%s) + $1)) g ok i=0
-	while [ "$(date +%s)" -lt "$end" ]; do
-		ok=1
-		for g in A B; do
-			pf_send "${!g}" "$T/probe.$g.$i" --local-interface 127.0.0.8 --from news@lists.example \
-				--to rb@example.net,ru@example.net,rs@example.net --quit-after RCPT >/dev/null 2>&1
-			[ "$(pf_replies "$T/probe.$g.$i" rcpt | grep -c '^550 ')" -eq 3 ] || ok=0
-		done
-		[ $ok -eq 1 ] && return 0
-		i=$((i + 1))
-		sleep 0.5
+# restored_probe: both gateways refuse the three recipients restore_*
+# cases put in shared state (the probes stop after RCPT, so nothing is
+# counted).
+PROBES=0
+restored_probe() {
+	local g ok=0
+	PROBES=$((PROBES + 1))
+	for g in A B; do
+		pf_send "${!g}" "$T/probe.$g.$PROBES" --local-interface 127.0.0.8 --from news@lists.example \
+			--to rb@example.net,ru@example.net,rs@example.net --quit-after RCPT >/dev/null 2>&1
+		[ "$(pf_replies "$T/probe.$g.$PROBES" rcpt | grep -c '^550 ')" -eq 3 ] || ok=1
 	done
-	return 1
+	return $ok
+}
+
+# wait_restored SECONDS: waits until restored_probe holds.  Non-zero when
+# SECONDS pass first.
+wait_restored() {
+	t_wait_until "$1" restored_probe
 }
 
 # replayed_everywhere LOG: true when the gateway of LOG last saw every
@@ -623,16 +626,14 @@ replayed_everywhere() {
 		END { exit !(up && done) }' "$1"
 }
 
-# wait_replayed_everywhere SECONDS: waits until replayed_everywhere holds
-# for gateways A and B.  Non-zero when SECONDS pass first.
+# both_replayed_everywhere: replayed_everywhere holds for gateways A and B.
+both_replayed_everywhere() {
+	replayed_everywhere "$A/ses/ses-milter.log" && replayed_everywhere "$B/ses/ses-milter.log"
+}
+
+# wait_replayed_everywhere SECONDS: waits until both_replayed_everywhere.
 wait_replayed_everywhere() {
-	local end=$(($(date +%s) + $1))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		replayed_everywhere "$A/ses/ses-milter.log" &&
-			replayed_everywhere "$B/ses/ses-milter.log" && return 0
-		sleep 0.2
-	done
-	return 1
+	t_wait_until "$1" both_replayed_everywhere
 }
 
 # replays GATEWAY-DIR: how many journal replays the gateway has logged.
@@ -640,15 +641,14 @@ replays() {
 	grep -c 'restored [0-9]* entries from' "$1/ses/ses-milter.log"
 }
 
-# wait_more_replays A-COUNT B-COUNT SECONDS: waits until both gateways
-# logged a replay past the counts given.  Non-zero when SECONDS pass first.
+# more_replays A-COUNT B-COUNT: both gateways logged a replay past the counts.
+more_replays() {
+	[ "$(replays "$A")" -gt "$1" ] && [ "$(replays "$B")" -gt "$2" ]
+}
+
+# wait_more_replays A-COUNT B-COUNT SECONDS: waits until more_replays.
 wait_more_replays() {
-	local end=$(($(date +%s) + $3))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		[ "$(replays "$A")" -gt "$1" ] && [ "$(replays "$B")" -gt "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	t_wait_until "$3" more_replays "$1" "$2"
 }
 
 # wait_service OUT SERVER CLIENT SENDER SECONDS: sends one message every

@@ -36,6 +36,17 @@ t_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# t_wait_until SECONDS COMMAND...: runs COMMAND until it succeeds; non-zero
+# when SECONDS pass first.  The one place tests poll for an event.
+t_wait_until() {
+	local end=$(($(date +%s%N) + $1 * 1000000000))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
 # t_wait_port PORT [SECONDS]: waits until something listens on 127.0.0.1:PORT.
 t_wait_port() {
 	_i=0
