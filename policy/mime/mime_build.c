@@ -339,31 +339,18 @@ static int mime_build_walk(GMimeObject *root, const char *msg, size_t len,
 /* Collects the attachments of msg[0..len) into atts.  0 or -1. */
 static int mime_build_attachments(const char *msg, size_t len, struct mime_atts *atts)
 {
-	GMimeStream *stream;
-	GMimeParser *parser;
-	GMimeMessage *message;
+	struct mime_parsed p;
 	GMimeObject *root;
-	struct mime_guard_verdict v;
 	int rc = 0;
 
-	if (mime_guard_check(msg, len, &v) != MIME_GUARD_OK)
-		return -1;	/* GMime never sees what the guard refuses */
-	stream = g_mime_stream_mem_new_with_buffer(msg, len);
-	if (stream == NULL)
+	if (mime_parse_open(msg, len, &p) != 0)
 		return -1;
-	parser = g_mime_parser_new_with_stream(stream);
-	message = g_mime_parser_construct_message(parser, NULL);
-	root = message != NULL ? g_mime_message_get_mime_part(message) : NULL;
-	if (message == NULL)
-		rc = -1;
-	else if (root != NULL && GMIME_IS_MULTIPART(root))
+	root = g_mime_message_get_mime_part(p.message);
+	if (root != NULL && GMIME_IS_MULTIPART(root))
 		rc = mime_build_walk(root, msg, len, atts);
 	else if (root != NULL && mime_count_is_attachment(root))
-		mime_build_copy_root(root, parser, msg, len, atts);
-	if (message != NULL)
-		g_object_unref(message);
-	g_object_unref(parser);
-	g_object_unref(stream);
+		mime_build_copy_root(root, p.parser, msg, len, atts);
+	mime_parse_close(&p);
 	return rc;
 }
 

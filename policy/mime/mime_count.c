@@ -87,27 +87,44 @@ static unsigned mime_count_tree(GMimeObject *root)
 	return n;
 }
 
-int mime_count_attachments(const char *msg, size_t len, unsigned *count)
+int mime_parse_open(const char *msg, size_t len, struct mime_parsed *p)
 {
-	GMimeStream *stream;
-	GMimeParser *parser;
-	GMimeMessage *message;
-	GMimeObject *body;
 	struct mime_guard_verdict v;
 
+	memset(p, 0, sizeof *p);
 	if (mime_guard_check(msg, len, &v) != MIME_GUARD_OK)
-		return -1;	/* GMime never sees what the guard refuses */
-	stream = g_mime_stream_mem_new_with_buffer(msg, len);
-	if (stream == NULL)
 		return -1;
-	parser = g_mime_parser_new_with_stream(stream);
-	message = g_mime_parser_construct_message(parser, NULL);
-	g_object_unref(parser);
-	g_object_unref(stream);
-	if (message == NULL)
+	p->stream = g_mime_stream_mem_new_with_buffer(msg, len);
+	if (p->stream == NULL)
 		return -1;
-	body = g_mime_message_get_mime_part(message);
+	p->parser = g_mime_parser_new_with_stream(p->stream);
+	p->message = g_mime_parser_construct_message(p->parser, NULL);
+	if (p->message != NULL)
+		return 0;
+	mime_parse_close(p);
+	return -1;
+}
+
+void mime_parse_close(struct mime_parsed *p)
+{
+	if (p->message != NULL)
+		g_object_unref(p->message);
+	if (p->parser != NULL)
+		g_object_unref(p->parser);
+	if (p->stream != NULL)
+		g_object_unref(p->stream);
+	memset(p, 0, sizeof *p);
+}
+
+int mime_count_attachments(const char *msg, size_t len, unsigned *count)
+{
+	struct mime_parsed p;
+	GMimeObject *body;
+
+	if (mime_parse_open(msg, len, &p) != 0)
+		return -1;
+	body = g_mime_message_get_mime_part(p.message);
 	*count = body != NULL ? mime_count_tree(body) : 0;
-	g_object_unref(message);
+	mime_parse_close(&p);
 	return 0;
 }

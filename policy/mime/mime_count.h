@@ -21,6 +21,19 @@ struct _GMimeObject;
 /* True when a GMime part is one the sender attached (the rule above). */
 bool mime_count_is_attachment(struct _GMimeObject *part);
 
+/*
+ * A whole message parsed by GMime, only after mime_guard accepted it:
+ * GMime never sees what the guard refuses.  mime_parse_open() fills p and
+ * returns 0 (p->message set), or -1 with nothing to close.
+ */
+struct mime_parsed {
+	struct _GMimeStream *stream;
+	struct _GMimeParser *parser;
+	struct _GMimeMessage *message;
+};
+int mime_parse_open(const char *msg, size_t len, struct mime_parsed *p);
+void mime_parse_close(struct mime_parsed *p);
+
 /* Counts attachments in msg[0..len) (headers and body).  0 or -1. */
 int mime_count_attachments(const char *msg, size_t len, unsigned *count);
 

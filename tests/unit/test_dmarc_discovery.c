@@ -28,6 +28,8 @@
 
 #include <cmocka.h>
 
+#include "tabletest.h"
+
 #include "dmarc_discover.h"
 #include "dmarc_eval.h"
 #include "strbuf.h"
@@ -473,13 +475,8 @@ int main(void)
 	struct CMUnitTest tests[ARRAY_SIZE(cases) + 3];
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		tests[i].name = cases[i].name;
-		tests[i].test_func = run_case;
-		tests[i].setup_func = NULL;
-		tests[i].teardown_func = NULL;
-		tests[i].initial_state = (void *)&cases[i];
-	}
+	TABLE_TESTS(tests, cases, ARRAY_SIZE(cases), run_case);
+	i = ARRAY_SIZE(cases);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(walk_next_follows_the_shortening_rule);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(record_reads_every_tag);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(many_identifiers_stay_within_the_message_bound);

@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "tabletest.h"
+
 #include "diag.h"
 #include "dmarc_eval.h"
 #include "psl.h"
@@ -248,14 +250,7 @@ static int teardown(void **state)
 int main(void)
 {
 	struct CMUnitTest tests[ARRAY_SIZE(cases)];
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		tests[i].name = cases[i].name;
-		tests[i].test_func = run_case;
-		tests[i].setup_func = NULL;
-		tests[i].teardown_func = NULL;
-		tests[i].initial_state = (void *)&cases[i];
-	}
+	TABLE_TESTS(tests, cases, ARRAY_SIZE(cases), run_case);
 	return _cmocka_run_group_tests("dmarc_eval", tests, ARRAY_SIZE(tests), setup, teardown);
 }
