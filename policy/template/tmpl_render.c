@@ -174,6 +174,8 @@ enum tmpl_render_status tmpl_data_parse(const char *data, size_t len, struct tmp
 	}
 	st = tmpl_data_copy(root, out, why);
 	json_decref(root);
+	if (st != TMPL_RENDER_OK)
+		tmpl_data_free(out);
 	return st;
 }
 

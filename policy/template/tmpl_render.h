@@ -33,8 +33,9 @@ struct tmpl_data {
 
 /*
  * Parses len bytes of data (the unfolded header value).  On failure,
- * why says what is wrong ("key 'x' is not a string").  Free with
- * tmpl_data_free in either case.
+ * why says what is wrong ("key 'x' is not a string") and out holds
+ * nothing (tmpl_data_free on it is harmless).  Free a parsed out with
+ * tmpl_data_free.
  */
 enum tmpl_render_status tmpl_data_parse(const char *data, size_t len, struct tmpl_data *out,
 					struct strbuf *why);

@@ -222,6 +222,19 @@ static void quotes_hostile_key_printably(void **state)
 	strbuf_free(&why);
 }
 
+/* A refused parse after good keys holds nothing, so a caller that only frees on success leaks nothing. */
+static void refused_data_holds_nothing(void **state)
+{
+	const char *json = "{\"a\":\"1\",\"b\":\"2\",\"n\":0e90}";
+	struct strbuf why = STRBUF_INIT;
+	struct tmpl_data d;
+
+	assert_int_equal(tmpl_data_parse(json, strlen(json), &d, &why), TMPL_DATA_NOT_JSON);
+	if (d.n != 0 || d.keys != NULL || d.values != NULL)
+		fail_msg("after a refusal: %zu keys held, want none", d.n);
+	strbuf_free(&why);
+}
+
 /* ---- rendering ------------------------------------------------------------- */
 
 /* A template with the given parts; variables collected as the loader does. */
@@ -378,6 +391,7 @@ static const struct CMUnitTest other_tests[] = {
 	cmocka_unit_test(sorts_keys_and_keeps_values),
 	cmocka_unit_test(keeps_crlf_inside_values),
 	cmocka_unit_test(quotes_hostile_key_printably),
+	cmocka_unit_test(refused_data_holds_nothing),
 	cmocka_unit_test(refuses_template_with_unlisted_variable),
 	cmocka_unit_test(escapes_all_five_html_characters),
 };
