@@ -111,7 +111,9 @@ static struct policy_rcpt *outbound_add_rcpt(struct policy_msg *m, const char *r
 
 /*
  * Reads every key the RCPT rules will read in one multi-get (prefetch.h):
- * one request per memcached server instead of one per lookup.
+ * one request per memcached server instead of one per lookup.  Then the
+ * reserving rules plan their writes, sent together when the first check
+ * asks for its answer.
  */
 static void outbound_prefetch(struct policy_msg *m, const struct rule_event *ev,
 			      struct prefetch *p)
@@ -126,7 +128,14 @@ static void outbound_prefetch(struct policy_msg *m, const struct rule_event *ev,
 	}
 	if (p->n > 0)
 		prefetch_run(p, policy_msg_store(m));
+	p->store = policy_msg_store(m);
 	m->prefetch = p;
+	for (i = 0; i < rule_table_len; i++) {
+		const struct rule *r = rule_table[i];
+
+		if ((r->stages & ev->stage) != 0 && r->reserve != NULL)
+			r->reserve(m, ev, p);
+	}
 }
 
 static enum policy_action outbound_rcpt(struct policy_msg *m, const char *rcpt,
@@ -141,6 +150,7 @@ static enum policy_action outbound_rcpt(struct policy_msg *m, const char *rcpt,
 	ev.rcpt_norm = r->norm;
 	outbound_prefetch(m, &ev, &pf);
 	outbound_run(m, &ev, d, &by);
+	prefetch_settle(&pf);
 	m->prefetch = NULL;
 	prefetch_free(&pf);
 	if (d->action == POLICY_HOLD && !m->result.hold) {

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store_mcpipe.h"
 #include "store_memcached.h"
 #include "xalloc.h"
 
@@ -35,6 +36,7 @@
 struct store_memcached {
 	memcached_st *master;
 	memcached_pool_st *pool;
+	struct mcpipe *pipe;		/* mwrite's own connections */
 	unsigned timeout_ms;
 };
 
@@ -580,12 +582,119 @@ static enum store_result mc_mark(void *be, const char *guard, bool done)
 	return res;
 }
 
+/*
+ * A write mcpipe could not finish, made through libmemcached (whose
+ * retries move keys off a dead server), and for a guarded one the mark
+ * read after it.
+ */
+static void mc_write_again(void *be, struct store_write_item *it, bool answered,
+			   const char *guard)
+{
+	struct strbuf val = STRBUF_INIT;
+
+	if (!answered) {
+		if (it->op == STORE_W_ADD)
+			it->result = mc_add(be, it->key, it->val, it->len, it->ttl);
+		else if (it->op == STORE_W_CAS)
+			it->result = mc_cas(be, it->key, it->val, it->len, it->ttl, it->cas);
+		else
+			it->result = mc_incr(be, it->key, it->delta, it->initial, it->ttl, &it->value);
+	}
+	it->restored = true;
+	if (guard != NULL && it->guarded && it->result == STORE_OK &&
+	    mc_get_guarded(be, it->key, guard, &val, &it->restored) == STORE_ERROR)
+		it->result = STORE_ERROR;
+	strbuf_free(&val);
+}
+
+/* What mc_mwrite still has to do for an item after mcpipe. */
+enum mc_again {
+	MC_AGAIN_NONE,
+	MC_AGAIN_WRITE,		/* not answered: write (and read the mark) */
+	MC_AGAIN_MARK,		/* answered, the mark not read */
+};
+
+/*
+ * The writes of one server's group in one request (store_mcpipe), with
+ * the mark read after them when a write is guarded.  Returns whether
+ * anything is left for libmemcached (again[]).
+ */
+static bool mc_mwrite_group(struct store_memcached *mc, memcached_st *m, uint32_t srv,
+			    struct store_write_item *items, const size_t *group, size_t ng,
+			    const char *guard, bool *answered, enum mc_again *again)
+{
+	const memcached_instance_st *inst = memcached_server_instance_by_position(m, srv);
+	bool guarded = false, restored = false;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < ng; k++)
+		guarded = guarded || items[group[k]].guarded;
+	if (!guarded)
+		guard = NULL;
+	rc = inst == NULL ? 1 : mcpipe_run(mc->pipe, memcached_server_name(inst),
+					    (unsigned)memcached_server_port(inst), items, group, ng,
+					    guard, answered, &restored);
+	for (k = 0; k < ng; k++) {
+		items[group[k]].restored = restored || guard == NULL;
+		if (rc > 0)
+			again[group[k]] = inst != NULL && answered[k] ? MC_AGAIN_MARK : MC_AGAIN_WRITE;
+	}
+	return rc > 0;
+}
+
+/*
+ * Groups the items by the server their key hashes to, one request each;
+ * then, with the connection given back, what is left goes through
+ * libmemcached one by one.
+ */
+static enum store_result mc_mwrite(void *be, struct store_write_item *items, size_t n,
+				   const char *guard)
+{
+	struct store_memcached *mc = be;
+	memcached_st *m = n > 0 ? mc_fetch(mc) : NULL;
+	uint32_t *srv = xcalloc(n + 1, sizeof *srv);
+	size_t *group = xcalloc(n + 1, sizeof *group);
+	bool *done = xcalloc(n + 1, sizeof *done), *answered = xcalloc(n + 1, sizeof *answered);
+	enum mc_again *again = xcalloc(n + 1, sizeof *again);
+	bool left = false;
+	size_t i, j, ng;
+
+	for (i = 0; i < n && m != NULL; i++)
+		srv[i] = memcached_generate_hash(m, items[i].key, strlen(items[i].key));
+	for (i = 0; i < n && m != NULL; i++) {
+		if (done[i])
+			continue;
+		ng = 0;
+		for (j = i; j < n; j++)
+			if (!done[j] && srv[j] == srv[i]) {
+				group[ng++] = j;
+				done[j] = true;
+			}
+		left |= mc_mwrite_group(mc, m, srv[i], items, group, ng, guard, answered, again);
+	}
+	if (m != NULL)
+		memcached_pool_release(mc->pool, m);
+	for (i = 0; i < n; i++)
+		if (again[i] != MC_AGAIN_NONE)
+			mc_write_again(be, &items[i], again[i] == MC_AGAIN_MARK, guard);
+	if (left)
+		store_servers_changed();	/* a server hung up: compare identities now */
+	free(srv);
+	free(group);
+	free(done);
+	free(answered);
+	free(again);
+	return n == 0 || m != NULL ? STORE_OK : STORE_ERROR;
+}
+
 static void mc_free(void *be)
 {
 	struct store_memcached *mc = be;
 
 	if (mc == NULL)
 		return;
+	mcpipe_free(mc->pipe);
 	if (mc->pool != NULL)
 		memcached_pool_destroy(mc->pool);
 	if (mc->master != NULL)
@@ -607,6 +716,7 @@ static const struct store_ops store_memcached_ops = {
 	.get_guarded = mc_get_guarded,
 	.mark = mc_mark,
 	.mget = mc_mget,
+	.mwrite = mc_mwrite,
 	.free = mc_free,
 };
 
@@ -655,6 +765,7 @@ int store_memcached_open(struct store *s, const struct store_memcached_opts *opt
 	memcached_return_t rc;
 
 	mc->timeout_ms = opts->timeout_ms;
+	mc->pipe = mcpipe_new(opts->timeout_ms, 2 * (opts->pool_size ? opts->pool_size : 8));
 	list = memcached_servers_parse(opts->servers);
 	if (list == NULL) {
 		snprintf(err, errlen, "bad server list \"%s\"", opts->servers);
