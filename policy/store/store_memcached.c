@@ -13,6 +13,8 @@
  *    after dead_retry_s seconds (a dead timeout above zero is what makes
  *    ejection work in libmemcached 1.1.4);
  *  - expirations over 30 days are sent as absolute Unix times.
+ * A batch of writes (mwrite) goes to each server as one pipelined request
+ * of store_mcpipe; what that cannot finish comes back here.
  *
  * Diagnostics: STORE_ERROR for anything but success, not-found and
  * not-stored; store_memcached_open() explains a bad server list.
@@ -765,7 +767,6 @@ int store_memcached_open(struct store *s, const struct store_memcached_opts *opt
 	memcached_return_t rc;
 
 	mc->timeout_ms = opts->timeout_ms;
-	mc->pipe = mcpipe_new(opts->timeout_ms, 2 * (opts->pool_size ? opts->pool_size : 8));
 	list = memcached_servers_parse(opts->servers);
 	if (list == NULL) {
 		snprintf(err, errlen, "bad server list \"%s\"", opts->servers);
@@ -780,6 +781,9 @@ int store_memcached_open(struct store *s, const struct store_memcached_opts *opt
 		goto fail;
 	}
 	mc->pool = memcached_pool_create(mc->master, 1, opts->pool_size ? opts->pool_size : 8);
+	/* as many pipelines as pooled connections can run, each to one server at a time */
+	mc->pipe = mcpipe_new(opts->timeout_ms, (opts->pool_size ? opts->pool_size : 8) *
+					      memcached_server_count(mc->master));
 	if (mc->pool == NULL) {
 		snprintf(err, errlen, "cannot create the memcached connection pool");
 		goto fail;
