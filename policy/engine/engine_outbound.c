@@ -266,14 +266,17 @@ static void outbound_eom(struct policy_msg *m, struct policy_decision *d)
 {
 	struct rule_event ev = { .stage = RULE_STAGE_EOM };
 	struct policy_decision signd;
-	unsigned count;
+	struct strbuf *kept = &m->content.kept;
 
+	/* one guard and one parse for the count and the template's attachments */
 	if (m->content.buffering &&
-	    mime_guard_check(m->content.kept.data, m->content.kept.len, &m->content.mime) == MIME_GUARD_OK &&
-	    mime_count_attachments(strbuf_cstr(&m->content.kept), m->content.kept.len, &count) == 0)
-		m->content.attachments = (int)count;
+	    mime_guard_check(kept->data, kept->len, &m->content.mime) == MIME_GUARD_OK &&
+	    mime_parse_open_checked(strbuf_cstr(kept), kept->len, &m->content.mime,
+				    &m->content.parsed) == 0)
+		m->content.attachments = (int)mime_count_parsed(&m->content.parsed);
 	if (outbound_run(m, &ev, d, NULL) == POLICY_CONTINUE && m->conn->local)
 		outbound_local_recipients(m, d);
+	mime_parse_close(&m->content.parsed);
 	if (d->action == POLICY_CONTINUE && m->result.hold)
 		*d = m->result.hold_why;
 	if (d->action == POLICY_CONTINUE)
