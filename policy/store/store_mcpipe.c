@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -116,7 +118,7 @@ static int mcp_connect(const char *host, unsigned port, int64_t deadline)
 	struct addrinfo *res = NULL;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char service[16];
-	int fd, err = 0, w;
+	int fd, err = 0, w, one = 1;
 	socklen_t elen = sizeof err;
 
 	if (host[0] == '/') {
@@ -134,6 +136,9 @@ static int mcp_connect(const char *host, unsigned port, int64_t deadline)
 		if (getaddrinfo(host, service, &hints, &res) != 0 || res == NULL)
 			return -1;
 		fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		/* a request larger than a segment must not wait for an ACK */
+		if (fd >= 0)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0 && errno != EINPROGRESS) {
 			close(fd);
 			fd = -1;
@@ -165,16 +170,18 @@ static int mcp_take(struct mcpipe *p, const char *host, unsigned port, int64_t d
 	size_t i;
 
 	pthread_mutex_lock(&p->lock);
-	for (i = 0; i < p->nidle && fd < 0; i++) {
-		if (p->idle[i].port != port || strcmp(p->idle[i].host, host) != 0)
+	i = 0;
+	while (i < p->nidle && fd < 0) {
+		if (p->idle[i].port != port || strcmp(p->idle[i].host, host) != 0) {
+			i++;
 			continue;
+		}
 		fd = p->idle[i].fd;
 		free(p->idle[i].host);
-		p->idle[i] = p->idle[--p->nidle];
+		p->idle[i] = p->idle[--p->nidle];	/* the last one moves to i: looked at next */
 		if (mcp_stale(fd)) {
 			close(fd);	/* the server restarted or closed it */
 			fd = -1;
-			i--;
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -360,7 +367,8 @@ static int mcp_read_answers(int fd, struct store_write_item *items, const size_t
 		blen = (uint32_t)mcp_get_be(h + 8, 4);
 		opaque = (uint32_t)mcp_get_be(h + 12, 4);
 		skip = (size_t)h[4] + (size_t)mcp_get_be(h + 2, 2);
-		if (h[0] != MCP_RES || blen > MCP_ANSWER_MAX || skip > blen || opaque > ng) {
+		if (h[0] != MCP_RES || blen > MCP_ANSWER_MAX || skip > blen || opaque > ng ||
+		    (opaque == ng && !guard)) {
 			rc = -1;	/* not an answer of ours: drop the connection */
 			break;
 		}
