@@ -5,7 +5,8 @@
  * Requests and answers follow memcached's binary protocol: a 24-byte
  * header (magic, opcode, key length, extras length, status or vbucket,
  * body length, opaque, CAS), then extras, key and value.  The opaque of
- * a write is its place in the group; the mark read uses ng.
+ * a write is its place in its server's group; the mark read uses ng.
+ * Every group's request is sent before any answer is read.
  */
 #include "autoconf.h"
 
@@ -24,6 +25,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <libmemcached/memcached.h>
 
 #include "store_mcpipe.h"
 #include "strbuf.h"
@@ -389,14 +392,40 @@ static int mcp_read_answers(int fd, struct store_write_item *items, const size_t
 	return rc;
 }
 
-int mcpipe_run(struct mcpipe *p, const char *host, unsigned port, struct store_write_item *items,
-	       const size_t *group, size_t ng, const char *guard, bool *answered, bool *restored)
+/*
+ * One request in flight to one server: mcp_exchange_send() sends it,
+ * mcp_exchange_finish() reads its answers.  host, items, group, answered
+ * and restored stay valid in between.
+ */
+struct mcp_exchange {
+	const char *host;
+	unsigned port;
+	struct store_write_item *items;
+	const size_t *group;
+	size_t ng;
+	bool guard;
+	bool *answered, *restored;
+	int64_t deadline;		/* monotonic milliseconds */
+	int fd;
+	int rc;				/* of the send: 0, -1 refused or reset, -2 timeout */
+};
+
+/*
+ * Sends the writes items[group[k]], k < ng, to host:port, then, with
+ * guard, a read of the mark; all in one request.
+ */
+static void mcp_exchange_send(struct mcpipe *p, const char *host, unsigned port,
+			      struct store_write_item *items, const size_t *group, size_t ng,
+			      const char *guard, bool *answered, bool *restored,
+			      struct mcp_exchange *x)
 {
-	int64_t deadline = mcp_now_ms() + p->timeout_ms;
 	struct strbuf req = STRBUF_INIT;
 	size_t k;
-	int fd, rc;
 
+	*x = (struct mcp_exchange){ .host = host, .port = port, .items = items, .group = group,
+				       .ng = ng, .guard = guard != NULL, .answered = answered,
+				       .restored = restored, .fd = -1 };
+	x->deadline = mcp_now_ms() + p->timeout_ms;
 	*restored = false;
 	for (k = 0; k < ng; k++) {
 		answered[k] = false;
@@ -404,24 +433,125 @@ int mcpipe_run(struct mcpipe *p, const char *host, unsigned port, struct store_w
 	}
 	if (guard != NULL)
 		mcp_request(&req, MCP_OP_GETK, (uint32_t)ng, 0, NULL, 0, guard, NULL, 0);
-	fd = mcp_take(p, host, port, deadline);
-	rc = fd < 0 ? fd : mcp_send(fd, &req, deadline);
-	if (rc == 0)
-		rc = mcp_read_answers(fd, items, group, ng, guard != NULL, answered, restored,
-				      deadline);
+	x->fd = mcp_take(p, host, port, x->deadline);
+	x->rc = x->fd < 0 ? x->fd : mcp_send(x->fd, &req, x->deadline);
 	strbuf_free(&req);
-	if (fd >= 0 && rc == 0)
-		mcp_give(p, host, port, fd);
-	else if (fd >= 0)
-		close(fd);
+}
+
+/*
+ * Reads the answers of x: fills each answered item and sets answered[k],
+ * *restored when the mark said "done".  0 when every item and the mark
+ * were answered, 1 when some were not, -1 on a timeout (the unanswered
+ * items say STORE_ERROR).
+ */
+static int mcp_exchange_finish(struct mcpipe *p, struct mcp_exchange *x)
+{
+	size_t k;
+	int rc = x->rc;
+
+	if (rc == 0)
+		rc = mcp_read_answers(x->fd, x->items, x->group, x->ng, x->guard, x->answered,
+				      x->restored, x->deadline);
+	if (x->fd >= 0 && rc == 0)
+		mcp_give(p, x->host, x->port, x->fd);
+	else if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
 	if (rc == -2) {
-		for (k = 0; k < ng; k++)
-			if (!answered[k])
-				items[group[k]].result = STORE_ERROR;
+		for (k = 0; k < x->ng; k++)
+			if (!x->answered[k])
+				x->items[x->group[k]].result = STORE_ERROR;
 		return -1;
 	}
-	for (k = 0; k < ng; k++)
-		if (!answered[k])
+	for (k = 0; k < x->ng; k++)
+		if (!x->answered[k])
 			return 1;
 	return rc == 0 ? 0 : 1;	/* every write answered, the mark not read */
+}
+
+/*
+ * One server's group of a batch: order[start..start+ng) are its items,
+ * sent as one request with the mark read after them when one is guarded.
+ */
+struct mcp_group {
+	size_t start, ng;
+	uint32_t srv;
+	bool sent;			/* the server has a name: its request was sent */
+	bool restored;
+	struct mcp_exchange x;
+};
+
+/* Sends group g's request to its server (libmemcached's continuum names it). */
+static void mcp_group_send(struct mcpipe *p, memcached_st *m, struct mcp_group *g,
+			   struct store_write_item *items, const size_t *order, const char *guard,
+			   bool *answered)
+{
+	const memcached_instance_st *inst = memcached_server_instance_by_position(m, g->srv);
+	bool guarded = false;
+	size_t k;
+
+	for (k = 0; k < g->ng; k++)
+		guarded = guarded || items[order[g->start + k]].guarded;
+	g->sent = inst != NULL;
+	if (g->sent)
+		mcp_exchange_send(p, memcached_server_name(inst), (unsigned)memcached_server_port(inst),
+			    items, order + g->start, g->ng, guarded ? guard : NULL,
+			    answered + g->start, &g->restored, &g->x);
+}
+
+/* Reads group g's answers; notes in left[] what is left.  True if anything is. */
+static bool mcp_group_finish(struct mcpipe *p, struct mcp_group *g,
+			     struct store_write_item *items, const size_t *order,
+			     const bool *answered, enum mcpipe_left *left)
+{
+	int rc = g->sent ? mcp_exchange_finish(p, &g->x) : 1;
+	size_t k;
+
+	for (k = 0; k < g->ng; k++) {
+		size_t i = order[g->start + k];
+
+		items[i].restored = g->restored || !g->sent || !g->x.guard;
+		if (rc > 0)
+			left[i] = g->sent && answered[g->start + k] ? MCPIPE_LEFT_MARK
+								    : MCPIPE_LEFT_WRITE;
+	}
+	return rc > 0;
+}
+
+bool mcpipe_batch(struct mcpipe *p, memcached_st *m, struct store_write_item *items, size_t n,
+		  const char *guard, enum mcpipe_left *left)
+{
+	uint32_t *srv = xcalloc(n + 1, sizeof *srv);
+	size_t *order = xcalloc(n + 1, sizeof *order);
+	bool *done = xcalloc(n + 1, sizeof *done), *answered = xcalloc(n + 1, sizeof *answered);
+	struct mcp_group *groups = xcalloc(n + 1, sizeof *groups);
+	size_t i, j, ng = 0, no = 0;
+	bool any = false;
+
+	for (i = 0; i < n; i++) {
+		left[i] = MCPIPE_LEFT_NONE;
+		srv[i] = memcached_generate_hash(m, items[i].key, strlen(items[i].key));
+	}
+	for (i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		groups[ng] = (struct mcp_group){ .start = no, .srv = srv[i] };
+		for (j = i; j < n; j++)
+			if (!done[j] && srv[j] == srv[i]) {
+				order[no++] = j;
+				done[j] = true;
+			}
+		groups[ng].ng = no - groups[ng].start;
+		ng++;
+	}
+	for (i = 0; i < ng; i++)
+		mcp_group_send(p, m, &groups[i], items, order, guard, answered);
+	for (i = 0; i < ng; i++)
+		any |= mcp_group_finish(p, &groups[i], items, order, answered, left);
+	free(srv);
+	free(order);
+	free(done);
+	free(answered);
+	free(groups);
+	return any;
 }

@@ -5,11 +5,12 @@
  * libmemcached sends a write and waits for its answer before the next
  * one; its request buffering answers nothing (the replies are
  * discarded), which the reservations cannot use.  This module speaks
- * memcached's binary protocol itself on connections of its own: every
- * write of a batch (add, compare-and-swap, increment-with-initial) and,
- * when asked, a read of the restore mark after them go out in one send,
- * and the answers are read back matched by their opaque number.  One
- * round trip for the lot.
+ * memcached's binary protocol itself on connections of its own: the
+ * writes of a batch (add, compare-and-swap, increment-with-initial) that
+ * live on one server and, when asked, a read of the restore mark after
+ * them go out in one send; every server's request is sent before any
+ * answer is read, and the answers are matched by their opaque number.
+ * One round trip for the lot.
  *
  * The server is the one libmemcached's continuum names for the keys
  * (store_memcached groups them); connections are kept idle per server
@@ -24,6 +25,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <libmemcached/memcached.h>
 
 #include "store.h"
 
@@ -33,17 +37,23 @@ struct mcpipe;
 struct mcpipe *mcpipe_new(unsigned timeout_ms, unsigned max_idle);
 void mcpipe_free(struct mcpipe *p);
 
+/* What mcpipe_batch left to its caller for an item. */
+enum mcpipe_left {
+	MCPIPE_LEFT_NONE,	/* answered (result, value, restored filled) */
+	MCPIPE_LEFT_WRITE,	/* not answered: make the write (and read the mark) again */
+	MCPIPE_LEFT_MARK,	/* answered, but the mark after it was not read */
+};
+
 /*
- * Sends the writes items[group[k]], k < ng, to host:port (a path starting
- * with '/' is a Unix socket), then, with guard, a read of the mark; all
- * in one request.  Fills each answered item's result and value and sets
- * answered[k]; *restored is true when the mark said "done".  Returns 0
- * when every item and the mark were answered, 1 when some were not (the
- * caller makes the unanswered writes again another way, and reads the
- * mark for answered guarded ones), -1 on a timeout (the unanswered items
- * say STORE_ERROR, *restored is false).
+ * Makes the n writes: grouped by the server m's continuum gives their
+ * key (a path starting with '/' is a Unix socket), one request per server
+ * holding the group's writes and, when one is guarded and guard is not
+ * NULL, a read of the mark after them; every request is sent before any
+ * answer is read.  Fills each answered item's result, value and
+ * restored; a timeout answers STORE_ERROR.  left[i] says what the caller
+ * still has to do; returns true when anything is left.
  */
-int mcpipe_run(struct mcpipe *p, const char *host, unsigned port, struct store_write_item *items,
-	       const size_t *group, size_t ng, const char *guard, bool *answered, bool *restored);
+bool mcpipe_batch(struct mcpipe *p, memcached_st *m, struct store_write_item *items, size_t n,
+		  const char *guard, enum mcpipe_left *left);
 
 #endif

@@ -609,85 +609,30 @@ static void mc_write_again(void *be, struct store_write_item *it, bool answered,
 	strbuf_free(&val);
 }
 
-/* What mc_mwrite still has to do for an item after mcpipe. */
-enum mc_again {
-	MC_AGAIN_NONE,
-	MC_AGAIN_WRITE,		/* not answered: write (and read the mark) */
-	MC_AGAIN_MARK,		/* answered, the mark not read */
-};
-
 /*
- * The writes of one server's group in one request (store_mcpipe), with
- * the mark read after them when a write is guarded.  Returns whether
- * anything is left for libmemcached (again[]).
- */
-static bool mc_mwrite_group(struct store_memcached *mc, memcached_st *m, uint32_t srv,
-			    struct store_write_item *items, const size_t *group, size_t ng,
-			    const char *guard, bool *answered, enum mc_again *again)
-{
-	const memcached_instance_st *inst = memcached_server_instance_by_position(m, srv);
-	bool guarded = false, restored = false;
-	size_t k;
-	int rc;
-
-	for (k = 0; k < ng; k++)
-		guarded = guarded || items[group[k]].guarded;
-	if (!guarded)
-		guard = NULL;
-	rc = inst == NULL ? 1 : mcpipe_run(mc->pipe, memcached_server_name(inst),
-					    (unsigned)memcached_server_port(inst), items, group, ng,
-					    guard, answered, &restored);
-	for (k = 0; k < ng; k++) {
-		items[group[k]].restored = restored || guard == NULL;
-		if (rc > 0)
-			again[group[k]] = inst != NULL && answered[k] ? MC_AGAIN_MARK : MC_AGAIN_WRITE;
-	}
-	return rc > 0;
-}
-
-/*
- * Groups the items by the server their key hashes to, one request each;
- * then, with the connection given back, what is left goes through
- * libmemcached one by one.
+ * The batch goes out through store_mcpipe, one request per server all
+ * sent before any answer is read; then, with the connection given back,
+ * what mcpipe left goes through libmemcached one by one.
  */
 static enum store_result mc_mwrite(void *be, struct store_write_item *items, size_t n,
 				   const char *guard)
 {
 	struct store_memcached *mc = be;
 	memcached_st *m = n > 0 ? mc_fetch(mc) : NULL;
-	uint32_t *srv = xcalloc(n + 1, sizeof *srv);
-	size_t *group = xcalloc(n + 1, sizeof *group);
-	bool *done = xcalloc(n + 1, sizeof *done), *answered = xcalloc(n + 1, sizeof *answered);
-	enum mc_again *again = xcalloc(n + 1, sizeof *again);
-	bool left = false;
-	size_t i, j, ng;
+	enum mcpipe_left *left;
+	size_t i;
 
-	for (i = 0; i < n && m != NULL; i++)
-		srv[i] = memcached_generate_hash(m, items[i].key, strlen(items[i].key));
-	for (i = 0; i < n && m != NULL; i++) {
-		if (done[i])
-			continue;
-		ng = 0;
-		for (j = i; j < n; j++)
-			if (!done[j] && srv[j] == srv[i]) {
-				group[ng++] = j;
-				done[j] = true;
-			}
-		left |= mc_mwrite_group(mc, m, srv[i], items, group, ng, guard, answered, again);
-	}
-	if (m != NULL)
-		memcached_pool_release(mc->pool, m);
-	for (i = 0; i < n; i++)
-		if (again[i] != MC_AGAIN_NONE)
-			mc_write_again(be, &items[i], again[i] == MC_AGAIN_MARK, guard);
-	if (left)
+	if (m == NULL)
+		return n == 0 ? STORE_OK : STORE_ERROR;
+	left = xcalloc(n, sizeof *left);
+	if (mcpipe_batch(mc->pipe, m, items, n, guard, left))
 		store_servers_changed();	/* a server hung up: compare identities now */
-	free(srv);
-	free(group);
-	free(done);
-	free(answered);
-	free(again);
-	return n == 0 || m != NULL ? STORE_OK : STORE_ERROR;
+	memcached_pool_release(mc->pool, m);
+	for (i = 0; i < n; i++)
+		if (left[i] != MCPIPE_LEFT_NONE)
+			mc_write_again(be, &items[i], left[i] == MCPIPE_LEFT_MARK, guard);
+	free(left);
+	return STORE_OK;
 }
 
 static void mc_free(void *be)

@@ -331,6 +331,42 @@ static void memcached_restarted_empty_errs(void **state)
 	mc_server_kill(&srv);
 }
 
+/* Eight counters spread over two servers: one request each, every answer right. */
+static void memcached_two_servers_answer_every_write(void **state)
+{
+	struct mc_server a = { 0 }, b = { 0 };
+	struct store_memcached_opts o = { NULL, 500, 2, 1 };
+	struct store_write_item w[8];
+	char servers[80], keys[8][16], err[256];
+	struct store s;
+	int i, round;
+
+	(void)state;
+	if (!mc_server_start(&a))
+		skip();
+	assert_true(mc_server_start(&b));
+	snprintf(servers, sizeof servers, "%s,%s", a.addr, b.addr);
+	o.servers = servers;
+	assert_int_equal(store_memcached_open(&s, &o, err, sizeof err), 0);
+	mark_done(&s);
+	for (round = 1; round <= 2; round++) {
+		for (i = 0; i < 8; i++) {
+			snprintf(keys[i], sizeof keys[i], "rt:a:%d", i);
+			w[i] = (struct store_write_item){ .op = STORE_W_INCR, .key = keys[i],
+							  .delta = 1, .initial = 1, .ttl = 60,
+							  .guarded = i % 2 == 0 };
+		}
+		assert_int_equal(store_mwrite(&s, w, 8), STORE_OK);
+		for (i = 0; i < 8; i++) {
+			assert_int_equal(w[i].result, STORE_OK);
+			assert_int_equal(w[i].value, round);
+		}
+	}
+	store_free(&s);
+	mc_server_kill(&a);
+	mc_server_kill(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +377,7 @@ int main(void)
 		cmocka_unit_test(memcached_answers),
 		cmocka_unit_test(memcached_killed_between_read_and_write_errs),
 		cmocka_unit_test(memcached_restarted_empty_errs),
+		cmocka_unit_test(memcached_two_servers_answer_every_write),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
