@@ -13,7 +13,9 @@
  * Input lines end with CRLF; a bare LF ends a line as well (a CR not
  * before LF is data).  WSP at the end of a line is dropped, other WSP
  * runs become one SP, empty lines at the end of the body are dropped and
- * a last line without a line end gets CRLF.  An empty body (or one of
+ * a last line without a line end gets CRLF (after its WSP is dropped:
+ * SMTP delivers every body with a final CRLF, so that is what a verifier
+ * will see).  An empty body (or one of
  * only empty lines) canonicalises to nothing: RFC 6376 3.4.4 adds CRLF
  * only to a non-empty body, as python3-dkim and libopendkim hash it.
  * The output goes to a sink in chunks of at most DKIM_CANON_CHUNK bytes.
