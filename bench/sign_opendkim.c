@@ -1,15 +1,18 @@
 /*
- * dkim_sign - DKIM signatures with libopendkim; see dkim_sign.h.  The key
- * ring is dkim_keys.c.
+ * sign_opendkim - the signer ses-milter had before policy/signing/
+ * dkim_sign.c signed with OpenSSL directly: DKIM signatures with
+ * libopendkim, kept only so bench/signbench can set the two side by side
+ * (opendkim_sign_message takes what dkim_sign_message takes).  Each
+ * signature parses the PEM key again and hashes the body again.
  *
- * One DKIM_LIB, made once by dkim_sign_init() and never changed after:
+ * One DKIM_LIB, made once by opendkim_sign_init() and never changed after:
  * libopendkim keeps its options (signed header names, From oversigned,
  * how keys are queried) on the library handle, global to every thread,
  * so they are set there once; each signature gets its own DKIM handle.
  * Signing needs no DNS; the key query method is pointed at /dev/null all
  * the same so nothing in this library handle can ever ask a resolver.
  *
- * Diagnostics: dkim_sign_message puts "DKIM STEP (DOMAIN, selector SEL):
+ * Diagnostics: opendkim_sign_message puts "DKIM STEP (DOMAIN, selector SEL):
  * RESULT: DETAIL" in err, with libopendkim's result and error text.
  */
 #include "autoconf.h"
@@ -25,6 +28,7 @@
 #include <openssl/evp.h>
 
 #include "dkim_sign.h"
+#include "sign_opendkim.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -197,7 +201,7 @@ static void dkim_sign_once(void)
 	dkim_lib_ed25519 = dkim_libfeature(dkim_lib, DKIM_FEATURE_ED25519);
 }
 
-int dkim_sign_init(void)
+int opendkim_sign_init(void)
 {
 	pthread_once(&dkim_once, dkim_sign_once);
 	return dkim_lib != NULL ? 0 : -1;
@@ -294,7 +298,7 @@ static int dkim_sign_one(const struct dkim_key *k, const struct dkim_header *hea
 	return stat == DKIM_STAT_OK ? 0 : -1;
 }
 
-int dkim_sign_message(const struct dkim_keyring *ring, const char *domain,
+int opendkim_sign_message(const struct dkim_keyring *ring, const char *domain,
 		      const struct dkim_header *headers, size_t nheaders, const char *body,
 		      size_t body_len, struct strbuf **sigs, size_t *nsigs, struct strbuf *err)
 {
@@ -302,7 +306,7 @@ int dkim_sign_message(const struct dkim_keyring *ring, const char *domain,
 
 	*sigs = NULL;
 	*nsigs = 0;
-	if (dkim_sign_init() != 0) {
+	if (opendkim_sign_init() != 0) {
 		strbuf_appends(err, "DKIM: libopendkim did not initialise");
 		return -1;
 	}

@@ -7,7 +7,8 @@
  * run (dropped at a line end, one SP before more text), a CR (a line end
  * if LF follows, else data) and the line ends of empty lines (dropped at
  * the end of the body, written out before the next text).  So memory is
- * one fixed output buffer whatever the body holds.
+ * one fixed output buffer whatever the body holds.  Runs of text (most of
+ * a body) are copied whole, or handed to the sink uncopied when large.
  */
 #include "autoconf.h"
 
@@ -101,14 +102,53 @@ static void dkim_canon_eol(struct dkim_canon_body *c)
 	c->wsp = false;
 }
 
+/* Writes out n bytes of text, a run already known to need no change. */
+static void dkim_canon_write(struct dkim_canon_body *c, const unsigned char *p, size_t n)
+{
+	size_t take;
+
+	if (c->n + n > sizeof c->buf)
+		dkim_canon_flush(c);
+	while (n >= sizeof c->buf) {	/* large runs go to the sink uncopied */
+		c->sink(c->sink_arg, p, sizeof c->buf);
+		p += sizeof c->buf;
+		n -= sizeof c->buf;
+	}
+	take = n;
+	memcpy(c->buf + c->n, p, take);
+	c->n += take;
+}
+
+/* The length of the run of text (no WSP, CR or LF) at p. */
+static size_t dkim_canon_run(const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] <= ' ' && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+			break;
+	return i;
+}
+
+/*
+ * Byte by byte only where something is held back or may be; a run of
+ * text goes out whole once its first byte has flushed what was held.
+ */
 void dkim_canon_body_update(struct dkim_canon_body *c, const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	size_t i;
+	size_t i = 0, run;
 
-	for (i = 0; i < len; i++) {
+	while (i < len) {
 		unsigned char ch = p[i];
 
+		if (!c->cr && (run = dkim_canon_run(p + i, len - i)) > 0) {
+			dkim_canon_text(c, (char)ch);
+			dkim_canon_write(c, p + i + 1, run - 1);
+			i += run;
+			continue;
+		}
+		i++;
 		if (c->cr) {
 			c->cr = false;
 			if (ch == '\n') {
