@@ -305,7 +305,7 @@ int main(int argc, char **argv)
 	o.conf = snap->conf;
 	mime_count_init();
 	if (dkim_sign_init() != 0) {
-		fprintf(stderr, "ses-milter: cannot initialise libopendkim\n");
+		fprintf(stderr, "ses-milter: cannot initialise the DKIM signer (OpenSSL SHA-256)\n");
 		return 1;
 	}
 	if (inbound_init() != 0) {
