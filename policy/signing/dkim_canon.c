@@ -7,8 +7,9 @@
  * run (dropped at a line end, one SP before more text), a CR (a line end
  * if LF follows, else data) and the line ends of empty lines (dropped at
  * the end of the body, written out before the next text).  So memory is
- * one fixed output buffer whatever the body holds.  Runs of text (most of
- * a body) are copied whole, or handed to the sink uncopied when large.
+ * one fixed output buffer whatever the body holds.  Runs that need no
+ * change (text with single spaces: most of a body) are copied whole, or
+ * handed to the sink uncopied when large.
  */
 #include "autoconf.h"
 
@@ -119,15 +120,26 @@ static void dkim_canon_write(struct dkim_canon_body *c, const unsigned char *p, 
 	c->n += take;
 }
 
-/* The length of the run of text (no WSP, CR or LF) at p. */
+/* Bytes canonicalisation may change or drop: WSP, CR, LF. */
+static const bool dkim_canon_special[256] = {
+	[' '] = true, ['\t'] = true, ['\r'] = true, ['\n'] = true,
+};
+
+/*
+ * The length of the run at p that goes out unchanged: text bytes, and
+ * single spaces between two of them (most of a line of prose).
+ */
 static size_t dkim_canon_run(const unsigned char *p, size_t len)
 {
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < len; i++)
-		if (p[i] <= ' ' && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
-			break;
-	return i;
+	for (;;) {
+		while (i < len && !dkim_canon_special[p[i]])
+			i++;
+		if (i == 0 || i + 1 >= len || p[i] != ' ' || dkim_canon_special[p[i + 1]])
+			return i;
+		i += 2;
+	}
 }
 
 /*
