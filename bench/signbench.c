@@ -80,7 +80,8 @@ static double rate(signer_fn *sign, const struct dkim_keyring *ring, const char 
 	do {
 		if (sign(ring, domain, bench_headers,
 			 sizeof bench_headers / sizeof bench_headers[0], body->data, body->len,
-			 &sigs, &nsigs, &err) != 0 || nsigs == 0) {
+			 &sigs, &nsigs, &err) != 0 ||
+		    nsigs == 0) {
 			fprintf(stderr, "signbench: %s: %s\n", domain, strbuf_cstr(&err));
 			strbuf_free(&err);
 			return -1;

@@ -23,8 +23,7 @@ static bool dkim_canon_wsp(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
-void dkim_canon_header(struct strbuf *out, const char *name, const char *value,
-		       size_t value_len)
+void dkim_canon_header(struct strbuf *out, const char *name, const char *value, size_t value_len)
 {
 	size_t i, n = strlen(name);
 	bool wsp = false, text = false;
@@ -38,9 +37,9 @@ void dkim_canon_header(struct strbuf *out, const char *name, const char *value,
 		unsigned char c = (unsigned char)value[i];
 
 		if (c == '\r' || c == '\n')
-			continue;	/* unfolding */
+			continue; /* unfolding */
 		if (dkim_canon_wsp(c)) {
-			wsp = text;	/* leading WSP is dropped */
+			wsp = text; /* leading WSP is dropped */
 			continue;
 		}
 		if (wsp)
@@ -84,7 +83,7 @@ static void dkim_canon_text(struct dkim_canon_body *c, char ch)
 		dkim_canon_put(c, '\n');
 	}
 	if (c->wsp)
-		dkim_canon_put(c, ' ');	/* leading WSP of a line stays, as one SP */
+		dkim_canon_put(c, ' '); /* leading WSP of a line stays, as one SP */
 	c->wsp = false;
 	c->in_line = true;
 	dkim_canon_put(c, ch);
@@ -110,7 +109,7 @@ static void dkim_canon_write(struct dkim_canon_body *c, const unsigned char *p, 
 
 	if (c->n + n > sizeof c->buf)
 		dkim_canon_flush(c);
-	while (n >= sizeof c->buf) {	/* large runs go to the sink uncopied */
+	while (n >= sizeof c->buf) { /* large runs go to the sink uncopied */
 		c->sink(c->sink_arg, p, sizeof c->buf);
 		p += sizeof c->buf;
 		n -= sizeof c->buf;
@@ -122,7 +121,10 @@ static void dkim_canon_write(struct dkim_canon_body *c, const unsigned char *p, 
 
 /* Bytes canonicalisation may change or drop: WSP, CR, LF. */
 static const bool dkim_canon_special[256] = {
-	[' '] = true, ['\t'] = true, ['\r'] = true, ['\n'] = true,
+	[' '] = true,
+	['\t'] = true,
+	['\r'] = true,
+	['\n'] = true,
 };
 
 /*
@@ -183,7 +185,7 @@ void dkim_canon_body_update(struct dkim_canon_body *c, const void *data, size_t 
 void dkim_canon_body_final(struct dkim_canon_body *c)
 {
 	if (c->cr)
-		dkim_canon_text(c, '\r');	/* a CR at the very end is data */
+		dkim_canon_text(c, '\r'); /* a CR at the very end is data */
 	c->cr = false;
 	if (c->in_line)
 		dkim_canon_eol(c);

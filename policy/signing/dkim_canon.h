@@ -31,8 +31,7 @@
 #define DKIM_CANON_CHUNK 4096
 
 /* Appends "name:value", relaxed, without the final CRLF, to out. */
-void dkim_canon_header(struct strbuf *out, const char *name, const char *value,
-		       size_t value_len);
+void dkim_canon_header(struct strbuf *out, const char *name, const char *value, size_t value_len);
 
 /* Takes canonical body output; arg is dkim_canon_body's sink_arg. */
 typedef void dkim_canon_sink(void *arg, const void *data, size_t len);
@@ -41,11 +40,11 @@ typedef void dkim_canon_sink(void *arg, const void *data, size_t len);
 struct dkim_canon_body {
 	dkim_canon_sink *sink;
 	void *sink_arg;
-	size_t empty_lines;	/* line ends held back: maybe trailing empty lines */
-	bool wsp;		/* a WSP run held back: dropped if the line ends */
-	bool cr;		/* a CR held back: a line end if LF follows */
-	bool in_line;		/* the current line has output */
-	size_t n;		/* bytes in buf */
+	size_t empty_lines; /* line ends held back: maybe trailing empty lines */
+	bool wsp;	    /* a WSP run held back: dropped if the line ends */
+	bool cr;	    /* a CR held back: a line end if LF follows */
+	bool in_line;	    /* the current line has output */
+	size_t n;	    /* bytes in buf */
 	char buf[DKIM_CANON_CHUNK];
 };
 

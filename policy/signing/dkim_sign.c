@@ -46,10 +46,10 @@
 #include "xalloc.h"
 
 #define DKIM_SIGN_MARGIN 75
-#define DKIM_SIGN_NAME_LEN 16	/* "DKIM-Signature: " */
-#define DKIM_SIGN_MAX 512	/* bytes of a signature: RSA 4096 bits */
+#define DKIM_SIGN_NAME_LEN 16 /* "DKIM-Signature: " */
+#define DKIM_SIGN_MAX 512     /* bytes of a signature: RSA 4096 bits */
 
-static EVP_MD *dkim_sha256;	/* fetched once by dkim_sign_once */
+static EVP_MD *dkim_sha256; /* fetched once by dkim_sign_once */
 static pthread_once_t dkim_once = PTHREAD_ONCE_INIT;
 
 static void dkim_sign_once(void)
@@ -65,10 +65,10 @@ int dkim_sign_init(void)
 
 /* What every signature of one message shares. */
 struct dkim_sign_msg {
-	const char *domain;	/* lower case, from the ring */
-	struct strbuf hlist;	/* the h= value */
-	struct strbuf hcanon;	/* the signed fields, canonical, each with CRLF */
-	char bh[48];		/* base64 of the body hash */
+	const char *domain;   /* lower case, from the ring */
+	struct strbuf hlist;  /* the h= value */
+	struct strbuf hcanon; /* the signed fields, canonical, each with CRLF */
+	char bh[48];	      /* base64 of the body hash */
 	long long t;
 };
 
@@ -188,7 +188,7 @@ static void dkim_fold_room(struct dkim_fold *f, size_t n, const char *sep, const
 {
 	if (f->col > 2 && f->col + strlen(sep) + n > DKIM_SIGN_MARGIN) {
 		strbuf_appends(f->out, cont);
-		f->col = strlen(cont) - 2;	/* CRLF */
+		f->col = strlen(cont) - 2; /* CRLF */
 	} else {
 		strbuf_appends(f->out, sep);
 		f->col += strlen(sep);
@@ -245,7 +245,7 @@ static void dkim_sign_field(const struct dkim_key *k, const struct dkim_sign_msg
 	dkim_fold_tag(f, "t", t);
 	dkim_fold_tag(f, "bh", m->bh);
 	dkim_fold_hlist(f, strbuf_cstr(&m->hlist));
-	dkim_fold_room(f, DKIM_SIGN_MARGIN, " ", "\r\n\t");	/* b= on a line of its own */
+	dkim_fold_room(f, DKIM_SIGN_MARGIN, " ", "\r\n\t"); /* b= on a line of its own */
 	dkim_fold_put(f, "b=", 2);
 }
 

@@ -26,8 +26,7 @@ static void append_sink(void *arg, const void *data, size_t len)
 }
 
 /* Canonicalises data in pieces of step bytes (0: one piece), split first at split. */
-static void canon(const uint8_t *data, size_t size, size_t split, size_t step,
-		  struct strbuf *out)
+static void canon(const uint8_t *data, size_t size, size_t split, size_t step, struct strbuf *out)
 {
 	struct dkim_canon_body c;
 	size_t i;
@@ -53,7 +52,7 @@ static void check_canonical(const struct strbuf *out)
 	if (out->len >= 4 && memcmp(out->data + out->len - 4, "\r\n\r\n", 4) == 0)
 		abort();
 	if (out->len == 2)
-		abort();	/* a body of one empty line is no body */
+		abort(); /* a body of one empty line is no body */
 	for (i = 1; i < out->len; i++) {
 		char a = out->data[i - 1], b = out->data[i];
 
