@@ -22,7 +22,8 @@
  * libopendkim folded it.  h= lists the
  * signed fields present, top to bottom, then From once more (oversigned).
  * The hash takes, for each name of h=, the lowest field of that name not
- * yet taken, which is how a verifier reads h= (RFC 6376 5.4.2).
+ * yet taken, which is how a verifier reads h= (RFC 6376 5.4.2); the
+ * oversigned From has no field left and adds nothing.
  *
  * Diagnostics: dkim_sign_message puts "DKIM STEP (DOMAIN, selector SEL):
  * DETAIL" in err, DETAIL being OpenSSL's reason; "DKIM (DOMAIN): the
@@ -74,22 +75,26 @@ struct dkim_sign_msg {
 
 /* ---- header fields ------------------------------------------------------- */
 
-/* True when name is one of DKIM_SIGN_HEADERS (any case). */
-static bool dkim_sign_header_wanted(const char *name)
+#define DKIM_SIGN_KINDS 32 /* more than DKIM_SIGN_HEADERS names */
+
+/* The index of name in DKIM_SIGN_HEADERS (any case), or -1. */
+static int dkim_sign_kind(const char *name)
 {
 	const char *p = DKIM_SIGN_HEADERS, *end;
 	size_t n = strlen(name);
+	int kind = 0;
 
-	for (;;) {
+	for (; kind < DKIM_SIGN_KINDS; kind++) {
 		end = strchr(p, ':');
 		if (end == NULL)
 			end = p + strlen(p);
 		if ((size_t)(end - p) == n && strncasecmp(p, name, n) == 0)
-			return true;
+			return kind;
 		if (*end == '\0')
-			return false;
+			return -1;
 		p = end + 1;
 	}
+	return -1; /* DKIM_SIGN_KINDS is too small: test_dkim_sign would fail */
 }
 
 /* The value's length without the CR and LF that may end it. */
@@ -102,44 +107,51 @@ static size_t dkim_sign_value_len(const char *v)
 	return n;
 }
 
-/*
- * Appends to m->hcanon the lowest field named name not taken yet (a name
- * of h= without such a field, as the oversigned From, adds nothing).
- */
-static void dkim_sign_take(struct dkim_sign_msg *m, const struct dkim_header *h, size_t nh,
-			   bool *taken, const char *name)
+/* Appends field h to m->hcanon, relaxed, with its CRLF. */
+static void dkim_sign_canon(struct dkim_sign_msg *m, const struct dkim_header *h)
 {
-	size_t i;
-
-	for (i = nh; i-- > 0;) {
-		if (taken[i] || strcasecmp(h[i].name, name) != 0)
-			continue;
-		taken[i] = true;
-		dkim_canon_header(&m->hcanon, h[i].name, h[i].value,
-				  dkim_sign_value_len(h[i].value));
-		strbuf_append(&m->hcanon, "\r\n", 2);
-		return;
-	}
+	dkim_canon_header(&m->hcanon, h->name, h->value, dkim_sign_value_len(h->value));
+	strbuf_append(&m->hcanon, "\r\n", 2);
 }
 
-/* Fills m->hlist and m->hcanon; false when the message has no From. */
+/*
+ * Fills m->hlist and m->hcanon; false when the message has no From.
+ * The j-th field of a name from the top is listed in h= where it stands,
+ * but a verifier takes the j-th from the bottom for it: so the fields of
+ * each kind are indexed (pos, grouped by kind, top to bottom) and the
+ * hash takes them in the mirrored order, in one pass whatever nh is.
+ */
 static bool dkim_sign_headers(struct dkim_sign_msg *m, const struct dkim_header *h, size_t nh)
 {
-	bool *taken = xcalloc(nh + 1, sizeof *taken), from = false;
-	size_t i;
+	size_t count[DKIM_SIGN_KINDS] = { 0 }, start[DKIM_SIGN_KINDS], seen[DKIM_SIGN_KINDS];
+	size_t *pos = xmalloc((nh + 1) * sizeof *pos), i, sum = 0;
+	int *kind = xmalloc((nh + 1) * sizeof *kind), c;
 
+	for (i = 0; i < nh; i++)
+		if ((kind[i] = dkim_sign_kind(h[i].name)) >= 0)
+			count[kind[i]]++;
+	for (c = 0; c < DKIM_SIGN_KINDS; c++) {
+		start[c] = sum;
+		seen[c] = 0;
+		sum += count[c];
+	}
+	for (i = 0; i < nh; i++)
+		if (kind[i] >= 0)
+			pos[start[kind[i]] + seen[kind[i]]++] = i;
 	for (i = 0; i < nh; i++) {
-		if (!dkim_sign_header_wanted(h[i].name))
+		if ((c = kind[i]) < 0)
 			continue;
-		from = from || strcasecmp(h[i].name, "From") == 0;
 		if (m->hlist.len > 0)
 			strbuf_appendc(&m->hlist, ':');
 		strbuf_appends(&m->hlist, h[i].name);
-		dkim_sign_take(m, h, nh, taken, h[i].name);
+		seen[c]--; /* counts down: the mirror of this field */
+		dkim_sign_canon(m, &h[pos[start[c] + seen[c]]]);
 	}
 	strbuf_appends(&m->hlist, ":From");
-	free(taken);
-	return from;
+	free(pos);
+	free(kind);
+	c = dkim_sign_kind("From");
+	return c >= 0 && count[c] > 0;
 }
 
 /* ---- the body hash ------------------------------------------------------- */
