@@ -123,6 +123,8 @@ const struct conf_key config_keys[] = {
 	  "Accepted recipients (today and yesterday) an account needs before its bounce rate can suspend it." },
 	{ "UnsubscribeListen", CONF_STRING, "", 0, 0, NULL, OFF(unsubscribe_listen),
 	  "IPv4 HOST:PORT of the one-click unsubscribe endpoint (plain HTTP, put TLS in front); empty: no endpoint." },
+	{ "MetricsListen", CONF_STRING, "127.0.0.1:9465", 0, 0, NULL, OFF(metrics_listen),
+	  "IPv4 HOST:PORT of the operator's HTTP endpoints /metrics (Prometheus text format) and /healthz (plain HTTP: keep it on loopback or a management network); off: no endpoint.  The daemon runs on when it cannot listen there (logged)." },
 	{ "UnsubscribeUrl", CONF_STRING, "", 0, 0, NULL, OFF(unsubscribe_url),
 	  "Base https URL of the one-click unsubscribe endpoint; empty: List-Unsubscribe carries the mailto address only." },
 	{ "DomainRecheckInterval", CONF_DURATION, "6h", 0, 7 * 86400, NULL,

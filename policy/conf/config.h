@@ -70,6 +70,7 @@ struct ses_config {
 	bool feedback_deliver;		/* deliver processed reports onward */
 	char *unsubscribe_url;		/* "" : mailto only */
 	char *unsubscribe_listen;	/* "" : no endpoint; else HOST:PORT */
+	char *metrics_listen;		/* "off" or "" : none; else HOST:PORT */
 	bool dsn_notify_success;	/* NOTIFY=SUCCESS,FAILURE outbound */
 	long long suspend_bounce_rate;	/* percent; 0: never */
 	long long suspend_min_sample;
