@@ -2,7 +2,8 @@
  * test_track_token - unit tests for policy/feedback/track_token.c and the
  * compact seal (policy/util/mac_seal64.c): open and click tokens round
  * trip, stay base64url, verify after a key rotation with the old key
- * held, and refuse forged, altered, cross-kind and oversized input.
+ * held, and refuse forged, altered, cross-kind and oversized input; the
+ * machine test of track_note.c and the extra keys of open/click events.
  *
  * Diagnostics: a failing case prints "got X, want Y".
  */
@@ -20,6 +21,8 @@
 
 #include "mac.h"
 #include "strbuf.h"
+#include "events.h"
+#include "track_note.h"
 #include "track_token.h"
 #include "tokenfix.h"
 
@@ -194,6 +197,50 @@ static void base64url_round_trips_every_length(void **state)
 	strbuf_free(&dec);
 }
 
+static void machines_are_told_apart(void **state)
+{
+	static const char chrome[] = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+				     "(KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+
+	(void)state;
+	assert_false(track_is_machine(false, chrome, 1000, 2000, 30));
+	assert_true(track_is_machine(true, chrome, 1000, 2000, 30));	/* HEAD */
+	assert_true(track_is_machine(false, "", 1000, 2000, 30));
+	assert_true(track_is_machine(false, chrome, 1000, 1010, 30));	/* on arrival */
+	assert_false(track_is_machine(false, chrome, 1000, 1010, 0));
+	assert_true(track_is_machine(false, "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko "
+					    "Firefox/11.0 (via ggpht.com GoogleImageProxy)",
+				     1000, 2000, 30));
+	assert_true(track_is_machine(false, "YahooMailProxy; https://help.yahoo.com", 1000, 2000,
+				     30));
+	assert_true(track_is_machine(false, "Mozilla/5.0 (compatible; BingPreview/1.0b)", 1000,
+				     2000, 30));
+}
+
+static void open_and_click_events_carry_the_request(void **state)
+{
+	struct strbuf json = STRBUF_INIT;
+	struct event ev;
+
+	(void)state;
+	memset(&ev, 0, sizeof ev);
+	ev.type = EVENT_CLICK;
+	ev.url = "https://x.example/?a=1";
+	ev.user_agent = "UA";
+	ev.client = "192.0.2.1";
+	ev.machine = true;
+	event_to_json(&ev, &json);
+	assert_non_null(strstr(json.data, "\"account\":\"\",\"url\":\"https://x.example/?a=1\","
+					  "\"userAgent\":\"UA\",\"ip\":\"192.0.2.1\","
+					  "\"machine\":true}"));
+	strbuf_reset(&json);
+	ev.type = EVENT_ACCEPTED;
+	event_to_json(&ev, &json);
+	assert_null(strstr(json.data, "\"url\""));
+	assert_null(strstr(json.data, "\"machine\""));
+	strbuf_free(&json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +252,8 @@ int main(void)
 		cmocka_unit_test(token_refuses_bad_urls),
 		cmocka_unit_test(garbage_is_malformed_not_a_crash),
 		cmocka_unit_test(base64url_round_trips_every_length),
+		cmocka_unit_test(machines_are_told_apart),
+		cmocka_unit_test(open_and_click_events_carry_the_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
