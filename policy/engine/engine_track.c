@@ -40,22 +40,6 @@ struct engine_track_ctx {
 	bool failed;
 };
 
-/* The one recipient that went through, or NULL. */
-static const char *engine_track_rcpt(const struct policy_msg *m)
-{
-	const char *only = NULL;
-	size_t i;
-
-	for (i = 0; i < m->env.nrcpts; i++) {
-		if (m->env.rcpts[i].refused)
-			continue;
-		if (only != NULL)
-			return NULL;
-		only = m->env.rcpts[i].addr;
-	}
-	return only;
-}
-
 /* The tracking wanted: an ACCOUNT_TRACK_* mask, 0 for none. */
 static int engine_track_wanted(const struct policy_msg *m)
 {
@@ -135,7 +119,7 @@ static int engine_track_click(void *arg, const char *url, struct strbuf *out)
 void engine_track_html(const struct policy_msg *m, const struct tmpl *t, struct strbuf *html)
 {
 	int wanted = engine_track_wanted(m);
-	struct engine_track_ctx c = { m, t, engine_track_rcpt(m), STRBUF_INIT, STRBUF_INIT,
+	struct engine_track_ctx c = { m, t, engine_feedback_only_rcpt(m), STRBUF_INIT, STRBUF_INIT,
 				      policy_snapshot_now_us(m->conn->snap) / 1000000, false };
 	struct strbuf pixel = STRBUF_INIT, out = STRBUF_INIT;
 	struct tmpl_track_hooks hooks = { NULL, &c, NULL };
