@@ -15,13 +15,15 @@
  * is put on a bounded queue and one thread writes its event (the event
  * log, from which callbacks are delivered) and counters
  * (track_note_record).  When the queue is full the event is dropped and
- * counted in a log line; the reply still goes.  A request is marked
+ * counted in a log line; the reply still goes.  At shutdown the queue is
+ * written out for at most TRACK_HTTP_DRAIN_S seconds.  A request is marked
  * machine when it is a HEAD, comes from a known scanner or proxy, or
  * within TrackingMachineSeconds of sending (track_is_machine).
  *
  * Diagnostics: "tracking request with a forged or malformed token (N more
  * refused this minute)" (notice); "tracking: event queue full, N events
- * dropped" (warning, once a minute); "cannot start the tracking thread".
+ * dropped" (warning, once a minute); "tracking: N events not written at
+ * shutdown"; "cannot start the tracking thread".
  */
 #include "autoconf.h"
 
@@ -43,6 +45,7 @@
 #include "track_token.h"
 
 #define TRACK_HTTP_QUEUE 256	/* events waiting to be written */
+#define TRACK_HTTP_DRAIN_S 3	/* seconds the queue may take to empty at shutdown */
 
 /* The smallest transparent 1x1 GIF. */
 static const unsigned char track_http_gif[] = {
@@ -85,16 +88,27 @@ bool track_http_path(const char *url)
 	return track_http_split(url, &kind, &token);
 }
 
-/* Writes the queued events until told to stop (then drains the queue). */
+/*
+ * Writes the queued events until told to stop, then what is left for at
+ * most TRACK_HTTP_DRAIN_S seconds (memcached may hang; shutdown must not).
+ */
 static void *track_http_writer(void *arg)
 {
 	struct track_hit hit;
+	time_t deadline = 0;
 
 	(void)arg;
 	pthread_mutex_lock(&track_http_lock);
 	for (;;) {
 		while (track_http_count == 0 && !track_http_stopping)
 			pthread_cond_wait(&track_http_cond, &track_http_lock);
+		if (track_http_stopping && deadline == 0)
+			deadline = time(NULL) + TRACK_HTTP_DRAIN_S;
+		if (track_http_count > 0 && deadline != 0 && time(NULL) > deadline) {
+			logging_msg(PLOG_WARNING, "tracking: %zu events not written at shutdown",
+				    track_http_count);
+			track_http_count = 0;
+		}
 		if (track_http_count == 0)
 			break;
 		hit = track_http_queue[track_http_head];

@@ -295,19 +295,23 @@ static void tmpl_track_pixel(struct strbuf *out, const char *url)
 			    "style=\"display:block;border:0;width:1px;height:1px\">");
 }
 
-void tmpl_track_html(const char *html, size_t len, const struct tmpl_track_hooks *hooks,
+void tmpl_track_html(const char *input, size_t len, const struct tmpl_track_hooks *hooks,
 		     struct strbuf *out, struct tmpl_track_count *c)
 {
 	struct tmpl_track_count dummy;
-	struct tmpl_track_walk w = { html, len, 0, hooks, out, c != NULL ? c : &dummy, (size_t)-1 };
+	struct strbuf copy = STRBUF_INIT;
+	struct tmpl_track_walk w = { NULL, len, 0, hooks, out, c != NULL ? c : &dummy, (size_t)-1 };
+	const char *html, *lt;
 	size_t next;
-	const char *lt;
 
 	memset(w.c, 0, sizeof *w.c);
-	if (memchr(html, '\0', len) != NULL) {
-		strbuf_append(out, html, len);
+	if (memchr(input, '\0', len) != NULL) {
+		strbuf_append(out, input, len);
 		return;
 	}
+	/* the walk uses string functions: give it a terminated copy */
+	strbuf_append(&copy, input, len);
+	html = w.s = strbuf_cstr(&copy);
 	while (w.i < len) {
 		lt = memchr(html + w.i, '<', len - w.i);
 		next = lt != NULL ? (size_t)(lt - html) : len;
@@ -323,6 +327,7 @@ void tmpl_track_html(const char *html, size_t len, const struct tmpl_track_hooks
 		else
 			tmpl_track_copy(&w, w.i, w.i + 1);
 	}
+	strbuf_free(&copy);
 	if (hooks->pixel_url == NULL)
 		return;
 	if (w.body_end == (size_t)-1) {
