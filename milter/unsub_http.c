@@ -283,6 +283,9 @@ int unsub_http_start(void)
 	struct sockaddr_in sin;
 
 	snprintf(spec, sizeof spec, "%s", snap->conf->unsubscribe_listen);
+	if (spec[0] == '\0' && *snap->conf->tracking_url != '\0')
+		logging_msg(PLOG_WARNING, "TrackingUrl is set but UnsubscribeListen is not: this "
+			    "gateway answers no tracking links");
 	policy_snapshot_unref(snap);
 	if (spec[0] == '\0')
 		return 0;
