@@ -39,7 +39,9 @@ bool track_is_machine(bool head, const char *user_agent, int64_t sent, int64_t n
 {
 	size_t i;
 
-	if (head || user_agent == NULL || *user_agent == '\0')
+	/* Apple Mail Privacy Protection's proxy says "Mozilla/5.0" and nothing more */
+	if (head || user_agent == NULL || *user_agent == '\0' ||
+	    strcmp(user_agent, "Mozilla/5.0") == 0)
 		return true;
 	if (machine_seconds > 0 && now - sent < machine_seconds)
 		return true;

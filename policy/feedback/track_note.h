@@ -27,7 +27,8 @@ struct track_hit {
 /*
  * True when the request was made by a machine rather than the
  * recipient: a HEAD request, no user agent or a known scanner's or image
- * proxy's (Google, Yahoo, Outlook/Office, security gateways, bots), or
+ * proxy's (Google, Yahoo, Outlook/Office, security gateways, bots, Apple
+ * Mail Privacy Protection's bare "Mozilla/5.0"), or
  * within machine_seconds of sending (link scanners fetch on arrival).
  */
 bool track_is_machine(bool head, const char *user_agent, int64_t sent, int64_t now,

@@ -206,6 +206,7 @@ static void machines_are_told_apart(void **state)
 	assert_false(track_is_machine(false, chrome, 1000, 2000, 30));
 	assert_true(track_is_machine(true, chrome, 1000, 2000, 30));	/* HEAD */
 	assert_true(track_is_machine(false, "", 1000, 2000, 30));
+	assert_true(track_is_machine(false, "Mozilla/5.0", 1000, 2000, 30));	/* Apple MPP */
 	assert_true(track_is_machine(false, chrome, 1000, 1010, 30));	/* on arrival */
 	assert_false(track_is_machine(false, chrome, 1000, 1010, 0));
 	assert_true(track_is_machine(false, "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko "
