@@ -145,6 +145,13 @@ const struct conf_key config_keys[] = {
 	{ "CallbackSecretFile", CONF_STRING, "", 0, 0, NULL, OFF(callback_secret_file),
 	  "File whose first line is the secret that signs callbacks of accounts without their own CallbackSecret; empty: such callbacks are sent unsigned." },
 	LIMITTAB_ROWS(LIM),
+	{ "TrackingUrl", CONF_STRING, "", 0, 0, NULL, OFF(tracking_url),
+	  "Base URL of open and click tracking links, served by the UnsubscribeListen endpoint (/o/ and /c/); %d stands for the sender domain (https://track.%d: one CNAME per domain, see sesctl domain records); empty: no tracking whatever the accounts say." },
+	{ "TrackingCname", CONF_STRING, "", 0, 0, NULL, OFF(tracking_cname),
+	  "The host name the per-domain tracking host (TrackingUrl with %d) is a CNAME to; sesctl domain records prints it and sesctl domain verify checks it." },
+	{ "TrackingMachineSeconds", CONF_DURATION, "30s", 0, 86400, NULL,
+	  OFF(tracking_machine_seconds),
+	  "Opens and clicks this soon after sending are taken for scanners and marked machine: true (not counted as human)." },
 	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 

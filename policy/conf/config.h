@@ -82,6 +82,9 @@ struct ses_config {
 	char *callback_ca_file;		/* "" : the system's CAs */
 	char *callback_secret_file;	/* "" : none */
 	struct policy_limits limits;
+	char *tracking_url;		/* "" : no tracking; %d: the sender domain */
+	char *tracking_cname;		/* "" : no record to print */
+	long long tracking_machine_seconds;
 };
 
 extern const struct conf_key config_keys[];
