@@ -123,6 +123,8 @@ const struct conf_key config_keys[] = {
 	  "Accepted recipients (today and yesterday) an account needs before its bounce rate can suspend it." },
 	{ "UnsubscribeListen", CONF_STRING, "", 0, 0, NULL, OFF(unsubscribe_listen),
 	  "IPv4 HOST:PORT of the one-click unsubscribe endpoint (plain HTTP, put TLS in front); empty: no endpoint." },
+	{ "MetricsListen", CONF_STRING, "127.0.0.1:9465", 0, 0, NULL, OFF(metrics_listen),
+	  "IPv4 HOST:PORT of the operator's HTTP endpoints /metrics (Prometheus text format) and /healthz (plain HTTP: keep it on loopback or a management network); off: no endpoint.  The daemon runs on when it cannot listen there (logged)." },
 	{ "UnsubscribeUrl", CONF_STRING, "", 0, 0, NULL, OFF(unsubscribe_url),
 	  "Base https URL of the one-click unsubscribe endpoint; empty: List-Unsubscribe carries the mailto address only." },
 	{ "DomainRecheckInterval", CONF_DURATION, "6h", 0, 7 * 86400, NULL,
@@ -143,6 +145,13 @@ const struct conf_key config_keys[] = {
 	{ "CallbackSecretFile", CONF_STRING, "", 0, 0, NULL, OFF(callback_secret_file),
 	  "File whose first line is the secret that signs callbacks of accounts without their own CallbackSecret; empty: such callbacks are sent unsigned." },
 	LIMITTAB_ROWS(LIM),
+	{ "TrackingUrl", CONF_STRING, "", 0, 0, NULL, OFF(tracking_url),
+	  "Base URL of open and click tracking links, served by the UnsubscribeListen endpoint (/o/ and /c/); %d stands for the sender domain (https://track.%d: one CNAME per domain, see sesctl domain records); empty: no tracking whatever the accounts say." },
+	{ "TrackingCname", CONF_STRING, "", 0, 0, NULL, OFF(tracking_cname),
+	  "The host name the per-domain tracking host (TrackingUrl with %d) is a CNAME to; sesctl domain records prints it and sesctl domain verify checks it." },
+	{ "TrackingMachineSeconds", CONF_DURATION, "30s", 0, 86400, NULL,
+	  OFF(tracking_machine_seconds),
+	  "Opens and clicks this soon after sending are taken for scanners and marked machine: true (not counted as human)." },
 	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 

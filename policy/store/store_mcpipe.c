@@ -499,14 +499,19 @@ static void mcp_group_send(struct mcpipe *p, memcached_st *m, struct mcp_group *
 			    answered + g->start, &g->restored, &g->x);
 }
 
-/* Reads group g's answers; notes in left[] what is left.  True if anything is. */
+/*
+ * Reads group g's answers; notes in left[] what is left.  True if
+ * anything is; *timed_out set when the answers did not come in time.
+ */
 static bool mcp_group_finish(struct mcpipe *p, struct mcp_group *g,
 			     struct store_write_item *items, const size_t *order,
-			     const bool *answered, enum mcpipe_left *left)
+			     const bool *answered, enum mcpipe_left *left, bool *timed_out)
 {
 	int rc = g->sent ? mcp_exchange_finish(p, &g->x) : 1;
 	size_t k;
 
+	if (rc < 0)
+		*timed_out = true;
 	for (k = 0; k < g->ng; k++) {
 		size_t i = order[g->start + k];
 
@@ -519,7 +524,7 @@ static bool mcp_group_finish(struct mcpipe *p, struct mcp_group *g,
 }
 
 bool mcpipe_batch(struct mcpipe *p, memcached_st *m, struct store_write_item *items, size_t n,
-		  const char *guard, enum mcpipe_left *left)
+		  const char *guard, enum mcpipe_left *left, bool *timed_out)
 {
 	uint32_t *srv = xcalloc(n + 1, sizeof *srv);
 	size_t *order = xcalloc(n + 1, sizeof *order);
@@ -528,6 +533,7 @@ bool mcpipe_batch(struct mcpipe *p, memcached_st *m, struct store_write_item *it
 	size_t i, j, ng = 0, no = 0;
 	bool any = false;
 
+	*timed_out = false;
 	for (i = 0; i < n; i++) {
 		left[i] = MCPIPE_LEFT_NONE;
 		srv[i] = memcached_generate_hash(m, items[i].key, strlen(items[i].key));
@@ -547,7 +553,7 @@ bool mcpipe_batch(struct mcpipe *p, memcached_st *m, struct store_write_item *it
 	for (i = 0; i < ng; i++)
 		mcp_group_send(p, m, &groups[i], items, order, guard, answered);
 	for (i = 0; i < ng; i++)
-		any |= mcp_group_finish(p, &groups[i], items, order, answered, left);
+		any |= mcp_group_finish(p, &groups[i], items, order, answered, left, timed_out);
 	free(srv);
 	free(order);
 	free(done);

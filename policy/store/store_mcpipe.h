@@ -51,9 +51,10 @@ enum mcpipe_left {
  * NULL, a read of the mark after them; every request is sent before any
  * answer is read.  Fills each answered item's result, value and
  * restored; a timeout answers STORE_ERROR.  left[i] says what the caller
- * still has to do; returns true when anything is left.
+ * still has to do; returns true when anything is left.  *timed_out
+ * says whether a server's answers did not come in time.
  */
 bool mcpipe_batch(struct mcpipe *p, memcached_st *m, struct store_write_item *items, size_t n,
-		  const char *guard, enum mcpipe_left *left);
+		  const char *guard, enum mcpipe_left *left, bool *timed_out);
 
 #endif

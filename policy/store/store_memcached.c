@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "metrics.h"
 #include "store_mcpipe.h"
 #include "store_memcached.h"
 #include "xalloc.h"
@@ -142,18 +143,24 @@ static enum store_result mc_run(void *be, struct mc_req *r)
 	memcached_return_t rc = MEMCACHED_FAILURE;
 	bool moved = false;
 	int attempt;
+	double t0;
 
 	if (m == NULL)
 		return STORE_ERROR;
+	t0 = metrics_now();
 	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++) {
 		rc = r->attempt(m, r);
 		if (mc_retryable(rc)) {
 			moved = true;
+			metrics_inc(METRIC_MEMCACHED_EJECTIONS, NULL, NULL);
 			continue;
 		}
 		if (!(r->again_if_exists && (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS)))
 			break;
 	}
+	metrics_observe(METRIC_STAGE_SECONDS, "memcached", metrics_now() - t0);
+	if (mc_result(rc) == STORE_ERROR)
+		metrics_inc(METRIC_MEMCACHED_ERRORS, rc == MEMCACHED_TIMEOUT ? "timeout" : "error", NULL);
 	if (moved)
 		store_servers_changed();
 	memcached_pool_release(mc->pool, m);
@@ -620,13 +627,19 @@ static enum store_result mc_mwrite(void *be, struct store_write_item *items, siz
 	struct store_memcached *mc = be;
 	memcached_st *m = n > 0 ? mc_fetch(mc) : NULL;
 	enum mcpipe_left *left;
+	bool timed_out;
+	double t0;
 	size_t i;
 
 	if (m == NULL)
 		return n == 0 ? STORE_OK : STORE_ERROR;
 	left = xcalloc(n, sizeof *left);
-	if (mcpipe_batch(mc->pipe, m, items, n, guard, left))
+	t0 = metrics_now();
+	if (mcpipe_batch(mc->pipe, m, items, n, guard, left, &timed_out))
 		store_servers_changed();	/* a server hung up: compare identities now */
+	metrics_observe(METRIC_STAGE_SECONDS, "memcached", metrics_now() - t0);
+	if (timed_out)
+		metrics_inc(METRIC_MEMCACHED_ERRORS, "timeout", NULL);
 	memcached_pool_release(mc->pool, m);
 	for (i = 0; i < n; i++)
 		if (left[i] != MCPIPE_LEFT_NONE)
