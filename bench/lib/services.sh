@@ -15,7 +15,7 @@
 #   proc_tree PID...          proc_cpu_ticks PID...  proc_rss_kb FIELD PID...
 
 BENCH_PACKAGES=(opendkim opendkim-tools rspamd redis-server gnuplot-nox postfix memcached
-	python3-dkim python3-nacl procps openssl)
+	python3-dkim python3-nacl procps openssl opendmarc linux-perf dnsmasq-base)
 
 # svc_missing: prints the bench packages dpkg does not list as installed.
 svc_missing() {
@@ -60,7 +60,7 @@ svc_build() {
 	if [ ! -f "$dir/Makefile" ]; then
 		(cd "$dir" && "$top/configure" -q) || return 1
 	fi
-	make -C "$dir" -s -j"$(nproc)" ses-milter sesctl/sesctl bench/nullmilter bench/milterload
+	make -C "$dir" -s -j1 ses-milter sesctl/sesctl bench/nullmilter bench/milterload bench/rtt
 }
 
 # svc_start_memcached: memcached on a free port; sets MEMCACHED and MC_PID.
