@@ -126,7 +126,7 @@ def rtt(rep):
           "every time, RecipientHourlyLimit 1000.")
     rep.p()
     rep.p("| case | limit | rcpts/msg | messages | accepted | **round trips/rcpt** | "
-          "requests/rcpt | cmd_get | cmd_set | incr | decr | delete | cas | touch |")
+          "requests/rcpt (quiet ones too) | cmd_get | cmd_set | incr | decr | delete | cas | touch |")
     rep.p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     out = {}
     for r in rows:

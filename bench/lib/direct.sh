@@ -218,14 +218,16 @@ perf_test() {
 		return 0
 	fi
 	milterload_cpu 3 out -F "$W/message.txt" -c "$DIRECT_CONNECTIONS" -n "$m" -t "pf$RANDOM."
+	# the daemon and the milter process it forks
+	pid=$(proc_tree $FILTER_PIDS | paste -sd, -)
 	kill -INT "$ppid" 2>/dev/null; wait "$ppid" 2>/dev/null
 	filter_stop 3
 	{
-		printf 'load: %s\n\nses-milter (PID %s) samples by shared object:\n' "$out" "$pid"
-		perf report -i "$W/perf.data" --pid "$pid" --stdio --no-children --sort dso -g none \
+		printf 'load: %s\n\nses-milter (PIDs %s) samples by shared object:\n' "$out" "$pid"
+		perf report -i "$W/perf.data" --pid "$pid" --percentage relative --stdio --no-children --sort dso -g none \
 			--percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 15
 		printf '\ntop functions by self time (unresolved addresses: stripped libraries):\n'
-		perf report -i "$W/perf.data" --pid "$pid" --stdio --no-children --sort symbol,dso \
+		perf report -i "$W/perf.data" --pid "$pid" --percentage relative --stdio --no-children --sort symbol,dso \
 			-g none --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 30
 	} > "$W/perf.txt"
 	grep -q '%' "$W/perf.txt" || { echo "perf report gave no samples of ses-milter:";
