@@ -217,9 +217,10 @@ pss_kb() {
 # sockets of the filter, peak PSS sampled and the sum of the filter
 # processes' VmHWM (kB), messages sent and delivered, the peak thread count
 # of the filter's processes (/proc/PID/status Threads, sampled) and the
-# 4xx replies Postfix logged for the run (a milter tempfail) to W/rss.tsv.
+# 4xx replies Postfix logged for the run (a milter tempfail) and the
+# largest VmHWM of one of its processes (kB) to W/rss.tsv.
 rss_test() {
-	local cfg=$1 s=$2 tag="rss$1x" m hwm n samp off tf
+	local cfg=$1 s=$2 tag="rss$1x" m hwm hwm1 n samp off tf
 	m=$((s * 2))
 	off=$(log_size)
 	filter_start "$cfg" unix || return 1
@@ -237,13 +238,14 @@ rss_test() {
 	source_send "$s" "$m" "$tag@rcpt.bench.example" -d -w 10 -C 5 >>"$W/source.log" 2>&1
 	kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
 	hwm=$(proc_rss_kb VmHWM $FILTER_PIDS)
+	hwm1=$(proc_rss_max_kb VmHWM $FILTER_PIDS)
 	svc_wait_drained 120
 	n=$(wait_sent "$tag" "$off" "$m")
 	filter_stop "$cfg"
 	tf=$(tail -c +"$((off + 1))" "$PF/maillog" | grep -c -E 'milter-reject: .* 4[0-9][0-9] |reject: .*: 4[0-9][0-9] ')
-	awk -F'\t' -v c="$cfg" -v s="$s" -v h="$hwm" -v m="$m" -v n="$n" -v tf="$tf" '
+	awk -F'\t' -v c="$cfg" -v s="$s" -v h="$hwm" -v m="$m" -v n="$n" -v tf="$tf" -v h1="$hwm1" '
 		$1 > p { p = $1 } $2 > t { t = $2 } $3 > r { r = $3 } $4 > th { th = $4 }
-		END { printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", c, s, p, t, r, h, m, n, th, tf }' \
+		END { printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", c, s, p, t, r, h, m, n, th, tf, h1 }' \
 		"$samp" >> "$W/rss.tsv"
 	tail -n 1 "$W/rss.tsv" | awk -F'\t' -v name="$(filter_name "$cfg")" '{
 		printf "  rss   %-26s %s sessions: peak %d smtpd, %d filter sockets, VmHWM %.1f MiB, PSS %.1f MiB, %d threads, %d/%d delivered, %d tempfails\n",
