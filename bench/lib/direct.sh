@@ -224,11 +224,17 @@ perf_test() {
 	filter_stop 3
 	{
 		printf 'load: %s\n\nses-milter (PIDs %s) samples by shared object:\n' "$out" "$pid"
-		perf report -i "$W/perf.data" --pid "$pid" --percentage relative --stdio --no-children --sort dso -g none \
-			--percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 15
+		# summed from the per-symbol lines: "--sort dso" alone drops libc's
+		# and the kernel's samples when filtered by --pid
+		perf report -i "$W/perf.data" --pid "$pid" --percentage relative --stdio \
+			--no-children --sort dso,symbol -g none 2>/dev/null | grep -v '^#' |
+			awk 'NF > 1 { sub("%", "", $1); t[$2] += $1 }
+				END { for (d in t) if (t[d] >= 0.5) printf "%7.2f%%  %s\n", t[d], d }' |
+			sort -rn
 		printf '\ntop functions by self time (unresolved addresses: stripped libraries):\n'
-		perf report -i "$W/perf.data" --pid "$pid" --percentage relative --stdio --no-children --sort symbol,dso \
-			-g none --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 30
+		perf report -i "$W/perf.data" --pid "$pid" --percentage relative --stdio \
+			--no-children --sort symbol,dso -g none --percent-limit 0.5 2>/dev/null |
+			grep -v '^#' | grep -v '^$' | head -n 30
 	} > "$W/perf.txt"
 	grep -q '%' "$W/perf.txt" || { echo "perf report gave no samples of ses-milter:";
 		tail -n 5 "$W/perf-record.log"; } >> "$W/perf.txt"
