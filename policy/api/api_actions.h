@@ -30,6 +30,9 @@ struct api_action {
 	api_action_fn *fn;
 };
 
+/* Offset and Limit (1..100, default 100) of a listing; -1 with err set when bad. */
+int api_get_page(json_t *body, size_t *offset, size_t *limit, struct api_error *err);
+
 /* The action called name, or NULL. */
 const struct api_action *api_action_find(const char *name);
 
