@@ -203,7 +203,7 @@ static int api_http_act(struct MHD_Connection *conn, const struct api_http_req *
 	const char *action = api_http_header(conn, "X-TC-Action");
 	const char *version = api_http_header(conn, "X-TC-Version");
 	const struct account *acct;
-	const struct api_action *a;
+	const struct api_action *a = NULL;
 	struct api_ctx c;
 	int rc = -1;
 
@@ -224,6 +224,8 @@ static int api_http_act(struct MHD_Connection *conn, const struct api_http_req *
 			api_fail(err, "InvalidAction", "no action %.64s", action);
 	}
 	policy_snapshot_unref(snap);
+	if (rc == 0 && a != NULL && a->reloads && reload_now() != 0)
+		logging_msg(PLOG_WARNING, "api: %s: changed, but the reload failed", who);
 	return rc;
 }
 

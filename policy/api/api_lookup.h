@@ -20,4 +20,9 @@ api_action_fn api_list_templates;
 api_action_fn api_list_identities;
 api_action_fn api_get_identity;
 
+/* api_templates.c: changes, made as sesctl makes them (tmpl_store.h). */
+api_action_fn api_create_template;
+api_action_fn api_update_template;
+api_action_fn api_delete_template;
+
 #endif

@@ -28,6 +28,8 @@ int tmpl_store_lock(const char *accounts_dir, struct strbuf *err)
 
 	strbuf_appendf(&path, "%s/%s", accounts_dir, TMPL_STORE_LOCK_FILE);
 	fd = open(strbuf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 && errno == EACCES)	/* root's file, read by the daemon's group */
+		fd = open(strbuf_cstr(&path), O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
 		strbuf_appendf(err, "cannot lock %s: %s", strbuf_cstr(&path), strerror(errno));
 		if (fd >= 0)
