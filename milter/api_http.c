@@ -16,16 +16,20 @@
  *   Authorization unparsable            AuthFailure.InvalidAuthorization
  *   unknown SecretId                    AuthFailure.SecretIdNotFound
  *   timestamp over 5 minutes away       AuthFailure.SignatureExpire
- *   wrong signature, or seen before     AuthFailure.SignatureFailure
+ *   wrong signature                     AuthFailure.SignatureFailure
  *   unknown action                      InvalidAction
+ *   an action that changes something    AuthFailure.SignatureFailure
+ *   (SendEmail, DeleteBlackList, the    when the signature was used before
+ *   template changes) signed as before  (api_replay.h)
  *
  * then the action's own (api_req.h, api_actions.h).  SendEmail builds the
  * message (api_msg.h) and submits it to the MTA as the account
  * (api_submit.h): the milter decides as for any SMTP client, and its reply
  * is the answer (MessageId: the queue ID, or the SES error code the SMTP
  * reply starts with).  Refused signatures are logged at most once a
- * minute with their count.  Connections as in unsub_http.c: per-IP caps
- * and an idle timeout; a pool of threads, as SendEmail waits for the MTA.
+ * minute with their count.  Connections as in unsub_http.c: per-IP caps,
+ * an idle timeout and a bound on each connection's whole life; a pool of
+ * threads, as SendEmail waits for the MTA.
  *
  * Diagnostics: "API endpoint on HOST:PORT", "cannot start the API
  * endpoint on X", "bad ApiListen X"; each action at info level ("api:
@@ -36,10 +40,13 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "api_actions.h"
@@ -58,11 +65,23 @@
 #define API_HTTP_MAX_CONNECTIONS 256
 #define API_HTTP_PER_IP 16
 #define API_HTTP_TIMEOUT_S 30	/* idle */
+#define API_HTTP_TOTAL_S 180	/* from open to close: a SendEmail waits up to 120 s for the MTA */
+#define API_HTTP_SLOTS 512	/* open connections tracked for API_HTTP_TOTAL_S */
 #define API_HTTP_THREADS 4
 #define API_HTTP_VERSION "2020-10-02"
 
 static struct MHD_Daemon *api_http_daemon;
 static struct ratelog api_http_refused_log = RATELOG_INIT(60);
+
+/* The open connections and when each opened, for the total-time bound. */
+struct api_http_conn {
+	int fd;			/* -1: slot free */
+	time_t opened;
+};
+static struct api_http_conn api_http_conns[API_HTTP_SLOTS];
+static pthread_mutex_t api_http_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t api_http_reaper;
+static volatile int api_http_stopping;
 
 /* One request as it arrives. */
 struct api_http_req {
@@ -107,10 +126,11 @@ static void api_http_log_refused(struct MHD_Connection *conn, const struct api_e
 			    addr, err->code, err->message, held);
 }
 
-/* Checks the signature; the key's account, or NULL with err set. */
+/* Checks the signature; the key's account (its signature in signature), or NULL with err set. */
 static const struct account *api_http_auth(struct MHD_Connection *conn,
 					   const struct policy_snapshot *snap,
-					   const struct api_http_req *hr, struct api_error *err)
+					   const struct api_http_req *hr, char signature[65],
+					   struct api_error *err)
 {
 	const struct account_apikey *key;
 	const struct account *acct;
@@ -150,10 +170,7 @@ static const struct account *api_http_auth(struct MHD_Connection *conn,
 		api_fail(err, "AuthFailure.SignatureFailure", "the signature does not match");
 		return NULL;
 	}
-	if (!api_replay_first(&snap->store, auth.signature, now)) {
-		api_fail(err, "AuthFailure.SignatureFailure", "this signature was already used");
-		return NULL;
-	}
+	memcpy(signature, auth.signature, sizeof auth.signature);
 	return acct;
 }
 
@@ -204,6 +221,7 @@ static int api_http_act(struct MHD_Connection *conn, const struct api_http_req *
 	const char *version = api_http_header(conn, "X-TC-Version");
 	const struct account *acct;
 	const struct api_action *a = NULL;
+	char signature[65];
 	struct api_ctx c;
 	int rc = -1;
 
@@ -211,17 +229,22 @@ static int api_http_act(struct MHD_Connection *conn, const struct api_http_req *
 		api_fail(err, "MissingParameter", "X-TC-Action is required");
 	} else if (version != NULL && strcmp(version, API_HTTP_VERSION) != 0) {
 		api_fail(err, "NoSuchVersion", "X-TC-Version must be %s", API_HTTP_VERSION);
-	} else if ((acct = api_http_auth(conn, snap, hr, err)) == NULL) {
+	} else if ((acct = api_http_auth(conn, snap, hr, signature, err)) == NULL) {
 		api_http_log_refused(conn, err);
 	} else {
 		snprintf(who, wholen, "%s %.64s", acct->name, action);
 		c = (struct api_ctx){ snap, acct, time(NULL) };
-		if (strcmp(action, "SendEmail") == 0)
-			rc = api_http_send_email(&c, hr->body.data, hr->body.len, out, err);
-		else if ((a = api_action_find(action)) != NULL)
-			rc = a->fn(&c, hr->body.data, hr->body.len, out, err);
-		else
+		a = api_action_find(action);
+		if (a == NULL && strcmp(action, "SendEmail") != 0)
 			api_fail(err, "InvalidAction", "no action %.64s", action);
+		else if ((a == NULL || a->changes) &&
+			 !api_replay_first(&snap->store, signature, c.now))
+			api_fail(err, "AuthFailure.SignatureFailure",
+				 "this signature was already used");
+		else if (a == NULL)
+			rc = api_http_send_email(&c, hr->body.data, hr->body.len, out, err);
+		else
+			rc = a->fn(&c, hr->body.data, hr->body.len, out, err);
 	}
 	policy_snapshot_unref(snap);
 	if (rc == 0 && a != NULL && a->reloads && reload_now() != 0)
@@ -304,6 +327,59 @@ static void api_http_completed(void *cls, struct MHD_Connection *conn, void **re
 	*req_cls = NULL;
 }
 
+/* Tracks connections as they open and close (MHD_OPTION_NOTIFY_CONNECTION). */
+static void api_http_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			    enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int fd = ci != NULL ? (int)ci->connect_fd : -1;
+	size_t i;
+
+	(void)cls;
+	(void)socket_ctx;
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&api_http_lock);
+	for (i = 0; i < API_HTTP_SLOTS; i++) {
+		if (code == MHD_CONNECTION_NOTIFY_STARTED && api_http_conns[i].fd < 0) {
+			api_http_conns[i] = (struct api_http_conn){ fd, time(NULL) };
+			break;
+		}
+		if (code == MHD_CONNECTION_NOTIFY_CLOSED && api_http_conns[i].fd == fd) {
+			api_http_conns[i].fd = -1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&api_http_lock);
+}
+
+/*
+ * Shuts down connections open longer than API_HTTP_TOTAL_S, once a second
+ * (libmicrohttpd's timeout counts idle time only, so a client sending one
+ * byte a second would hold its slot for ever).  As in unsub_http.c.
+ */
+static void *api_http_reap(void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	while (!api_http_stopping) {
+		time_t now = time(NULL);
+
+		pthread_mutex_lock(&api_http_lock);
+		for (i = 0; i < API_HTTP_SLOTS; i++)
+			if (api_http_conns[i].fd >= 0 &&
+			    now - api_http_conns[i].opened >= API_HTTP_TOTAL_S) {
+				shutdown(api_http_conns[i].fd, SHUT_RDWR);
+				api_http_conns[i].opened = now;	/* once is enough */
+			}
+		pthread_mutex_unlock(&api_http_lock);
+		usleep(200000);
+	}
+	return NULL;
+}
+
 /* Parses HOST:PORT (IPv4) into sin; false when bad. */
 static bool api_http_addr(const char *spec, struct sockaddr_in *sin)
 {
@@ -337,6 +413,8 @@ int api_http_start(void)
 		logging_msg(PLOG_ERR, "bad ApiListen %s: want IPV4-ADDRESS:PORT", spec);
 		return -1;
 	}
+	for (size_t i = 0; i < API_HTTP_SLOTS; i++)
+		api_http_conns[i].fd = -1;
 	api_http_daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, ntohs(sin.sin_port), NULL, NULL,
 		api_http_handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
@@ -344,9 +422,17 @@ int api_http_start(void)
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_HTTP_MAX_CONNECTIONS,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)API_HTTP_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_HTTP_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, api_http_completed, NULL, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, api_http_completed, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, api_http_notify, NULL, MHD_OPTION_END);
 	if (api_http_daemon == NULL) {
 		logging_msg(PLOG_ERR, "cannot start the API endpoint on %s", spec);
+		return -1;
+	}
+	api_http_stopping = 0;
+	if (pthread_create(&api_http_reaper, NULL, api_http_reap, NULL) != 0) {
+		logging_msg(PLOG_ERR, "cannot start the API endpoint's reaper");
+		MHD_stop_daemon(api_http_daemon);
+		api_http_daemon = NULL;
 		return -1;
 	}
 	logging_msg(PLOG_NOTICE, "API endpoint on %s", spec);
@@ -355,7 +441,10 @@ int api_http_start(void)
 
 void api_http_stop(void)
 {
-	if (api_http_daemon != NULL)
+	if (api_http_daemon != NULL) {
+		api_http_stopping = 1;
+		pthread_join(api_http_reaper, NULL);
 		MHD_stop_daemon(api_http_daemon);
+	}
 	api_http_daemon = NULL;
 }

@@ -316,18 +316,18 @@ static int api_statistics(const struct api_ctx *c, const char *body, size_t len,
 }
 
 static const struct api_action api_actions[] = {
-	{ "ListBlackEmailAddress", api_list_black, false },
-	{ "DeleteBlackList", api_delete_black, false },
-	{ "GetSendEmailStatus", api_send_status, false },
-	{ "GetStatisticsReport", api_statistics, false },
-	{ "GetEmailTemplate", api_get_template, false },
-	{ "ListEmailTemplates", api_list_templates, false },
-	{ "CreateEmailTemplate", api_create_template, true },
-	{ "UpdateEmailTemplate", api_update_template, true },
-	{ "DeleteEmailTemplate", api_delete_template, true },
-	{ "ListEmailIdentities", api_list_identities, false },
-	{ "GetEmailIdentity", api_get_identity, false },
-	{ NULL, NULL, false },
+	{ "ListBlackEmailAddress", api_list_black, false, false },
+	{ "DeleteBlackList", api_delete_black, true, false },
+	{ "GetSendEmailStatus", api_send_status, false, false },
+	{ "GetStatisticsReport", api_statistics, false, false },
+	{ "GetEmailTemplate", api_get_template, false, false },
+	{ "ListEmailTemplates", api_list_templates, false, false },
+	{ "CreateEmailTemplate", api_create_template, true, true },
+	{ "UpdateEmailTemplate", api_update_template, true, true },
+	{ "DeleteEmailTemplate", api_delete_template, true, true },
+	{ "ListEmailIdentities", api_list_identities, false, false },
+	{ "GetEmailIdentity", api_get_identity, false, false },
+	{ NULL, NULL, false, false },
 };
 
 const struct api_action *api_action_find(const char *name)

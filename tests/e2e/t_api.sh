@@ -126,6 +126,39 @@ print(json.dumps({"TemplateName":"api-made","TemplateContent":{"Text":b("Hi {{na
 	expect_match "text given back" "$(printf '%s' "$out" | python3 -c 'import json,sys,base64; print(base64.b64decode(json.load(sys.stdin)["TemplateContent"]["Text"]).decode())')" "^Hi \{\{name\}\}\."
 }
 
+case_template_is_updated_and_deleted() {
+	local out id b
+	b=$(printf 'Short text. {{x}}' | base64 -w0)
+	out=$(api CreateEmailTemplate "{\"TemplateName\":\"to-go\",\"TemplateContent\":{\"Text\":\"$b\"}}")
+	id=$(field "$out" TemplateID)
+	expect_match "created" "$id" '^[0-9]+$'
+	out=$(api UpdateEmailTemplate "{\"TemplateID\":$id,\"TemplateName\":\"renamed\",\"TemplateContent\":{\"Text\":\"$b\"}}")
+	expect "update answer" "$(code "$out")" "OK"
+	expect_match "renamed" "$(api GetEmailTemplate "{\"TemplateID\":$id}")" '"TemplateName":"renamed"'
+	expect "delete answer" "$(code "$(api DeleteEmailTemplate "{\"TemplateID\":$id}")")" "OK"
+	expect "gone" "$(code "$(api GetEmailTemplate "{\"TemplateID\":$id}")")" "ResourceNotFound"
+	expect "not base64" "$(code "$(api CreateEmailTemplate '{"TemplateName":"x","TemplateContent":{"Text":"!!"}}')")" \
+		"InvalidParameterValue"
+}
+
+case_own_content_without_permission_gets_the_smtp_code() {
+	local out
+	out=$(api SendEmail "{\"FromEmailAddress\":\"hello@news.example\",\"Destination\":[\"fay@example.net\"],\"Subject\":\"Own\",\"Simple\":{\"Text\":\"$(printf 'My words' | base64 -w0)\"}}")
+	expect "answer" "$(code "$out")" "FailedOperation.WithOutPermission"
+}
+
+case_identities_and_statistics_are_the_accounts() {
+	local out
+	out=$(api ListEmailIdentities '{}')
+	expect_match "the account's domain" "$out" '"IdentityName":"news.example","IdentityType":"DOMAIN","SendingEnabled":true'
+	out=$(api GetEmailIdentity '{"EmailIdentity":"news.example"}')
+	expect_match "DKIM record to publish" "$out" '"SendField":"ses._domainkey.news.example"'
+	expect "another's domain" "$(code "$(api GetEmailIdentity '{"EmailIdentity":"other.example"}')")" \
+		"ResourceNotFound"
+	out=$(api GetStatisticsReport "{\"StartDate\":\"$(date -u +%F)\",\"EndDate\":\"$(date -u +%F)\"}")
+	expect_match "today's volume" "$out" '"DailyVolumes":\[\{"SendDate":"[0-9-]+","Domain":"news.example","RequestCount":[0-9]+'
+}
+
 case_wrong_key_is_refused() {
 	local out
 	out=$(KEY_SECRET=${KEY_SECRET}0 api SendEmail "$(send_body eve@example.net "Forged")")
@@ -138,8 +171,11 @@ case_old_timestamp_and_replay_are_refused() {
 	local out
 	out=$(api_raw ListEmailTemplates '{"Limit":1,"Offset":0}' -400)
 	expect "six minutes old" "$(code "$out")" "AuthFailure.SignatureExpire"
-	out=$(api_raw GetEmailTemplate '{"TemplateID":999999}' 0 2 | tail -n 1)
-	expect "the same request again" "$(code "$out")" "AuthFailure.SignatureFailure"
+	out=$(api_raw DeleteEmailTemplate '{"TemplateID":999999}' 0 2 | tr '\n' ' ')
+	expect_match "a change sent again" "$out" \
+		'"Code":"ResourceNotFound".*"Code":"AuthFailure.SignatureFailure"'
+	out=$(api_raw GetEmailTemplate "{\"TemplateID\":$WELCOME}" 0 2 | tail -n 1)
+	expect "a read sent again" "$(code "$out")" "OK"
 }
 
 case_bad_requests_get_precise_codes() {
