@@ -76,6 +76,23 @@ case_templated_send_is_delivered_rendered_and_signed() {
 	expect_match "queued under that ID" "$(grep -c "$id" "$A/maillog")" '^[1-9]'
 }
 
+case_attachment_and_utf8_subject_arrive_intact() {
+	local out
+	head -c 2000 /dev/urandom > "$T/report.bin"
+	out=$(api SendEmail "{\"FromEmailAddress\":\"Caf\u00e9 News <hello@news.example>\",\"Destination\":[\"gus@example.net\"],\"Subject\":\"Caf\u00e9 \u2713\",\"Template\":{\"TemplateID\":$WELCOME,\"TemplateData\":\"{\\\"name\\\":\\\"Gus\\\",\\\"code\\\":\\\"1\\\"}\"},\"Attachments\":[{\"FileName\":\"report.bin\",\"Content\":\"$(base64 -w0 "$T/report.bin")\"}]}")
+	expect "answer" "$(code "$out")" "OK"
+	pf_wait_mail "$A" gus@example.net
+	pf_delivered "$A" gus@example.net > "$T/msg"
+	expect "as Python's email package reads it" "$(python3 - "$T/msg" "$T/report.bin" <<'PY'
+import sys, email, email.policy
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
+att = [p for p in m.walk() if p.get_filename()]
+same = len(att) == 1 and att[0].get_payload(decode=True) == open(sys.argv[2], 'rb').read()
+print('%s|%s|%s|%d' % (m['Subject'], m['From'].addresses[0].display_name, same, len(m.defects)))
+PY
+)" "Café ✓|Café News|True|0"
+}
+
 case_send_status_is_known_after_delivery() {
 	local out id
 	out=$(api SendEmail "$(send_body dora@example.net "Status")")
