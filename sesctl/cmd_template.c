@@ -3,13 +3,10 @@
  * reject, delete and render templates (one directory per template in
  * DataDir/templates/, see template.h).
  *
- * Every change is staged whole in DataDir/templates/.tmp-ID (hidden: the
- * loader skips it), checked by loading the templates directory with the
- * change applied (tmpl_db_load_change), and only then made live with one
- * rename: a new template is renamed into place, a changed one exchanged
- * with the live directory (renameat2 RENAME_EXCHANGE), so ses-milter never
- * sees half a template.  Changes hold the account directory's lock, like
- * account edits, and end with a reload signal.
+ * Every change is staged whole, checked and renamed into place by
+ * tmpl_store (policy/template/tmpl_store.h, shared with the HTTP API), so
+ * ses-milter never sees half a template.  Changes hold the account
+ * directory's lock, like account edits, and end with a reload signal.
  *
  * Diagnostics: "no template ID", "\"x\" is not a template ID", "no account
  * NAME", "--text FILE: cannot open: REASON", "--html FILE: larger than
