@@ -282,7 +282,8 @@ long evstatus_read_log(struct evstatus *s, const char *path, struct strbuf *err)
 	s->bad_lines = bad;
 	if (n < 0)
 		return -1;
-	qsort(s->rows, s->n, sizeof *s->rows, evstatus_cmp);
+	if (s->n > 1)
+		qsort(s->rows, s->n, sizeof *s->rows, evstatus_cmp);
 	return (long)s->n;
 }
 
