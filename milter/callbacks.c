@@ -29,6 +29,7 @@
 #include "callbacks.h"
 #include "engine.h"
 #include "logging.h"
+#include "metrics.h"
 #include "reload.h"
 #include "reply.h"
 
@@ -49,6 +50,26 @@ void callbacks_start_draining(void)
 int callbacks_active_sessions(void)
 {
 	return __atomic_load_n(&callbacks_sessions, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Counts a decision by rule and reply class: every refusal, at any stage,
+ * and (final) how a message that reached its end went on.
+ */
+static void session_count(const struct policy_decision *d, bool final)
+{
+	static const char *const classes[] = {
+		[POLICY_CONTINUE] = "accept", [POLICY_ACCEPT] = "accept", [POLICY_HOLD] = "hold",
+		[POLICY_DISCARD] = "discard", [POLICY_REJECT] = "5xx", [POLICY_TEMPFAIL] = "4xx",
+	};
+	const char *cls = (unsigned)d->action < sizeof classes / sizeof classes[0]
+				  ? classes[d->action] : NULL;
+
+	if (cls == NULL || (!final && !decision_is_refusal(d) && d->action != POLICY_DISCARD))
+		return;
+	if (decision_is_refusal(d))
+		cls = d->code[0] == '4' ? "4xx" : "5xx";
+	metrics_inc(METRIC_DECISIONS, d->rule, cls);
 }
 
 /* The session of a connection the policy has seen (connect), or NULL. */
@@ -186,13 +207,17 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct milter_session *s = session_get(ctx);
 	struct policy_decision d;
+	double t0;
 
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
 	session_end_msg(s);	/* a transaction the MTA never closed */
 	s->msg = policy_msg_new(s->conn);
 	session_queue_id(ctx, s);
+	t0 = metrics_now();
 	policy_mail(s->msg, argv[0], smfi_getsymval(ctx, "{auth_authen}"), &d);
+	metrics_observe(METRIC_STAGE_SECONDS, "mail", metrics_now() - t0);
+	session_count(&d, false);
 	return session_reply(s, ctx, &d);
 }
 
@@ -200,11 +225,15 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter_session *s = session_get(ctx);
 	struct policy_decision d;
+	double t0;
 
 	if (s == NULL || s->msg == NULL)
 		return SMFIS_TEMPFAIL;
 	session_queue_id(ctx, s);
+	t0 = metrics_now();
 	policy_rcpt(s->msg, argv[0], &d);
+	metrics_observe(METRIC_STAGE_SECONDS, "rcpt", metrics_now() - t0);
+	session_count(&d, false);
 	return reply_send(ctx, &d);	/* refuses this recipient only */
 }
 
@@ -220,6 +249,7 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 		policy_header_raw(s->msg, name, value, &d);
 	else
 		policy_header(s->msg, name, value, &d);
+	session_count(&d, false);
 	return session_reply(s, ctx, &d);
 }
 
@@ -232,6 +262,7 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	session_queue_id(ctx, s);
 	policy_eoh(s->msg, &d);
+	session_count(&d, false);
 	return session_reply(s, ctx, &d);
 }
 
@@ -243,6 +274,7 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	if (s == NULL || s->msg == NULL)
 		return SMFIS_TEMPFAIL;
 	policy_body(s->msg, chunk, len, &d);
+	session_count(&d, false);
 	return session_reply(s, ctx, &d);
 }
 
@@ -258,13 +290,17 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	struct policy_decision d;
 	bool applied;
 	sfsistat st;
+	double t0;
 
 	if (s == NULL || s->msg == NULL)
 		return SMFIS_TEMPFAIL;
 	session_queue_id(ctx, s);
+	t0 = metrics_now();
 	policy_eom(s->msg, &d);	/* a refusal plans nothing */
 	applied = apply_plan(s->leadspc ? &apply_smfi_leadspc_ops : &apply_smfi_ops, ctx, policy_msg_plan(s->msg), s->msg) == 0;
 	policy_finish(s->msg, applied, &d);
+	metrics_observe(METRIC_STAGE_SECONDS, "eom", metrics_now() - t0);
+	session_count(&d, true);
 	st = reply_send(ctx, &d);
 	session_end_msg(s);
 	return st == SMFIS_CONTINUE ? SMFIS_ACCEPT : st;

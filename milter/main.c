@@ -28,6 +28,8 @@
 #include "inbound.h"
 #include "listen.h"
 #include "logging.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "mime_count.h"
 #include "notify.h"
 #include "recheck.h"
@@ -188,6 +190,8 @@ static int main_worker(void *arg, unsigned restarts)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* the supervisor counts the restarts; this process inherits the count */
+	metrics_set(METRIC_WORKER_RESTARTS, NULL, NULL, restarts);
 	if (restarts > 0)
 		reload_now();	/* pick up files changed since start-up */
 	/* socket and privileges come from the config in force now */
@@ -213,7 +217,8 @@ static int main_worker(void *arg, unsigned restarts)
 		return 1;
 	}
 	if (restore_start() != 0 || recheck_start() != 0 || notify_start() != 0 ||
-	    unsub_http_start() != 0 || api_http_start() != 0)
+	    unsub_http_start() != 0 || metrics_http_start() != 0 ||
+	    api_http_start() != 0)
 		return 1;
 	logging_msg(PLOG_NOTICE, "ses-milter %s listening on %s", VERSION, conf->socket);
 	rc = smfi_main();
@@ -221,6 +226,7 @@ static int main_worker(void *arg, unsigned restarts)
 	notify_stop();
 	restore_stop();
 	unsub_http_stop();
+	metrics_http_stop();
 	api_http_stop();
 	logging_msg(PLOG_NOTICE, "ses-milter stopped");
 	policy_snapshot_unref(start);
@@ -307,7 +313,7 @@ int main(int argc, char **argv)
 	o.conf = snap->conf;
 	mime_count_init();
 	if (dkim_sign_init() != 0) {
-		fprintf(stderr, "ses-milter: cannot initialise libopendkim\n");
+		fprintf(stderr, "ses-milter: cannot initialise the DKIM signer (OpenSSL SHA-256)\n");
 		return 1;
 	}
 	if (inbound_init() != 0) {

@@ -36,6 +36,7 @@
 #include "cbqueue.h"
 #include "events.h"
 #include "logging.h"
+#include "metrics.h"
 #include "notify.h"
 #include "notify_http.h"
 #include "reload.h"
@@ -258,6 +259,19 @@ static void notify_load_cursor(struct notify_state *st)
 	fclose(fp);
 }
 
+/* The queue's depth and the age of its oldest delivery, for /metrics. */
+static void notify_publish(const struct notify_state *st)
+{
+	int64_t oldest = st->now;
+	size_t i;
+
+	for (i = 0; i < st->q.n; i++)
+		if (st->q.v[i].first < oldest)
+			oldest = st->q.v[i].first;
+	metrics_set(METRIC_CALLBACK_QUEUE_DEPTH, NULL, NULL, (double)st->q.n);
+	metrics_set(METRIC_CALLBACK_OLDEST_AGE, NULL, NULL, (double)(st->now - oldest));
+}
+
 /* Saves the queue when it changed, then the cursor when it moved (or force). */
 static void notify_save(struct notify_state *st, off_t saved, bool force)
 {
@@ -330,6 +344,7 @@ static bool notify_pass(struct notify_state *st)
 	st->now = (int64_t)time(NULL);
 	notify_retry(st);
 	notify_save(st, saved, fresh);
+	notify_publish(st);
 	free(st->secret);
 	policy_snapshot_unref(st->snap);
 	strbuf_free(&err);

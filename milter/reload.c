@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "logging.h"
+#include "metrics.h"
 #include "reload.h"
 #include "xalloc.h"
 
@@ -49,6 +50,8 @@ int reload_now(void)
 		for (i = 0; i < diags.n; i++)
 			logging_msg(PLOG_ERR, "reload: %s", diags.msgs[i]);
 		diag_free(&diags);
+		metrics_inc(METRIC_RELOAD_FAILURES, NULL, NULL);
+		metrics_set(METRIC_RELOAD_LAST_FAILED, NULL, NULL, 1);
 		pthread_mutex_lock(&reload_lock);
 		logging_msg(PLOG_ERR, "reload refused, keeping configuration generation %lu",
 			    reload_snap->generation);
@@ -60,6 +63,7 @@ int reload_now(void)
 	fresh->generation = old->generation + 1;
 	reload_snap = fresh;
 	pthread_mutex_unlock(&reload_lock);
+	metrics_set(METRIC_RELOAD_LAST_FAILED, NULL, NULL, 0);
 	logging_msg(PLOG_NOTICE, "reloaded configuration (generation %lu): %zu accounts",
 		    fresh->generation, fresh->accounts->n);
 	policy_snapshot_unref(old);	/* freed when the last session using it ends */

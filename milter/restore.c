@@ -20,6 +20,7 @@
 
 #include "journal.h"
 #include "logging.h"
+#include "metrics.h"
 #include "reload.h"
 #include "restore.h"
 #include "worker.h"
@@ -35,6 +36,7 @@ static bool restore_run(struct policy_snapshot *snap)
 	for (i = 0; i < diags.n; i++)
 		logging_msg(PLOG_WARNING, "restore: %s", diags.msgs[i]);
 	diag_free(&diags);
+	metrics_inc(METRIC_JOURNAL_RESTORES, r == JOURNAL_OK ? "ok" : "error", NULL);
 	if (r == JOURNAL_OK) {
 		logging_msg(PLOG_NOTICE, "restored %zu entries from %s (%zu malformed lines skipped)",
 			    restored, snap->journal_path, skipped);

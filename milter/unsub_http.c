@@ -16,7 +16,8 @@
  *                      nothing, so link scanners do not unsubscribe; 404
  *                      for a token that is not ours, as for the POST.
  *
- * Everything else is 404.  Requests are handled by libmicrohttpd's own
+ * and, for TrackingUrl links, GET|HEAD .../o/TOKEN and .../c/TOKEN
+ * (track_http.c).  Everything else is 404.  Requests are handled by libmicrohttpd's own
  * thread.  Slow clients cannot lock others out: at most
  * UNSUB_HTTP_PER_IP connections per address, an idle timeout, and each
  * connection shut down UNSUB_HTTP_TOTAL_S seconds after it opened however
@@ -47,6 +48,7 @@
 #include "ratelog.h"
 #include "reload.h"
 #include "snapshot.h"
+#include "track_http.h"
 #include "unsub_http.h"
 #include "unsub_token.h"
 
@@ -240,6 +242,8 @@ static enum MHD_Result unsub_http_handle(void *cls, struct MHD_Connection *conn,
 		*upload_data_size = 0; /* the body says nothing we need */
 		return MHD_YES;
 	}
+	if (track_http_path(url))
+		return track_http_answer(conn, url, method);
 	if (token == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0))
 		return unsub_http_reply(conn, MHD_HTTP_NOT_FOUND, unsub_http_not_found);
 	if (strcmp(method, "GET") == 0)
@@ -279,6 +283,9 @@ int unsub_http_start(void)
 	struct sockaddr_in sin;
 
 	snprintf(spec, sizeof spec, "%s", snap->conf->unsubscribe_listen);
+	if (spec[0] == '\0' && *snap->conf->tracking_url != '\0')
+		logging_msg(PLOG_WARNING, "TrackingUrl is set but UnsubscribeListen is not: this "
+			    "gateway answers no tracking links");
 	policy_snapshot_unref(snap);
 	if (spec[0] == '\0')
 		return 0;
@@ -300,9 +307,11 @@ int unsub_http_start(void)
 		return -1;
 	}
 	unsub_http_stopping = 0;
-	if (pthread_create(&unsub_http_reaper, NULL, unsub_http_reap, NULL) != 0) {
+	if (track_http_start() != 0 ||
+	    pthread_create(&unsub_http_reaper, NULL, unsub_http_reap, NULL) != 0) {
 		logging_msg(PLOG_ERR, "cannot start the unsubscribe endpoint's reaper");
 		MHD_stop_daemon(unsub_http_daemon);
+		track_http_stop();
 		unsub_http_daemon = NULL;
 		return -1;
 	}
@@ -316,6 +325,7 @@ void unsub_http_stop(void)
 		unsub_http_stopping = 1;
 		pthread_join(unsub_http_reaper, NULL);
 		MHD_stop_daemon(unsub_http_daemon);
+		track_http_stop();
 	}
 	unsub_http_daemon = NULL;
 }

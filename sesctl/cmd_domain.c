@@ -163,6 +163,7 @@ static int cmd_domain_print_records(const struct sesctl *ctx, const char *domain
 	if (rc == SESCTL_OK) {
 		printf("; DNS records to publish for %s\n", domain);
 		cmd_domain_records_print(ctx, &recs);
+		cmd_domain_track_print(ctx, domain);
 	}
 	domain_check_free(&recs);
 	return rc;

@@ -66,6 +66,17 @@ void cmd_domain_records_print(const struct sesctl *ctx, const struct domain_chec
 #define CMD_DOMAIN_DNS_TIMEOUT 1
 #define CMD_DOMAIN_DNS_TRIES 2
 
+/* Prints the tracking host's CNAME for domain, if any (cmd_domain_track.c). */
+void cmd_domain_track_print(const struct sesctl *ctx, const char *domain);
+
+/*
+ * Looks up and judges the tracking host's CNAME, printing a verdict line
+ * (nothing when there is none to check); *bad counts a mismatch.
+ * SESCTL_OK, or SESCTL_UNAVAILABLE when DNS did not answer.
+ */
+int cmd_domain_track_verify(const struct sesctl *ctx, struct dns_resolver *dns,
+			    const char *domain, size_t *bad);
+
 /* "domain verify DOMAIN [--dns HOST[:PORT]]" (cmd_domain_verify.c). */
 sesctl_cmd_fn cmd_domain_verify;
 

@@ -106,6 +106,8 @@ static int cmd_domain_verify_run(struct sesctl *ctx, const char *domain, bool ve
 	strbuf_free(&err);
 	if (rc == SESCTL_OK)
 		rc = cmd_domain_verify_all(dns, &recs, &bad);
+	if (rc == SESCTL_OK)
+		rc = cmd_domain_track_verify(ctx, dns, domain, &bad);
 	dns_resolver_free(dns);
 	if (rc == SESCTL_OK && bad > 0) {
 		printf("domain %s: %zu of %zu records do not match: %s\n", domain, bad, recs.n,

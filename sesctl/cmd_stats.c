@@ -1,7 +1,7 @@
 /*
  * cmd_stats - sesctl stats: daily volumes per sender domain.
  *
- *   stats --from YYYY-MM-DD --to YYYY-MM-DD [--domain DOMAIN]... [--json]
+ *   stats --from YYYY-MM-DD --to YYYY-MM-DD [--domain DOMAIN]... [--json] [--raw]
  *
  * Reads the shared day counters (stats.h) that every gateway adds to,
  * for each UTC day of the range (at most SESCTL_STATS_MAX_DAYS) and each
@@ -12,6 +12,9 @@
  *   {"date":"2024-05-01","domain":"example.com","requests":3,"accepted":2,
  *    "rejected":1,"delivered":2,"opened":0,"clicked":0,"bounced":0,
  *    "unsubscribed":0}
+ *
+ * opened and clicked count each (message, recipient) once, people only;
+ * --raw adds "opens" and "clicks": every event, scanners and repeats too.
  *
  * Exit status: 0, 1 (no domain to report, account data unreadable), 2
  * (bad dates), 3 (memcached did not answer; nothing printed).
@@ -47,6 +50,7 @@ struct stats_row {
 struct stats_req {
 	int64_t from, to;
 	bool json;
+	bool raw;		/* --raw: the opens and clicks columns too */
 	const char **domains; /* borrowed from argv or the account db */
 	size_t ndomains;
 };
@@ -68,7 +72,7 @@ static int stats_parse(struct sesctl *ctx, struct stats_req *req, int argc, char
 {
 	static const struct sesctl_opt opts[] = {
 		{ "from", true, 1 }, { "to", true, 2 }, { "domain", true, 3 },
-		{ "json", false, 4 }, { NULL, false, 0 },
+		{ "json", false, 4 }, { "raw", false, 5 }, { NULL, false, 0 },
 	};
 	struct sesctl_args args;
 	const char *v, *from = NULL, *to = NULL;
@@ -82,6 +86,8 @@ static int stats_parse(struct sesctl *ctx, struct stats_req *req, int argc, char
 			to = v;
 		else if (id == 3)
 			stats_add_domain(req, sesctl_lower((char *)v));
+		else if (id == 5)
+			req->raw = true;
 		else
 			req->json = true;
 	}
@@ -139,11 +145,13 @@ static void stats_date(int64_t t, char out[11])
 static const enum stats_kind stats_columns[] = {
 	STATS_REQUESTS, STATS_ACCEPTED, STATS_REJECTED, STATS_DELIVERED,
 	STATS_OPENED,	STATS_CLICKED,	STATS_BOUNCED,	STATS_UNSUBSCRIBED,
+	STATS_OPENS,	STATS_CLICKS,	/* --raw only: these two come last */
 };
 #define STATS_NCOLUMNS (sizeof stats_columns / sizeof stats_columns[0])
+#define STATS_NRAW 2
 
 /* Prints rows as one JSON object per line. */
-static void stats_print_json(const struct stats_row *rows, size_t n)
+static void stats_print_json(const struct stats_row *rows, size_t n, size_t ncol)
 {
 	char date[11];
 	size_t i, c;
@@ -155,7 +163,7 @@ static void stats_print_json(const struct stats_row *rows, size_t n)
 		stats_date(rows[i].day, date);
 		json_object_set_new(o, "date", json_string(date));
 		json_object_set_new(o, "domain", json_string(rows[i].domain));
-		for (c = 0; c < STATS_NCOLUMNS; c++)
+		for (c = 0; c < ncol; c++)
 			json_object_set_new(o, stats_kind_name(stats_columns[c]),
 					    json_integer((json_int_t)rows[i].v[stats_columns[c]]));
 		s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
@@ -167,25 +175,25 @@ static void stats_print_json(const struct stats_row *rows, size_t n)
 }
 
 /* Prints rows as a table: columns as wide as their widest cell. */
-static void stats_print_table(const struct stats_row *rows, size_t n)
+static void stats_print_table(const struct stats_row *rows, size_t n, size_t ncol)
 {
 	int wdom = (int)strlen("DOMAIN"), w[STATS_NCOLUMNS];
 	char date[11], num[24], name[32];
 	size_t i, c, k;
 
-	for (c = 0; c < STATS_NCOLUMNS; c++)
+	for (c = 0; c < ncol; c++)
 		w[c] = (int)strlen(stats_kind_name(stats_columns[c]));
 	for (i = 0; i < n; i++) {
 		if ((int)strlen(rows[i].domain) > wdom)
 			wdom = (int)strlen(rows[i].domain);
-		for (c = 0; c < STATS_NCOLUMNS; c++) {
+		for (c = 0; c < ncol; c++) {
 			int len = snprintf(num, sizeof num, "%" PRIu64, rows[i].v[stats_columns[c]]);
 
 			w[c] = len > w[c] ? len : w[c];
 		}
 	}
 	printf("%-10s  %-*s", "DATE", wdom, "DOMAIN");
-	for (c = 0; c < STATS_NCOLUMNS; c++) {
+	for (c = 0; c < ncol; c++) {
 		snprintf(name, sizeof name, "%s", stats_kind_name(stats_columns[c]));
 		for (k = 0; name[k] != '\0'; k++)
 			name[k] = (char)(name[k] - ('a' <= name[k] && name[k] <= 'z' ? 32 : 0));
@@ -195,7 +203,7 @@ static void stats_print_table(const struct stats_row *rows, size_t n)
 	for (i = 0; i < n; i++) {
 		stats_date(rows[i].day, date);
 		printf("%-10s  %-*s", date, wdom, rows[i].domain);
-		for (c = 0; c < STATS_NCOLUMNS; c++)
+		for (c = 0; c < ncol; c++)
 			printf("  %*" PRIu64, w[c], rows[i].v[stats_columns[c]]);
 		putchar('\n');
 	}
@@ -223,8 +231,8 @@ static int stats_all_domains(const struct sesctl *ctx, struct stats_req *req,
 int sesctl_cmd_stats(struct sesctl *ctx, int argc, char **argv)
 {
 	static const char usage[] =
-		"stats --from YYYY-MM-DD --to YYYY-MM-DD [--domain DOMAIN]... [--json]";
-	struct stats_req req = { 0, 0, false, NULL, 0 };
+		"stats --from YYYY-MM-DD --to YYYY-MM-DD [--domain DOMAIN]... [--json] [--raw]";
+	struct stats_req req = { 0, 0, false, false, NULL, 0 };
 	struct account_db *db = NULL;
 	struct stats_row *rows = NULL;
 	struct store st = { NULL, NULL, NULL };
@@ -241,9 +249,9 @@ int sesctl_cmd_stats(struct sesctl *ctx, int argc, char **argv)
 		sesctl_err("memcached (%s) did not answer", ctx->conf->memcached_servers);
 		rc = SESCTL_UNAVAILABLE;
 	} else if (rc == SESCTL_OK && req.json) {
-		stats_print_json(rows, n);
+		stats_print_json(rows, n, STATS_NCOLUMNS - (req.raw ? 0 : STATS_NRAW));
 	} else if (rc == SESCTL_OK) {
-		stats_print_table(rows, n);
+		stats_print_table(rows, n, STATS_NCOLUMNS - (req.raw ? 0 : STATS_NRAW));
 	}
 	free(rows);
 	store_free(&st);

@@ -14,6 +14,7 @@
 #include "dmarc_eval.h"
 #include "dns.h"
 #include "inbound.h"
+#include "metrics.h"
 #include "psl.h"
 #include "spf_check.h"
 #include "xalloc.h"
@@ -290,6 +291,7 @@ static void inbound_spf(struct inbound_msg *im, struct authres *ar, struct strbu
 	if (im->helo != NULL)
 		authres_add(ar, "spf", spf_check_result_name(hl), NULL, "smtp.helo", im->helo, NULL);
 	strbuf_appendf(summary, "spf=%s", spf_check_result_name(*im->mail_from ? mf : hl));
+	metrics_inc(METRIC_INBOUND_AUTH, "spf", spf_check_result_name(*im->mail_from ? mf : hl));
 }
 
 /* DKIM results into ar and DMARC's input (in->dkim points into *tab, caller frees). */
@@ -303,6 +305,7 @@ static void inbound_dkim(struct inbound_msg *im, struct authres *ar, struct strb
 	if (n == 0) {
 		authres_add(ar, "dkim", "none", NULL, NULL);
 		strbuf_appends(summary, " dkim=none");
+		metrics_inc(METRIC_INBOUND_AUTH, "dkim", "none");
 	}
 	for (i = 0; i < n; i++) {
 		const struct dkim_verify_sig *s = &sigs[i];
@@ -312,6 +315,7 @@ static void inbound_dkim(struct inbound_msg *im, struct authres *ar, struct strb
 			    "header.d", s->domain, "header.s", s->selector, "header.a",
 			    s->algorithm, "header.b", s->b_prefix, NULL);
 		strbuf_appendf(summary, " dkim=%s(%s)", name, s->domain);
+		metrics_inc(METRIC_INBOUND_AUTH, "dkim", name);
 		(*tab)[i].domain = s->domain;
 		(*tab)[i].result = inbound_dkim_auth(s->status);
 	}
@@ -362,6 +366,7 @@ static void inbound_dmarc_result(const struct dmarc_eval *e, struct authres *ar,
 		authres_comment(ar, strbuf_cstr(&comment));
 	}
 	strbuf_appendf(summary, " dmarc=%s", name);
+	metrics_inc(METRIC_INBOUND_AUTH, "dmarc", name);
 	strbuf_free(&comment);
 }
 

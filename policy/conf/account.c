@@ -29,6 +29,9 @@
 #define AOFF(field) offsetof(struct account, field)
 #define ALIM(field) (offsetof(struct account, limits) + offsetof(struct policy_limits, field))
 
+/* Tracking values: the index is a mask of ACCOUNT_TRACK_OPEN and _CLICK. */
+static const char *const account_tracking_choices[] = { "off", "open", "click", "open,click", NULL };
+
 /* Scalar keys; Login, Network and Domain are repeatable and parsed apart. */
 const struct conf_key account_keys[] = {
 	{ "CustomContent", CONF_BOOL, "no", 0, 0, NULL, AOFF(custom_content),
@@ -42,6 +45,8 @@ const struct conf_key account_keys[] = {
 	LIMITTAB_ROWS(ALIM),
 	{ "CallbackUrl", CONF_STRING, "", 0, 0, NULL, AOFF(callback_url),
 	  "http:// or https:// URL that every event of the account is POSTed to (signed with CallbackSecret); empty: none." },
+	{ "Tracking", CONF_ENUM, "off", 0, 0, account_tracking_choices, AOFF(tracking),
+	  "Open and click tracking of the account's template mail: off, open, click or open,click (needs TrackingUrl)." },
 	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 

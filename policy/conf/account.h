@@ -15,6 +15,7 @@
  *     CallbackUrl    https://hooks.example.com/ses   (events, see events.h)
  *     CallbackSecret s3cret                         (signs them; not shown by sesctl)
  *     SenderCallbackUrl news@example.com https://...  (repeatable: per sender)
+ *     Tracking       off                (open, click, open,click: template mail)
  *     ApiKey         AKID... SECRET     (repeatable: API keys, see sesctl
  *                                        account key; the secret itself, as
  *                                        TC3-HMAC-SHA256 needs it to verify)
@@ -34,6 +35,8 @@
 #include "netmask.h"
 
 #define ACCOUNT_MAX_DOMAINS 10
+#define ACCOUNT_TRACK_OPEN 1	/* Tracking open */
+#define ACCOUNT_TRACK_CLICK 2	/* Tracking click */
 
 struct account_domain {
 	char *name;		/* lower case */
@@ -71,6 +74,7 @@ struct account {
 	char *callback_secret;		/* CallbackSecret; "" : CallbackSecretFile's */
 	struct account_callback *sender_callbacks;	/* SenderCallbackUrl lines */
 	size_t nsender_callbacks;
+	int tracking;			/* ACCOUNT_TRACK_* mask; Tracking */
 	struct account_apikey *apikeys;	/* ApiKey lines */
 	size_t napikeys;
 };

@@ -70,6 +70,7 @@ struct ses_config {
 	bool feedback_deliver;		/* deliver processed reports onward */
 	char *unsubscribe_url;		/* "" : mailto only */
 	char *unsubscribe_listen;	/* "" : no endpoint; else HOST:PORT */
+	char *metrics_listen;		/* "off" or "" : none; else HOST:PORT */
 	char *api_listen;		/* "" : no HTTP API; else HOST:PORT */
 	char *api_submit;		/* SendEmail's MTA: HOST:PORT */
 	bool dsn_notify_success;	/* NOTIFY=SUCCESS,FAILURE outbound */
@@ -83,6 +84,9 @@ struct ses_config {
 	char *callback_ca_file;		/* "" : the system's CAs */
 	char *callback_secret_file;	/* "" : none */
 	struct policy_limits limits;
+	char *tracking_url;		/* "" : no tracking; %d: the sender domain */
+	char *tracking_cname;		/* "" : no record to print */
+	long long tracking_machine_seconds;
 };
 
 extern const struct conf_key config_keys[];

@@ -140,6 +140,7 @@ void policy_msg_free(struct policy_msg *m)
 	inbound_msg_free(m->inbound);
 	free(m->result.auth_summary);
 	free(m->hdrs.unsub_opt);
+	free(m->hdrs.tracking_opt);
 	free(m->hdrs.from);
 	for (i = 0; i < m->env.nfeedback; i++)
 		free(m->env.feedback_rcpts[i]);

@@ -89,6 +89,8 @@ void policy_msg_note_header(struct policy_msg *m, const char *name, const char *
 		edit_keep(&m->hdrs.tmpl_data, value);
 	else if (strcasecmp(name, POLICY_CONTROL_PREFIX "Unsubscribe") == 0)
 		edit_keep(&m->hdrs.unsub_opt, value);
+	else if (strcasecmp(name, POLICY_CONTROL_PREFIX "Tracking") == 0)
+		edit_keep(&m->hdrs.tracking_opt, value);
 	else if (strcasecmp(name, "From") == 0)
 		edit_keep(&m->hdrs.from, value);
 }

@@ -132,8 +132,7 @@ static bool engine_feedback_wants_unsub(const struct policy_msg *m)
 	return t != NULL && t->type == TMPL_MARKETING;
 }
 
-/* The one recipient that went through, or NULL when there are several. */
-static const char *engine_feedback_only_rcpt(const struct policy_msg *m)
+const char *engine_feedback_only_rcpt(const struct policy_msg *m)
 {
 	const char *only = NULL;
 	size_t i;

@@ -24,6 +24,9 @@ void engine_feedback_inbound_eom(struct policy_msg *m, struct policy_decision *d
 void engine_feedback_outbound(struct policy_msg *m);
 
 
+/* The one recipient that went through, or NULL when there are several. */
+const char *engine_feedback_only_rcpt(const struct policy_msg *m);
+
 /* The {{unsubscribe_url}} of the message's one recipient; 0, or -1 (several, no key). */
 int engine_feedback_unsub_link(const struct policy_msg *m, struct strbuf *out);
 

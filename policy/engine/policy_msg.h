@@ -101,6 +101,7 @@ struct policy_msg_headers {
 	char *tmpl_id;			/* X-SES-Template (first), or NULL */
 	char *tmpl_data;		/* X-SES-Template-Data (first, unfolded), or NULL */
 	char *unsub_opt;		/* X-SES-Unsubscribe (first, trimmed), or NULL */
+	char *tracking_opt;		/* X-SES-Tracking (first, trimmed), or NULL */
 	char *from;			/* inbound: the first From value, or NULL */
 };
 

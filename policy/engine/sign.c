@@ -13,11 +13,21 @@
 #include "autoconf.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "dkim_sign.h"
 #include "policy_msg.h"
 #include "sign.h"
+#include "metrics.h"
 #include "xalloc.h"
+
+/* The a= of a DKIM-Signature value, as a metrics label. */
+static const char *sign_algorithm(const char *sig)
+{
+	if (strstr(sig, "a=ed25519-sha256") != NULL)
+		return "ed25519-sha256";
+	return strstr(sig, "a=rsa-sha256") != NULL ? "rsa-sha256" : "other";
+}
 
 /* Signs with every key of the sender domain; plans the signature headers. */
 static int sign_plan(struct policy_msg *m, const struct dkim_keyring *ring, struct strbuf *err)
@@ -27,6 +37,7 @@ static int sign_plan(struct policy_msg *m, const struct dkim_keyring *ring, stru
 	struct strbuf *sigs = NULL;
 	size_t n, nsigs = 0, i, len;
 	const char *body;
+	double t0;
 	int rc;
 
 	n = policy_msg_final_headers(m, &final);
@@ -36,7 +47,9 @@ static int sign_plan(struct policy_msg *m, const struct dkim_keyring *ring, stru
 		hdrs[i].value = final[i].value;
 	}
 	body = policy_msg_final_body(m, &len);
+	t0 = metrics_now();
 	rc = dkim_sign_message(ring, m->env.sender_domain, hdrs, n, body, len, &sigs, &nsigs, err);
+	metrics_observe(METRIC_STAGE_SECONDS, "sign", metrics_now() - t0);
 	free(hdrs);
 	free(final);
 	/*
@@ -51,6 +64,7 @@ static int sign_plan(struct policy_msg *m, const struct dkim_keyring *ring, stru
 			if (*p != '\r')
 				strbuf_appendc(&v, *p);
 		policy_msg_insert_header(m, "DKIM-Signature", strbuf_cstr(&v));
+		metrics_inc(METRIC_SIGNATURES, sign_algorithm(strbuf_cstr(&v)), NULL);
 		strbuf_free(&v);
 	}
 	for (i = 0; i < nsigs; i++)

@@ -149,6 +149,12 @@ void event_to_json(const struct event *ev, struct strbuf *out)
 	event_set_str(obj, "subject", ev->subject);
 	event_set_str(obj, "eventid", ev->eventid);
 	event_set_str(obj, "account", ev->account);
+	if (ev->type == EVENT_OPEN || ev->type == EVENT_CLICK) {
+		event_set_str(obj, "url", ev->url);
+		event_set_str(obj, "userAgent", ev->user_agent);
+		event_set_str(obj, "ip", ev->client);
+		json_object_set_new(obj, "machine", json_boolean(ev->machine));
+	}
 	text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (text == NULL)
 		abort(); /* only on memory exhaustion: every string is valid */

@@ -14,6 +14,10 @@
  *      "templateId":"7","subject":"Hello","eventid":"9f...32 hex",
  *      "account":"acme"}
  *
+ * open and click events have four more keys at the end: "url" (the link
+ * followed; "" for open), "userAgent", "ip" (the client's address) and
+ * "machine" (true when a scanner, privacy proxy or HEAD request made it).
+ *
  * timestamp is in Unix seconds; eventid is 128 random bits in hex.  Strings
  * are made valid UTF-8 first (each invalid byte becomes U+FFFD) and
  * jansson escapes quotes and control bytes, so hostile addresses or
@@ -84,6 +88,11 @@ struct event {
 	const char *template_id;
 	const char *subject;		/* decoded, UTF-8 */
 	char eventid[EVENT_ID_LEN + 1];
+	/* open and click only (written for those types alone, after "account") */
+	const char *url;		/* click: the link followed */
+	const char *user_agent;
+	const char *client;		/* the client's IP address */
+	bool machine;			/* a scanner or proxy, not a person */
 };
 
 /* "accepted", ... ; NULL for a value out of range. */

@@ -151,6 +151,9 @@ static void evstatus_apply(struct evstatus_row *r, enum event_type type, json_t 
 	const char *reason = json_string_value(json_object_get(o, "reason"));
 	const char *bt = json_string_value(json_object_get(o, "bounceType"));
 
+	if ((type == EVENT_OPEN || type == EVENT_CLICK) &&
+	    json_is_true(json_object_get(o, "machine")))
+		return;	/* a scanner or proxy: the user did nothing */
 	if (type == EVENT_DELIVERED)
 		evstatus_deliver(r, EVSTATUS_DELIVERED, reason, t);
 	else if (type == EVENT_DEFERRED)

@@ -3,10 +3,12 @@
  * OpenSSL, DNS records of public keys, and making new keys for the
  * operator tool; see dkim_sign.h.
  *
- * Keys are parsed with OpenSSL when loaded, so a broken or mismatched key
- * is an operator diagnostic at start-up (`ses-milter -n`) rather than a
- * failure on every message.  The PEM text is kept NUL-terminated: it is
- * handed to libopendkim as a C string (Ed25519 keys only work as PEM).
+ * Keys are parsed with OpenSSL once, when the ring is loaded (once per
+ * configuration snapshot): a broken or mismatched key is an operator
+ * diagnostic at start-up (`ses-milter -n`) rather than a failure on every
+ * message, and signing costs no PEM parsing.  The EVP_PKEY is then only
+ * read, by every signing thread at once (OpenSSL allows that).  The PEM
+ * text is kept too, NUL-terminated, for tools that want the file's text.
  *
  * Diagnostics of dkim_keyring_load, each "PATH: message":
  *   cannot open: REASON, cannot read: REASON
@@ -214,22 +216,12 @@ static int dkim_pkey_txt(EVP_PKEY *pkey, struct strbuf *out)
 
 int dkim_key_public_txt(const struct dkim_key *k, struct strbuf *out)
 {
-	EVP_PKEY *pkey = dkim_pem_parse(k->pem, k->pem_len);
-	int rc;
-
-	if (pkey == NULL)
-		return -1;
-	rc = dkim_pkey_txt(pkey, out);
-	EVP_PKEY_free(pkey);
-	return rc;
+	return k->pkey != NULL ? dkim_pkey_txt(k->pkey, out) : -1;
 }
 
 /* ---- loading ---------------------------------------------------------- */
 
-/*
- * Reads an open key file whole, NUL-terminated (libopendkim takes the
- * key as a C string).  NULL on error, reported.  Caller frees.
- */
+/* Reads an open key file whole, NUL-terminated.  NULL on error, reported.  Caller frees. */
 static unsigned char *dkim_read_key(int fd, const char *path, size_t *len,
 				    struct diag_list *diags)
 {
@@ -318,8 +310,9 @@ static void dkim_load_file(struct dkim_keyring *ring, const char *domain, const 
 	if (pkey == NULL)
 		diag_add(diags, path, 0, "not a PEM private key (or an encrypted one)");
 	ok = pkey != NULL && dkim_pkey_check(pkey, type, path, diags);
-	EVP_PKEY_free(pkey);
 	if (!ok) {
+		EVP_PKEY_free(pkey);
+		OPENSSL_cleanse(pem, len);
 		free(pem);
 		return;
 	}
@@ -329,6 +322,7 @@ static void dkim_load_file(struct dkim_keyring *ring, const char *domain, const 
 	k->type = type;
 	k->pem = pem;
 	k->pem_len = len;
+	k->pkey = pkey;
 }
 
 /* Opens a directory; NULL (reported unless missing_ok and absent). */
@@ -428,6 +422,7 @@ void dkim_keyring_free(struct dkim_keyring *ring)
 		if (ring->v[i].pem != NULL)
 			OPENSSL_cleanse(ring->v[i].pem, ring->v[i].pem_len);
 		free(ring->v[i].pem);
+		EVP_PKEY_free(ring->v[i].pkey);
 	}
 	free(ring->v);
 	free(ring);

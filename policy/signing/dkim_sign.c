@@ -1,325 +1,407 @@
 /*
- * dkim_sign - DKIM signatures with libopendkim; see dkim_sign.h.  The key
- * ring is dkim_keys.c.
+ * dkim_sign - DKIM signatures made with OpenSSL over our own relaxed
+ * canonicalisation (dkim_canon.c); see dkim_sign.h.  The key ring, whose
+ * keys are parsed once when it is loaded, is dkim_keys.c.
  *
- * One DKIM_LIB, made once by dkim_sign_init() and never changed after:
- * libopendkim keeps its options (signed header names, From oversigned,
- * how keys are queried) on the library handle, global to every thread,
- * so they are set there once; each signature gets its own DKIM handle.
- * Signing needs no DNS; the key query method is pointed at /dev/null all
- * the same so nothing in this library handle can ever ask a resolver.
+ * A message costs one pass over its body and one private-key operation
+ * per key: the body is canonicalised and hashed once (bh= is the same for
+ * every signature, as they all use relaxed/relaxed) and the signed
+ * header fields are canonicalised once; only the DKIM-Signature field
+ * itself, which differs per key, is canonicalised per signature.
+ * libopendkim, used before, parsed the PEM key, set up RSA blinding and
+ * hashed the body again for every signature.
+ *
+ * rsa-sha256 is PKCS#1 v1.5 over SHA-256 of the header hash input
+ * (RFC 6376 3.7).  ed25519-sha256 (RFC 8463 section 3) signs, with pure
+ * Ed25519, the 32-byte SHA-256 digest of that same input, not the input.
+ *
+ * The signature field: tags v a c d s t bh h b in that order, "; "
+ * between them, folded with CRLF TAB before a tag that would pass column
+ * DKIM_SIGN_MARGIN (counting "DKIM-Signature: "), h= also after a colon
+ * and b= (always on a new line) anywhere, with CRLF TAB SP, much as
+ * libopendkim folded it.  h= lists the
+ * signed fields present, top to bottom, then From once more (oversigned).
+ * The hash takes, for each name of h=, the lowest field of that name not
+ * yet taken, which is how a verifier reads h= (RFC 6376 5.4.2); the
+ * oversigned From has no field left and adds nothing.
  *
  * Diagnostics: dkim_sign_message puts "DKIM STEP (DOMAIN, selector SEL):
- * RESULT: DETAIL" in err, with libopendkim's result and error text.
+ * DETAIL" in err, DETAIL being OpenSSL's reason; "DKIM (DOMAIN): the
+ * message has no From field" when there is nothing to sign for.
  */
 #include "autoconf.h"
 
-#include <sys/types.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
-#include <dkim.h>
-#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "dkim_canon.h"
 #include "dkim_sign.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
-#define DKIM_SIGNATURE_PREFIX "DKIM-Signature: "
+#define DKIM_SIGN_MARGIN 75
+#define DKIM_SIGN_NAME_LEN 16 /* "DKIM-Signature: " */
+#define DKIM_SIGN_MAX 512     /* bytes of a signature: RSA 4096 bits */
 
-static DKIM_LIB *dkim_lib;		/* set once by dkim_sign_once */
-static bool dkim_lib_ed25519;		/* libopendkim can sign with Ed25519 */
+static EVP_MD *dkim_sha256; /* fetched once by dkim_sign_once */
 static pthread_once_t dkim_once = PTHREAD_ONCE_INIT;
 
-/* Sets one library option; false on failure. */
-static bool dkim_lib_option(int opt, void *value, size_t len)
-{
-	return dkim_options(dkim_lib, DKIM_OP_SETOPT, opt, value, len) == DKIM_STAT_OK;
-}
-
-/*
- * Library options, set once.  A header list is passed as the array
- * itself with the size of a pointer (what dkim_options() checks).  The
- * arrays are static: libopendkim turns SIGNHDRS into regular expressions
- * but may keep pointers into the others.
- */
-static bool dkim_lib_setup(void)
-{
-	static char names[] = DKIM_SIGN_HEADERS;
-	static const char *signhdrs[32], *oversign[] = { "From", NULL };
-	static char queryinfo[] = "/dev/null";
-	dkim_query_t qtype = DKIM_QUERY_FILE;
-	char *p, *save = NULL;
-	size_t n = 0;
-
-	for (p = strtok_r(names, ":", &save); p != NULL && n + 1 < 32;
-	     p = strtok_r(NULL, ":", &save))
-		signhdrs[n++] = p;
-	signhdrs[n] = NULL;
-	return dkim_lib_option(DKIM_OPTS_SIGNHDRS, signhdrs, sizeof(char **)) &&
-	       dkim_lib_option(DKIM_OPTS_OVERSIGNHDRS, oversign, sizeof(char **)) &&
-	       dkim_lib_option(DKIM_OPTS_QUERYMETHOD, &qtype, sizeof qtype) &&
-	       dkim_lib_option(DKIM_OPTS_QUERYINFO, queryinfo, sizeof queryinfo);
-}
-
-/*
- * Per-message allocation tracking, for two leaks of libopendkim 2.11.
- * dkim_free() releases a signing key's crypto state only for RSA: each
- * Ed25519 signature leaks its 64-byte signature buffer (allocated through
- * the library's malloc hook) and the EVP_PKEY parsed from the PEM (about
- * 400 bytes, allocated by OpenSSL) - a leak per message that a milter
- * running for months cannot afford.  Every allocation libopendkim makes
- * for a handle goes through the malloc hook with that handle's memory
- * closure, so each signature gets an arena that remembers what is still
- * allocated: dkim_arena_release() frees it after dkim_free(), and
- * dkim_arena_drop_pkey() frees the EVP_PKEY before.  Library-wide
- * allocations (closure NULL) go straight to malloc.
- */
-struct dkim_arena {
-	struct dkim_block {
-		void *p;
-		size_t size;
-	} *v;
-	size_t n, cap;
-};
-
-/*
- * libopendkim 2.11's private struct dkim_crypto (dkim-types.h, OpenSSL
- * build), used only to find the EVP_PKEY it forgets; checked before use.
- */
-struct dkim_crypto_2_11 {
-	unsigned char pad;
-	int keysize;
-	size_t inlen, outlen;
-	EVP_PKEY *pkey;
-	void *key;
-	BIO *keydata;
-	unsigned char *in, *out;
-};
-
-/* libopendkim's malloc hook. */
-static void *dkim_arena_malloc(void *closure, size_t nbytes)
-{
-	struct dkim_arena *a = closure;
-	void *p = malloc(nbytes);
-
-	if (a == NULL || p == NULL)
-		return p;
-	if (a->n == a->cap) {
-		size_t cap = a->cap != 0 ? 2 * a->cap : 64;
-		struct dkim_block *v = xrealloc(a->v, cap * sizeof *v);
-
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n].p = p;
-	a->v[a->n++].size = nbytes;
-	return p;
-}
-
-/* libopendkim's free hook; the newest allocations are the likeliest. */
-static void dkim_arena_free(void *closure, void *p)
-{
-	struct dkim_arena *a = closure;
-	size_t i;
-
-	if (a != NULL && p != NULL)
-		for (i = a->n; i-- > 0;)
-			if (a->v[i].p == p) {
-				a->v[i] = a->v[--a->n];
-				break;
-			}
-	free(p);
-}
-
-/* The size of the arena block at p, or 0 if p is not one. */
-static size_t dkim_arena_size(const struct dkim_arena *a, const void *p)
-{
-	size_t i;
-
-	for (i = 0; i < a->n; i++)
-		if (a->v[i].p == p)
-			return a->v[i].size;
-	return 0;
-}
-
-/*
- * Frees the Ed25519 EVP_PKEY of a signing handle before dkim_free(),
- * which would not.  The crypto state is recognised by its size and
- * contents (Ed25519: 512 "bits", a 64-byte output buffer from the same
- * arena, no RSA key), so another library version is left alone.
- */
-static void dkim_arena_drop_pkey(struct dkim_arena *a)
-{
-	struct dkim_crypto_2_11 *c;
-	size_t i;
-
-	if ((dkim_libversion() >> 16) != 0x020b)
-		return;
-	for (i = 0; i < a->n; i++) {
-		if (a->v[i].size != sizeof *c)
-			continue;
-		c = a->v[i].p;
-		if (c->keysize != 512 || c->outlen != 64 || c->key != NULL || c->pkey == NULL ||
-		    dkim_arena_size(a, c->out) != 64 ||
-		    EVP_PKEY_get_base_id(c->pkey) != EVP_PKEY_ED25519)
-			continue;
-		EVP_PKEY_free(c->pkey);
-		c->pkey = NULL;
-		return;
-	}
-}
-
-/* Frees what libopendkim left behind after dkim_free(). */
-static void dkim_arena_release(struct dkim_arena *a)
-{
-	while (a->n > 0)
-		free(a->v[--a->n].p);
-	free(a->v);
-	a->v = NULL;
-	a->cap = 0;
-}
-
-/* pthread_once body: makes the library handle, or leaves it NULL. */
 static void dkim_sign_once(void)
 {
-	dkim_lib = dkim_init(dkim_arena_malloc, dkim_arena_free);
-	if (dkim_lib == NULL)
-		return;
-	if (!dkim_lib_setup()) {
-		dkim_close(dkim_lib);
-		dkim_lib = NULL;
-		return;
-	}
-	dkim_lib_ed25519 = dkim_libfeature(dkim_lib, DKIM_FEATURE_ED25519);
+	dkim_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
 int dkim_sign_init(void)
 {
 	pthread_once(&dkim_once, dkim_sign_once);
-	return dkim_lib != NULL ? 0 : -1;
-}
-/* ---- signing ------------------------------------------------------------ */
-
-/* Appends "what: libopendkim's reason" for stat on handle d to err. */
-static void dkim_stat_error(struct strbuf *err, const struct dkim_key *k, const char *what,
-			    DKIM *d, DKIM_STAT stat)
-{
-	const char *detail = d != NULL ? dkim_geterror(d) : NULL;
-
-	strbuf_appendf(err, "DKIM %s (%s, selector %s): %s: %s", what, k->domain, k->selector,
-		       dkim_getresultstr(stat), detail != NULL && *detail != '\0' ? detail : "-");
+	return dkim_sha256 != NULL ? 0 : -1;
 }
 
-/* Feeds headers and body to d; the failing step's status, or OK. */
-static DKIM_STAT dkim_feed(DKIM *d, const struct dkim_header *headers, size_t nheaders,
-			   const char *body, size_t body_len, const char **step)
+/* What every signature of one message shares. */
+struct dkim_sign_msg {
+	const char *domain;   /* lower case, from the ring */
+	struct strbuf hlist;  /* the h= value */
+	struct strbuf hcanon; /* the signed fields, canonical, each with CRLF */
+	char bh[48];	      /* base64 of the body hash */
+	long long t;
+};
+
+/* ---- header fields ------------------------------------------------------- */
+
+#define DKIM_SIGN_KINDS 32 /* more than DKIM_SIGN_HEADERS names */
+
+/* The index of name in DKIM_SIGN_HEADERS (any case), or -1. */
+static int dkim_sign_kind(const char *name)
 {
-	struct strbuf line = STRBUF_INIT;
-	DKIM_STAT stat = DKIM_STAT_OK;
+	const char *p = DKIM_SIGN_HEADERS, *end;
+	size_t n = strlen(name);
+	int kind = 0;
+
+	for (; kind < DKIM_SIGN_KINDS; kind++) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) == n && strncasecmp(p, name, n) == 0)
+			return kind;
+		if (*end == '\0')
+			return -1;
+		p = end + 1;
+	}
+	return -1; /* DKIM_SIGN_KINDS is too small: test_dkim_sign would fail */
+}
+
+/* The value's length without the CR and LF that may end it. */
+static size_t dkim_sign_value_len(const char *v)
+{
+	size_t n = strlen(v);
+
+	while (n > 0 && (v[n - 1] == '\n' || v[n - 1] == '\r'))
+		n--;
+	return n;
+}
+
+/* Appends field h to m->hcanon, relaxed, with its CRLF. */
+static void dkim_sign_canon(struct dkim_sign_msg *m, const struct dkim_header *h)
+{
+	dkim_canon_header(&m->hcanon, h->name, h->value, dkim_sign_value_len(h->value));
+	strbuf_append(&m->hcanon, "\r\n", 2);
+}
+
+/*
+ * Fills m->hlist and m->hcanon; false when the message has no From.
+ * The j-th field of a name from the top is listed in h= where it stands,
+ * but a verifier takes the j-th from the bottom for it: so the fields of
+ * each kind are indexed (pos, grouped by kind, top to bottom) and the
+ * hash takes them in the mirrored order, in one pass whatever nh is.
+ */
+static bool dkim_sign_headers(struct dkim_sign_msg *m, const struct dkim_header *h, size_t nh)
+{
+	size_t count[DKIM_SIGN_KINDS] = { 0 }, start[DKIM_SIGN_KINDS], seen[DKIM_SIGN_KINDS];
+	size_t *pos = xmalloc((nh + 1) * sizeof *pos), i, sum = 0;
+	int *kind = xmalloc((nh + 1) * sizeof *kind), c;
+
+	for (i = 0; i < nh; i++)
+		if ((kind[i] = dkim_sign_kind(h[i].name)) >= 0)
+			count[kind[i]]++;
+	for (c = 0; c < DKIM_SIGN_KINDS; c++) {
+		start[c] = sum;
+		seen[c] = 0;
+		sum += count[c];
+	}
+	for (i = 0; i < nh; i++)
+		if (kind[i] >= 0)
+			pos[start[kind[i]] + seen[kind[i]]++] = i;
+	for (i = 0; i < nh; i++) {
+		if ((c = kind[i]) < 0)
+			continue;
+		if (m->hlist.len > 0)
+			strbuf_appendc(&m->hlist, ':');
+		strbuf_appends(&m->hlist, h[i].name);
+		seen[c]--; /* counts down: the mirror of this field */
+		dkim_sign_canon(m, &h[pos[start[c] + seen[c]]]);
+	}
+	strbuf_appends(&m->hlist, ":From");
+	free(pos);
+	free(kind);
+	c = dkim_sign_kind("From");
+	return c >= 0 && count[c] > 0;
+}
+
+/* ---- the body hash ------------------------------------------------------- */
+
+static void dkim_sign_body_sink(void *arg, const void *data, size_t len)
+{
+	EVP_DigestUpdate(arg, data, len);
+}
+
+/* Sets m->bh to the base64 SHA-256 of the canonical body.  0 or -1. */
+static int dkim_sign_body(struct dkim_sign_msg *m, const char *body, size_t len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct dkim_canon_body *c = xmalloc(sizeof *c);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int ok;
+
+	ok = ctx != NULL && EVP_DigestInit_ex(ctx, dkim_sha256, NULL) == 1;
+	if (ok) {
+		dkim_canon_body_init(c, dkim_sign_body_sink, ctx);
+		dkim_canon_body_update(c, body, len);
+		dkim_canon_body_final(c);
+		ok = EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
+	}
+	if (ok)
+		EVP_EncodeBlock((unsigned char *)m->bh, md, (int)mdlen);
+	free(c);
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/* ---- the signature field ------------------------------------------------- */
+
+/* A field being folded: the text and the column of its last line. */
+struct dkim_fold {
+	struct strbuf *out;
+	size_t col;
+};
+
+/*
+ * Before n more bytes: a new line (cont, a CRLF and the WSP that starts
+ * the next line) when they would pass the margin, else sep.
+ */
+static void dkim_fold_room(struct dkim_fold *f, size_t n, const char *sep, const char *cont)
+{
+	if (f->col > 2 && f->col + strlen(sep) + n > DKIM_SIGN_MARGIN) {
+		strbuf_appends(f->out, cont);
+		f->col = strlen(cont) - 2; /* CRLF */
+	} else {
+		strbuf_appends(f->out, sep);
+		f->col += strlen(sep);
+	}
+}
+
+static void dkim_fold_put(struct dkim_fold *f, const char *s, size_t n)
+{
+	strbuf_append(f->out, s, n);
+	f->col += n;
+}
+
+/* Appends " tag=value;", or the same on a new line. */
+static void dkim_fold_tag(struct dkim_fold *f, const char *tag, const char *value)
+{
+	size_t n = strlen(tag) + 1 + strlen(value) + 1;
+
+	dkim_fold_room(f, n, " ", "\r\n\t");
+	strbuf_appendf(f->out, "%s=%s;", tag, value);
+	f->col += n;
+}
+
+/* Appends " h=A:B:...;", folding after a colon when it must. */
+static void dkim_fold_hlist(struct dkim_fold *f, const char *list)
+{
+	const char *p = list, *end;
+
+	dkim_fold_room(f, strlen(list) + 3, " ", "\r\n\t");
+	dkim_fold_put(f, "h=", 2);
+	for (; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
+		end = p + strcspn(p, ":");
+		if (p != list) {
+			dkim_fold_put(f, ":", 1);
+			dkim_fold_room(f, (size_t)(end - p) + 1, "", "\r\n\t ");
+		}
+		dkim_fold_put(f, p, (size_t)(end - p));
+	}
+	dkim_fold_put(f, ";", 1);
+}
+
+/* Appends the field for key k up to and including the empty "b=". */
+static void dkim_sign_field(const struct dkim_key *k, const struct dkim_sign_msg *m,
+			    struct dkim_fold *f)
+{
+	char t[24];
+
+	snprintf(t, sizeof t, "%lld", m->t);
+	f->col = DKIM_SIGN_NAME_LEN;
+	dkim_fold_put(f, "v=1;", 4);
+	dkim_fold_tag(f, "a", k->type == DKIM_KEY_RSA ? "rsa-sha256" : "ed25519-sha256");
+	dkim_fold_tag(f, "c", "relaxed/relaxed");
+	dkim_fold_tag(f, "d", k->domain);
+	dkim_fold_tag(f, "s", k->selector);
+	dkim_fold_tag(f, "t", t);
+	dkim_fold_tag(f, "bh", m->bh);
+	dkim_fold_hlist(f, strbuf_cstr(&m->hlist));
+	dkim_fold_room(f, DKIM_SIGN_MARGIN, " ", "\r\n\t"); /* b= on a line of its own */
+	dkim_fold_put(f, "b=", 2);
+}
+
+/* Appends the signature in base64, folded (whitespace in b= is ignored). */
+static void dkim_fold_b64(struct dkim_fold *f, const unsigned char *sig, size_t len)
+{
+	char b64[4 * ((DKIM_SIGN_MAX + 2) / 3) + 1];
+	size_t n = (size_t)EVP_EncodeBlock((unsigned char *)b64, sig, (int)len), i, take;
+
+	for (i = 0; i < n; i += take) {
+		if (f->col >= DKIM_SIGN_MARGIN)
+			dkim_fold_room(f, 1, "", "\r\n\t ");
+		take = DKIM_SIGN_MARGIN - f->col;
+		if (take > n - i)
+			take = n - i;
+		dkim_fold_put(f, b64 + i, take);
+	}
+}
+
+/* ---- signing --------------------------------------------------------------- */
+
+/* Appends "DKIM STEP (DOMAIN, selector SEL): OpenSSL's reason" to err. */
+static void dkim_sign_error(struct strbuf *err, const struct dkim_key *k, const char *step)
+{
+	unsigned long e = ERR_get_error();
+	char why[256] = "-";
+
+	if (e != 0)
+		ERR_error_string_n(e, why, sizeof why);
+	ERR_clear_error();
+	strbuf_appendf(err, "DKIM %s (%s, selector %s): %s", step, k->domain, k->selector, why);
+}
+
+/*
+ * Signs data (the header hash input) with k: RSA over the data with
+ * SHA-256, Ed25519 over its SHA-256 digest (RFC 8463).  The signature's
+ * length, or 0 on failure.
+ */
+static size_t dkim_sign_data(const struct dkim_key *k, const struct strbuf *data,
+			     unsigned char *sig)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t siglen = DKIM_SIGN_MAX;
+	int ok;
+
+	if (ctx == NULL || k->pkey == NULL)
+		return 0;
+	if (k->type == DKIM_KEY_RSA) {
+		ok = EVP_DigestSignInit(ctx, NULL, dkim_sha256, NULL, k->pkey) == 1 &&
+		     EVP_PKEY_get_size(k->pkey) <= DKIM_SIGN_MAX &&
+		     EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)data->data,
+				    data->len) == 1;
+	} else {
+		ok = EVP_Digest(data->data, data->len, md, &mdlen, dkim_sha256, NULL) == 1 &&
+		     EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
+		     EVP_DigestSign(ctx, sig, &siglen, md, mdlen) == 1;
+	}
+	EVP_MD_CTX_free(ctx);
+	return ok ? siglen : 0;
+}
+
+/* Signs with one key, setting sig to the field value.  0 or -1. */
+static int dkim_sign_one(const struct dkim_key *k, const struct dkim_sign_msg *m,
+			 struct strbuf *sig, struct strbuf *err)
+{
+	struct strbuf data = STRBUF_INIT;
+	unsigned char raw[DKIM_SIGN_MAX];
+	struct dkim_fold f = { sig, 0 };
+	size_t len;
+
+	dkim_sign_field(k, m, &f);
+	strbuf_reserve(&data, m->hcanon.len + sig->len + 64);
+	strbuf_append(&data, m->hcanon.data, m->hcanon.len);
+	dkim_canon_header(&data, "DKIM-Signature", sig->data, sig->len);
+	len = dkim_sign_data(k, &data, raw);
+	strbuf_free(&data);
+	if (len == 0) {
+		dkim_sign_error(err, k, "signature");
+		return -1;
+	}
+	dkim_fold_b64(&f, raw, len);
+	return 0;
+}
+
+/* Frees count signatures and clears the caller's pointers. */
+static void dkim_sign_drop(struct strbuf **sigs, size_t count)
+{
 	size_t i;
 
-	*step = "header";
-	for (i = 0; i < nheaders && stat == DKIM_STAT_OK; i++) {
-		const char *v = headers[i].value;
-		size_t vlen = strlen(v);
-
-		/* one buffer "Name: value", folding kept, no final CRLF */
-		while (vlen > 0 && (v[vlen - 1] == '\n' || v[vlen - 1] == '\r'))
-			vlen--;
-		strbuf_reset(&line);
-		strbuf_appends(&line, headers[i].name);
-		strbuf_appends(&line, (*v == ' ' || *v == '\t') ? ":" : ": ");
-		strbuf_append(&line, v, vlen);
-		stat = dkim_header(d, (u_char *)line.data, line.len);
-	}
-	strbuf_free(&line);
-	if (stat == DKIM_STAT_OK) {
-		*step = "end of headers";
-		stat = dkim_eoh(d);
-	}
-	if (stat == DKIM_STAT_OK && body_len > 0) {
-		*step = "body";
-		stat = dkim_body(d, (u_char *)body, body_len);
-	}
-	if (stat == DKIM_STAT_OK) {
-		*step = "end of message";
-		stat = dkim_eom(d, NULL);
-	}
-	return stat;
+	for (i = 0; i < count; i++)
+		strbuf_free(&(*sigs)[i]);
+	free(*sigs);
+	*sigs = NULL;
 }
 
-/* Signs with one key, setting sig to the header value.  0 or -1. */
-static int dkim_sign_one(const struct dkim_key *k, const struct dkim_header *headers,
-			 size_t nheaders, const char *body, size_t body_len, struct strbuf *sig,
-			 struct strbuf *err)
+/* Signs with keys [first, first + count) of ring.  0 or -1. */
+static int dkim_sign_keys(const struct dkim_keyring *ring, size_t first, size_t count,
+			  struct dkim_sign_msg *m, const char *body, size_t body_len,
+			  struct strbuf *sigs, struct strbuf *err)
 {
-	dkim_alg_t alg = k->type == DKIM_KEY_RSA ? DKIM_SIGN_RSASHA256 : DKIM_SIGN_ED25519SHA256;
-	struct dkim_arena arena = { NULL, 0, 0 };
-	DKIM_STAT stat = DKIM_STAT_OK;
-	const char *step = "sign";
-	unsigned char *hdr = NULL;
-	size_t len = 0;
-	DKIM *d;
+	size_t i;
 
-	if (k->type == DKIM_KEY_ED25519 && !dkim_lib_ed25519) {
-		strbuf_appendf(err, "DKIM (%s, selector %s): libopendkim cannot sign with Ed25519",
-			       k->domain, k->selector);
+	if (dkim_sign_body(m, body, body_len) != 0) {
+		dkim_sign_error(err, &ring->v[first], "body hash");
 		return -1;
 	}
-	d = dkim_sign(dkim_lib, (const unsigned char *)"ses-milter", &arena, (dkim_sigkey_t)k->pem,
-		      (const unsigned char *)k->selector, (const unsigned char *)k->domain,
-		      DKIM_CANON_RELAXED, DKIM_CANON_RELAXED, alg, -1, &stat);
-	if (d == NULL) {
-		dkim_stat_error(err, k, step, NULL, stat);
-		dkim_arena_release(&arena);
-		return -1;
-	}
-	stat = dkim_feed(d, headers, nheaders, body, body_len, &step);
-	if (stat == DKIM_STAT_OK) {
-		step = "signature";
-		stat = dkim_getsighdr_d(d, strlen(DKIM_SIGNATURE_PREFIX), &hdr, &len);
-	}
-	if (stat == DKIM_STAT_OK)
-		strbuf_append(sig, hdr, len);
-	else
-		dkim_stat_error(err, k, step, d, stat);
-	if (k->type == DKIM_KEY_ED25519)
-		dkim_arena_drop_pkey(&arena);
-	dkim_free(d);
-	dkim_arena_release(&arena);
-	return stat == DKIM_STAT_OK ? 0 : -1;
+	for (i = 0; i < count; i++)
+		if (dkim_sign_one(&ring->v[first + i], m, &sigs[i], err) != 0)
+			return -1;
+	return 0;
 }
 
 int dkim_sign_message(const struct dkim_keyring *ring, const char *domain,
 		      const struct dkim_header *headers, size_t nheaders, const char *body,
 		      size_t body_len, struct strbuf **sigs, size_t *nsigs, struct strbuf *err)
 {
-	size_t first, count, i;
+	struct dkim_sign_msg m = { NULL, STRBUF_INIT, STRBUF_INIT, "", 0 };
+	size_t first, count;
+	int rc = -1;
 
 	*sigs = NULL;
 	*nsigs = 0;
 	if (dkim_sign_init() != 0) {
-		strbuf_appends(err, "DKIM: libopendkim did not initialise");
+		strbuf_appends(err, "DKIM: OpenSSL has no SHA-256");
 		return -1;
 	}
 	dkim_keyring_find(ring, domain, &first, &count);
 	if (count == 0)
 		return 0;
-	*sigs = xcalloc(count, sizeof **sigs);
-	for (i = 0; i < count; i++) {
-		if (dkim_sign_one(&ring->v[first + i], headers, nheaders, body, body_len,
-				  &(*sigs)[i], err) != 0) {
-			for (i = 0; i < count; i++)
-				strbuf_free(&(*sigs)[i]);
-			free(*sigs);
-			*sigs = NULL;
-			return -1;
-		}
+	m.domain = ring->v[first].domain;
+	m.t = (long long)time(NULL);
+	if (!dkim_sign_headers(&m, headers, nheaders)) {
+		strbuf_appendf(err, "DKIM (%s): the message has no From field", m.domain);
+	} else {
+		*sigs = xcalloc(count, sizeof **sigs);
+		rc = dkim_sign_keys(ring, first, count, &m, body, body_len, *sigs, err);
+		if (rc != 0)
+			dkim_sign_drop(sigs, count);
+		else
+			*nsigs = count;
 	}
-	*nsigs = count;
-	return 0;
+	strbuf_free(&m.hlist);
+	strbuf_free(&m.hcanon);
+	return rc;
 }

@@ -1,21 +1,26 @@
 /*
- * dkim_sign - DKIM signatures for outbound mail (SPEC section 5), with
- * libopendkim.  The key ring is in dkim_keys.c, signing in dkim_sign.c.
+ * dkim_sign - DKIM signatures for outbound mail (SPEC section 5), made
+ * with OpenSSL.  The key ring is in dkim_keys.c, signing in dkim_sign.c,
+ * relaxed canonicalisation in dkim_canon.c.  (Verification, in auth/,
+ * uses libopendkim; signing did too until its per-signature key parsing
+ * and body hashing cost more than the RSA operation itself.)
  *
  * Keys are operator data: DataDir/keys/DOMAIN/SELECTOR.rsa.pem (RSA, 2048
  * bits by default, 1024 selectable) and optionally
- * DataDir/keys/DOMAIN/SELECTOR.ed25519.pem (Ed25519, PEM: libopendkim
- * wants PEM).  A key file must not be readable by others (mode 0600 or
- * 0640) unless the operator allows it.  A domain signs with every key it
- * has: rsa-sha256, plus ed25519-sha256 as a second signature.
+ * DataDir/keys/DOMAIN/SELECTOR.ed25519.pem (Ed25519), PEM.  A key file
+ * must not be readable by others (mode 0600 or 0640) unless the operator
+ * allows it.  Keys are parsed once, when the ring is loaded.  A domain
+ * signs with every key it has: rsa-sha256, plus ed25519-sha256 (RFC 8463)
+ * as a second signature.
  *
  * Canonicalisation relaxed/relaxed; the signed headers are those of
  * DKIM_SIGN_HEADERS present in the message, and From is signed once more
- * than it occurs (oversigned) so no From can be added later.
+ * than it occurs (oversigned) so no From can be added later.  The body
+ * is hashed once per message, whatever the number of keys.
  *
  * Folder policy/signing/ (main header: this one): what outbound mail is
  * signed with and what a sender domain must publish: the DKIM key ring
- * and signer (dkim_keys, dkim_sign) and the judgement of a domain's DNS
+ * and signer (dkim_keys, dkim_sign, dkim_canon) and the judgement of a domain's DNS
  * records (domain_check).  It may include util/ and conf/; the engine's
  * signing step is engine/sign.c.
  */
@@ -33,12 +38,15 @@
 
 enum dkim_key_type { DKIM_KEY_RSA, DKIM_KEY_ED25519 };
 
+struct evp_pkey_st;		/* OpenSSL's EVP_PKEY */
+
 struct dkim_key {
 	char *domain;		/* lower case */
 	char *selector;
 	enum dkim_key_type type;
-	unsigned char *pem;	/* the private key, PEM */
+	unsigned char *pem;	/* the private key, PEM, NUL-terminated */
 	size_t pem_len;
+	struct evp_pkey_st *pkey; /* the same, parsed once; read-only, shared */
 };
 
 struct dkim_keyring {
@@ -66,19 +74,24 @@ struct dkim_header {
 };
 
 /*
- * Signs a message for domain with each of its keys: headers in order,
- * body with CRLF line ends.  Appends one DKIM-Signature header value per
+ * Signs a message for domain with each of its keys: headers in order
+ * (values folded with CRLF or LF), body with CRLF line ends (a bare LF
+ * counts as one).  Appends one DKIM-Signature header value per
  * key to sigs (an array of strbufs of size *nsigs on return, caller frees
  * each and the array).  0, or -1 with a reason in err.  Thread-safe.
  * A domain without keys gets no signature (0, *sigs NULL, *nsigs 0).
  * Each value lacks the "DKIM-Signature: " name and is folded with CRLF
  * TAB (libopendkim's form); RSA signatures come before Ed25519 ones.
+ * A message without a From field is an error.
  */
 int dkim_sign_message(const struct dkim_keyring *ring, const char *domain,
 		      const struct dkim_header *headers, size_t nheaders, const char *body,
 		      size_t body_len, struct strbuf **sigs, size_t *nsigs, struct strbuf *err);
 
-/* Initialises libopendkim once, before threads start.  0 or -1. */
+/*
+ * Fetches OpenSSL's SHA-256 once; dkim_sign_message calls it too, but the
+ * daemon calls it before threads start to fail early.  0 or -1.
+ */
 int dkim_sign_init(void);
 
 /* RSA key sizes a key file may have (and dkim_key_generate makes). */

@@ -105,6 +105,34 @@ static int snapshot_feedback_key(struct policy_snapshot *snap, struct diag_list 
 	return rc;
 }
 
+/*
+ * Loads DataDir/feedback.key.old when it exists: the key before a
+ * rotation, with which tracking links already sent still verify.
+ */
+static int snapshot_feedback_key_old(struct policy_snapshot *snap, struct diag_list *diags)
+{
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT;
+	struct mac_key *key;
+	int rc = 0;
+
+	mac_key_path(snap->conf->data_dir, &path);
+	strbuf_appends(&path, ".old");
+	if (access(strbuf_cstr(&path), F_OK) == 0) {
+		key = xcalloc(1, sizeof *key);
+		if (mac_key_load(strbuf_cstr(&path), key, &err) != 0) {
+			diag_add(diags, snap->conf->path, 0, "old feedback key: %s",
+				 strbuf_cstr(&err));
+			free(key);
+			rc = -1;
+		} else {
+			snap->feedback_key_old = key;
+		}
+	}
+	strbuf_free(&path);
+	strbuf_free(&err);
+	return rc;
+}
+
 int policy_snapshot_make_key(struct policy_snapshot *snap, bool *created, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -167,7 +195,8 @@ struct policy_snapshot *policy_snapshot_load(const char *conf_path,
 	dkim_keyring_free(snap->keys);
 	snap->keys = keys;
 	snap->inbound = inbound;
-	if (snapshot_feedback_key(snap, diags) != 0) {
+	if (snapshot_feedback_key(snap, diags) != 0 ||
+	    snapshot_feedback_key_old(snap, diags) != 0) {
 		policy_snapshot_unref(snap);
 		return NULL;
 	}
@@ -209,6 +238,10 @@ void policy_snapshot_unref(struct policy_snapshot *snap)
 	if (snap->feedback_key != NULL) {
 		mac_key_clear(snap->feedback_key);
 		free(snap->feedback_key);
+	}
+	if (snap->feedback_key_old != NULL) {
+		mac_key_clear(snap->feedback_key_old);
+		free(snap->feedback_key_old);
 	}
 	free(snap->journal_path);
 	free(snap->events_path);

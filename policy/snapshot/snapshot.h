@@ -49,6 +49,7 @@ struct policy_snapshot {
 	char *restore_mark;		/* "rs:HOST:JOURNAL", store.guard */
 	time_t loaded;
 	unsigned long generation;	/* 1 for the first load, +1 per reload */
+	struct mac_key *feedback_key_old;	/* feedback.key.old: tracking links only; NULL */
 };
 
 /*

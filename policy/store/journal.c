@@ -32,6 +32,7 @@
 
 #include "durable.h"
 #include "journal.h"
+#include "metrics.h"
 #include "store_tally.h"
 #include "xalloc.h"
 
@@ -204,6 +205,7 @@ out:
 	strbuf_free(&line);
 	strbuf_free(&scope);
 	strbuf_free(&addr);
+	metrics_inc(METRIC_JOURNAL_APPENDS, rc == 0 ? "ok" : "error", NULL);
 	return rc;
 }
 

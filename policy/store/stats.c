@@ -12,6 +12,7 @@
 static const char *const stats_kind_names[STATS_NKINDS] = {
 	"requests", "accepted", "rejected", "delivered",
 	"opened",   "clicked",  "bounced",  "unsubscribed",
+	"opens",    "clicks",
 };
 
 const char *stats_kind_name(enum stats_kind kind)

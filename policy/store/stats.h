@@ -13,7 +13,11 @@
  * the memcached backend turns TTLs over 30 days into absolute times).
  *
  * Kinds: requests (= accepted + rejected recipients), accepted, rejected,
- * delivered, opened, clicked, bounced (hard and soft), unsubscribed.
+ * delivered, opened, clicked, bounced (hard and soft), unsubscribed, and
+ * the raw opens and clicks.  opened and clicked count each (message,
+ * recipient) once, humans only (track_note.c marks the first with a
+ * memcached add, so all gateways agree); opens and clicks count every
+ * event, scanners and repeats included.
  *
  * Counting must never change what happens to a message: stats_add only
  * reports a failure, and its callers log it and go on.
@@ -39,6 +43,8 @@ enum stats_kind {
 	STATS_CLICKED,
 	STATS_BOUNCED,
 	STATS_UNSUBSCRIBED,
+	STATS_OPENS,		/* every open event, machines and repeats too */
+	STATS_CLICKS,		/* every click event, likewise */
 	STATS_NKINDS
 };
 

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "metrics.h"
 #include "store_memcached.h"
 #include "xalloc.h"
 
@@ -138,18 +139,24 @@ static enum store_result mc_run(void *be, struct mc_req *r)
 	memcached_return_t rc = MEMCACHED_FAILURE;
 	bool moved = false;
 	int attempt;
+	double t0;
 
 	if (m == NULL)
 		return STORE_ERROR;
+	t0 = metrics_now();
 	for (attempt = 0; attempt < MC_ATTEMPTS; attempt++) {
 		rc = r->attempt(m, r);
 		if (mc_retryable(rc)) {
 			moved = true;
+			metrics_inc(METRIC_MEMCACHED_EJECTIONS, NULL, NULL);
 			continue;
 		}
 		if (!(r->again_if_exists && (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS)))
 			break;
 	}
+	metrics_observe(METRIC_STAGE_SECONDS, "memcached", metrics_now() - t0);
+	if (mc_result(rc) == STORE_ERROR)
+		metrics_inc(METRIC_MEMCACHED_ERRORS, rc == MEMCACHED_TIMEOUT ? "timeout" : "error", NULL);
 	if (moved)
 		store_servers_changed();
 	memcached_pool_release(mc->pool, m);

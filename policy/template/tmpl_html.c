@@ -201,8 +201,7 @@ static size_t tmpl_entity(const char *p, struct strbuf *out)
 	return 1;
 }
 
-/* Appends s[0..len) to out with entities decoded. */
-static void tmpl_decode(const char *s, size_t len, struct strbuf *out)
+void tmpl_html_decode(const char *s, size_t len, struct strbuf *out)
 {
 	size_t i = 0;
 
@@ -295,7 +294,7 @@ static const char *tmpl_attrs(struct tmpl_html *h, const char *tag, const char *
 				;
 			v = *p == '"' || *p == '\'' ? p + 1 : p;
 			n = v > p ? strcspn(v, *p == '"' ? "\"" : "'") : strcspn(v, " \t\r\n>");
-			tmpl_decode(v, n, &value);
+			tmpl_html_decode(v, n, &value);
 			p = v + n + (v > p && v[n] != '\0');
 		}
 		tmpl_attr(h, tag, strbuf_cstr(&name), strbuf_cstr(&value));

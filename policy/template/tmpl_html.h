@@ -34,4 +34,7 @@ size_t tmpl_count_words(const char *s, size_t len);
 /* Sets what to 'link "URL"' for the first URL in s, or leaves it alone. */
 void tmpl_find_url(const char *s, char *what, size_t len);
 
+/* Appends s[0..len) to out with entities decoded as the scanner decodes them. */
+void tmpl_html_decode(const char *s, size_t len, struct strbuf *out);
+
 #endif

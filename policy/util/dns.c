@@ -197,6 +197,7 @@ static char *dns_rdata_text(const ns_msg *msg, const ns_rr *rr, int type, unsign
 		*pref = (unsigned)(rd[0] << 8 | rd[1]);
 		return dns_name_at(msg, rd + 2);
 	case ns_t_ptr:
+	case ns_t_cname:
 		return dns_name_at(msg, rd);
 	}
 	return NULL;
@@ -277,6 +278,8 @@ static int dns_type_code(enum dns_rrtype type)
 		return ns_t_txt;
 	case DNS_RR_PTR:
 		return ns_t_ptr;
+	case DNS_RR_CNAME:
+		return ns_t_cname;
 	}
 	return -1;
 }

@@ -34,6 +34,7 @@ enum dns_rrtype {
 	DNS_RR_MX,
 	DNS_RR_TXT,
 	DNS_RR_PTR,
+	DNS_RR_CNAME,
 };
 
 enum dns_status {
@@ -47,7 +48,7 @@ enum dns_status {
 /*
  * A lookup's answers, as text: A and AAAA addresses in presentation form,
  * TXT records with their character-strings joined (a NUL byte shown as
- * '?'), MX and PTR host names lower-cased without the final dot (MX in
+ * '?'), MX, PTR and CNAME host names lower-cased without the final dot (MX in
  * the order of the answer; prefs[i] is the preference of v[i]).
  */
 struct dns_answers {

@@ -137,4 +137,35 @@ int mac_key_ensure(const char *path, struct mac_key *key, bool *created, struct 
 /* Overwrites the key in memory. */
 void mac_key_clear(struct mac_key *key);
 
+/* ---- compact sealed tokens for URLs (mac_seal64.c) ----------------------- */
+
+#define MAC64_TAG_LEN 12	/* bytes of a compact token's tag: 96 bits */
+
+/* Appends data[0..len) as base64url (RFC 4648 section 5) without padding. */
+void mac_base64url_encode(const void *data, size_t len, struct strbuf *out);
+
+/* Appends the bytes of base64url s[0..len); 0, or -1 as mac_base32_decode. */
+int mac_base64url_decode(const char *s, size_t len, struct strbuf *out);
+
+/*
+ * Appends base64url(payload || tag), tag the first MAC64_TAG_LEN bytes of
+ * HMAC-SHA256(key, purpose, payload).  Case matters: URL paths only.
+ */
+void mac_seal64(const struct mac_key *key, const char *purpose, const void *payload,
+		size_t len, struct strbuf *out);
+
+/*
+ * Opens a mac_seal64 token: appends the payload to out on MAC_OPEN_OK;
+ * MAC_OPEN_MALFORMED when it does not decode, MAC_OPEN_FORGED when the
+ * tag is wrong.
+ */
+enum mac_open_result mac_open64(const struct mac_key *key, const char *purpose,
+				const char *token, size_t len, struct strbuf *out);
+
+/*
+ * One byte naming key (of a keyed hash), carried in tokens so that a
+ * verifier holding the current and the previous key picks the right one.
+ */
+unsigned char mac_key_id(const struct mac_key *key);
+
 #endif

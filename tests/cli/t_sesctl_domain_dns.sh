@@ -210,4 +210,27 @@ t_rc "verify_with_both_dkim_records_succeeds" 0
 t_eq "verify_ed25519_all_five_ok" "$(printf '%s\n' "$OUT" | grep -c '^ok ')" 5
 stub_stop
 
+# ---- the tracking host's CNAME --------------------------------------------------------
+fresh "$SERVICE_CONF
+TrackingUrl https://track.%d/t
+TrackingCname t.svc.example."
+run domain add example.com --account acme
+t_match "records_print_tracking_cname" "$OUT" '^track\.example\.com\. IN CNAME t\.svc\.example\.$'
+RECS=$(records_of "$OUT")
+stub_args "$RECS"
+stub_start "${STUB_ARGS[@]}"
+run domain verify example.com --dns "127.0.0.1:$PORT"
+t_rc "verify_without_tracking_cname_fails" 1
+t_match "verify_says_tracking_cname_missing" "$OUT" '^MISSING +track\.example\.com CNAME  expected: t\.svc\.example  current: \(none\)$'
+stub_start "${STUB_ARGS[@]}" --host-record=t.svc.example,127.0.0.1 \
+	--cname=track.example.com,t.svc.example
+run domain verify example.com --dns "127.0.0.1:$PORT"
+t_rc "verify_with_tracking_cname_succeeds" 0
+t_match "verify_says_tracking_cname_ok" "$OUT" '^ok +track\.example\.com CNAME  expected: t\.svc\.example  current: t\.svc\.example$'
+stub_stop
+fresh "$SERVICE_CONF
+TrackingUrl https://track.example.net"
+run domain add example.com --account acme
+t_nomatch "records_no_cname_for_one_shared_host" "$OUT" 'CNAME'
+
 t_done

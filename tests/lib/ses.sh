@@ -17,8 +17,9 @@ SES_MILTER=${SES_MILTER:-${top_builddir:-.}/ses-milter}
 
 # ses_write_conf DIR [KEY VALUE]...: writes DIR/ses/ses-milter.conf: a unix
 # socket DIR/ses/sock reachable by group postfix, log to stderr at debug,
-# DataDir DIR/ses, and the inbound checks off (their DNS lookups belong to
-# the suites about them, which turn them on); each KEY VALUE pair replaces a
+# DataDir DIR/ses, the inbound checks off (their DNS lookups belong to
+# the suites about them, which turn them on) and no metrics listener (suites
+# run daemons side by side); each KEY VALUE pair replaces a
 # default or adds a key.
 ses_write_conf() {
 	local dir=$1 k
@@ -26,8 +27,10 @@ ses_write_conf() {
 	local -A conf=(
 		[Socket]="unix:$dir/ses/sock" [SocketGroup]=postfix [SocketMode]=0660
 		[LogTo]=stderr [LogLevel]=debug [DataDir]="$dir/ses" [InboundChecks]=no
+		[MetricsListen]=off
 	)
-	local order=(Socket SocketGroup SocketMode LogTo LogLevel DataDir InboundChecks)
+	local order=(Socket SocketGroup SocketMode LogTo LogLevel DataDir InboundChecks
+		MetricsListen)
 	while [ $# -ge 2 ]; do
 		[ -n "${conf[$1]+set}" ] || order+=("$1")
 		conf[$1]=$2

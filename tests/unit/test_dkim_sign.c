@@ -1,7 +1,7 @@
 /*
  * test_dkim_sign - unit tests for policy/signing/dkim_sign.c: loading the key
  * ring (names, permissions, PEM content, key type and size, every
- * diagnostic), finding a domain's keys, signing with RSA and Ed25519 and
+ * diagnostic, the key parsed once at load), finding a domain's keys, signing with RSA and Ed25519 and
  * generating keys for the operator tool.
  *
  * Keys are made at test time with OpenSSL, never shipped.  Signatures are
@@ -69,6 +69,10 @@ static void loads_keys_sorted_rsa_before_ed25519(void **state)
 				 want[i].type);
 		assert_int_equal(k->pem_len, strlen(pems[want[i].pem]));
 		assert_memory_equal(k->pem, pems[want[i].pem], k->pem_len);
+		if (k->pkey == NULL ||
+		    EVP_PKEY_get_base_id(k->pkey) !=
+			    (k->type == DKIM_KEY_RSA ? EVP_PKEY_RSA : EVP_PKEY_ED25519))
+			fail_msg("key %zu: got no parsed key of its type, want one parsed at load", i);
 	}
 }
 

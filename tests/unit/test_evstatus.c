@@ -59,6 +59,8 @@ static const char *const day_log[] = {
 	"{\"event\":\"bounce\",\"email\":\"s@x.net\",\"messageId\":\"M1\",\"timestamp\":1714521680,\"bounceType\":\"soft_bounce\"}",
 	"{\"event\":\"open\",\"email\":\"d@x.net\",\"messageId\":\"M1\",\"timestamp\":1714521690}",
 	"{\"event\":\"click\",\"email\":\"d@x.net\",\"messageId\":\"M1\",\"timestamp\":1714521690}",
+	"{\"event\":\"open\",\"email\":\"q@x.net\",\"messageId\":\"M1\",\"timestamp\":1714521690,\"machine\":true}",
+	"{\"event\":\"click\",\"email\":\"q@x.net\",\"messageId\":\"M1\",\"timestamp\":1714521690,\"machine\":true}",
 	"{\"event\":\"spamreport\",\"email\":\"d@x.net\",\"messageId\":\"M9\",\"timestamp\":1714521690}",
 	"{\"event\":\"unsubscribe\",\"email\":\"q@x.net\",\"messageId\":\"\",\"timestamp\":1714521700,\"fromDomain\":\"EXAMPLE.com\"}",
 	"{\"event\":\"unsubscribe\",\"email\":\"h@x.net\",\"messageId\":\"\",\"timestamp\":1714521700,\"fromDomain\":\"other.test\"}",
@@ -107,6 +109,7 @@ static void booleans_and_joins(void **state)
 	h = row_of(&s, "h@x.net");
 	sr = row_of(&s, "s@x.net");
 	assert_true(d->opened && d->clicked);
+	assert_false(q->opened || q->clicked); /* a scanner's, not the user's */
 	assert_false(d->complained); /* the complaint names another message */
 	assert_true(q->unsubscribed); /* by email and domain, any case */
 	assert_false(h->unsubscribed); /* another sender domain */

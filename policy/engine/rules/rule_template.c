@@ -7,7 +7,7 @@
  * be the account's and approved; the data must match its variables.  The
  * rule renders it and plans the edits that make the message the rendered
  * template: a new body (text and HTML as multipart/alternative, the
- * client's attachments kept) and its MIME headers.  The engine removes
+ * client's attachments kept; the HTML tracked by engine_track) and its MIME headers.  The engine removes
  * every X-SES-* header of every outbound message.  The size limit applies
  * to the message as it will leave.
  *
@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "engine_feedback.h"
+#include "engine_track.h"
 #include "policy_msg.h"
 #include "mime_build.h"
 #include "rule.h"
@@ -149,6 +150,8 @@ static enum rule_result template_apply(struct policy_msg *m, const struct tmpl *
 		st = template_unsub_link(m, &td, &why);
 	if (st == TMPL_RENDER_OK)
 		st = tmpl_render(t, &td, &text, &html, &why);
+	if (st == TMPL_RENDER_OK)
+		engine_track_html(m, t, &html);
 	if (st != TMPL_RENDER_OK) {
 		res = template_data_refusal(st, strbuf_cstr(&why), d);
 	} else if (mime_build(text.len ? text.data : NULL, html.len ? html.data : NULL,

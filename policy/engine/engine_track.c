@@ -1,0 +1,153 @@
+/*
+ * engine_track - open and click tracking of a template's HTML part.
+ *
+ * Tracking happens when TrackingUrl is set, the feedback key exists, the
+ * account's Tracking asks for it, the message does not say
+ * X-SES-Tracking: 0 and it goes to exactly one recipient.  The last rule
+ * is {{unsubscribe_url}}'s: the body is rendered once per message, so a
+ * message to several recipients cannot carry per-recipient links, and it
+ * leaves untracked rather than with links that name nobody.
+ *
+ * Links the rewriter (template/tmpl_track) offers are declined here when
+ * they are the unsubscribe link (or under UnsubscribeUrl), already a
+ * tracking link, or cannot be sealed (track_token: too long, blanks).
+ *
+ * Diagnostics: "tracking: N links, M left, pixel" at debug level;
+ * "tracking: cannot seal: REASON" (warning; the message goes untracked).
+ */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "account.h"
+#include "engine_feedback.h"
+#include "engine_track.h"
+#include "policy_msg.h"
+#include "snapshot.h"
+#include "tmpl_track.h"
+#include "track_token.h"
+
+struct engine_track_ctx {
+	const struct policy_msg *m;
+	const struct tmpl *t;
+	const char *rcpt;
+	struct strbuf base;	/* TrackingUrl for this sender domain, no '/' at the end */
+	struct strbuf unsub;	/* the recipient's unsubscribe link, or "" */
+	int64_t now_s;
+	bool failed;
+};
+
+/* The tracking wanted: an ACCOUNT_TRACK_* mask, 0 for none. */
+static int engine_track_wanted(const struct policy_msg *m)
+{
+	const struct policy_snapshot *snap = m->conn->snap;
+	const char *opt = m->hdrs.tracking_opt;
+
+	if (snap->feedback_key == NULL || *snap->conf->tracking_url == '\0' ||
+	    m->account == NULL || m->env.sender_domain == NULL || *m->env.sender_domain == '\0' ||
+	    m->queue_id[0] == '\0')
+		return 0;
+	if (opt != NULL && (strcmp(opt, "0") == 0 || strcasecmp(opt, "off") == 0 ||
+			    strcasecmp(opt, "no") == 0))
+		return 0;
+	return m->account->tracking;
+}
+
+/* Appends TrackingUrl with %d replaced by domain and no trailing '/'. */
+static void engine_track_base(const char *url, const char *domain, struct strbuf *out)
+{
+	const char *p;
+
+	for (p = url; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == 'd') {
+			strbuf_appends(out, domain);
+			p++;
+		} else {
+			strbuf_appendc(out, *p);
+		}
+	}
+	while (out->len > 0 && out->data[out->len - 1] == '/')
+		out->data[--out->len] = '\0';
+}
+
+/* Appends BASE/KIND/TOKEN for kind; 0, or -1 after logging. */
+static int engine_track_link(struct engine_track_ctx *c, enum track_kind kind, const char *url,
+			     struct strbuf *out)
+{
+	const struct policy_msg *m = c->m;
+	struct strbuf err = STRBUF_INIT;
+	struct track_info info;
+	size_t before = out->len;
+	int rc;
+
+	rc = track_info_set(&info, kind, m->queue_id, c->rcpt, m->account->name,
+			    m->env.sender_domain, c->t->id, c->now_s, url, &err);
+	if (rc == 0) {
+		strbuf_appendf(out, "%s/%c/", strbuf_cstr(&c->base), kind == TRACK_OPEN ? 'o' : 'c');
+		rc = track_make(m->conn->snap->feedback_key, &info, out, &err);
+	}
+	if (rc != 0) {
+		out->len = before;
+		if (out->data != NULL)
+			out->data[before] = '\0';
+		/* a long or odd URL is expected; anything else is worth a line */
+		if (kind == TRACK_OPEN)
+			c->failed = true;
+		policy_msg_log(m, kind == TRACK_OPEN ? PLOG_WARNING : PLOG_DEBUG,
+			       "tracking: cannot seal: %s", strbuf_cstr(&err));
+	}
+	strbuf_free(&err);
+	return rc;
+}
+
+/* The rewriter's link hook. */
+static int engine_track_click(void *arg, const char *url, struct strbuf *out)
+{
+	struct engine_track_ctx *c = arg;
+	const char *unsub_base = c->m->conn->snap->conf->unsubscribe_url;
+
+	if ((c->unsub.len > 0 && strcmp(url, strbuf_cstr(&c->unsub)) == 0) ||
+	    (*unsub_base != '\0' && strncmp(url, unsub_base, strlen(unsub_base)) == 0) ||
+	    strncmp(url, strbuf_cstr(&c->base), c->base.len) == 0)
+		return -1;
+	return engine_track_link(c, TRACK_CLICK, url, out);
+}
+
+void engine_track_html(const struct policy_msg *m, const struct tmpl *t, struct strbuf *html)
+{
+	int wanted = engine_track_wanted(m);
+	struct engine_track_ctx c = { m, t, engine_feedback_only_rcpt(m), STRBUF_INIT, STRBUF_INIT,
+				      policy_snapshot_now_us(m->conn->snap) / 1000000, false };
+	struct strbuf pixel = STRBUF_INIT, out = STRBUF_INIT;
+	struct tmpl_track_hooks hooks = { NULL, &c, NULL };
+	struct tmpl_track_count n;
+
+	if (c.rcpt == NULL)
+		wanted = 0;
+	/* untracked, the part still loses its data-ses-track attributes */
+	if (html->len == 0 || (wanted == 0 && strcasestr(html->data, TMPL_TRACK_ATTR) == NULL))
+		return;
+	if (wanted != 0) {
+		engine_track_base(m->conn->snap->conf->tracking_url, m->env.sender_domain,
+				  &c.base);
+		(void)engine_feedback_unsub_link(m, &c.unsub);
+	}
+	if (wanted & ACCOUNT_TRACK_CLICK)
+		hooks.link = engine_track_click;
+	if ((wanted & ACCOUNT_TRACK_OPEN) && engine_track_link(&c, TRACK_OPEN, NULL, &pixel) == 0)
+		hooks.pixel_url = strbuf_cstr(&pixel);
+	if (!c.failed) {
+		tmpl_track_html(html->data, html->len, &hooks, &out, &n);
+		policy_msg_log(m, PLOG_DEBUG, "tracking: %zu links, %zu left%s", n.tracked,
+			       n.untracked, n.pixel ? ", pixel" : "");
+		strbuf_reset(html);
+		strbuf_append(html, out.data, out.len);
+	}
+	strbuf_free(&out);
+	strbuf_free(&pixel);
+	strbuf_free(&c.base);
+	strbuf_free(&c.unsub);
+}

@@ -1,0 +1,256 @@
+#!/bin/bash
+# t_tracking.sh - end-to-end: open and click tracking in a real browser.
+# A template message from an account with "Tracking open,click" goes
+# through a private Postfix and ses-milter; the delivered HTML part,
+# saved to a file, is opened by headless Chromium, which loads the pixel
+# from the tracking endpoint (one open event); Chromium then follows the
+# rewritten link, which redirects to the original URL on a local
+# python3 http.server (one click event, the query and fragment intact).
+# sesctl status and sesctl stats show them; a forged token gets 404 and
+# no event; a HEAD request is a machine open that the unique counters
+# leave out; with memcached hanging, redirects still come at once.  The delivered message's DKIM signature verifies (python3-dkim):
+# tracking rewrites the body before it is signed.
+#
+#   127.0.0.2  account news: templates only, tracked
+#
+# Run as root: bash tests/e2e/t_tracking.sh (top_builddir: the build);
+# KEEP=1 keeps the work directory.  Chromium runs with --no-sandbox (as
+# root it must) and resolves no name but loopback addresses.
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib/testlib.sh
+. "$here/../lib/testlib.sh"
+# shellcheck source=tests/lib/postfix.sh
+. "$here/../lib/postfix.sh"
+# shellcheck source=tests/lib/memcached.sh
+. "$here/../lib/memcached.sh"
+# shellcheck source=tests/lib/cases.sh
+. "$here/../lib/cases.sh"
+# shellcheck source=tests/lib/dkim.sh
+. "$here/../lib/dkim.sh"
+
+NEWS=(--local-interface 127.0.0.2 --from news@news.example)
+SESCTL=${SESCTL:-${top_builddir:-.}/sesctl/sesctl}
+CHROMIUM=${CHROMIUM:-chromium}
+
+# ---- the cases (they run in order: each builds on the one before) ---------------
+
+case_delivered_html_has_a_pixel_and_tracked_links() {
+	pf_send "$A" "$T/out" "${NEWS[@]}" --to ann@example.net --header "Subject: Offer" \
+		--header "X-SES-Template: $OFFER" --header 'X-SES-Template-Data: {"name":"Ann"}'
+	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
+	pf_wait_mail "$A" ann@example.net
+	pf_delivered "$A" ann@example.net > "$WORK/delivered"
+	part_text "$WORK/delivered" text/html > "$WORK/mail.html"
+	expect_match "pixel before </body>" "$(cat "$WORK/mail.html")" \
+		"<img src=\"http://127\.0\.0\.1:$HTTP/o/[A-Za-z0-9_-]+\" width=\"1\" height=\"1\"[^>]*></body>"
+	expect_match "shop link tracked" "$(cat "$WORK/mail.html")" \
+		"<a href=\"http://127\.0\.0\.1:$HTTP/c/[A-Za-z0-9_-]+\">Shop</a>"
+	expect_match "untracked link kept" "$(cat "$WORK/mail.html")" \
+		"<a href=\"http://127\.0\.0\.1:$WEB/plain\.html\">Plain</a>"
+	expect_nomatch "attribute removed" "$(cat "$WORK/mail.html")" "data-ses-track"
+	expect_match "mailto unsubscribe kept" "$(cat "$WORK/mail.html")" "href=\"mailto:u-"
+	expect "text part untouched" "$(part_text "$WORK/delivered" text/plain | grep -c "/c/")" "0"
+	expect "no control header" "$(grep -ci '^X-SES-' "$WORK/delivered")" "0"
+	# tracking happens before signing: the signature covers the tracked body
+	expect "dkim verifies" "$(dkim_verify "$WORK/delivered" "$WORK/dns")" "0:ok:a=rsa-sha256"
+}
+
+case_browser_loading_the_pixel_is_one_open() {
+	browse "file://$WORK/mail.html" > "$T/dom"
+	t_wait_until 15 events_are open 1 || ERRS+=("no open event after 15 s")
+	expect_match "open event" "$(grep '"event":"open"' "$EVENTS")" \
+		"\"email\":\"ann@example.net\".*\"templateId\":\"$OFFER\".*\"account\":\"news\".*\"ip\":\"127\.0\.0\.1\",\"machine\":false"
+	expect_match "browser user agent" "$(grep '"event":"open"' "$EVENTS")" "HeadlessChrome"
+}
+
+case_browser_following_the_link_lands_on_the_original_url() {
+	local link
+	link=$(grep -Eo "http://127\.0\.0\.1:$HTTP/c/[A-Za-z0-9_-]+" "$WORK/mail.html" | head -n 1)
+	browse "$link" > "$T/dom"
+	expect_match "landing page shown" "$(cat "$T/dom")" "LANDING-OK"
+	expect_match "original query reached the site" "$(cat "$WORK/web.log")" \
+		"GET /landing\.html\?a=1&b=2 "
+	t_wait_until 15 events_are click 1 || ERRS+=("no click event after 15 s")
+	expect_match "click event names the url" "$(grep '"event":"click"' "$EVENTS")" \
+		"\"url\":\"http://127\.0\.0\.1:$WEB/landing\.html\?a=1&b=2#top\".*\"machine\":false"
+}
+
+case_redirect_is_the_signed_url_exactly() {
+	local link
+	link=$(grep -Eo "http://127\.0\.0\.1:$HTTP/c/[A-Za-z0-9_-]+" "$WORK/mail.html" | head -n 1)
+	expect "location" "$(http_head "$link" Location)" \
+		"302 http://127.0.0.1:$WEB/landing.html?a=1&b=2#top"
+	t_wait_until 15 events_are click 2 || ERRS+=("no event for the HEAD")
+	expect_match "HEAD is a machine" "$(grep '"event":"click"' "$EVENTS" | tail -n 1)" \
+		"\"machine\":true"
+}
+
+case_forged_token_is_404_and_no_event() {
+	local link forged
+	link=$(grep -Eo "http://127\.0\.0\.1:$HTTP/o/[A-Za-z0-9_-]+" "$WORK/mail.html" | head -n 1)
+	forged=$(python3 -c 'import sys; s=sys.argv[1]; i=len(s)-5; print(s[:i]+("A" if s[i]!="A" else "B")+s[i+1:])' "$link")
+	expect "forged open" "$(http_head "$forged" Content-Type)" "404 text/html; charset=utf-8"
+	expect "altered path" "$(http_head "${link/\/o\//\/c\/}" Content-Type)" "404 text/html; charset=utf-8"
+	# a HEAD of the real pixel goes after them through the same queue
+	expect "pixel" "$(http_head "$link" Content-Type)" "200 image/gif"
+	t_wait_until 15 events_are open 2 || ERRS+=("no event for the real pixel")
+	expect "opens: one by the browser, one machine" \
+		"$(grep -c '"event":"open"' "$EVENTS")" "2"
+	expect "clicks unchanged" "$(grep -c '"event":"click"' "$EVENTS")" "2"
+}
+
+case_sesctl_status_and_stats_show_them() {
+	local day
+	day=$(date -u +%Y-%m-%d)
+	expect_match "status" "$("$SESCTL" -c "$A/ses/ses-milter.conf" status --date "$day" \
+		--to ann@example.net --json)" '"UserOpened":true,"UserClicked":true'
+	expect_match "stats: unique human, raw" "$("$SESCTL" -c "$A/ses/ses-milter.conf" stats \
+		--from "$day" --to "$day" --domain news.example --json --raw)" \
+		'"opened":1,"clicked":1,.*"opens":2,"clicks":2'
+}
+
+case_redirect_is_not_withheld_while_memcached_hangs() {
+	local link i
+	link=$(grep -Eo "http://127\.0\.0\.1:$HTTP/c/[A-Za-z0-9_-]+" "$WORK/mail.html" | head -n 1)
+	mc_freeze main
+	for i in 1 2 3; do
+		expect "redirect $i within 500 ms" "$(http_get_timed "$link")" \
+			"302 http://127.0.0.1:$WEB/landing.html?a=1&b=2#top fast"
+	done
+	# events are written before the counters, so they reach the log all the same
+	t_wait_until 15 events_at_least click 5 || ERRS+=("the events did not reach the log")
+	mc_thaw main
+}
+
+# ---- helpers --------------------------------------------------------------------
+
+# browse URL: headless Chromium loads URL (and what it loads) and prints the DOM.
+browse() {
+	timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run \
+		--no-default-browser-check --disable-background-networking --disable-sync \
+		--disable-component-update --disable-domain-reliability --metrics-recording-only \
+		--host-resolver-rules="MAP * ~NOTFOUND, EXCLUDE 127.0.0.1" \
+		--user-data-dir="$WORK/chrome" --virtual-time-budget=5000 --dump-dom "$1" \
+		2>>"$WORK/chrome.log"
+}
+
+# events_are TYPE N: the event log holds N events of TYPE.
+events_are() {
+	[ "$(grep -c "\"event\":\"$1\"" "$EVENTS" 2>/dev/null)" = "$2" ]
+}
+
+# events_at_least TYPE N: the event log holds N or more events of TYPE.
+events_at_least() {
+	[ "$(grep -c "\"event\":\"$1\"" "$EVENTS" 2>/dev/null)" -ge "$2" ]
+}
+
+# http_head URL HEADER: "STATUS VALUE" of a HEAD request (no redirect followed).
+http_head() {
+	python3 - "$1" "$2" <<'PY'
+import sys, http.client, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+c.request('HEAD', u.path, headers={'User-Agent': 'test'})
+r = c.getresponse()
+print(r.status, r.getheader(sys.argv[2], ''))
+PY
+}
+
+# http_get_timed URL: "STATUS LOCATION fast|slow" of a GET, slow past 500 ms.
+http_get_timed() {
+	python3 - "$1" <<'PY'
+import sys, time, http.client, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+t = time.monotonic()
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+c.request('GET', u.path, headers={'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64)'})
+r = c.getresponse()
+print(r.status, r.getheader('Location', ''), 'fast' if time.monotonic() - t < 0.5 else 'slow')
+PY
+}
+
+# part_text FILE TYPE: the decoded content of the first part of TYPE.
+part_text() {
+	python3 - "$1" "$2" <<'PY'
+import sys, email, email.policy
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
+for p in m.walk():
+    if p.get_content_type() == sys.argv[2]:
+        print(p.get_content(), end=''); break
+PY
+}
+
+cleanup() {
+	[ -n "$WEB_PID" ] && kill "$WEB_PID" 2>/dev/null
+	[ -n "$A" ] && { pf_stop "$A"; ses_stop "$A"; }
+	mc_stop_all
+	if [ "$T_FAILED" -gt 0 ] && [ -f "$A/ses/ses-milter.log" ]; then
+		echo "--- last lines of $A/ses/ses-milter.log"; tail -n 20 "$A/ses/ses-milter.log"
+	fi
+	if [ -n "$WORK" ] && [ -z "$KEEP" ]; then rm -rf "$WORK"; fi
+}
+
+setup() {
+	local words html
+	WORK=$(mktemp -d /tmp/ses-trk.XXXXXX) && chmod 755 "$WORK" || return 1
+	A=$WORK/a
+	MC_DIR=$WORK/mc
+	MC=$(mc_start "$MC_DIR" main) || return 1
+	HTTP=$(t_free_port)
+	WEB=$(t_free_port)
+	EVENTS=$A/ses/events.log
+	mkdir -p "$WORK/www"
+	echo '<html><body><p>LANDING-OK</p></body></html>' > "$WORK/www/landing.html"
+	echo '<html><body><p>PLAIN</p></body></html>' > "$WORK/www/plain.html"
+	python3 -m http.server "$WEB" --bind 127.0.0.1 --directory "$WORK/www" \
+		>"$WORK/web.log" 2>&1 &
+	WEB_PID=$!
+	t_wait_port "$WEB" || return 1
+	ses_write_conf "$A" MemcachedServers "$MC" RecipientHourlyLimit 1000 \
+		MaxSendsPerSecond 1000000 UnsubscribeListen "127.0.0.1:$HTTP" \
+		TrackingUrl "http://127.0.0.1:$HTTP" TrackingMachineSeconds 0
+	ses_add_account "$A" news "Network 127.0.0.2/32" "Domain news.example verified" \
+		"Tracking open,click"
+	words="Thank you for joining our service. We are glad to have you with us and we hope you enjoy every day of it. Your account is ready now and you can sign in at any time from any device you own."
+	html="<html><body><p>Hello {{name}}. $words</p>
+<p><a href=\"http://127.0.0.1:$WEB/landing.html?a=1&amp;b=2#top\">Shop</a>
+<a data-ses-track=\"off\" href=\"http://127.0.0.1:$WEB/plain.html\">Plain</a>
+<a href=\"{{unsubscribe_url}}\">Unsubscribe</a></p></body></html>"
+	printf '%s' "Hello {{name}}. $words http://127.0.0.1:$WEB/landing.html" > "$WORK/offer.txt"
+	printf '%s' "$html" > "$WORK/offer.html"
+	OFFER=$("$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template add --account news \
+		--name offer --type marketing --text "$WORK/offer.txt" --html "$WORK/offer.html" |
+		sed -n 's/^template \([0-9]*\) added.*/\1/p')
+	[ -n "$OFFER" ] || { echo "setup: template add failed" >&2; return 1; }
+	"$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template approve "$OFFER" >/dev/null ||
+		return 1
+	dkim_key "$A/ses" "$WORK/dns" news.example ses rsa || return 1
+	ses_start "$A" || return 1
+	t_wait_port "$HTTP" || return 1
+	pf_start "$A" "$(t_free_port)" "$(ses_socket "$A")" || return 1
+}
+
+main() {
+	local c
+	if [ "$(id -u)" -ne 0 ]; then t_skip all "needs root (private Postfix)"; t_done; return; fi
+	for c in postfix swaks python3 memcached "$CHROMIUM"; do
+		command -v "$c" >/dev/null || { t_skip all "no $c (run tests/install-deps)"; t_done; return; }
+	done
+	SES_MILTER=${SES_MILTER:-${top_builddir:-.}/ses-milter}
+	[ -x "$SES_MILTER" ] && [ -x "$SESCTL" ] ||
+		{ t_skip all "no $SES_MILTER or $SESCTL (set top_builddir)"; t_done; return; }
+	SES_MILTER=$(cd "$(dirname "$SES_MILTER")" && pwd)/$(basename "$SES_MILTER")
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	if ! setup; then t_fail setup "the instance did not start (see above)"; t_done; return; fi
+	for c in delivered_html_has_a_pixel_and_tracked_links browser_loading_the_pixel_is_one_open \
+		browser_following_the_link_lands_on_the_original_url \
+		redirect_is_the_signed_url_exactly forged_token_is_404_and_no_event \
+		sesctl_status_and_stats_show_them redirect_is_not_withheld_while_memcached_hangs; do
+		run_case "$c"
+	done
+	t_done
+}
+
+main "$@"
