@@ -31,6 +31,8 @@
  * an idle timeout and a bound on each connection's whole life; a pool of
  * threads, as SendEmail waits for the MTA.
  *
+ * Each answer counts in ses_milter_api_requests_total{action, result}.
+ *
  * Diagnostics: "API endpoint on HOST:PORT", "cannot start the API
  * endpoint on X", "bad ApiListen X"; each action at info level ("api:
  * ACCOUNT SendEmail: OK 4ABC" or "...: CODE").
@@ -57,6 +59,7 @@
 #include "api_resp.h"
 #include "api_submit.h"
 #include "logging.h"
+#include "metrics.h"
 #include "ratelog.h"
 #include "reload.h"
 #include "snapshot.h"
@@ -252,12 +255,30 @@ static int api_http_act(struct MHD_Connection *conn, const struct api_http_req *
 	return rc;
 }
 
+/* The result label of ses_milter_api_requests_total for an answer. */
+static const char *api_http_result(int rc, const struct api_error *err)
+{
+	if (rc == 0)
+		return "success";
+	if (strncmp(err->code, "AuthFailure", strlen("AuthFailure")) == 0)
+		return "auth_failure";
+	if (strcmp(err->code, "RequestLimitExceeded") == 0 ||
+	    strcmp(err->code, "FailedOperation.FrequencyLimit") == 0 ||
+	    strcmp(err->code, "FailedOperation.ExceedSendLimit") == 0)
+		return "throttled";
+	if (strcmp(err->code, "InternalError") == 0 ||
+	    strcmp(err->code, "FailedOperation.ServiceNotAvailable") == 0)
+		return "server_error";
+	return "client_error";
+}
+
 /* Answers a whole request. */
 static enum MHD_Result api_http_answer(struct MHD_Connection *conn, const char *url,
 				       const char *method, const struct api_http_req *hr)
 {
 	struct strbuf id = STRBUF_INIT, body = STRBUF_INIT;
 	struct api_error err = { "", "" };
+	const char *action;
 	json_t *out = NULL;
 	char who[160] = "";
 	enum MHD_Result ret;
@@ -278,6 +299,8 @@ static enum MHD_Result api_http_answer(struct MHD_Connection *conn, const char *
 	if (who[0] != '\0')
 		logging_msg(PLOG_INFO, "api: %s: %s%s%s", who, rc == 0 ? "OK" : err.code,
 			    rc == 0 ? "" : " ", rc == 0 ? "" : err.message);
+	action = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-TC-Action");
+	metrics_inc(METRIC_API_REQUESTS, action != NULL ? action : "other", api_http_result(rc, &err));
 	ret = api_http_send(conn, &body);
 	strbuf_free(&id);
 	strbuf_free(&body);

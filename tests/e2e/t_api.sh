@@ -176,6 +176,22 @@ case_identities_and_statistics_are_the_accounts() {
 	expect_match "today's volume" "$out" '"DailyVolumes":\[\{"SendDate":"[0-9-]+","Domain":"news.example","RequestCount":[0-9]+'
 }
 
+case_requests_are_counted_by_action_and_result() {
+	local before after
+	before=$(metric 'action="ListEmailIdentities",result="success"')
+	api ListEmailIdentities '{}' >/dev/null
+	after=$(metric 'action="ListEmailIdentities",result="success"')
+	expect "one more success" "$((after - ${before:-0}))" 1
+	KEY_SECRET=${KEY_SECRET}0 api ListEmailIdentities '{}' >/dev/null
+	expect_match "auth failures counted" "$(metric 'action="ListEmailIdentities",result="auth_failure"')" '^[1-9]'
+}
+
+# metric LABELS: the value of ses_milter_api_requests_total{LABELS} (0 when absent).
+metric() {
+	curl -s "http://$METRICS/metrics" | awk -v want="ses_milter_api_requests_total{$1}" \
+		'$1 == want { v = $2 } END { print v + 0 }'
+}
+
 case_wrong_key_is_refused() {
 	local out
 	out=$(KEY_SECRET=${KEY_SECRET}0 api SendEmail "$(send_body eve@example.net "Forged")")
@@ -258,9 +274,10 @@ setup() {
 	MC=$(mc_start "$WORK/mc" main) || return 1
 	smtp=$(t_free_port)
 	api_port=$(t_free_port)
+	METRICS=127.0.0.1:$(t_free_port)
 	ENDPOINT=127.0.0.1:$api_port
 	ses_write_conf "$A" MemcachedServers "$MC" RecipientHourlyLimit 1000 MaxSendsPerSecond 1000000 \
-		ApiListen "$ENDPOINT" ApiSubmit "127.0.0.1:$smtp"
+		ApiListen "$ENDPOINT" ApiSubmit "127.0.0.1:$smtp" MetricsListen "$METRICS"
 	ses_add_account "$A" news "Login news-api" "Network 127.0.0.2/32" "Domain news.example verified"
 	: > "$WORK/dns"
 	dkim_key "$A/ses" "$WORK/dns" news.example ses rsa || return 1
@@ -280,7 +297,7 @@ setup() {
 main() {
 	local c
 	if [ "$(id -u)" -ne 0 ]; then t_skip all "needs root (private Postfix)"; t_done; return; fi
-	for c in postfix swaks python3 memcached node npm; do
+	for c in postfix swaks python3 memcached node npm curl; do
 		command -v "$c" >/dev/null || { t_skip all "no $c (run tests/install-deps)"; t_done; return; }
 	done
 	SES_MILTER=${SES_MILTER:-${top_builddir:-.}/ses-milter}
