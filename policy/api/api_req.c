@@ -139,7 +139,7 @@ static char *api_address_of(const char *s)
 			return NULL;
 	}
 	if (n == 0 || n > 320 || memchr(s, '@', n) == NULL || memchr(s, ' ', n) != NULL ||
-	    memchr(s, '<', n) != NULL)
+	    memchr(s, '<', n) != NULL || memchr(s, '>', n) != NULL)
 		return NULL;
 	return xstrndup(s, n);
 }

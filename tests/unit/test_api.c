@@ -200,6 +200,9 @@ static const struct parse_case parse_cases[] = {
 	{ "from_with_line_break_is_invalid_value",
 	  "{\"FromEmailAddress\":\"n@example.com\\r\\nBcc: x@y\",\"Destination\":[\"a@example.org\"],"
 	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":1}}", "InvalidParameterValue" },
+	{ "destination_with_angle_bracket_is_invalid_value",
+	  "{\"FromEmailAddress\":\"n@example.com\",\"Destination\":[\"a>b@example.org\"],"
+	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":1}}", "InvalidParameterValue" },
 	{ "subject_with_line_break_is_subject_error",
 	  "{\"FromEmailAddress\":\"n@example.com\",\"Destination\":[\"a@example.org\"],"
 	  "\"Subject\":\"Hi\\nBcc: x@y\",\"Template\":{\"TemplateID\":1}}",
