@@ -67,9 +67,9 @@
 
 #define API_HTTP_MAX_CONNECTIONS 256
 #define API_HTTP_PER_IP 16
-#define API_HTTP_TIMEOUT_S 30	/* idle */
-#define API_HTTP_TOTAL_S 180	/* from open to close: a SendEmail waits up to 120 s for the MTA */
-#define API_HTTP_SLOTS 512	/* open connections tracked for API_HTTP_TOTAL_S */
+#define API_HTTP_TIMEOUT_S 30 /* idle */
+#define API_HTTP_TOTAL_S 180  /* from open to close: a SendEmail waits up to 120 s for the MTA */
+#define API_HTTP_SLOTS 512    /* open connections tracked for API_HTTP_TOTAL_S */
 #define API_HTTP_THREADS 4
 #define API_HTTP_VERSION "2020-10-02"
 
@@ -78,7 +78,7 @@ static struct ratelog api_http_refused_log = RATELOG_INIT(60);
 
 /* The open connections and when each opened, for the total-time bound. */
 struct api_http_conn {
-	int fd;			/* -1: slot free */
+	int fd; /* -1: slot free */
 	time_t opened;
 };
 static struct api_http_conn api_http_conns[API_HTTP_SLOTS];
@@ -125,8 +125,9 @@ static void api_http_log_refused(struct MHD_Connection *conn, const struct api_e
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, addr,
 			  sizeof addr);
 	if (ratelog_allow(&api_http_refused_log, time(NULL), &held))
-		logging_msg(PLOG_NOTICE, "api: refused a request from %s: %s %s (%lu more this minute)",
-			    addr, err->code, err->message, held);
+		logging_msg(PLOG_NOTICE,
+			    "api: refused a request from %s: %s %s (%lu more this minute)", addr,
+			    err->code, err->message, held);
 }
 
 /* Checks the signature; the key's account (its signature in signature), or NULL with err set. */
@@ -138,9 +139,11 @@ static const struct account *api_http_auth(struct MHD_Connection *conn,
 	const struct account_apikey *key;
 	const struct account *acct;
 	struct tc3_auth auth;
-	struct tc3_request req = { "POST", "/", "", hr->body.data, hr->body.len,
-				   api_http_header(conn, "X-TC-Timestamp"), api_http_header,
-				   conn, false };
+	struct tc3_request req = {
+		"POST",		 "/",	       "",
+		hr->body.data,	 hr->body.len, api_http_header(conn, "X-TC-Timestamp"),
+		api_http_header, conn,	       false
+	};
 	time_t now = time(NULL);
 
 	if (!tc3_parse_auth(api_http_header(conn, "Authorization"), &auth) ||
@@ -178,8 +181,8 @@ static const struct account *api_http_auth(struct MHD_Connection *conn,
 }
 
 /* SendEmail: the message goes to the MTA as the account; its reply answers. */
-static int api_http_send_email(const struct api_ctx *c, const char *body, size_t len,
-			       json_t **out, struct api_error *err)
+static int api_http_send_email(const struct api_ctx *c, const char *body, size_t len, json_t **out,
+			       struct api_error *err)
 {
 	struct strbuf msg = STRBUF_INIT, id = STRBUF_INIT, reply = STRBUF_INIT;
 	struct strbuf queue_id = STRBUF_INIT;
@@ -196,8 +199,13 @@ static int api_http_send_email(const struct api_ctx *c, const char *body, size_t
 	}
 	api_request_id(&id);
 	api_msg_build(&req, strbuf_cstr(&id), c->now, &msg);
-	sub = (struct api_submission){ c->snap->conf->api_submit, c->acct->logins[0],
-				       req.from_addr, req.to, req.nto, msg.data, msg.len };
+	sub = (struct api_submission){ c->snap->conf->api_submit,
+				       c->acct->logins[0],
+				       req.from_addr,
+				       req.to,
+				       req.nto,
+				       msg.data,
+				       msg.len };
 	if (api_submit(&sub, &reply) != 0) {
 		api_smtp_error(strbuf_cstr(&reply), err);
 	} else if (!api_smtp_queue_id(strbuf_cstr(&reply), &queue_id)) {
@@ -216,8 +224,8 @@ static int api_http_send_email(const struct api_ctx *c, const char *body, size_t
 }
 
 /* Runs the action the request names; fills out or err. */
-static int api_http_act(struct MHD_Connection *conn, const struct api_http_req *hr,
-			json_t **out, struct api_error *err, char *who, size_t wholen)
+static int api_http_act(struct MHD_Connection *conn, const struct api_http_req *hr, json_t **out,
+			struct api_error *err, char *who, size_t wholen)
 {
 	struct policy_snapshot *snap = reload_current();
 	const char *action = api_http_header(conn, "X-TC-Action");
@@ -300,7 +308,8 @@ static enum MHD_Result api_http_answer(struct MHD_Connection *conn, const char *
 		logging_msg(PLOG_INFO, "api: %s: %s%s%s", who, rc == 0 ? "OK" : err.code,
 			    rc == 0 ? "" : " ", rc == 0 ? "" : err.message);
 	action = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-TC-Action");
-	metrics_inc(METRIC_API_REQUESTS, action != NULL ? action : "other", api_http_result(rc, &err));
+	metrics_inc(METRIC_API_REQUESTS, action != NULL ? action : "other",
+		    api_http_result(rc, &err));
 	ret = api_http_send(conn, &body);
 	strbuf_free(&id);
 	strbuf_free(&body);
@@ -325,7 +334,7 @@ static enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, c
 	}
 	if (*upload_data_size != 0) {
 		if (hr->body.len + *upload_data_size > API_MAX_BODY)
-			hr->too_large = true;	/* read and dropped: the answer says why */
+			hr->too_large = true; /* read and dropped: the answer says why */
 		else
 			strbuf_append(&hr->body, upload_data, *upload_data_size);
 		*upload_data_size = 0;
@@ -395,7 +404,7 @@ static void *api_http_reap(void *arg)
 			if (api_http_conns[i].fd >= 0 &&
 			    now - api_http_conns[i].opened >= API_HTTP_TOTAL_S) {
 				shutdown(api_http_conns[i].fd, SHUT_RDWR);
-				api_http_conns[i].opened = now;	/* once is enough */
+				api_http_conns[i].opened = now; /* once is enough */
 			}
 		pthread_mutex_unlock(&api_http_lock);
 		usleep(200000);
@@ -419,7 +428,8 @@ static bool api_http_addr(const char *spec, struct sockaddr_in *sin)
 	memset(sin, 0, sizeof *sin);
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons((unsigned short)port);
-	return *end == '\0' && port > 0 && port < 65536 && inet_pton(AF_INET, host, &sin->sin_addr) == 1;
+	return *end == '\0' && port > 0 && port < 65536 &&
+	       inet_pton(AF_INET, host, &sin->sin_addr) == 1;
 }
 
 int api_http_start(void)
@@ -439,14 +449,14 @@ int api_http_start(void)
 	for (size_t i = 0; i < API_HTTP_SLOTS; i++)
 		api_http_conns[i].fd = -1;
 	api_http_daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, ntohs(sin.sin_port), NULL, NULL,
-		api_http_handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, ntohs(sin.sin_port), NULL,
+		NULL, api_http_handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_HTTP_THREADS,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_HTTP_MAX_CONNECTIONS,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)API_HTTP_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_HTTP_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, api_http_completed, NULL,
-		MHD_OPTION_NOTIFY_CONNECTION, api_http_notify, NULL, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, api_http_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+		api_http_notify, NULL, MHD_OPTION_END);
 	if (api_http_daemon == NULL) {
 		logging_msg(PLOG_ERR, "cannot start the API endpoint on %s", spec);
 		return -1;

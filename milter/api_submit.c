@@ -28,7 +28,7 @@
 
 #include "api_submit.h"
 
-#define API_SUBMIT_TIMEOUT_S 120	/* the milter's own timeouts are shorter */
+#define API_SUBMIT_TIMEOUT_S 120 /* the milter's own timeouts are shorter */
 #define API_SUBMIT_LINE 2048
 
 struct api_smtp {
@@ -235,8 +235,10 @@ int api_submit(const struct api_submission *s, struct strbuf *reply)
 	c.fd = api_smtp_connect(s->server);
 	if (c.fd < 0) {
 		strbuf_reset(reply);
-		strbuf_appendf(reply, "451 4.3.0 FailedOperation.ServiceNotAvailable cannot reach "
-				      "the mail server at %s", s->server);
+		strbuf_appendf(reply,
+			       "451 4.3.0 FailedOperation.ServiceNotAvailable cannot reach "
+			       "the mail server at %s",
+			       s->server);
 		return -1;
 	}
 	ok = api_smtp_reply(&c, reply) == 220 && api_smtp_session(&c, s, reply);

@@ -12,12 +12,12 @@
 #include "strbuf.h"
 
 struct api_submission {
-	const char *server;	/* IPv4 HOST:PORT */
-	const char *login;	/* XCLIENT LOGIN= */
+	const char *server; /* IPv4 HOST:PORT */
+	const char *login;  /* XCLIENT LOGIN= */
 	const char *mail_from;
 	char *const *rcpts;
 	size_t nrcpts;
-	const char *msg;	/* CRLF lines, not dot-stuffed */
+	const char *msg; /* CRLF lines, not dot-stuffed */
 	size_t len;
 };
 

@@ -59,7 +59,8 @@ static int api_get_date(json_t *body, const char *name, int64_t *t, struct api_e
 	if (rc == 0)
 		return api_fail(err, "MissingParameter", "%s is required", name);
 	if (!api_date(s, t))
-		return api_fail(err, "InvalidParameterValue", "%s is not a date (YYYY-MM-DD)", name);
+		return api_fail(err, "InvalidParameterValue", "%s is not a date (YYYY-MM-DD)",
+				name);
 	return 0;
 }
 
@@ -140,8 +141,9 @@ static int api_list_black(const struct api_ctx *c, const char *body, size_t len,
 			continue;
 		if (total++ < offset || json_array_size(list) >= limit)
 			continue;
-		json_array_append_new(list, json_pack("{s:o,s:s}", "BounceTime",
-						      api_time_json(added), "EmailAddress", r->addr));
+		json_array_append_new(list,
+				      json_pack("{s:o,s:s}", "BounceTime", api_time_json(added),
+						"EmailAddress", r->addr));
 	}
 	*out = json_pack("{s:o,s:I}", "BlackList", list, "TotalCount", (json_int_t)total);
 	journal_set_free(&set);
@@ -166,7 +168,8 @@ static int api_delete_black(const struct api_ctx *c, const char *body, size_t le
 	else if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > 100)
 		rc = api_fail(err, "InvalidParameterValue",
 			      "EmailAddressList must be an array of 1 to 100 addresses");
-	json_array_foreach(rc == 0 ? arr : NULL, i, v) {
+	json_array_foreach(rc == 0 ? arr : NULL, i, v)
+	{
 		struct entry_record rec;
 		struct entry_id id;
 
@@ -243,10 +246,10 @@ static int api_send_status(const struct api_ctx *c, const char *body, size_t len
 static void api_volume_add(json_t *o, const uint64_t v[STATS_NKINDS])
 {
 	static const char *const names[STATS_NKINDS] = {
-		[STATS_REQUESTS] = "RequestCount",	[STATS_ACCEPTED] = "AcceptedCount",
-		[STATS_REJECTED] = "RejectedCount",	[STATS_DELIVERED] = "DeliveredCount",
-		[STATS_OPENED] = "OpenedCount",		[STATS_CLICKED] = "ClickedCount",
-		[STATS_BOUNCED] = "BounceCount",	[STATS_UNSUBSCRIBED] = "UnsubscribeCount",
+		[STATS_REQUESTS] = "RequestCount",  [STATS_ACCEPTED] = "AcceptedCount",
+		[STATS_REJECTED] = "RejectedCount", [STATS_DELIVERED] = "DeliveredCount",
+		[STATS_OPENED] = "OpenedCount",	    [STATS_CLICKED] = "ClickedCount",
+		[STATS_BOUNCED] = "BounceCount",    [STATS_UNSUBSCRIBED] = "UnsubscribeCount",
 	};
 	int k;
 
@@ -278,7 +281,8 @@ static int api_statistics(const struct api_ctx *c, const char *body, size_t len,
 	if (to < from || (to - from) / API_DAY_S >= API_STATS_MAX_DAYS) {
 		json_decref(req);
 		return api_fail(err, "InvalidParameterValue",
-				"EndDate must be 0 to %d days after StartDate", API_STATS_MAX_DAYS - 1);
+				"EndDate must be 0 to %d days after StartDate",
+				API_STATS_MAX_DAYS - 1);
 	}
 	days = json_array();
 	overall = json_object();

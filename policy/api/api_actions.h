@@ -28,8 +28,8 @@ typedef int api_action_fn(const struct api_ctx *c, const char *body, size_t len,
 struct api_action {
 	const char *name;
 	api_action_fn *fn;
-	bool changes;	/* a replayed request would change something again: refused */
-	bool reloads;	/* changes operator data: the daemon reloads after success */
+	bool changes; /* a replayed request would change something again: refused */
+	bool reloads; /* changes operator data: the daemon reloads after success */
 };
 
 /* Offset and Limit (1..100, default 100) of a listing; -1 with err set when bad. */

@@ -109,11 +109,11 @@ int api_list_identities(const struct api_ctx *c, const char *body, size_t len, j
 		return -1;
 	list = json_array();
 	for (i = 0; i < c->acct->ndomains; i++)
-		json_array_append_new(list,
-				      json_pack("{s:s,s:s,s:b,s:I}", "IdentityName",
-						c->acct->domains[i].name, "IdentityType", "DOMAIN",
-						"SendingEnabled", c->acct->domains[i].verified,
-						"CurrentReputationLevel", (json_int_t)c->acct->level));
+		json_array_append_new(
+			list, json_pack("{s:s,s:s,s:b,s:I}", "IdentityName",
+					c->acct->domains[i].name, "IdentityType", "DOMAIN",
+					"SendingEnabled", c->acct->domains[i].verified,
+					"CurrentReputationLevel", (json_int_t)c->acct->level));
 	*out = json_pack("{s:o}", "EmailIdentities", list);
 	json_decref(req);
 	return 0;
@@ -147,12 +147,12 @@ int api_get_identity(const struct api_ctx *c, const char *body, size_t len, json
 	} else {
 		attrs = json_array();
 		for (i = 0; i < recs.n; i++)
-			json_array_append_new(attrs, json_pack("{s:s,s:s,s:s,s:s,s:b}", "Type",
-							       domain_check_type_name(recs.v[i].kind),
-							       "SendField", recs.v[i].name,
-							       "ExpectedValue", recs.v[i].value,
-							       "CurrentValue", "", "Status",
-							       d->verified));
+			json_array_append_new(attrs,
+					      json_pack("{s:s,s:s,s:s,s:s,s:b}", "Type",
+							domain_check_type_name(recs.v[i].kind),
+							"SendField", recs.v[i].name,
+							"ExpectedValue", recs.v[i].value,
+							"CurrentValue", "", "Status", d->verified));
 		*out = json_pack("{s:s,s:b,s:o}", "IdentityType", "DOMAIN",
 				 "VerifiedForSendingStatus", d->verified, "Attributes", attrs);
 		rc = 0;

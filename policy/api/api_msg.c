@@ -12,8 +12,8 @@
 #include "api_msg.h"
 #include "xalloc.h"
 
-#define API_MSG_B64_LINE 57	/* input bytes per 76-character base64 line */
-#define API_MSG_WORD_BYTES 42	/* input bytes per encoded word (75 characters at most) */
+#define API_MSG_B64_LINE 57   /* input bytes per 76-character base64 line */
+#define API_MSG_WORD_BYTES 42 /* input bytes per encoded word (75 characters at most) */
 
 static void api_msg_b64(const unsigned char *d, size_t n, struct strbuf *out)
 {
@@ -55,7 +55,8 @@ void api_msg_encode_words(const char *s, struct strbuf *out)
 	while (off < n) {
 		chunk = n - off < API_MSG_WORD_BYTES ? n - off : API_MSG_WORD_BYTES;
 		/* never split a UTF-8 sequence: back off continuation bytes */
-		while (off + chunk < n && chunk > 1 && ((unsigned char)s[off + chunk] & 0xc0) == 0x80)
+		while (off + chunk < n && chunk > 1 &&
+		       ((unsigned char)s[off + chunk] & 0xc0) == 0x80)
 			chunk--;
 		strbuf_appends(out, off > 0 ? "\r\n =?UTF-8?B?" : "=?UTF-8?B?");
 		api_msg_b64((const unsigned char *)s + off, chunk, out);
@@ -82,7 +83,8 @@ static void api_msg_content(const struct api_send_email *req, const char *bounda
 	const char *ctype = "text/plain; charset=utf-8";
 
 	if (req->text != NULL && req->html != NULL) {
-		strbuf_appendf(out, "Content-Type: multipart/alternative; boundary=\"%s-alt\"\r\n\r\n",
+		strbuf_appendf(out,
+			       "Content-Type: multipart/alternative; boundary=\"%s-alt\"\r\n\r\n",
 			       boundary);
 		strbuf_appendf(out, "--%s-alt\r\n", boundary);
 		api_msg_part(ctype, NULL, req->text, strlen(req->text), out);
@@ -191,7 +193,8 @@ void api_msg_build(const struct api_send_email *req, const char *message_id, tim
 		       at != NULL ? at + 1 : "localhost");
 	strbuf_appends(out, "From: ");
 	api_msg_from(req->from, out);
-	strbuf_appendf(out, "\r\nTo: %s\r\n", req->nto == 1 ? req->to[0] : "undisclosed-recipients:;");
+	strbuf_appendf(out, "\r\nTo: %s\r\n",
+		       req->nto == 1 ? req->to[0] : "undisclosed-recipients:;");
 	if (req->reply_to != NULL)
 		strbuf_appendf(out, "Reply-To: %s\r\n", req->reply_to);
 	strbuf_appends(out, "Subject: ");

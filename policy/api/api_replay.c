@@ -11,7 +11,7 @@
 #include "strbuf.h"
 #include "tc3.h"
 
-#define API_REPLAY_TTL (2 * TC3_WINDOW_S + 60)	/* a timestamp passes this long at most */
+#define API_REPLAY_TTL (2 * TC3_WINDOW_S + 60) /* a timestamp passes this long at most */
 #define API_REPLAY_SLOTS 8192
 #define API_REPLAY_PROBE 16
 

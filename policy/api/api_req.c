@@ -158,7 +158,8 @@ static int api_parse_destination(json_t *root, struct api_send_email *req, struc
 		return api_fail(err, "InvalidParameterValue",
 				"Destination must hold 1 to %d addresses", API_MAX_DESTINATIONS);
 	req->to = xcalloc(json_array_size(arr), sizeof *req->to);
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		const char *s = json_string_value(v);
 
 		if (s == NULL || !api_header_safe(s) || (req->to[i] = api_address_of(s)) == NULL)
@@ -182,8 +183,8 @@ static int api_parse_template(json_t *root, struct api_send_email *req, struct a
 		return api_fail(err, "InvalidParameterValue", "Template must be an object");
 	if (api_get_uint(t, "TemplateID", &req->template_id, err) <= 0)
 		return err->code[0] != '\0' ? -1
-					 : api_fail(err, "MissingParameter",
-						    "Template.TemplateID is required");
+					    : api_fail(err, "MissingParameter",
+						       "Template.TemplateID is required");
 	req->has_template = true;
 	if (api_get_string(t, "TemplateData", &text, err) < 0)
 		return -1;
@@ -250,10 +251,11 @@ static int api_parse_attachments(json_t *root, struct api_send_email *req, struc
 	if (!json_is_array(arr))
 		return api_fail(err, "InvalidParameterValue", "Attachments must be an array");
 	if (json_array_size(arr) > API_MAX_ATTACHMENTS)
-		return api_fail(err, "FailedOperation.TooManyAttachments",
-				"at most %d attachments", API_MAX_ATTACHMENTS);
+		return api_fail(err, "FailedOperation.TooManyAttachments", "at most %d attachments",
+				API_MAX_ATTACHMENTS);
 	req->att = xcalloc(json_array_size(arr) + 1, sizeof *req->att);
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		struct api_attachment *a = &req->att[i];
 		const char *name;
 		int rc;
@@ -266,14 +268,15 @@ static int api_parse_attachments(json_t *root, struct api_send_email *req, struc
 			return -1;
 		if (name == NULL || *name == '\0' || !api_header_safe(name) || strlen(name) > 255)
 			return api_fail(err, "InvalidParameterValue",
-					"Attachments[%zu].FileName is missing or not a file name", i);
+					"Attachments[%zu].FileName is missing or not a file name",
+					i);
 		a->name = xstrdup(name);
 		rc = api_get_base64(v, "Attachments.", "Content", &a->data, &a->len, err);
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
-			return api_fail(err, "MissingParameter", "Attachments[%zu].Content is required",
-					i);
+			return api_fail(err, "MissingParameter",
+					"Attachments[%zu].Content is required", i);
 	}
 	return 0;
 }

@@ -16,13 +16,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define API_MAX_BODY (8u << 20)	/* bytes: a 4 MiB message in base64, and room */
+#define API_MAX_BODY (8u << 20) /* bytes: a 4 MiB message in base64, and room */
 #define API_MAX_DESTINATIONS 50
 #define API_MAX_ATTACHMENTS 10
 
 /* An API error: Tencent's code and a message for people. */
 struct api_error {
-	char code[96];		/* "InvalidParameterValue", ...; "": none */
+	char code[96]; /* "InvalidParameterValue", ...; "": none */
 	char message[256];
 };
 
@@ -46,20 +46,20 @@ struct api_attachment {
 
 /* SendEmail's fields. */
 struct api_send_email {
-	char *from;			/* FromEmailAddress as given: "Name <a@b>" or "a@b" */
-	char *from_addr;		/* its address */
-	char **to;			/* Destination */
+	char *from;	 /* FromEmailAddress as given: "Name <a@b>" or "a@b" */
+	char *from_addr; /* its address */
+	char **to;	 /* Destination */
 	size_t nto;
 	char *subject;
-	char *reply_to;			/* ReplyToAddresses; NULL: none */
+	char *reply_to; /* ReplyToAddresses; NULL: none */
 	bool has_template;
 	unsigned long long template_id;
-	char *template_data;		/* compact JSON text; NULL: none */
-	char *text, *html;		/* Simple, decoded; NULL: none */
+	char *template_data; /* compact JSON text; NULL: none */
+	char *text, *html;   /* Simple, decoded; NULL: none */
 	struct api_attachment *att;
 	size_t natt;
-	int unsubscribe;		/* -1: not given */
-	int trigger_type;		/* -1: not given */
+	int unsubscribe;  /* -1: not given */
+	int trigger_type; /* -1: not given */
 };
 
 /* Parses SendEmail's body into req.  0, or -1 with err set.  Free with api_send_email_free. */

@@ -18,8 +18,8 @@ void api_request_id(struct strbuf *out)
 
 	if (RAND_bytes(b, sizeof b) != 1)
 		memset(b, 0, sizeof b);
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);	/* version 4 */
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 	for (i = 0; i < sizeof b; i++)
 		strbuf_appendf(out, "%s%02x", i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "",
 			       b[i]);
@@ -50,7 +50,7 @@ void api_render_error(const struct api_error *err, const char *request_id, struc
 				  err->code[0] != '\0' ? err->code : "InternalError", "Message",
 				  err->message, "RequestId", request_id);
 
-	if (inner == NULL)	/* a message that is not UTF-8 */
+	if (inner == NULL) /* a message that is not UTF-8 */
 		inner = json_pack("{s:{s:s,s:s},s:s}", "Error", "Code", "InternalError", "Message",
 				  "", "RequestId", request_id);
 	api_render(inner, out);
@@ -84,15 +84,15 @@ void api_smtp_error(const char *reply, struct api_error *err)
 	size_t n, len;
 
 	if (strlen(text) > 4)
-		text += 4;	/* "550 " or "550-" */
+		text += 4; /* "550 " or "550-" */
 	if (isdigit((unsigned char)text[0]) && text[1] == '.')
 		text += strcspn(text, " ") + (text[strcspn(text, " ")] == ' ');
 	n = api_error_name(text);
 	len = strcspn(line, "\r\n");
 	/* a dotted name, or the one dotless name the milter uses */
 	if (n > 0 && n < sizeof err->code &&
-	    (memchr(text, '.', n) != NULL ||
-	     (n == strlen("RequestLimitExceeded") && strncmp(text, "RequestLimitExceeded", n) == 0))) {
+	    (memchr(text, '.', n) != NULL || (n == strlen("RequestLimitExceeded") &&
+					      strncmp(text, "RequestLimitExceeded", n) == 0))) {
 		api_fail(err, "", "%.*s", (int)len, line);
 		memcpy(err->code, text, n);
 		err->code[n] = '\0';

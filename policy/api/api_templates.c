@@ -69,7 +69,7 @@ static int api_tmpl_fields(const struct api_ctx *c, json_t *req, struct tmpl_new
 	if (*text == NULL && *html == NULL)
 		return api_fail(err, "MissingParameter", "TemplateContent needs Html or Text");
 	*n = (struct tmpl_new){ c->acct->name, name, TMPL_TRANSACTIONAL, TMPL_UNDER_REVIEW, false,
-				*text, *html };
+				*text,	       *html };
 	return 0;
 }
 
@@ -103,7 +103,8 @@ static int api_tmpl_change(const struct api_ctx *c, unsigned long *id, const str
 	if (db != NULL && *id != 0)
 		t = tmpl_by_id(db, *id);
 	if (lock < 0 || db == NULL || diags.n > 0)
-		api_fail(err, "FailedOperation.ServiceNotAvailable", "templates cannot be changed now");
+		api_fail(err, "FailedOperation.ServiceNotAvailable",
+			 "templates cannot be changed now");
 	else if (*id != 0 && (t == NULL || strcmp(t->account, c->acct->name) != 0))
 		api_fail(err, "ResourceNotFound", "no template %lu", *id);
 	else if (tmpl_store_stage(&ch, dir, *id != 0 ? *id : tmpl_store_next_id(db), n != NULL,
@@ -141,8 +142,9 @@ static int api_tmpl_put(const struct api_ctx *c, const char *body, size_t len, j
 	if (req == NULL)
 		return -1;
 	if (update && api_get_uint(req, "TemplateID", &want, err) <= 0)
-		rc = err->code[0] != '\0' ? -1
-					  : api_fail(err, "MissingParameter", "TemplateID is required");
+		rc = err->code[0] != '\0'
+			     ? -1
+			     : api_fail(err, "MissingParameter", "TemplateID is required");
 	else if (want > TMPL_ID_MAX)
 		rc = api_fail(err, "ResourceNotFound", "no template %llu", want);
 	else if (api_tmpl_fields(c, req, &n, &text, &html, err) == 0) {

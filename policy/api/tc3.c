@@ -125,7 +125,8 @@ static void tc3_canonical_headers(const struct tc3_request *req, const char *sig
 		const char *v;
 		size_t vlen;
 
-		snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+		snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1),
+			 p);
 		v = req->header(req->header_arg, name);
 		if (v == NULL)
 			v = "";
@@ -223,7 +224,7 @@ enum tc3_result tc3_verify(const struct tc3_request *req, const struct tc3_auth 
 	gmtime_r(&t, &tm);
 	strftime(day, sizeof day, "%Y-%m-%d", &tm);
 	if (strcmp(day, a->date) != 0)
-		return TC3_BAD_SIGNATURE;	/* signed for another day's key */
+		return TC3_BAD_SIGNATURE; /* signed for another day's key */
 	ok = tc3_matches(req, a, secret_key);
 	if (!ok) {
 		struct tc3_request bare = *req;

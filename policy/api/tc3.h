@@ -29,22 +29,22 @@
 #include "strbuf.h"
 
 #define TC3_ALGORITHM "TC3-HMAC-SHA256"
-#define TC3_WINDOW_S 300	/* X-TC-Timestamp at most this far from now */
+#define TC3_WINDOW_S 300 /* X-TC-Timestamp at most this far from now */
 #define TC3_MAX_HEADERS 8
 
 /* The parts of an Authorization header. */
 struct tc3_auth {
 	char secret_id[129];
-	char date[11];			/* YYYY-MM-DD */
+	char date[11]; /* YYYY-MM-DD */
 	char service[33];
-	char signed_headers[256];	/* "content-type;host" */
-	char signature[65];		/* lower-case hex */
+	char signed_headers[256]; /* "content-type;host" */
+	char signature[65];	  /* lower-case hex */
 };
 
 enum tc3_result {
 	TC3_OK,
-	TC3_MALFORMED,		/* no or unparsable Authorization / timestamp */
-	TC3_EXPIRED,		/* timestamp outside the window */
+	TC3_MALFORMED, /* no or unparsable Authorization / timestamp */
+	TC3_EXPIRED,   /* timestamp outside the window */
 	TC3_BAD_SIGNATURE,
 };
 
@@ -56,15 +56,15 @@ typedef const char *tc3_header_fn(void *arg, const char *name);
 
 /* What a signature covers. */
 struct tc3_request {
-	const char *method;	/* "POST" */
-	const char *uri;	/* "/" */
-	const char *query;	/* "" */
+	const char *method; /* "POST" */
+	const char *uri;    /* "/" */
+	const char *query;  /* "" */
 	const char *body;
 	size_t body_len;
-	const char *timestamp;	/* X-TC-Timestamp */
+	const char *timestamp; /* X-TC-Timestamp */
 	tc3_header_fn *header;
 	void *header_arg;
-	bool host_without_port;	/* sign "host" without its ":PORT" */
+	bool host_without_port; /* sign "host" without its ":PORT" */
 };
 
 /* Appends the hex signature of req under a with secret_key to out. */

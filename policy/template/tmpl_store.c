@@ -28,7 +28,7 @@ int tmpl_store_lock(const char *accounts_dir, struct strbuf *err)
 
 	strbuf_appendf(&path, "%s/%s", accounts_dir, TMPL_STORE_LOCK_FILE);
 	fd = open(strbuf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0 && errno == EACCES)	/* root's file, read by the daemon's group */
+	if (fd < 0 && errno == EACCES) /* root's file, read by the daemon's group */
 		fd = open(strbuf_cstr(&path), O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
 		strbuf_appendf(err, "cannot lock %s: %s", strbuf_cstr(&path), strerror(errno));
@@ -59,8 +59,7 @@ static void tmpl_store_chown(const struct tmpl_store_change *ch, const char *pat
 }
 
 /* Makes dir (mode 0750) unless it exists. */
-static int tmpl_store_mkdir(const struct tmpl_store_change *ch, const char *dir,
-			    struct strbuf *err)
+static int tmpl_store_mkdir(const struct tmpl_store_change *ch, const char *dir, struct strbuf *err)
 {
 	if (mkdir(dir, 0750) == 0) {
 		tmpl_store_chown(ch, dir);
@@ -127,7 +126,7 @@ int tmpl_store_stage(struct tmpl_store_change *ch, const char *dir, unsigned lon
 	ch->stage = strbuf_detach(&sb);
 	if (tmpl_store_mkdir(ch, dir, err) != 0)
 		return -1;
-	(void)tmpl_store_rmtree(ch->stage);	/* left by a crash */
+	(void)tmpl_store_rmtree(ch->stage); /* left by a crash */
 	if (!create)
 		return 0;
 	return tmpl_store_mkdir(ch, ch->stage, err);
@@ -139,8 +138,9 @@ int tmpl_store_write_new(const struct tmpl_store_change *ch, const struct tmpl_n
 	struct strbuf meta = STRBUF_INIT;
 	int rc;
 
-	strbuf_appendf(&meta, "# ses-milter template; see sesctl(8).\n"
-			      "Account %s\nName %s\nType %s\nStatus %d\nAllowLinks %s\n",
+	strbuf_appendf(&meta,
+		       "# ses-milter template; see sesctl(8).\n"
+		       "Account %s\nName %s\nType %s\nStatus %d\nAllowLinks %s\n",
 		       n->account, n->name, tmpl_type_name(n->type), (int)n->status,
 		       n->allow_links ? "yes" : "no");
 	rc = tmpl_store_write(ch, "template", meta.data, meta.len, err);
@@ -171,7 +171,7 @@ static int tmpl_store_swap(struct tmpl_store_change *ch, bool exists, struct str
 	    rename(ch->live, strbuf_cstr(&old)) != 0 || rename(ch->stage, ch->live) != 0) {
 		strbuf_appendf(err, "cannot rename %s to %s: %s", ch->stage, ch->live,
 			       strerror(errno));
-		(void)rename(strbuf_cstr(&old), ch->live);	/* back, if it was moved */
+		(void)rename(strbuf_cstr(&old), ch->live); /* back, if it was moved */
 		rc = -1;
 	}
 	if (rc == 0)

@@ -26,10 +26,10 @@ typedef void tmpl_store_chown_fn(void *arg, const char *path);
 
 /* A change being made: the templates directory, the ID, its staging dir. */
 struct tmpl_store_change {
-	char *dir;	/* DataDir/templates */
+	char *dir; /* DataDir/templates */
 	unsigned long id;
-	char *live;	/* dir/ID */
-	char *stage;	/* dir/.tmp-ID */
+	char *live;  /* dir/ID */
+	char *stage; /* dir/.tmp-ID */
 	tmpl_store_chown_fn *chown;
 	void *chown_arg;
 };
@@ -47,7 +47,7 @@ struct tmpl_new {
 	enum tmpl_type type;
 	enum tmpl_status status;
 	bool allow_links;
-	const char *text, *html;	/* NULL: no such part */
+	const char *text, *html; /* NULL: no such part */
 };
 
 /* True for a one-line value: UTF-8, no control characters, not blank-edged. */

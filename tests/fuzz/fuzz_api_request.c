@@ -24,8 +24,8 @@ static void fuzz_auth(const char *s)
 {
 	struct strbuf sig = STRBUF_INIT;
 	struct tc3_auth a;
-	struct tc3_request req = { "POST", "/", "", s, strlen(s), "1767225600", fuzz_header,
-				   (void *)s, true };
+	struct tc3_request req = { "POST",	 "/",	      "",	 s,   strlen(s),
+				   "1767225600", fuzz_header, (void *)s, true };
 
 	if (!tc3_parse_auth(s, &a))
 		return;

@@ -59,8 +59,8 @@ static const char *vec_header(void *arg, const char *name)
 
 static struct tc3_request vec_request(const char *body)
 {
-	return (struct tc3_request){ "POST", "/", "", body, strlen(body), "1767225600",
-				     vec_header, NULL, false };
+	return (struct tc3_request){ "POST",	   "/",	       "",   body, strlen(body),
+				     "1767225600", vec_header, NULL, false };
 }
 
 static void sdk_signature_verifies(void **state)
@@ -169,7 +169,7 @@ static void run_bad_auth(void **state)
 struct parse_case {
 	const char *name;
 	const char *body;
-	const char *code;	/* NULL: parses */
+	const char *code; /* NULL: parses */
 };
 
 static const struct parse_case parse_cases[] = {
@@ -179,10 +179,12 @@ static const struct parse_case parse_cases[] = {
 	  NULL },
 	{ "template_id_as_string_parses",
 	  "{\"FromEmailAddress\":\"news@example.com\",\"Destination\":[\"a@example.org\"],"
-	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":\"7\"}}", NULL },
+	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":\"7\"}}",
+	  NULL },
 	{ "simple_content_parses",
 	  "{\"FromEmailAddress\":\"news@example.com\",\"Destination\":[\"a@example.org\"],"
-	  "\"Subject\":\"Hi\",\"Simple\":{\"Text\":\"aGVsbG8=\",\"Html\":\"PGI+aGk8L2I+\"}}", NULL },
+	  "\"Subject\":\"Hi\",\"Simple\":{\"Text\":\"aGVsbG8=\",\"Html\":\"PGI+aGk8L2I+\"}}",
+	  NULL },
 	{ "body_not_json_is_invalid_parameter", "{\"FromEmailAddress\":", "InvalidParameter" },
 	{ "body_array_is_invalid_parameter", "[1,2]", "InvalidParameter" },
 	{ "missing_from_is_missing_parameter",
@@ -193,16 +195,20 @@ static const struct parse_case parse_cases[] = {
 	  "MissingParameter" },
 	{ "destination_string_is_invalid_value",
 	  "{\"FromEmailAddress\":\"n@example.com\",\"Destination\":\"a@example.org\","
-	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":1}}", "InvalidParameterValue" },
+	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":1}}",
+	  "InvalidParameterValue" },
 	{ "subject_number_is_invalid_value",
 	  "{\"FromEmailAddress\":\"n@example.com\",\"Destination\":[\"a@example.org\"],"
-	  "\"Subject\":5,\"Template\":{\"TemplateID\":1}}", "InvalidParameterValue" },
+	  "\"Subject\":5,\"Template\":{\"TemplateID\":1}}",
+	  "InvalidParameterValue" },
 	{ "from_with_line_break_is_invalid_value",
 	  "{\"FromEmailAddress\":\"n@example.com\\r\\nBcc: x@y\",\"Destination\":[\"a@example.org\"],"
-	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":1}}", "InvalidParameterValue" },
+	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":1}}",
+	  "InvalidParameterValue" },
 	{ "destination_with_angle_bracket_is_invalid_value",
 	  "{\"FromEmailAddress\":\"n@example.com\",\"Destination\":[\"a>b@example.org\"],"
-	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":1}}", "InvalidParameterValue" },
+	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":1}}",
+	  "InvalidParameterValue" },
 	{ "subject_with_line_break_is_subject_error",
 	  "{\"FromEmailAddress\":\"n@example.com\",\"Destination\":[\"a@example.org\"],"
 	  "\"Subject\":\"Hi\\nBcc: x@y\",\"Template\":{\"TemplateID\":1}}",
@@ -219,17 +225,20 @@ static const struct parse_case parse_cases[] = {
 	{ "attachment_without_content_is_missing_parameter",
 	  "{\"FromEmailAddress\":\"n@example.com\",\"Destination\":[\"a@example.org\"],"
 	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":1},"
-	  "\"Attachments\":[{\"FileName\":\"a.txt\"}]}", "MissingParameter" },
+	  "\"Attachments\":[{\"FileName\":\"a.txt\"}]}",
+	  "MissingParameter" },
 	{ "no_content_is_missing_parameter",
 	  "{\"FromEmailAddress\":\"n@example.com\",\"Destination\":[\"a@example.org\"],"
-	  "\"Subject\":\"Hi\"}", "MissingParameter" },
+	  "\"Subject\":\"Hi\"}",
+	  "MissingParameter" },
 	{ "template_and_simple_is_invalid_value",
 	  "{\"FromEmailAddress\":\"n@example.com\",\"Destination\":[\"a@example.org\"],"
 	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":1},\"Simple\":{\"Text\":\"aGk=\"}}",
 	  "InvalidParameterValue" },
 	{ "negative_template_id_is_invalid_value",
 	  "{\"FromEmailAddress\":\"n@example.com\",\"Destination\":[\"a@example.org\"],"
-	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":-1}}", "InvalidParameterValue" },
+	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":-1}}",
+	  "InvalidParameterValue" },
 	{ "trigger_type_two_is_invalid_value",
 	  "{\"FromEmailAddress\":\"n@example.com\",\"Destination\":[\"a@example.org\"],"
 	  "\"Subject\":\"Hi\",\"Template\":{\"TemplateID\":1},\"TriggerType\":2}",
@@ -415,7 +424,7 @@ int main(void)
 		cmocka_unit_test(signature_is_taken_once),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(fixed) + ARRAY_SIZE(bad_auth_cases) +
-			       ARRAY_SIZE(parse_cases) + ARRAY_SIZE(smtp_cases)];
+				ARRAY_SIZE(parse_cases) + ARRAY_SIZE(smtp_cases)];
 	size_t n = 0;
 
 	memcpy(tests, fixed, sizeof fixed);

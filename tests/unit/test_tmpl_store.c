@@ -31,8 +31,9 @@ static int put(const char *dir, unsigned long id, const char *name, const char *
 	struct tmpl_store_change ch = { NULL, 0, NULL, NULL, NULL, NULL };
 	struct diag_list diags = DIAG_LIST_INIT;
 	struct strbuf err = STRBUF_INIT;
-	struct tmpl_new n = { "acme", name, TMPL_TRANSACTIONAL, TMPL_UNDER_REVIEW, false, text,
-			      NULL };
+	struct tmpl_new n = {
+		"acme", name, TMPL_TRANSACTIONAL, TMPL_UNDER_REVIEW, false, text, NULL
+	};
 	struct tmpl_db *db = tmpl_db_load(dir, &diags);
 	int rc;
 
