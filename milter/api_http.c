@@ -139,11 +139,14 @@ static const struct account *api_http_auth(struct MHD_Connection *conn,
 	const struct account_apikey *key;
 	const struct account *acct;
 	struct tc3_auth auth;
-	struct tc3_request req = {
-		"POST",		 "/",	       "",
-		hr->body.data,	 hr->body.len, api_http_header(conn, "X-TC-Timestamp"),
-		api_http_header, conn,	       false
-	};
+	struct tc3_request req = { .method = "POST",
+				   .uri = "/",
+				   .query = "",
+				   .body = hr->body.data,
+				   .body_len = hr->body.len,
+				   .timestamp = api_http_header(conn, "X-TC-Timestamp"),
+				   .header = api_http_header,
+				   .header_arg = conn };
 	time_t now = time(NULL);
 
 	if (!tc3_parse_auth(api_http_header(conn, "Authorization"), &auth) ||
@@ -199,13 +202,13 @@ static int api_http_send_email(const struct api_ctx *c, const char *body, size_t
 	}
 	api_request_id(&id);
 	api_msg_build(&req, strbuf_cstr(&id), c->now, &msg);
-	sub = (struct api_submission){ c->snap->conf->api_submit,
-				       c->acct->logins[0],
-				       req.from_addr,
-				       req.to,
-				       req.nto,
-				       msg.data,
-				       msg.len };
+	sub = (struct api_submission){ .server = c->snap->conf->api_submit,
+				       .login = c->acct->logins[0],
+				       .mail_from = req.from_addr,
+				       .rcpts = req.to,
+				       .nrcpts = req.nto,
+				       .msg = msg.data,
+				       .len = msg.len };
 	if (api_submit(&sub, &reply) != 0) {
 		api_smtp_error(strbuf_cstr(&reply), err);
 	} else if (!api_smtp_queue_id(strbuf_cstr(&reply), &queue_id)) {
