@@ -305,7 +305,7 @@ main() {
 		{ t_skip all "no $SES_MILTER or $SESCTL (set top_builddir)"; t_done; return; }
 	SES_MILTER=$(cd "$(dirname "$SES_MILTER")" && pwd)/$(basename "$SES_MILTER")
 	if ! sdk_install; then
-		t_skip all "npm cannot fetch tencentcloud-sdk-nodejs-ses: $(tail -n 1 "$NPM_CACHE/npm.log" 2>/dev/null)"
+		t_skip all "npm cannot fetch tencentcloud-sdk-nodejs-ses: $(grep -m 1 -E 'npm (ERR|error)' "$NPM_CACHE/npm.log" 2>/dev/null)"
 		t_done; return
 	fi
 	trap cleanup EXIT
