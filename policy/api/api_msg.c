@@ -155,6 +155,16 @@ static void api_msg_controls(const struct api_send_email *req, struct strbuf *ou
 		strbuf_appendf(out, "X-SES-Trigger-Type: %d\r\n", req->trigger_type);
 }
 
+/* Cc: the Cc addresses, one a line (Bcc addresses are never written). */
+static void api_msg_cc(const struct api_send_email *req, struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; i < req->ncc; i++)
+		strbuf_appendf(out, "%s%s%s", i == 0 ? "Cc: " : ",\r\n ", req->to[req->ndest + i],
+			       i + 1 == req->ncc ? "\r\n" : "");
+}
+
 /* From: the display name encoded when it needs it, the address as it is. */
 static void api_msg_from(const char *from, struct strbuf *out)
 {
@@ -194,7 +204,8 @@ void api_msg_build(const struct api_send_email *req, const char *message_id, tim
 	strbuf_appends(out, "From: ");
 	api_msg_from(req->from, out);
 	strbuf_appendf(out, "\r\nTo: %s\r\n",
-		       req->nto == 1 ? req->to[0] : "undisclosed-recipients:;");
+		       req->ndest == 1 ? req->to[0] : "undisclosed-recipients:;");
+	api_msg_cc(req, out);
 	if (req->reply_to != NULL)
 		strbuf_appendf(out, "Reply-To: %s\r\n", req->reply_to);
 	strbuf_appends(out, "Subject: ");

@@ -20,7 +20,7 @@
  * Appends the message for req to out; message_id is the Message-ID's left
  * part (unique), now its Date.  With several Destination addresses the To:
  * header names none of them ("undisclosed-recipients:;"), so recipients
- * do not see each other.
+ * do not see each other; Cc addresses are in Cc:, Bcc addresses nowhere.
  */
 void api_msg_build(const struct api_send_email *req, const char *message_id, time_t now,
 		   struct strbuf *out);

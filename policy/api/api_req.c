@@ -144,29 +144,51 @@ static char *api_address_of(const char *s)
 	return xstrndup(s, n);
 }
 
-/* Destination: an array of 1..API_MAX_DESTINATIONS addresses. */
-static int api_parse_destination(json_t *root, struct api_send_email *req, struct api_error *err)
+/*
+ * Appends the addresses of the array field name (Destination, Cc, Bcc) to
+ * req->to; the count it added in *added.  Destination is required; all
+ * together hold at most API_MAX_DESTINATIONS.
+ */
+static int api_parse_rcpts(json_t *root, const char *name, bool required,
+			   struct api_send_email *req, size_t *added, struct api_error *err)
 {
-	json_t *arr = json_object_get(root, "Destination"), *v;
-	size_t i;
+	json_t *arr = json_object_get(root, name), *v;
+	size_t i, n;
 
+	*added = 0;
 	if (arr == NULL || json_is_null(arr))
-		return api_fail(err, "MissingParameter", "Destination is required");
+		return required ? api_fail(err, "MissingParameter", "%s is required", name) : 0;
 	if (!json_is_array(arr))
-		return api_fail(err, "InvalidParameterValue", "Destination must be an array");
-	if (json_array_size(arr) == 0 || json_array_size(arr) > API_MAX_DESTINATIONS)
+		return api_fail(err, "InvalidParameterValue", "%s must be an array", name);
+	n = json_array_size(arr);
+	if ((required && n == 0) || req->nto + n > API_MAX_DESTINATIONS)
 		return api_fail(err, "InvalidParameterValue",
-				"Destination must hold 1 to %d addresses", API_MAX_DESTINATIONS);
-	req->to = xcalloc(json_array_size(arr), sizeof *req->to);
+				"Destination, Cc and Bcc must hold 1 to %d addresses in all",
+				API_MAX_DESTINATIONS);
+	req->to = xrealloc(req->to, (req->nto + n + 1) * sizeof *req->to);
 	json_array_foreach(arr, i, v)
 	{
 		const char *s = json_string_value(v);
+		char *addr = s != NULL && api_header_safe(s) ? api_address_of(s) : NULL;
 
-		if (s == NULL || !api_header_safe(s) || (req->to[i] = api_address_of(s)) == NULL)
+		if (addr == NULL)
 			return api_fail(err, "InvalidParameterValue",
-					"Destination[%zu] is not an email address", i);
-		req->nto = i + 1;
+					"%s[%zu] is not an email address", name, i);
+		req->to[req->nto++] = addr;
+		(*added)++;
 	}
+	return 0;
+}
+
+/* Destination, then Cc and Bcc: every envelope recipient in req->to. */
+static int api_parse_destination(json_t *root, struct api_send_email *req, struct api_error *err)
+{
+	size_t bcc;
+
+	if (api_parse_rcpts(root, "Destination", true, req, &req->ndest, err) != 0 ||
+	    api_parse_rcpts(root, "Cc", false, req, &req->ncc, err) != 0 ||
+	    api_parse_rcpts(root, "Bcc", false, req, &bcc, err) != 0)
+		return -1;
 	return 0;
 }
 

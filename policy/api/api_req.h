@@ -48,8 +48,10 @@ struct api_attachment {
 struct api_send_email {
 	char *from;	 /* FromEmailAddress as given: "Name <a@b>" or "a@b" */
 	char *from_addr; /* its address */
-	char **to;	 /* Destination */
+	char **to;	 /* Destination, then Cc, then Bcc: the envelope */
 	size_t nto;
+	size_t ndest; /* to[0..ndest): Destination (the To: header) */
+	size_t ncc;   /* to[ndest..ndest+ncc): Cc (the Cc: header) */
 	char *subject;
 	char *reply_to; /* ReplyToAddresses; NULL: none */
 	bool has_template;

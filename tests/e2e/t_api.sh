@@ -93,6 +93,18 @@ PY
 )" "Café ✓|Café News|True|0"
 }
 
+case_cc_and_bcc_are_delivered_bcc_unseen() {
+	local out
+	out=$(api SendEmail "{\"FromEmailAddress\":\"hello@news.example\",\"Destination\":[\"hal@example.net\"],\"Cc\":[\"ida@example.net\"],\"Bcc\":[\"jo@example.net\"],\"Subject\":\"Copies\",\"Template\":{\"TemplateID\":$WELCOME,\"TemplateData\":\"{\\\"name\\\":\\\"Hal\\\",\\\"code\\\":\\\"2\\\"}\"}}")
+	expect "answer" "$(code "$out")" "OK"
+	pf_wait_mail "$A" hal@example.net
+	pf_wait_mail "$A" ida@example.net
+	pf_wait_mail "$A" jo@example.net
+	pf_delivered "$A" jo@example.net > "$T/msg"
+	expect_match "Cc header" "$(grep -i '^Cc:' "$T/msg")" "ida@example.net"
+	expect "Bcc address in no header" "$(sed '/^$/q' "$T/msg" | grep -v '^Delivered-To:\|^X-Original-To:\|^Return-Path:\|^Received:\|^	' | grep -c 'jo@example.net')" "0"
+}
+
 case_send_status_is_known_after_delivery() {
 	local out id
 	out=$(api SendEmail "$(send_body dora@example.net "Status")")

@@ -330,6 +330,48 @@ static void several_destinations_are_undisclosed(void **state)
 	api_send_email_free(&req);
 }
 
+static void cc_is_written_and_bcc_only_in_the_envelope(void **state)
+{
+	const char *body =
+		"{\"FromEmailAddress\":\"news@example.com\",\"Destination\":[\"a@example.org\"],"
+		"\"Cc\":[\"c1@example.org\",\"c2@example.org\"],\"Bcc\":[\"hidden@example.org\"],"
+		"\"Subject\":\"Hi\",\"Simple\":{\"Text\":\"aGk=\"}}";
+	struct strbuf msg = STRBUF_INIT;
+	struct api_send_email req;
+	struct api_error err;
+
+	(void)state;
+	assert_int_equal(api_parse_send_email(body, strlen(body), &req, &err), 0);
+	assert_int_equal(req.nto, 4);
+	assert_string_equal(req.to[3], "hidden@example.org");
+	api_msg_build(&req, "id3", VEC_TIME, &msg);
+	assert_non_null(
+		strstr(strbuf_cstr(&msg),
+		       "\r\nTo: a@example.org\r\nCc: c1@example.org,\r\n c2@example.org\r\n"));
+	assert_null(strstr(strbuf_cstr(&msg), "hidden"));
+	strbuf_free(&msg);
+	api_send_email_free(&req);
+}
+
+static void over_fifty_recipients_in_all_are_refused(void **state)
+{
+	struct strbuf body = STRBUF_INIT;
+	struct api_send_email req;
+	struct api_error err;
+	int i;
+
+	(void)state;
+	strbuf_appends(&body, "{\"FromEmailAddress\":\"news@example.com\",\"Destination\":[");
+	for (i = 0; i < 50; i++)
+		strbuf_appendf(&body, "%s\"r%d@example.org\"", i > 0 ? "," : "", i);
+	strbuf_appends(&body, "],\"Bcc\":[\"one@example.org\"],\"Subject\":\"Hi\","
+			      "\"Template\":{\"TemplateID\":1}}");
+	assert_int_equal(api_parse_send_email(body.data, body.len, &req, &err), -1);
+	assert_string_equal(err.code, "InvalidParameterValue");
+	api_send_email_free(&req);
+	strbuf_free(&body);
+}
+
 /* ---- answers ---------------------------------------------------------------------- */
 
 struct smtp_case {
@@ -419,6 +461,8 @@ int main(void)
 		cmocka_unit_test(template_data_is_compact_json),
 		cmocka_unit_test(message_names_template_and_keeps_attachment),
 		cmocka_unit_test(several_destinations_are_undisclosed),
+		cmocka_unit_test(cc_is_written_and_bcc_only_in_the_envelope),
+		cmocka_unit_test(over_fifty_recipients_in_all_are_refused),
 		cmocka_unit_test(queue_id_comes_from_250_reply),
 		cmocka_unit_test(error_answer_has_tencent_shape),
 		cmocka_unit_test(signature_is_taken_once),
