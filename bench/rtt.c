@@ -38,10 +38,11 @@
 
 /* The store wrapper: every operation is one request (mget: one per server). */
 enum op { OP_GET, OP_ADD, OP_SET, OP_DEL, OP_INCR, OP_DECR, OP_GETS, OP_CAS, OP_GUARDED,
-	  OP_MGET, OP__COUNT };
+	  OP_MGET, OP_MWRITE, OP__COUNT };
 
 static const char *const op_names[OP__COUNT] = {
 	"get", "add", "set", "delete", "incr", "decr", "gets", "cas", "get_guarded", "mget",
+	"mwrite",
 };
 
 struct counting {
@@ -128,6 +129,15 @@ static enum store_result c_mget(void *be, struct store_mget_item *items, size_t 
 }
 #endif
 
+#ifndef RTT_NO_MWRITE
+static enum store_result c_mwrite(void *be, struct store_write_item *items, size_t n,
+				  const char *g)
+{
+	COUNT(be, OP_MWRITE);	/* one server: one request (its fallbacks are not counted) */
+	return INNER(be)->ops->mwrite(INNER(be)->be, items, n, g);
+}
+#endif
+
 static void c_free(void *be)
 {
 	store_free(INNER(be));
@@ -140,6 +150,9 @@ static const struct store_ops counting_ops = {
 	.get_guarded = c_get_guarded, .mark = c_mark, .free = c_free,
 #ifndef RTT_NO_MGET
 	.mget = c_mget,
+#endif
+#ifndef RTT_NO_MWRITE
+	.mwrite = c_mwrite,
 #endif
 };
 

@@ -147,6 +147,7 @@ void policy_msg_free(struct policy_msg *m)
 	free(m->env.feedback_rcpts);
 	policy_edits_free(&m->edits);
 	engine_plan_free(m);
+	mime_parse_close(&m->content.parsed);
 	strbuf_free(&m->content.kept);
 	strbuf_free(&m->hdrs.subject);
 	free(m);

@@ -111,7 +111,9 @@ static struct policy_rcpt *outbound_add_rcpt(struct policy_msg *m, const char *r
 
 /*
  * Reads every key the RCPT rules will read in one multi-get (prefetch.h):
- * one request per memcached server instead of one per lookup.
+ * one request per memcached server instead of one per lookup.  Then the
+ * reserving rules plan their writes, sent together when the first check
+ * asks for its answer.
  */
 static void outbound_prefetch(struct policy_msg *m, const struct rule_event *ev,
 			      struct prefetch *p)
@@ -126,7 +128,14 @@ static void outbound_prefetch(struct policy_msg *m, const struct rule_event *ev,
 	}
 	if (p->n > 0)
 		prefetch_run(p, policy_msg_store(m));
+	p->store = policy_msg_store(m);
 	m->prefetch = p;
+	for (i = 0; i < rule_table_len; i++) {
+		const struct rule *r = rule_table[i];
+
+		if ((r->stages & ev->stage) != 0 && r->reserve != NULL)
+			r->reserve(m, ev, p);
+	}
 }
 
 static enum policy_action outbound_rcpt(struct policy_msg *m, const char *rcpt,
@@ -141,6 +150,7 @@ static enum policy_action outbound_rcpt(struct policy_msg *m, const char *rcpt,
 	ev.rcpt_norm = r->norm;
 	outbound_prefetch(m, &ev, &pf);
 	outbound_run(m, &ev, d, &by);
+	prefetch_settle(&pf);
 	m->prefetch = NULL;
 	prefetch_free(&pf);
 	if (d->action == POLICY_HOLD && !m->result.hold) {
@@ -256,14 +266,17 @@ static void outbound_eom(struct policy_msg *m, struct policy_decision *d)
 {
 	struct rule_event ev = { .stage = RULE_STAGE_EOM };
 	struct policy_decision signd;
-	unsigned count;
+	struct strbuf *kept = &m->content.kept;
 
+	/* one guard and one parse for the count and the template's attachments */
 	if (m->content.buffering &&
-	    mime_guard_check(m->content.kept.data, m->content.kept.len, &m->content.mime) == MIME_GUARD_OK &&
-	    mime_count_attachments(strbuf_cstr(&m->content.kept), m->content.kept.len, &count) == 0)
-		m->content.attachments = (int)count;
+	    mime_guard_check(kept->data, kept->len, &m->content.mime) == MIME_GUARD_OK &&
+	    mime_parse_open_checked(strbuf_cstr(kept), kept->len, &m->content.mime,
+				    &m->content.parsed) == 0)
+		m->content.attachments = (int)mime_count_parsed(&m->content.parsed);
 	if (outbound_run(m, &ev, d, NULL) == POLICY_CONTINUE && m->conn->local)
 		outbound_local_recipients(m, d);
+	mime_parse_close(&m->content.parsed);
 	if (d->action == POLICY_CONTINUE && m->result.hold)
 		*d = m->result.hold_why;
 	if (d->action == POLICY_CONTINUE)

@@ -16,6 +16,7 @@
 #include "account.h"
 #include "decision.h"
 #include "engine_types.h"
+#include "mime_count.h"
 #include "mime_guard.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -112,6 +113,12 @@ struct policy_msg_content {
 	struct strbuf kept;		/* header block and body, if buffering */
 	int attachments;		/* -1 until counted at end of message */
 	struct mime_guard_verdict mime;	/* the MIME structure, checked at end of message */
+	/*
+	 * kept parsed once at end of message, after the guard accepted it:
+	 * the attachment count and the template's carried-over attachments
+	 * read the same parse.  message NULL when not parsed.
+	 */
+	struct mime_parsed parsed;
 };
 
 /* Counts taken in shared state: given back unless the message goes through. */

@@ -3,7 +3,8 @@
  *
  * The keys live in a growing array; lookups scan it from where the last
  * one matched, so rules that read their keys in the order they added them
- * (the frequency slots) cost one comparison per key.
+ * (the frequency slots) cost one comparison per key.  The planned writes
+ * are few (one per reserving rule) and looked up by a plain scan.
  */
 #include "autoconf.h"
 
@@ -13,6 +14,7 @@
 #include "engine.h"
 #include "policy_msg.h"
 #include "prefetch.h"
+#include "xalloc.h"
 
 static void prefetch_grow(struct prefetch *p)
 {
@@ -64,6 +66,7 @@ void prefetch_run(struct prefetch *p, const struct store *s)
 	store_mget(s, p->items, p->n);
 	p->done = true;
 	p->hint = 0;
+	p->store = s;
 }
 
 const struct store_mget_item *prefetch_find(struct prefetch *p, const char *key)
@@ -82,6 +85,62 @@ const struct store_mget_item *prefetch_find(struct prefetch *p, const char *key)
 	return NULL;
 }
 
+void prefetch_write(struct prefetch *p, const struct store_write_item *w)
+{
+	struct store_write_item *it;
+
+	if (p->written)
+		return;
+	if (p->nw == p->capw) {
+		p->capw = p->capw ? p->capw * 2 : 4;
+		p->writes = xrealloc(p->writes, p->capw * sizeof *p->writes);
+		p->claimed = xrealloc(p->claimed, p->capw * sizeof *p->claimed);
+	}
+	it = &p->writes[p->nw];
+	*it = *w;
+	it->key = xstrdup(w->key);
+	it->val = NULL;
+	if (w->len > 0)
+		it->val = memcpy(xmalloc(w->len), w->val, w->len);
+	p->claimed[p->nw++] = false;
+}
+
+const struct store_write_item *prefetch_written(struct prefetch *p, const char *key)
+{
+	size_t i;
+
+	if (p == NULL)
+		return NULL;
+	for (i = 0; i < p->nw; i++)
+		if (!p->claimed[i] && strcmp(p->writes[i].key, key) == 0)
+			break;
+	if (i == p->nw)
+		return NULL;
+	if (!p->written) {
+		store_mwrite(p->store, p->writes, p->nw);
+		p->written = true;
+	}
+	p->claimed[i] = true;
+	return &p->writes[i];
+}
+
+void prefetch_settle(struct prefetch *p)
+{
+	const struct store_write_item *it;
+	size_t i;
+
+	for (i = 0; p->written && i < p->nw; i++) {
+		it = &p->writes[i];
+		if (p->claimed[i] || it->result != STORE_OK)
+			continue;
+		p->claimed[i] = true;
+		if (it->op == STORE_W_INCR)
+			store_decr(p->store, it->key, it->delta, NULL);
+		else
+			store_del(p->store, it->key);
+	}
+}
+
 void prefetch_free(struct prefetch *p)
 {
 	size_t i;
@@ -90,6 +149,12 @@ void prefetch_free(struct prefetch *p)
 		free((char *)p->items[i].key);
 		strbuf_free(&p->vals[i]);
 	}
+	for (i = 0; i < p->nw; i++) {
+		free((char *)p->writes[i].key);
+		free((void *)p->writes[i].val);
+	}
+	free(p->writes);
+	free(p->claimed);
 	free(p->items);
 	free(p->vals);
 	memset(p, 0, sizeof *p);

@@ -12,6 +12,16 @@
  *
  * The answers are as old as the multi-get: a rule that writes (a
  * reservation) still writes atomically and treats the answer as a hint.
+ *
+ * The writes go together too.  After the multi-get each rule with a
+ * reserve hook (rule.h) plans the one write its check will make
+ * (prefetch_write); the first check that asks for its answer
+ * (prefetch_written) sends them all with one store_mwrite, one request
+ * per server.  A check then decides on its answer as it would on its own
+ * write's: reserves it, takes it back, or falls back to writing itself.
+ * Writes no check asked for (an earlier rule refused) are given back by
+ * prefetch_settle(); a recipient refused before any check asked sends
+ * none.
  */
 #ifndef SES_PREFETCH_H
 #define SES_PREFETCH_H
@@ -31,9 +41,14 @@ struct prefetch {
 	size_t n, cap;
 	size_t hint;			/* where prefetch_find starts: rules read in order */
 	bool done;			/* prefetch_run has read the keys */
+	const struct store *store;	/* set by prefetch_run */
+	struct store_write_item *writes;	/* planned by the reserve hooks */
+	bool *claimed;			/* writes[i] was asked for by its check */
+	size_t nw, capw;
+	bool written;			/* the writes have been sent */
 };
 
-#define PREFETCH_INIT { NULL, NULL, 0, 0, 0, false }
+#define PREFETCH_INIT { NULL, NULL, 0, 0, 0, false, NULL, NULL, NULL, 0, 0, false }
 
 /*
  * Adds key (copied).  guarded: its answer is STORE_ERROR unless its
@@ -50,6 +65,21 @@ void prefetch_run(struct prefetch *p, const struct store *s);
 /* The answer for key, or NULL when key was not prefetched (or not run). */
 const struct store_mget_item *prefetch_find(struct prefetch *p, const char *key);
 void prefetch_free(struct prefetch *p);
+
+/*
+ * Plans write w (its key and value copied; its answer fields ignored).
+ * Only before the first prefetch_written(); one write per key.
+ */
+void prefetch_write(struct prefetch *p, const struct store_write_item *w);
+/*
+ * The answer to the planned write of key, sending every planned write
+ * first if they have not been sent; NULL when no write of key was
+ * planned (the check writes itself).  The write is the caller's from
+ * then on: it reserves or takes back what succeeded.
+ */
+const struct store_write_item *prefetch_written(struct prefetch *p, const char *key);
+/* Gives back the planned writes that succeeded and no check asked for. */
+void prefetch_settle(struct prefetch *p);
 
 /*
  * entry_lookup() for a rule: from the message's prefetch when it holds

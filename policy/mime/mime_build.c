@@ -336,22 +336,17 @@ static int mime_build_walk(GMimeObject *root, const char *msg, size_t len,
 	return rc;
 }
 
-/* Collects the attachments of msg[0..len) into atts.  0 or -1. */
-static int mime_build_attachments(const char *msg, size_t len, struct mime_atts *atts)
+/* Collects the attachments of msg[0..len), parsed as p, into atts.  0 or -1. */
+static int mime_build_attachments(const struct mime_parsed *p, const char *msg, size_t len,
+				  struct mime_atts *atts)
 {
-	struct mime_parsed p;
-	GMimeObject *root;
-	int rc = 0;
+	GMimeObject *root = g_mime_message_get_mime_part(p->message);
 
-	if (mime_parse_open(msg, len, &p) != 0)
-		return -1;
-	root = g_mime_message_get_mime_part(p.message);
 	if (root != NULL && GMIME_IS_MULTIPART(root))
-		rc = mime_build_walk(root, msg, len, atts);
-	else if (root != NULL && mime_count_is_attachment(root))
-		mime_build_copy_root(root, p.parser, msg, len, atts);
-	mime_parse_close(&p);
-	return rc;
+		return mime_build_walk(root, msg, len, atts);
+	if (root != NULL && mime_count_is_attachment(root))
+		mime_build_copy_root(root, p->parser, msg, len, atts);
+	return 0;
 }
 
 static void mime_atts_free(struct mime_atts *atts)
@@ -493,8 +488,8 @@ static int mime_build_assemble(const struct mime_leaf *leaves, size_t n,
 	return 0;
 }
 
-int mime_build(const char *text, const char *html, const char *orig, size_t orig_len,
-	       struct mime_built *out)
+int mime_build_parsed(const char *text, const char *html, const struct mime_parsed *parsed,
+		      const char *orig, size_t orig_len, struct mime_built *out)
 {
 	struct mime_atts atts = { NULL, 0 };
 	struct mime_leaf leaves[2];
@@ -505,7 +500,7 @@ int mime_build(const char *text, const char *html, const char *orig, size_t orig
 	strbuf_init(&out->transfer_encoding);
 	strbuf_init(&out->body);
 	out->attachments = 0;
-	if (orig != NULL && mime_build_attachments(orig, orig_len, &atts) != 0)
+	if (parsed != NULL && mime_build_attachments(parsed, orig, orig_len, &atts) != 0)
 		rc = -1;
 	if (rc == 0 && text != NULL && *text != '\0')
 		mime_build_encode(text, "text/plain", &leaves[n++]);
@@ -523,6 +518,26 @@ int mime_build(const char *text, const char *html, const char *orig, size_t orig
 		strbuf_reset(&out->transfer_encoding);
 		strbuf_reset(&out->body);
 	}
+	return rc;
+}
+
+int mime_build(const char *text, const char *html, const char *orig, size_t orig_len,
+	       struct mime_built *out)
+{
+	struct mime_parsed p;
+	int rc;
+
+	if (orig == NULL)
+		return mime_build_parsed(text, html, NULL, NULL, 0, out);
+	if (mime_parse_open(orig, orig_len, &p) != 0) {
+		strbuf_init(&out->content_type);
+		strbuf_init(&out->transfer_encoding);
+		strbuf_init(&out->body);
+		out->attachments = 0;
+		return -1;
+	}
+	rc = mime_build_parsed(text, html, &p, orig, orig_len, out);
+	mime_parse_close(&p);
 	return rc;
 }
 

@@ -32,6 +32,14 @@ struct mime_built {
  */
 int mime_build(const char *text, const char *html, const char *orig, size_t orig_len,
 	       struct mime_built *out);
+/*
+ * mime_build() with the original already parsed (mime_count.h), so a
+ * caller that counted its attachments does not parse it again; parsed
+ * must be of orig[0..orig_len) and stays the caller's.
+ */
+struct mime_parsed;
+int mime_build_parsed(const char *text, const char *html, const struct mime_parsed *parsed,
+		      const char *orig, size_t orig_len, struct mime_built *out);
 void mime_built_free(struct mime_built *out);
 
 #endif

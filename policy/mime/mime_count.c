@@ -87,12 +87,11 @@ static unsigned mime_count_tree(GMimeObject *root)
 	return n;
 }
 
-int mime_parse_open(const char *msg, size_t len, struct mime_parsed *p)
+int mime_parse_open_checked(const char *msg, size_t len, const struct mime_guard_verdict *v,
+			    struct mime_parsed *p)
 {
-	struct mime_guard_verdict v;
-
 	memset(p, 0, sizeof *p);
-	if (mime_guard_check(msg, len, &v) != MIME_GUARD_OK)
+	if (v == NULL || v->status != MIME_GUARD_OK)
 		return -1;
 	p->stream = g_mime_stream_mem_new_with_buffer(msg, len);
 	if (p->stream == NULL)
@@ -103,6 +102,16 @@ int mime_parse_open(const char *msg, size_t len, struct mime_parsed *p)
 		return 0;
 	mime_parse_close(p);
 	return -1;
+}
+
+int mime_parse_open(const char *msg, size_t len, struct mime_parsed *p)
+{
+	struct mime_guard_verdict v;
+
+	memset(p, 0, sizeof *p);
+	if (mime_guard_check(msg, len, &v) != MIME_GUARD_OK)
+		return -1;
+	return mime_parse_open_checked(msg, len, &v, p);
 }
 
 void mime_parse_close(struct mime_parsed *p)
@@ -116,15 +125,20 @@ void mime_parse_close(struct mime_parsed *p)
 	memset(p, 0, sizeof *p);
 }
 
+unsigned mime_count_parsed(const struct mime_parsed *p)
+{
+	GMimeObject *body = p->message != NULL ? g_mime_message_get_mime_part(p->message) : NULL;
+
+	return body != NULL ? mime_count_tree(body) : 0;
+}
+
 int mime_count_attachments(const char *msg, size_t len, unsigned *count)
 {
 	struct mime_parsed p;
-	GMimeObject *body;
 
 	if (mime_parse_open(msg, len, &p) != 0)
 		return -1;
-	body = g_mime_message_get_mime_part(p.message);
-	*count = body != NULL ? mime_count_tree(body) : 0;
+	*count = mime_count_parsed(&p);
 	mime_parse_close(&p);
 	return 0;
 }

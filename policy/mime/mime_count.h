@@ -32,7 +32,18 @@ struct mime_parsed {
 	struct _GMimeMessage *message;
 };
 int mime_parse_open(const char *msg, size_t len, struct mime_parsed *p);
+/*
+ * mime_parse_open() for a caller that has just run mime_guard_check() on
+ * msg[0..len) itself, v its verdict: the parse alone (the guard is not
+ * run twice); -1 unless v says MIME_GUARD_OK.
+ */
+struct mime_guard_verdict;
+int mime_parse_open_checked(const char *msg, size_t len, const struct mime_guard_verdict *v,
+			    struct mime_parsed *p);
 void mime_parse_close(struct mime_parsed *p);
+
+/* The attachments of a parsed message (the rule above). */
+unsigned mime_count_parsed(const struct mime_parsed *p);
 
 /* Counts attachments in msg[0..len) (headers and body).  0 or -1. */
 int mime_count_attachments(const char *msg, size_t len, unsigned *count);

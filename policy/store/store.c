@@ -216,6 +216,84 @@ enum store_result store_mget(const struct store *s, struct store_mget_item *item
 	return r;
 }
 
+/* One write of a batch through the single operations. */
+static enum store_result store_write_one(const struct store *s, struct store_write_item *it)
+{
+	switch (it->op) {
+	case STORE_W_ADD:
+		return s->ops->add(s->be, it->key, it->val, it->len, it->ttl);
+	case STORE_W_CAS:
+		return s->ops->cas(s->be, it->key, it->val, it->len, it->ttl, it->cas);
+	case STORE_W_INCR:
+		return s->ops->incr(s->be, it->key, it->delta, it->initial, it->ttl, &it->value);
+	}
+	return STORE_ERROR;
+}
+
+/* A backend without mwrite: one request per write, and per guarded mark. */
+static void store_mwrite_each(const struct store *s, struct store_write_item *items, size_t n)
+{
+	struct strbuf val = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct store_write_item *it = &items[i];
+
+		it->result = store_write_one(s, it);
+		it->restored = true;
+		if (it->result == STORE_OK && s->guard != NULL && it->guarded) {
+			strbuf_reset(&val);
+			if (s->ops->get_guarded(s->be, it->key, s->guard, &val, &it->restored) ==
+			    STORE_ERROR)
+				it->result = STORE_ERROR;
+		}
+	}
+	strbuf_free(&val);
+}
+
+/* Takes back a write that landed on a server not restored: it does not count. */
+static void store_write_undo(const struct store *s, const struct store_write_item *it)
+{
+	if (it->op == STORE_W_INCR)
+		s->ops->decr(s->be, it->key, it->delta, NULL);
+	else
+		s->ops->del(s->be, it->key);
+}
+
+enum store_result store_mwrite(const struct store *s, struct store_write_item *items, size_t n)
+{
+	enum store_result r = STORE_OK;
+	bool wanted = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		items[i].result = STORE_ERROR;
+		items[i].restored = false;
+		items[i].value = 0;
+	}
+	if (s == NULL)
+		return STORE_ERROR;
+	if (s->ops->mwrite != NULL)
+		s->ops->mwrite(s->be, items, n, s->guard);
+	else
+		store_mwrite_each(s, items, n);
+	for (i = 0; i < n; i++) {
+		struct store_write_item *it = &items[i];
+
+		if (s->guard != NULL && it->guarded && it->result != STORE_ERROR && !it->restored) {
+			if (it->result == STORE_OK)
+				store_write_undo(s, it);
+			it->result = STORE_ERROR;
+			wanted = true;
+		}
+		if (it->result == STORE_ERROR)
+			r = STORE_ERROR;
+	}
+	if (wanted)
+		store_restore_wanted();
+	return r;
+}
+
 enum store_result store_mark(const struct store *s, bool done)
 {
 	if (s == NULL || s->guard == NULL)

@@ -46,6 +46,32 @@ struct store_mget_item {
 	bool restored;			/* the key's server holds the mark "done" */
 };
 
+/*
+ * One write of a batch (store_mwrite): the caller fills op and its
+ * arguments, and guarded; the backend fills result (as the single
+ * operation would answer it: OK, EXISTS, NOT_FOUND, or ERROR when the
+ * key's server did not answer), value (incr) and restored.
+ */
+enum store_write_op {
+	STORE_W_ADD,		/* add val */
+	STORE_W_CAS,		/* cas val over token cas */
+	STORE_W_INCR,		/* incr by delta, created at initial */
+};
+
+struct store_write_item {
+	enum store_write_op op;
+	const char *key;
+	const void *val;		/* add, cas */
+	size_t len;
+	uint64_t cas;			/* cas */
+	uint64_t delta, initial;	/* incr */
+	uint32_t ttl;
+	bool guarded;			/* undone and ERROR unless key's server is restored */
+	enum store_result result;
+	uint64_t value;			/* incr: the new value */
+	bool restored;			/* the key's server held the mark "done" after the write */
+};
+
 struct store_ops {
 	const char *name;
 	/* Appends the value of key to val. */
@@ -94,6 +120,15 @@ struct store_ops {
 	 */
 	enum store_result (*mget)(void *be, struct store_mget_item *items, size_t n,
 				  const char *guard);
+	/*
+	 * Optional.  Makes every item's write, each server's in one request
+	 * (the writes pipelined, their answers read together); with guard,
+	 * reads the mark of each server that owns a guarded item after its
+	 * writes, in the same request (item->restored).  An item the
+	 * server did not answer says STORE_ERROR.
+	 */
+	enum store_result (*mwrite)(void *be, struct store_write_item *items, size_t n,
+				    const char *guard);
 };
 
 struct store {
@@ -150,6 +185,14 @@ enum store_result store_mark(const struct store *s, bool done);
  * store_get_guarded() would.  Returns STORE_ERROR when any item does.
  */
 enum store_result store_mget(const struct store *s, struct store_mget_item *items, size_t n);
+/*
+ * Makes n writes at once (one request per server; a backend without
+ * mwrite makes them one by one).  A guarded item whose server is not
+ * restored after the write is undone (add, cas: deleted; incr:
+ * decremented) and answers STORE_ERROR, as store_count() would.  Returns
+ * STORE_ERROR when any item does; the other items keep their answers.
+ */
+enum store_result store_mwrite(const struct store *s, struct store_write_item *items, size_t n);
 /* Waits up to seconds for a lookup that found a server not restored; true if one did. */
 bool store_restore_wait(unsigned seconds);
 /* Wakes store_restore_wait() to replay; called by store_get_guarded(). */

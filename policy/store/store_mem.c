@@ -276,6 +276,41 @@ static enum store_result mem_mget(void *be, struct store_mget_item *items, size_
 	return STORE_OK;
 }
 
+/* The writes one after another, then the mark: one request to one server. */
+static enum store_result mem_mwrite(void *be, struct store_write_item *items, size_t n,
+				    const char *guard)
+{
+	struct store_mem *m = be;
+	struct mem_entry *e;
+	bool restored = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct store_write_item *it = &items[i];
+
+		if (it->op == STORE_W_ADD)
+			it->result = mem_write(be, it->key, it->val, it->len, it->ttl, true, NULL);
+		else if (it->op == STORE_W_CAS)
+			it->result = mem_write(be, it->key, it->val, it->len, it->ttl, false, &it->cas);
+		else
+			it->result = mem_count(be, it->key, it->delta, 1, &it->initial, it->ttl,
+					       &it->value);
+	}
+	if (!mem_lock_up(m)) {
+		for (i = 0; i < n; i++)
+			items[i].result = STORE_ERROR;	/* the answers are lost */
+		return STORE_ERROR;
+	}
+	if (guard != NULL) {
+		e = mem_find(m, guard);
+		restored = e != NULL && e->val.len == 4 && memcmp(e->val.data, "done", 4) == 0;
+	}
+	for (i = 0; i < n; i++)
+		items[i].restored = restored;
+	pthread_mutex_unlock(&m->lock);
+	return STORE_OK;
+}
+
 static enum store_result mem_mark(void *be, const char *guard, bool done)
 {
 	struct store_mem *m = be;
@@ -330,6 +365,7 @@ static const struct store_ops store_mem_ops = {
 	.get_guarded = mem_get_guarded,
 	.mark = mem_mark,
 	.mget = mem_mget,
+	.mwrite = mem_mwrite,
 	.free = mem_free,
 };
 

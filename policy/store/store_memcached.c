@@ -13,6 +13,8 @@
  *    after dead_retry_s seconds (a dead timeout above zero is what makes
  *    ejection work in libmemcached 1.1.4);
  *  - expirations over 30 days are sent as absolute Unix times.
+ * A batch of writes (mwrite) goes to each server as one pipelined request
+ * of store_mcpipe; what that cannot finish comes back here.
  *
  * Diagnostics: STORE_ERROR for anything but success, not-found and
  * not-stored; store_memcached_open() explains a bad server list.
@@ -28,6 +30,7 @@
 #include <time.h>
 
 #include "metrics.h"
+#include "store_mcpipe.h"
 #include "store_memcached.h"
 #include "xalloc.h"
 
@@ -36,6 +39,7 @@
 struct store_memcached {
 	memcached_st *master;
 	memcached_pool_st *pool;
+	struct mcpipe *pipe;		/* mwrite's own connections */
 	unsigned timeout_ms;
 };
 
@@ -587,12 +591,70 @@ static enum store_result mc_mark(void *be, const char *guard, bool done)
 	return res;
 }
 
+/*
+ * A write mcpipe could not finish, made through libmemcached (whose
+ * retries move keys off a dead server), and for a guarded one the mark
+ * read after it.
+ */
+static void mc_write_again(void *be, struct store_write_item *it, bool answered,
+			   const char *guard)
+{
+	struct strbuf val = STRBUF_INIT;
+
+	if (!answered) {
+		if (it->op == STORE_W_ADD)
+			it->result = mc_add(be, it->key, it->val, it->len, it->ttl);
+		else if (it->op == STORE_W_CAS)
+			it->result = mc_cas(be, it->key, it->val, it->len, it->ttl, it->cas);
+		else
+			it->result = mc_incr(be, it->key, it->delta, it->initial, it->ttl, &it->value);
+	}
+	it->restored = true;
+	if (guard != NULL && it->guarded && it->result == STORE_OK &&
+	    mc_get_guarded(be, it->key, guard, &val, &it->restored) == STORE_ERROR)
+		it->result = STORE_ERROR;
+	strbuf_free(&val);
+}
+
+/*
+ * The batch goes out through store_mcpipe, one request per server all
+ * sent before any answer is read; then, with the connection given back,
+ * what mcpipe left goes through libmemcached one by one.
+ */
+static enum store_result mc_mwrite(void *be, struct store_write_item *items, size_t n,
+				   const char *guard)
+{
+	struct store_memcached *mc = be;
+	memcached_st *m = n > 0 ? mc_fetch(mc) : NULL;
+	enum mcpipe_left *left;
+	bool timed_out;
+	double t0;
+	size_t i;
+
+	if (m == NULL)
+		return n == 0 ? STORE_OK : STORE_ERROR;
+	left = xcalloc(n, sizeof *left);
+	t0 = metrics_now();
+	if (mcpipe_batch(mc->pipe, m, items, n, guard, left, &timed_out))
+		store_servers_changed();	/* a server hung up: compare identities now */
+	metrics_observe(METRIC_STAGE_SECONDS, "memcached", metrics_now() - t0);
+	if (timed_out)
+		metrics_inc(METRIC_MEMCACHED_ERRORS, "timeout", NULL);
+	memcached_pool_release(mc->pool, m);
+	for (i = 0; i < n; i++)
+		if (left[i] != MCPIPE_LEFT_NONE)
+			mc_write_again(be, &items[i], left[i] == MCPIPE_LEFT_MARK, guard);
+	free(left);
+	return STORE_OK;
+}
+
 static void mc_free(void *be)
 {
 	struct store_memcached *mc = be;
 
 	if (mc == NULL)
 		return;
+	mcpipe_free(mc->pipe);
 	if (mc->pool != NULL)
 		memcached_pool_destroy(mc->pool);
 	if (mc->master != NULL)
@@ -614,6 +676,7 @@ static const struct store_ops store_memcached_ops = {
 	.get_guarded = mc_get_guarded,
 	.mark = mc_mark,
 	.mget = mc_mget,
+	.mwrite = mc_mwrite,
 	.free = mc_free,
 };
 
@@ -676,6 +739,9 @@ int store_memcached_open(struct store *s, const struct store_memcached_opts *opt
 		goto fail;
 	}
 	mc->pool = memcached_pool_create(mc->master, 1, opts->pool_size ? opts->pool_size : 8);
+	/* as many pipelines as pooled connections can run, each to one server at a time */
+	mc->pipe = mcpipe_new(opts->timeout_ms, (opts->pool_size ? opts->pool_size : 8) *
+					      memcached_server_count(mc->master));
 	if (mc->pool == NULL) {
 		snprintf(err, errlen, "cannot create the memcached connection pool");
 		goto fail;

@@ -84,16 +84,6 @@ enum store_result store_count(const struct store *s, const char *key, uint64_t d
 	return r;
 }
 
-enum store_result store_count_seen(const struct store *s, const char *key, uint64_t delta,
-				   uint64_t initial, uint32_t ttl, uint64_t *value)
-{
-	enum store_result r = store_incr(s, key, delta, initial, ttl, value);
-
-	if (r == STORE_OK)
-		store_tally_note(key, *value);
-	return r;
-}
-
 /* Raises key to at least want; STORE_OK (written or already there), STORE_ERROR. */
 static enum store_result tally_raise(const struct store *s, const char *key, uint64_t want,
 				     bool *raised)

@@ -41,15 +41,10 @@ enum store_result store_count(const struct store *s, const char *key, uint64_t d
 			      uint64_t initial, uint32_t ttl, uint64_t *value);
 
 /*
- * store_count() when the caller has just read the restore mark of key's
- * server and found it restored (a guarded store_mget): the increment
- * alone, noted.  An increment that lands on a server restarted since is
- * within the bound above: the replay raises the counter to the notes.
+ * Notes that key held value: a read of a day counter, or the answer of
+ * an increment made another way (the daily quota's, a guarded
+ * store_mwrite that read the mark after it in the same request).
  */
-enum store_result store_count_seen(const struct store *s, const char *key, uint64_t delta,
-				   uint64_t initial, uint32_t ttl, uint64_t *value);
-
-/* Notes that key held value (a read of a day counter). */
 void store_tally_note(const char *key, uint64_t value);
 
 /*

@@ -176,6 +176,49 @@ static void slot_taken_after_the_prefetch_sends_the_rule_walking(void **state)
 	strbuf_free(&val);
 }
 
+/*
+ * The same race with the slot's write planned after the prefetch (as the
+ * engine runs it): the planned add on slot 0 loses, the walk takes slot 2
+ * and nothing is left to give back.
+ */
+static void planned_slot_lost_to_a_race_walks_on(void **state)
+{
+	struct fixture *f = *state;
+	struct rule_event ev = { .stage = RULE_STAGE_RCPT, .rcpt = "<fan@example.net>",
+				 .rcpt_norm = "fan@example.net" };
+	const char *parts[4] = { "acme", "fan@example.net", NULL, NULL };
+	struct prefetch p = PREFETCH_INIT;
+	struct strbuf key = STRBUF_INIT, val = STRBUF_INIT;
+	char slot[4], stamp[32];
+	int i;
+
+	snprintf(stamp, sizeof stamp, "%lld", (long long)fx_time_us);
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	rule_frequency.prefetch(f->msg, &ev, &p);
+	prefetch_run(&p, &f->snap->store);
+	f->msg->prefetch = &p;
+	rule_frequency.reserve(f->msg, &ev, &p);
+	assert_int_equal(p.nw, 1);
+	for (i = 0; i < 2; i++) {
+		snprintf(slot, sizeof slot, "%d", i);
+		parts[2] = slot;
+		store_key(&key, "fq", parts);
+		assert_int_equal(store_add(&f->snap->store, strbuf_cstr(&key), stamp, strlen(stamp), 3601),
+				 STORE_OK);
+	}
+	assert_int_equal(rule_frequency.check(f->msg, &ev, &f->d), RULE_PASS);
+	assert_true(p.written);
+	prefetch_settle(&p);
+	f->msg->prefetch = NULL;
+	parts[2] = "2";
+	store_key(&key, "fq", parts);
+	assert_int_equal(store_get(&f->snap->store, strbuf_cstr(&key), &val), STORE_OK);
+	assert_int_equal(store_mem_count(&f->snap->store), 3);	/* slots 0-2, nothing else */
+	prefetch_free(&p);
+	strbuf_free(&key);
+	strbuf_free(&val);
+}
+
 static void aborted_transactions_give_the_count_back(void **state)
 {
 	struct fixture *f = *state;
@@ -265,6 +308,32 @@ static void refusal_by_a_later_rule_gives_back_earlier_counts(void **state)
 	f->snap->accounts->accounts[0]->limits.sends_per_second = 20;
 	for (i = 0; i < 10; i++)
 		expect_action(send_one(f, "<b@example.net>"), POLICY_ACCEPT);
+}
+
+/*
+ * The day counter's increment is sent with the rate's: a recipient the
+ * rate refuses gives it back, so refusals use up no quota.
+ */
+static void rate_refusal_gives_back_the_quota_increment_sent_with_it(void **state)
+{
+	struct fixture *f = *state;
+	char rcpt[64];
+	int i;
+
+	f->snap->accounts->accounts[0]->limits.sends_per_second = 1;
+	f->snap->accounts->accounts[0]->limits.daily_quota = 2;
+	fx_time_us = 1795305600LL * SECOND_US + 10 * SECOND_US;
+	expect_action(send_one(f, "<q0@example.net>"), POLICY_ACCEPT);
+	for (i = 1; i <= 5; i++) {
+		snprintf(rcpt, sizeof rcpt, "<q%d@example.net>", i);
+		expect_action(send_one(f, rcpt), POLICY_TEMPFAIL);
+		expect_reply(&f->d, "451", "4.7.1", "RequestLimitExceeded");
+	}
+	fx_time_us += SECOND_US;
+	expect_action(send_one(f, "<q6@example.net>"), POLICY_ACCEPT);
+	fx_time_us += SECOND_US;
+	expect_action(send_one(f, "<q7@example.net>"), POLICY_TEMPFAIL);
+	expect_reply(&f->d, "451", "4.7.1", "FailedOperation.ExceedSendLimit");
 }
 
 static void daily_quota_refuses_the_next_recipient_until_the_next_day(void **state)
@@ -383,17 +452,24 @@ static enum store_result cnt_decr(void *be, const char *k, uint64_t d, uint64_t 
 	return counted.ops->decr(counted.be, k, d, v);
 }
 
+static enum store_result cnt_mwrite(void *be, struct store_write_item *items, size_t n,
+				    const char *g)
+{
+	counted_writes++;
+	return counted.ops->mwrite(counted.be, items, n, g);
+}
+
 static const struct store_ops counting_ops = {
 	.name = "counting", .get = cnt_get, .gets = cnt_gets, .get_guarded = cnt_get_guarded,
 	.mget = cnt_mget, .add = cnt_add, .set = cnt_set, .cas = cnt_cas, .del = cnt_del,
-	.incr = cnt_incr, .decr = cnt_decr,
+	.incr = cnt_incr, .decr = cnt_decr, .mwrite = cnt_mwrite,
 };
 
 /*
  * The lookups and the hourly slots are one multi-get; the slot, the
- * second and the day counter are one write each.
+ * second and the day counter are one batch of writes.
  */
-static void recipient_costs_one_read_and_three_writes(void **state)
+static void recipient_costs_one_read_and_one_write(void **state)
 {
 	struct fixture *f = *state;
 	int i;
@@ -409,7 +485,23 @@ static void recipient_costs_one_read_and_three_writes(void **state)
 	expect_action(policy_rcpt(f->msg, "<fan@example.net>", &f->d), POLICY_CONTINUE);
 	f->snap->store = counted;
 	assert_int_equal(counted_reads, 1);
-	assert_int_equal(counted_writes, 3);
+	assert_int_equal(counted_writes, 1);
+}
+
+/* A recipient refused by a lookup sends none of the writes planned for it. */
+static void refused_by_a_lookup_costs_no_write(void **state)
+{
+	struct fixture *f = *state;
+
+	put_entry(f, ENTRY_BLOCKLIST, "", "bounced@example.net", true);
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	counted = f->snap->store;
+	f->snap->store.ops = &counting_ops;
+	counted_reads = counted_writes = 0;
+	expect_action(policy_rcpt(f->msg, "<bounced@example.net>", &f->d), POLICY_REJECT);
+	f->snap->store = counted;
+	assert_int_equal(counted_reads, 1);
+	assert_int_equal(counted_writes, 0);
 }
 
 /* ---- failures ------------------------------------------------------------------- */
@@ -573,6 +665,7 @@ int main(void)
 		T(eleventh_send_within_hour_is_refused),
 		T(send_is_allowed_again_exactly_60_minutes_after_the_oldest),
 		T(slot_taken_after_the_prefetch_sends_the_rule_walking),
+		T(planned_slot_lost_to_a_race_walks_on),
 		T(aborted_transactions_give_the_count_back),
 		T(message_refused_after_rcpt_gives_the_count_back),
 		T(connection_closed_mid_transaction_gives_the_count_back),
@@ -582,10 +675,12 @@ int main(void)
 		T(local_message_of_51_recipients_is_too_many_not_rate),
 		T(local_too_many_wins_over_a_full_rate),
 		T(refusal_by_a_later_rule_gives_back_earlier_counts),
+		T(rate_refusal_gives_back_the_quota_increment_sent_with_it),
 		T(daily_quota_refuses_the_next_recipient_until_the_next_day),
 		T(over_quota_with_hold_accepts_and_holds),
 		cmocka_unit_test(quota_follows_reputation_level),
-		T(recipient_costs_one_read_and_three_writes),
+		T(recipient_costs_one_read_and_one_write),
+		T(refused_by_a_lookup_costs_no_write),
 		T(store_down_at_rcpt_tempfails),
 		T(store_down_with_on_failure_accept_accepts),
 		T(concurrent_senders_never_exceed_the_hourly_cap),

@@ -430,6 +430,31 @@ static void expect_attachment(const struct mime_built *b, const char *raw, bool 
 	strbuf_free(&want);
 }
 
+/*
+ * mime_build_parsed() over the caller's parse (the engine's one parse at
+ * end of message) carries over the same attachments as mime_build().
+ */
+static void expect_same_from_parsed(const struct build_case *c, const struct strbuf *orig,
+				    unsigned n)
+{
+	struct mime_parsed p;
+	struct mime_built b;
+	unsigned i;
+
+	if (orig->data == NULL)
+		return;	/* no original: nothing to parse */
+	if (mime_parse_open(orig->data, orig->len, &p) != 0)
+		fail_msg("mime_parse_open: got -1, want 0");
+	if (mime_build_parsed(c->text, c->html, &p, orig->data, orig->len, &b) != 0)
+		fail_msg("mime_build_parsed: got -1, want 0");
+	for (i = 0; i < n; i++)
+		expect_attachment(&b, c->atts[i], c->lf_atts);
+	if (b.attachments != n)
+		fail_msg("attachments from the caller's parse: got %u, want %u", b.attachments, n);
+	mime_built_free(&b);
+	mime_parse_close(&p);
+}
+
 static void run_build_case(void **state)
 {
 	const struct build_case *c = *state;
@@ -458,6 +483,7 @@ static void run_build_case(void **state)
 	if (!c->lf_atts)
 		expect_lines(b.body.data, b.body.len);
 	mime_built_free(&b);
+	expect_same_from_parsed(c, &orig, n);
 	strbuf_free(&orig);
 }
 

@@ -294,7 +294,7 @@ static void flaky_free(void *be)
 
 static const struct store_ops flaky_ops = {
 	"flaky",  flaky_get, flaky_add,	 flaky_set,   flaky_del, flaky_incr,
-	flaky_decr, flaky_gets, flaky_cas, flaky_epoch, flaky_free, NULL, NULL, NULL,
+	flaky_decr, flaky_gets, flaky_cas, flaky_epoch, flaky_free, NULL, NULL, NULL, NULL,
 };
 
 static void counters_failing_leave_the_outcome_alone(void **state)

@@ -66,6 +66,12 @@ struct rule {
 	 * so the engine reads them all in one request (prefetch.h).
 	 */
 	void (*prefetch)(struct policy_msg *m, const struct rule_event *ev, struct prefetch *p);
+	/*
+	 * RCPT, optional: after the prefetch answered, plans the write check
+	 * will make (prefetch_write), so the engine sends the recipient's
+	 * writes together; check finds the answer with prefetch_written().
+	 */
+	void (*reserve)(struct policy_msg *m, const struct rule_event *ev, struct prefetch *p);
 };
 
 /* The rules of the outbound policy, in SMTP order. */

@@ -13,7 +13,8 @@
  *
  * The slots are read with the recipient's other keys in one multi-get
  * (prefetch.h), so the common case is one write: an add on the first slot
- * seen free, or a compare-and-swap on the first seen expired.  The
+ * seen free, or a compare-and-swap on the first seen expired, planned
+ * after the multi-get and sent with the recipient's other writes.  The
  * answers are hints: a slot seen taken is skipped (it can only free up
  * within the milliseconds since, so the window is at worst that much
  * stricter), and a write that loses a race falls back to the walk above
@@ -74,19 +75,33 @@ enum frequency_seen {
 	FREQUENCY_FAILED,	/* the store did not answer the write */
 };
 
-/* Tries to take slot key as the prefetch saw it (seen may be NULL). */
-static enum frequency_seen frequency_take_seen(const struct store *st, const char *key,
+/* True when the prefetch saw slot seen taken within the window. */
+static bool frequency_busy(const struct store_mget_item *seen, int64_t now_us)
+{
+	return seen->result == STORE_OK &&
+	       strtoll(strbuf_cstr(seen->val), NULL, 10) > now_us - (int64_t)FREQUENCY_WINDOW_S * 1000000;
+}
+
+/*
+ * Tries to take slot key as the prefetch saw it (seen may be NULL): with
+ * the answer of the write planned for it (frequency_reserve), else a
+ * write of its own.
+ */
+static enum frequency_seen frequency_take_seen(struct policy_msg *m, const char *key,
 					       const struct store_mget_item *seen,
 					       const char *stamp, int64_t now_us)
 {
+	const struct store *st = policy_msg_store(m);
+	const struct store_write_item *w;
 	enum store_result r;
 
 	if (seen == NULL || seen->result == STORE_ERROR)
 		return FREQUENCY_UNSURE;
-	if (seen->result == STORE_OK &&
-	    strtoll(strbuf_cstr(seen->val), NULL, 10) > now_us - (int64_t)FREQUENCY_WINDOW_S * 1000000)
+	if (frequency_busy(seen, now_us))
 		return FREQUENCY_BUSY;
-	if (seen->result == STORE_NOT_FOUND)
+	if ((w = prefetch_written(m->prefetch, key)) != NULL)
+		r = w->result;
+	else if (seen->result == STORE_NOT_FOUND)
 		r = store_add(st, key, stamp, strlen(stamp), FREQUENCY_WINDOW_S + 1);
 	else
 		r = store_cas(st, key, stamp, strlen(stamp), FREQUENCY_WINDOW_S + 1, seen->cas);
@@ -119,6 +134,41 @@ static void frequency_prefetch(struct policy_msg *m, const struct rule_event *ev
 	strbuf_free(&key);
 }
 
+/*
+ * Plans the write of the first slot the prefetch saw free or expired: the
+ * one frequency_check will try first.  None when the prefetch has no
+ * answer for a slot before it (the check walks it) or saw every slot
+ * taken (the check refuses).
+ */
+static void frequency_reserve(struct policy_msg *m, const struct rule_event *ev,
+			      struct prefetch *p)
+{
+	int64_t now_us = policy_msg_now_us(m);
+	struct strbuf key = STRBUF_INIT;
+	const struct store_mget_item *seen;
+	struct store_write_item w = { .ttl = FREQUENCY_WINDOW_S + 1 };
+	char stamp[32];
+	long long i;
+
+	snprintf(stamp, sizeof stamp, "%" PRId64, now_us);
+	for (i = 0; i < m->limits.recipient_hourly_limit; i++) {
+		frequency_key(m, ev, i, &key);
+		seen = prefetch_find(p, strbuf_cstr(&key));
+		if (seen == NULL || seen->result == STORE_ERROR)
+			break;
+		if (frequency_busy(seen, now_us))
+			continue;
+		w.op = seen->result == STORE_NOT_FOUND ? STORE_W_ADD : STORE_W_CAS;
+		w.cas = seen->cas;
+		w.key = strbuf_cstr(&key);
+		w.val = stamp;
+		w.len = strlen(stamp);
+		prefetch_write(p, &w);
+		break;
+	}
+	strbuf_free(&key);
+}
+
 static enum rule_result frequency_check(struct policy_msg *m, const struct rule_event *ev,
 					struct policy_decision *d)
 {
@@ -133,7 +183,7 @@ static enum rule_result frequency_check(struct policy_msg *m, const struct rule_
 	snprintf(stamp, sizeof stamp, "%" PRId64, now_us);
 	for (i = 0; i < m->limits.recipient_hourly_limit && !err; i++) {
 		frequency_key(m, ev, i, &key);
-		seen = frequency_take_seen(st, strbuf_cstr(&key),
+		seen = frequency_take_seen(m, strbuf_cstr(&key),
 					   prefetch_find(m->prefetch, strbuf_cstr(&key)), stamp, now_us);
 		err = seen == FREQUENCY_FAILED;
 		taken = seen == FREQUENCY_TAKEN;
@@ -161,4 +211,5 @@ const struct rule rule_frequency = {
 	.stages = RULE_STAGE_RCPT,
 	.check = frequency_check,
 	.prefetch = frequency_prefetch,
+	.reserve = frequency_reserve,
 };

@@ -6,7 +6,9 @@
  * How: a counter "dq:ACCOUNT:YYYYMMDD" incremented atomically; a value
  * over the quota is taken back at once.  The counter survives a restart
  * of its memcached server (store_tally.h: restored before the server's
- * restore mark is set; until then the rule errs).  Over quota, OverQuota decides:
+ * restore mark is set; until then the rule errs).  The increment is planned
+ * after the prefetch and sent with the recipient's other writes
+ * (prefetch.h).  Over quota, OverQuota decides:
  * tempfail, or accept the recipient and put the message on hold (it is
  * released the next day, see sesctl(8) quota release).
  *
@@ -23,6 +25,8 @@
 #include "prefetch.h"
 #include "rule.h"
 #include "store_tally.h"
+
+#define QUOTA_TTL (2 * 86400)	/* the day counter outlives its UTC day */
 
 static const long long quota_by_level[20] = {
 	500, 1000, 2000, 5000, 10000, 20000, 40000, 60000, 80000, 100000,
@@ -63,28 +67,34 @@ static void quota_key(const struct policy_msg *m, struct strbuf *key)
 }
 
 /*
- * The prefetch reads the counter's restore mark, so the count needs no
- * read of its own after the increment (store_count_seen).
+ * Plans the increment, guarded: store_mwrite reads the counter's restore
+ * mark after it in the same request and takes it back when the server
+ * is not restored (store_tally.h).
  */
-static void quota_prefetch(struct policy_msg *m, const struct rule_event *ev,
-			   struct prefetch *p)
+static void quota_reserve(struct policy_msg *m, const struct rule_event *ev, struct prefetch *p)
 {
 	struct strbuf key = STRBUF_INIT;
+	struct store_write_item w = { .op = STORE_W_INCR, .delta = 1, .initial = 1,
+				      .ttl = QUOTA_TTL, .guarded = true };
 
+	(void)ev;
 	quota_key(m, &key);
-	prefetch_add(p, strbuf_cstr(&key), true);
+	w.key = strbuf_cstr(&key);
+	prefetch_write(p, &w);
 	strbuf_free(&key);
 }
 
-/* Counts the recipient: without a mark read when the prefetch found the server restored. */
+/* Counts the recipient: the planned increment's answer, else an increment of its own. */
 static enum store_result quota_count(struct policy_msg *m, const char *key, uint64_t *value)
 {
-	const struct store_mget_item *seen = prefetch_find(m->prefetch, key);
-	const struct store *st = policy_msg_store(m);
+	const struct store_write_item *w = prefetch_written(m->prefetch, key);
 
-	if (seen != NULL && seen->result != STORE_ERROR)
-		return store_count_seen(st, key, 1, 1, 2 * 86400, value);
-	return store_count(st, key, 1, 1, 2 * 86400, value);
+	if (w == NULL)
+		return store_count(policy_msg_store(m), key, 1, 1, QUOTA_TTL, value);
+	*value = w->value;
+	if (w->result == STORE_OK)
+		store_tally_note(key, w->value);
+	return w->result;
 }
 
 static enum rule_result quota_check(struct policy_msg *m, const struct rule_event *ev,
@@ -115,5 +125,5 @@ const struct rule rule_quota = {
 	.name = "quota",
 	.stages = RULE_STAGE_RCPT,
 	.check = quota_check,
-	.prefetch = quota_prefetch,
+	.reserve = quota_reserve,
 };

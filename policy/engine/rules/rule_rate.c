@@ -20,6 +20,9 @@
  * is sending.  Only when every one of those seconds is full is the
  * recipient refused (the whole message deferred; a retry fits).
  *
+ * The increment of the first second tried is planned after the prefetch
+ * and sent with the recipient's other writes (prefetch.h).
+ *
  * A store error is a rule error.
  */
 #include "autoconf.h"
@@ -28,6 +31,7 @@
 #include <stdio.h>
 
 #include "policy_msg.h"
+#include "prefetch.h"
 #include "rule.h"
 
 /* How many seconds past the current one a local recipient may be counted in. */
@@ -40,22 +44,47 @@ static int64_t rate_lookahead(const struct policy_msg *m)
 	return (max + per - 1) / per;
 }
 
+/* The counter of second: "rt:ACCOUNT:SECOND". */
+static void rate_key(const struct policy_msg *m, int64_t second, struct strbuf *key)
+{
+	char text[24];
+	const char *parts[3] = { m->account->name, text, NULL };
+
+	snprintf(text, sizeof text, "%" PRId64, second);
+	store_key(key, "rt", parts);
+}
+
+/* The first second worth trying: those before the one the previous recipient took are full. */
+static int64_t rate_first_ahead(const struct policy_msg *m, int64_t now)
+{
+	int64_t last = rate_lookahead(m);
+
+	return m->resv.rate_second > now && m->resv.rate_second - now <= last
+		       ? m->resv.rate_second - now : 0;
+}
+
 /*
- * Counts the recipient in second (now + ahead): 1 counted, 0 that second
- * is full, -1 store error.
+ * Counts the recipient in second (now + ahead), with the answer of the
+ * increment planned by rate_reserve when it is for that second: 1
+ * counted, 0 that second is full, -1 store error.
  */
 static int rate_take(struct policy_msg *m, int64_t now, int64_t ahead)
 {
 	const struct store *st = policy_msg_store(m);
+	const struct store_write_item *w;
 	struct strbuf key = STRBUF_INIT;
-	char second[24];
-	const char *parts[3] = { m->account->name, second, NULL };
+	enum store_result r;
 	uint64_t value = 0;
 	int rc = 1;
 
-	snprintf(second, sizeof second, "%" PRId64, now + ahead);
-	store_key(&key, "rt", parts);
-	if (store_incr(st, strbuf_cstr(&key), 1, 1, (uint32_t)(2 + ahead), &value) != STORE_OK) {
+	rate_key(m, now + ahead, &key);
+	if ((w = prefetch_written(m->prefetch, strbuf_cstr(&key))) != NULL) {
+		r = w->result;
+		value = w->value;
+	} else {
+		r = store_incr(st, strbuf_cstr(&key), 1, 1, (uint32_t)(2 + ahead), &value);
+	}
+	if (r != STORE_OK) {
 		rc = -1;
 	} else if (value <= (uint64_t)m->limits.sends_per_second) {
 		policy_msg_reserve(m, POLICY_RESV_COUNTER, strbuf_cstr(&key));
@@ -67,6 +96,21 @@ static int rate_take(struct policy_msg *m, int64_t now, int64_t ahead)
 	return rc;
 }
 
+/* Plans the increment of the first second rate_check will try. */
+static void rate_reserve(struct policy_msg *m, const struct rule_event *ev, struct prefetch *p)
+{
+	int64_t now = policy_msg_now_us(m) / 1000000, ahead = rate_first_ahead(m, now);
+	struct strbuf key = STRBUF_INIT;
+	struct store_write_item w = { .op = STORE_W_INCR, .delta = 1, .initial = 1,
+				      .ttl = (uint32_t)(2 + ahead) };
+
+	(void)ev;
+	rate_key(m, now + ahead, &key);
+	w.key = strbuf_cstr(&key);
+	prefetch_write(p, &w);
+	strbuf_free(&key);
+}
+
 static enum rule_result rate_check(struct policy_msg *m, const struct rule_event *ev,
 				   struct policy_decision *d)
 {
@@ -74,9 +118,7 @@ static enum rule_result rate_check(struct policy_msg *m, const struct rule_event
 	int rc = 0;
 
 	(void)ev;
-	/* the seconds before the one the previous recipient took are full */
-	ahead = m->resv.rate_second > now && m->resv.rate_second - now <= last ? m->resv.rate_second - now : 0;
-	for (; ahead <= last; ahead++) {
+	for (ahead = rate_first_ahead(m, now); ahead <= last; ahead++) {
 		rc = rate_take(m, now, ahead);
 		if (rc != 0)
 			break;
@@ -98,4 +140,5 @@ const struct rule rule_rate = {
 	.name = "rate",
 	.stages = RULE_STAGE_RCPT,
 	.check = rate_check,
+	.reserve = rate_reserve,
 };

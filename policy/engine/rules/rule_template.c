@@ -133,6 +133,20 @@ static enum tmpl_render_status template_unsub_link(const struct policy_msg *m,
 	return st;
 }
 
+/*
+ * The new body: the attachments carried over from the parse made at end
+ * of message (policy_msg_content), else from a parse of their own.
+ */
+static int template_build(const struct policy_msg *m, const char *text, const char *html,
+			  struct mime_built *b)
+{
+	const struct policy_msg_content *c = &m->content;
+
+	if (c->parsed.message != NULL)
+		return mime_build_parsed(text, html, &c->parsed, c->kept.data, c->kept.len, b);
+	return mime_build(text, html, c->kept.data, c->kept.len, b);
+}
+
 /* Renders t with the message's data into the planned edits. */
 static enum rule_result template_apply(struct policy_msg *m, const struct tmpl *t,
 				       struct policy_decision *d)
@@ -154,8 +168,8 @@ static enum rule_result template_apply(struct policy_msg *m, const struct tmpl *
 		engine_track_html(m, t, &html);
 	if (st != TMPL_RENDER_OK) {
 		res = template_data_refusal(st, strbuf_cstr(&why), d);
-	} else if (mime_build(text.len ? text.data : NULL, html.len ? html.data : NULL,
-			      m->content.kept.data, m->content.kept.len, &b) != 0) {
+	} else if (template_build(m, text.len ? text.data : NULL, html.len ? html.data : NULL,
+				  &b) != 0) {
 		decision_ses(d, TEMPLATE_RULE, SES_ERR_SERVICE_UNAVAILABLE, "could not build MIME");
 		res = RULE_ERROR;
 	} else if (template_final_size(m, &b) > (unsigned long long)m->limits.max_message_size) {
