@@ -123,8 +123,10 @@ static void *http_guard_reap(void *arg)
 }
 
 int http_guard_start(struct http_guard *g, const struct sockaddr_in *sin, const char *spec,
-		     MHD_AccessHandlerCallback handler, void *handler_cls)
+		     MHD_AccessHandlerCallback handler, void *handler_cls,
+		     const struct MHD_OptionItem *extra)
 {
+	static const struct MHD_OptionItem none[] = { { MHD_OPTION_END, 0, NULL } };
 	struct MHD_OptionItem opts[HTTP_GUARD_OPTIONS];
 
 	g->conns = calloc(g->limits.slots, sizeof *g->conns);
@@ -140,7 +142,8 @@ int http_guard_start(struct http_guard *g, const struct sockaddr_in *sin, const 
 	http_guard_options(g, sin, opts);
 	g->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
 				     ntohs(sin->sin_port), NULL, NULL, handler, handler_cls,
-				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+				     MHD_OPTION_ARRAY, opts, MHD_OPTION_ARRAY,
+				     extra != NULL ? extra : none, MHD_OPTION_END);
 	if (g->daemon == NULL) {
 		logging_msg(PLOG_ERR, "cannot start the %s endpoint on %s%s", g->name, spec,
 			    g->failure_note != NULL ? g->failure_note : "");

@@ -66,11 +66,14 @@ void http_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx
 
 /*
  * Starts the listener on sin (spec, its text, for the log) with handler
- * and its reaper thread; 0, or -1 after logging "cannot start the NAME
- * endpoint on SPEC[ NOTE]" or "cannot start the NAME endpoint's reaper".
+ * and its reaper thread; extra, NULL or a list ended by MHD_OPTION_END,
+ * adds the listener's own options (a thread pool, a completion
+ * callback); 0, or -1 after logging "cannot start the NAME endpoint on
+ * SPEC[ NOTE]" or "cannot start the NAME endpoint's reaper".
  */
 int http_guard_start(struct http_guard *g, const struct sockaddr_in *sin, const char *spec,
-		     MHD_AccessHandlerCallback handler, void *handler_cls);
+		     MHD_AccessHandlerCallback handler, void *handler_cls,
+		     const struct MHD_OptionItem *extra);
 /* True while the listener runs. */
 bool http_guard_running(const struct http_guard *g);
 /* Stops it (in-flight requests finish); nothing when it does not run. */

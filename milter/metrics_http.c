@@ -234,7 +234,8 @@ int metrics_http_start(void)
 		logging_msg(PLOG_ERR, "bad MetricsListen %s: want IPV4-ADDRESS:PORT or off", spec);
 		return -1;
 	}
-	if (http_guard_start(&metrics_http_guard, &sin, spec, metrics_http_handle, NULL) != 0)
+	if (http_guard_start(&metrics_http_guard, &sin, spec, metrics_http_handle, NULL,
+			     NULL) != 0)
 		return 0;	/* logged: metrics never stop the mail */
 	logging_msg(PLOG_NOTICE, "metrics endpoint on %s", spec);
 	return 0;

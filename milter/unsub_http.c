@@ -189,7 +189,8 @@ int unsub_http_start(void)
 	/* the queue first: the listener hands it requests as soon as it runs */
 	if (track_http_start() != 0)
 		return -1;
-	if (http_guard_start(&unsub_http_guard, &sin, spec, unsub_http_handle, NULL) != 0) {
+	if (http_guard_start(&unsub_http_guard, &sin, spec, unsub_http_handle, NULL,
+			     NULL) != 0) {
 		track_http_stop();
 		return -1;
 	}
