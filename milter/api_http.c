@@ -27,9 +27,10 @@
  * (api_submit.h): the milter decides as for any SMTP client, and its reply
  * is the answer (MessageId: the queue ID, or the SES error code the SMTP
  * reply starts with).  Refused signatures are logged at most once a
- * minute with their count.  Connections as in unsub_http.c: per-IP caps,
- * an idle timeout and a bound on each connection's whole life; a pool of
- * threads, as SendEmail waits for the MTA.
+ * minute with their count.  Connections are bounded by http_guard.h, as
+ * for the other listeners: per-IP caps, an idle timeout and a bound on
+ * each connection's whole life (longer here: a SendEmail waits up to
+ * 120 s for the MTA); a pool of threads, for the same reason.
  *
  * Each answer counts in ses_milter_api_requests_total{action, result}.
  *
@@ -58,6 +59,7 @@
 #include "api_req.h"
 #include "api_resp.h"
 #include "api_submit.h"
+#include "http_guard.h"
 #include "logging.h"
 #include "metrics.h"
 #include "ratelog.h"
@@ -65,26 +67,21 @@
 #include "snapshot.h"
 #include "tc3.h"
 
-#define API_HTTP_MAX_CONNECTIONS 256
-#define API_HTTP_PER_IP 16
-#define API_HTTP_TIMEOUT_S 30 /* idle */
-#define API_HTTP_TOTAL_S 180  /* from open to close: a SendEmail waits up to 120 s for the MTA */
-#define API_HTTP_SLOTS 512    /* open connections tracked for API_HTTP_TOTAL_S */
 #define API_HTTP_THREADS 4
 #define API_HTTP_VERSION "2020-10-02"
 
-static struct MHD_Daemon *api_http_daemon;
-static struct ratelog api_http_refused_log = RATELOG_INIT(60);
-
-/* The open connections and when each opened, for the total-time bound. */
-struct api_http_conn {
-	int fd; /* -1: slot free */
-	time_t opened;
+/* A SendEmail waits up to 120 s for the MTA, hence the longer bounds. */
+static struct http_guard api_http_guard = {
+	.name = "API",
+	.limits = {
+		.max_connections = 256,
+		.per_ip = 16,
+		.idle_s = 30,
+		.total_s = 180,
+		.slots = 512,
+	},
 };
-static struct api_http_conn api_http_conns[API_HTTP_SLOTS];
-static pthread_mutex_t api_http_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t api_http_reaper;
-static volatile int api_http_stopping;
+static struct ratelog api_http_refused_log = RATELOG_INIT(60);
 
 /* One request as it arrives. */
 struct api_http_req {
@@ -100,17 +97,7 @@ static const char *api_http_header(void *arg, const char *name)
 
 static enum MHD_Result api_http_send(struct MHD_Connection *conn, const struct strbuf *body)
 {
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	r = MHD_create_response_from_buffer(body->len, body->data, MHD_RESPMEM_MUST_COPY);
-	if (r == NULL)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	return http_guard_reply(conn, MHD_HTTP_OK, "application/json", body->data, body->len);
 }
 
 /* Logs a refused signature, at most one line a minute. */
@@ -362,81 +349,13 @@ static void api_http_completed(void *cls, struct MHD_Connection *conn, void **re
 	*req_cls = NULL;
 }
 
-/* Tracks connections as they open and close (MHD_OPTION_NOTIFY_CONNECTION). */
-static void api_http_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
-			    enum MHD_ConnectionNotificationCode code)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	int fd = ci != NULL ? (int)ci->connect_fd : -1;
-	size_t i;
-
-	(void)cls;
-	(void)socket_ctx;
-	if (fd < 0)
-		return;
-	pthread_mutex_lock(&api_http_lock);
-	for (i = 0; i < API_HTTP_SLOTS; i++) {
-		if (code == MHD_CONNECTION_NOTIFY_STARTED && api_http_conns[i].fd < 0) {
-			api_http_conns[i] = (struct api_http_conn){ fd, time(NULL) };
-			break;
-		}
-		if (code == MHD_CONNECTION_NOTIFY_CLOSED && api_http_conns[i].fd == fd) {
-			api_http_conns[i].fd = -1;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&api_http_lock);
-}
-
-/*
- * Shuts down connections open longer than API_HTTP_TOTAL_S, once a second
- * (libmicrohttpd's timeout counts idle time only, so a client sending one
- * byte a second would hold its slot for ever).  As in unsub_http.c.
- */
-static void *api_http_reap(void *arg)
-{
-	size_t i;
-
-	(void)arg;
-	while (!api_http_stopping) {
-		time_t now = time(NULL);
-
-		pthread_mutex_lock(&api_http_lock);
-		for (i = 0; i < API_HTTP_SLOTS; i++)
-			if (api_http_conns[i].fd >= 0 &&
-			    now - api_http_conns[i].opened >= API_HTTP_TOTAL_S) {
-				shutdown(api_http_conns[i].fd, SHUT_RDWR);
-				api_http_conns[i].opened = now; /* once is enough */
-			}
-		pthread_mutex_unlock(&api_http_lock);
-		usleep(200000);
-	}
-	return NULL;
-}
-
-/* Parses HOST:PORT (IPv4) into sin; false when bad. */
-static bool api_http_addr(const char *spec, struct sockaddr_in *sin)
-{
-	char host[64];
-	const char *colon = strrchr(spec, ':');
-	char *end;
-	long port;
-
-	if (colon == NULL || (size_t)(colon - spec) >= sizeof host)
-		return false;
-	memcpy(host, spec, (size_t)(colon - spec));
-	host[colon - spec] = '\0';
-	port = strtol(colon + 1, &end, 10);
-	memset(sin, 0, sizeof *sin);
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((unsigned short)port);
-	return *end == '\0' && port > 0 && port < 65536 &&
-	       inet_pton(AF_INET, host, &sin->sin_addr) == 1;
-}
-
 int api_http_start(void)
 {
+	static const struct MHD_OptionItem extra[] = {
+		{ MHD_OPTION_THREAD_POOL_SIZE, API_HTTP_THREADS, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)api_http_completed, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	struct policy_snapshot *snap = reload_current();
 	char spec[128];
 	struct sockaddr_in sin;
@@ -445,42 +364,17 @@ int api_http_start(void)
 	policy_snapshot_unref(snap);
 	if (spec[0] == '\0')
 		return 0;
-	if (!api_http_addr(spec, &sin)) {
+	if (!http_guard_addr(spec, &sin)) {
 		logging_msg(PLOG_ERR, "bad ApiListen %s: want IPV4-ADDRESS:PORT", spec);
 		return -1;
 	}
-	for (size_t i = 0; i < API_HTTP_SLOTS; i++)
-		api_http_conns[i].fd = -1;
-	api_http_daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, ntohs(sin.sin_port), NULL,
-		NULL, api_http_handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_HTTP_THREADS,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_HTTP_MAX_CONNECTIONS,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)API_HTTP_PER_IP,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_HTTP_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, api_http_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
-		api_http_notify, NULL, MHD_OPTION_END);
-	if (api_http_daemon == NULL) {
-		logging_msg(PLOG_ERR, "cannot start the API endpoint on %s", spec);
+	if (http_guard_start(&api_http_guard, &sin, spec, api_http_handle, NULL, extra) != 0)
 		return -1;
-	}
-	api_http_stopping = 0;
-	if (pthread_create(&api_http_reaper, NULL, api_http_reap, NULL) != 0) {
-		logging_msg(PLOG_ERR, "cannot start the API endpoint's reaper");
-		MHD_stop_daemon(api_http_daemon);
-		api_http_daemon = NULL;
-		return -1;
-	}
 	logging_msg(PLOG_NOTICE, "API endpoint on %s", spec);
 	return 0;
 }
 
 void api_http_stop(void)
 {
-	if (api_http_daemon != NULL) {
-		api_http_stopping = 1;
-		pthread_join(api_http_reaper, NULL);
-		MHD_stop_daemon(api_http_daemon);
-	}
-	api_http_daemon = NULL;
+	http_guard_stop(&api_http_guard);
 }
