@@ -68,9 +68,8 @@ case_templated_send_is_delivered_rendered_and_signed() {
 	expect "answer" "$(code "$out")" "OK"
 	id=$(field "$out" MessageId)
 	expect_match "MessageId is a queue ID" "$id" '^[0-9A-Za-z]+$'
-	pf_wait_mail "$A" ann@example.net
-	pf_delivered "$A" ann@example.net > "$T/msg"
-	expect_match "text rendered" "$(part_text "$T/msg" text/plain)" "Hello Ann, your code is 4711\."
+	mbox_take "$A" ann@example.net "$T/msg"
+	expect_match "text rendered" "$(msg_part_text "$T/msg" text/plain)" "Hello Ann, your code is 4711\."
 	expect "no control header" "$(grep -ci '^X-SES-' "$T/msg")" "0"
 	expect "DKIM verifies" "$(dkim_verify "$T/msg" "$WORK/dns")" "0:ok:a=rsa-sha256"
 	expect_match "queued under that ID" "$(grep -c "$id" "$A/maillog")" '^[1-9]'
@@ -81,8 +80,7 @@ case_attachment_and_utf8_subject_arrive_intact() {
 	head -c 2000 /dev/urandom > "$T/report.bin"
 	out=$(api SendEmail "{\"FromEmailAddress\":\"Caf\u00e9 News <hello@news.example>\",\"Destination\":[\"gus@example.net\"],\"Subject\":\"Caf\u00e9 \u2713\",\"Template\":{\"TemplateID\":$WELCOME,\"TemplateData\":\"{\\\"name\\\":\\\"Gus\\\",\\\"code\\\":\\\"1\\\"}\"},\"Attachments\":[{\"FileName\":\"report.bin\",\"Content\":\"$(base64 -w0 "$T/report.bin")\"}]}")
 	expect "answer" "$(code "$out")" "OK"
-	pf_wait_mail "$A" gus@example.net
-	pf_delivered "$A" gus@example.net > "$T/msg"
+	mbox_take "$A" gus@example.net "$T/msg"
 	expect "as Python's email package reads it" "$(python3 - "$T/msg" "$T/report.bin" <<'PY'
 import sys, email, email.policy
 m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
@@ -99,8 +97,7 @@ case_cc_and_bcc_are_delivered_bcc_unseen() {
 	expect "answer" "$(code "$out")" "OK"
 	pf_wait_mail "$A" hal@example.net
 	pf_wait_mail "$A" ida@example.net
-	pf_wait_mail "$A" jo@example.net
-	pf_delivered "$A" jo@example.net > "$T/msg"
+	mbox_take "$A" jo@example.net "$T/msg"
 	expect_match "Cc header" "$(grep -i '^Cc:' "$T/msg")" "ida@example.net"
 	expect "Bcc address in no header" "$(sed '/^$/q' "$T/msg" | grep -v '^Delivered-To:\|^X-Original-To:\|^Return-Path:\|^Received:\|^	' | grep -c 'jo@example.net')" "0"
 }
@@ -239,17 +236,6 @@ case_bad_requests_get_precise_codes() {
 
 # ---- helpers --------------------------------------------------------------------
 
-# part_text FILE TYPE: the decoded content of the first part of TYPE.
-part_text() {
-	python3 - "$1" "$2" <<'PY'
-import sys, email, email.policy
-m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
-for p in m.walk():
-    if p.get_content_type() == sys.argv[2]:
-        print(p.get_content()); break
-PY
-}
-
 # sdk_install: the SDK in NPM_CACHE, fetched when missing; false when npm cannot.
 sdk_install() {
 	[ -d "$NPM_CACHE/node_modules/tencentcloud-sdk-nodejs-ses" ] && return 0
@@ -259,30 +245,12 @@ sdk_install() {
 }
 
 cleanup() {
-	[ -n "$A" ] && { pf_stop "$A"; ses_stop "$A"; }
-	mc_stop_all
-	if [ "$T_FAILED" -gt 0 ] && [ -f "$A/ses/ses-milter.log" ]; then
-		echo "--- last lines of $A/ses/ses-milter.log"; tail -n 30 "$A/ses/ses-milter.log"
-	fi
-	if [ -n "$WORK" ] && [ -z "$KEEP" ]; then rm -rf "$WORK"; fi
-}
-
-# template NAME TEXT HTML: adds and approves a template of account news; prints its ID.
-template() {
-	local id
-	printf '%s' "$2" > "$WORK/$1.txt"
-	printf '%s' "$3" > "$WORK/$1.html"
-	id=$("$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template add --account news --name "$1" \
-		--type transactional --text "$WORK/$1.txt" --html "$WORK/$1.html" |
-		sed -n 's/^template \([0-9]*\) added.*/\1/p')
-	[ -n "$id" ] && "$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template approve "$id" >/dev/null &&
-		printf '%s' "$id"
+	e2e_cleanup 30
 }
 
 setup() {
 	local words smtp api_port keys
-	WORK=$(mktemp -d /tmp/ses-api.XXXXXX) && chmod 755 "$WORK" || return 1
-	A=$WORK/a
+	e2e_work api || return 1
 	MC=$(mc_start "$WORK/mc" main) || return 1
 	smtp=$(t_free_port)
 	api_port=$(t_free_port)
@@ -294,9 +262,9 @@ setup() {
 	: > "$WORK/dns"
 	dkim_key "$A/ses" "$WORK/dns" news.example ses rsa || return 1
 	words="Thank you for joining our service. We are glad to have you with us and we hope you enjoy every day of it. Your account is ready now and you can sign in at any time from any device you own. Keep this message for your records."
-	WELCOME=$(template welcome "Hello {{name}}, your code is {{code}}. $words" \
+	WELCOME=$(e2e_template news welcome transactional "Hello {{name}}, your code is {{code}}. $words" \
 		"<p>Hello <b>{{name}}</b>, your code is {{code}}.</p><p>$words</p>")
-	[ -n "$WELCOME" ] || { echo "setup: template add failed" >&2; return 1; }
+	[ -n "$WELCOME" ] || return 1
 	keys=$("$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload account key new news) || return 1
 	KEY_ID=$(printf '%s\n' "$keys" | awk '$1 == "SecretId:" { print $2 }')
 	KEY_SECRET=$(printf '%s\n' "$keys" | awk '$1 == "SecretKey:" { print $2 }')
@@ -307,27 +275,12 @@ setup() {
 }
 
 main() {
-	local c
-	if [ "$(id -u)" -ne 0 ]; then t_skip all "needs root (private Postfix)"; t_done; return; fi
-	for c in postfix swaks python3 memcached node npm curl; do
-		command -v "$c" >/dev/null || { t_skip all "no $c (run tests/install-deps)"; t_done; return; }
-	done
-	SES_MILTER=${SES_MILTER:-${top_builddir:-.}/ses-milter}
-	[ -x "$SES_MILTER" ] && [ -x "$SESCTL" ] ||
-		{ t_skip all "no $SES_MILTER or $SESCTL (set top_builddir)"; t_done; return; }
-	SES_MILTER=$(cd "$(dirname "$SES_MILTER")" && pwd)/$(basename "$SES_MILTER")
+	e2e_ready python3 memcached node npm curl
 	if ! sdk_install; then
 		t_skip all "npm cannot fetch tencentcloud-sdk-nodejs-ses: $(grep -m 1 -E 'npm (ERR|error)' "$NPM_CACHE/npm.log" 2>/dev/null)"
 		t_done; return
 	fi
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	if ! setup; then t_fail setup "the instance did not start (see above)"; t_done; return; fi
-	for c in $(declare -F | awk '$3 ~ /^case_/ { print substr($3, 6) }'); do
-		[ -z "$ONLY" ] || [ "$c" = "$ONLY" ] || continue
-		run_case "$c"
-	done
-	t_done
+	e2e_run
 }
 
 main "$@"

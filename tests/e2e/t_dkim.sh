@@ -39,7 +39,7 @@ Second line with trailing spaces
 
 "
 	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
-	pf_wait_mail "$A" ann@example.net && pf_delivered "$A" ann@example.net > "$T/msg"
+	mbox_take "$A" ann@example.net "$T/msg"
 	expect "signatures" "$(verify "$T/msg")" "0:ok:a=rsa-sha256;1:ok:a=ed25519-sha256"
 	expect_match "From oversigned" "$(grep -A3 -i '^DKIM-Signature' "$T/msg" | tr -d '\r\n\t ')" \
 		"h=[^;]*[Ff]rom[^;]*:[Ff]rom"
@@ -50,7 +50,7 @@ case_rendered_template_is_signed() {
 	pf_send "$A" "$T/out" "${TPL[@]}" --to bob@example.net --header "Subject: Welcome" \
 		--header "X-SES-Template: $WELCOME" --header 'X-SES-Template-Data: {"name":"Bob"}'
 	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
-	pf_wait_mail "$A" bob@example.net && pf_delivered "$A" bob@example.net > "$T/msg"
+	mbox_take "$A" bob@example.net "$T/msg"
 	expect "signature" "$(verify "$T/msg")" "0:ok:a=rsa-sha256"
 	expect "no control header" "$(grep -ci '^X-SES-' "$T/msg")" "0"
 }
@@ -66,7 +66,7 @@ case_changed_message_fails_verification() {
 case_domain_without_keys_is_not_signed() {
 	pf_send "$A" "$T/out" "${PLAIN[@]}" --to dave@example.net --header "Subject: Unsigned"
 	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
-	pf_wait_mail "$A" dave@example.net && pf_delivered "$A" dave@example.net > "$T/msg"
+	mbox_take "$A" dave@example.net "$T/msg"
 	expect "DKIM-Signature headers" "$(grep -ci '^DKIM-Signature' "$T/msg")" "0"
 }
 
@@ -83,18 +83,12 @@ key() {
 }
 
 cleanup() {
-	[ -n "$A" ] && { pf_stop "$A"; ses_stop "$A"; }
-	mc_stop_all
-	if [ "$T_FAILED" -gt 0 ] && [ -f "$A/ses/ses-milter.log" ]; then
-		echo "--- last lines of $A/ses/ses-milter.log"; tail -n 20 "$A/ses/ses-milter.log"
-	fi
-	if [ -n "$WORK" ] && [ -z "$KEEP" ]; then rm -rf "$WORK"; fi
+	e2e_cleanup
 }
 
 setup() {
 	local words
-	WORK=$(mktemp -d /tmp/ses-dkim.XXXXXX) && chmod 755 "$WORK" || return 1
-	A=$WORK/a
+	e2e_work dkim || return 1
 	: > "$WORK/dns"
 	MC_DIR=$WORK/mc
 	MC=$(mc_start "$MC_DIR" main) || return 1
@@ -104,33 +98,15 @@ setup() {
 	ses_add_account "$A" plain "CustomContent yes" "Network 127.0.0.4/32" "Domain plain.example verified"
 	key example.com ses rsa && key example.com ses-ed25519 ed25519 && key tpl.example ses rsa || return 1
 	words="Thank you for joining our service. We are glad to have you with us and we hope you enjoy every day of it. Your account is ready now and you can sign in at any time from any device you own. Keep this message for your records."
-	printf 'Hello {{name}}. %s' "$words" > "$WORK/welcome.txt"
-	WELCOME=$("$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template add --account tpl --name Welcome \
-		--type transactional --text "$WORK/welcome.txt" | sed -n 's/^template \([0-9]*\) added.*/\1/p')
-	[ -n "$WELCOME" ] && "$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template approve "$WELCOME" >/dev/null ||
-		return 1
+	WELCOME=$(e2e_template tpl Welcome transactional "Hello {{name}}. $words") || return 1
 	ses_start "$A" || return 1
 	pf_start "$A" "$(t_free_port)" "$(ses_socket "$A")" || return 1
 }
 
 main() {
-	local c
-	if [ "$(id -u)" -ne 0 ]; then t_skip all "needs root (private Postfix)"; t_done; return; fi
-	for c in postfix swaks python3 memcached openssl; do
-		command -v "$c" >/dev/null || { t_skip all "no $c (run tests/install-deps)"; t_done; return; }
-	done
+	e2e_ready python3 memcached openssl
 	$DKIM_PY -c 'import dkim' 2>/dev/null || { t_skip all "no python3-dkim"; t_done; return; }
-	SES_MILTER=${SES_MILTER:-${top_builddir:-.}/ses-milter}
-	[ -x "$SES_MILTER" ] && [ -x "$SESCTL" ] || { t_skip all "no $SES_MILTER (set top_builddir)"; t_done; return; }
-	SES_MILTER=$(cd "$(dirname "$SES_MILTER")" && pwd)/$(basename "$SES_MILTER")
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	if ! setup; then t_fail setup "the instance did not start (see above)"; t_done; return; fi
-	for c in $(declare -F | awk '$3 ~ /^case_/ { print substr($3, 6) }'); do
-		[ -z "$ONLY" ] || [ "$c" = "$ONLY" ] || continue
-		run_case "$c"
-	done
-	t_done
+	e2e_run
 }
 
 main "$@"

@@ -308,7 +308,7 @@ cleanup() {
 # reason on stderr.
 setup() {
 	local mc n_port
-	WORK=$(mktemp -d /tmp/ses-feedback-pf.XXXXXX) && chmod 755 "$WORK" || return 1
+	e2e_work feedback-pf || return 1
 	G=$WORK/g
 	N=$WORK/n
 	mc=$(mc_start "$WORK/mc" main) || return 1
@@ -333,28 +333,9 @@ setup() {
 }
 
 main() {
-	local c
-	if [ "$(id -u)" -ne 0 ]; then
-		t_skip all "needs root (private Postfix instances)"; t_done; return
-	fi
-	for c in postfix swaks python3 memcached openssl; do
-		command -v "$c" >/dev/null || { t_skip all "no $c (run tests/install-deps)"; t_done; return; }
-	done
+	e2e_ready python3 memcached openssl
 	$DKIM_PY -c 'import dkim' 2>/dev/null || { t_skip all "no python3-dkim"; t_done; return; }
-	if [ ! -x "$SES_MILTER" ] || [ ! -x "$SESCTL" ]; then
-		t_skip all "no program $SES_MILTER or $SESCTL (set top_builddir)"; t_done; return
-	fi
-	SES_MILTER=$(cd "$(dirname "$SES_MILTER")" && pwd)/$(basename "$SES_MILTER")
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	if ! setup; then
-		t_fail setup "the instances did not start (see above)"; t_done; return
-	fi
-	for c in $(declare -F | awk '$3 ~ /^case_/ { print substr($3, 6) }'); do
-		[ -z "$ONLY" ] || [ "$c" = "$ONLY" ] || continue
-		run_case "$c"
-	done
-	t_done
+	e2e_run
 }
 
 main "$@"

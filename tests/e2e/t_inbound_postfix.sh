@@ -132,18 +132,12 @@ case_simple_signature_verifies_blanks_after_colon_exactly() {
 # ---- setup ------------------------------------------------------------------------
 
 cleanup() {
-	[ -n "$A" ] && { pf_stop "$A"; ses_stop "$A"; }
-	mc_stop_all
 	dns_stop
-	if [ "$T_FAILED" -gt 0 ] && [ -f "$A/ses/ses-milter.log" ]; then
-		echo "--- last lines of $A/ses/ses-milter.log"; tail -n 20 "$A/ses/ses-milter.log"
-	fi
-	if [ -n "$WORK" ] && [ -z "$KEEP" ]; then rm -rf "$WORK"; fi
+	e2e_cleanup
 }
 
 setup() {
-	WORK=$(mktemp -d /tmp/ses-inbound-pf.XXXXXX) && chmod 755 "$WORK" || return 1
-	A=$WORK/a
+	e2e_work inbound-pf || return 1
 	authdns_start "$WORK" || return 1
 	MC=$(mc_start "$WORK/mc" main) || return 1
 	ses_write_conf "$A" MemcachedServers "$MC" InboundChecks yes AuthservId mx.test \
@@ -154,11 +148,7 @@ setup() {
 }
 
 main() {
-	local c
-	if [ "$(id -u)" -ne 0 ]; then t_skip all "needs root (private Postfix, a network namespace)"; t_done; return; fi
-	for c in postfix swaks memcached openssl dnsmasq unshare ip; do
-		command -v "$c" >/dev/null || { t_skip all "no $c (run tests/install-deps)"; t_done; return; }
-	done
+	e2e_ready memcached openssl dnsmasq unshare ip
 	$PY -c 'import dkim, nacl' 2>/dev/null || { t_skip all "no python3-dkim/python3-nacl"; t_done; return; }
 	if [ -z "${SES_IN_NETNS:-}" ]; then
 		# a namespace of our own: only lo, which also holds the test clients
@@ -166,17 +156,7 @@ main() {
 			'ip link set lo up && ip addr add 192.0.2.10/32 dev lo &&
 			 ip addr add 198.51.100.7/32 dev lo && exec bash "$0" "$@"' "$0" "$@"
 	fi
-	SES_MILTER=${SES_MILTER:-${top_builddir:-.}/ses-milter}
-	[ -x "$SES_MILTER" ] || { t_skip all "no $SES_MILTER (set top_builddir)"; t_done; return; }
-	SES_MILTER=$(cd "$(dirname "$SES_MILTER")" && pwd)/$(basename "$SES_MILTER")
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	if ! setup; then t_fail setup "the instance did not start (see above)"; t_done; return; fi
-	for c in $(declare -F | awk '$3 ~ /^case_/ { print substr($3, 6) }'); do
-		[ -z "$ONLY" ] || [ "$c" = "$ONLY" ] || continue
-		run_case "$c"
-	done
-	t_done
+	e2e_run
 }
 
 main "$@"

@@ -36,13 +36,12 @@ case_templated_message_is_delivered_rendered_with_its_attachment() {
 		--header "X-SES-Unsubscribe: 1" --body "ignored client body" \
 		--attach-type application/pdf --attach-name report.pdf --attach "@$T/report.pdf"
 	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
-	pf_wait_mail "$A" ann@example.net
-	pf_delivered "$A" ann@example.net > "$T/delivered"
+	mbox_take "$A" ann@example.net "$T/delivered"
 	expect "parsed by python email" "$(check_mime "$T/delivered" "$T/report.pdf")" \
 		"mixed:alternative=text/plain,text/html;attachment=report.pdf:same-bytes;x-ses=0;defects=0"
-	expect_match "text part rendered" "$(part_text "$T/delivered" text/plain)" \
+	expect_match "text part rendered" "$(msg_part_text "$T/delivered" text/plain)" \
 		"Hello Ann <ann@example.net>, your code is 4711\."
-	expect_match "html part escaped" "$(part_text "$T/delivered" text/html)" \
+	expect_match "html part escaped" "$(msg_part_text "$T/delivered" text/html)" \
 		"Hello <b>Ann &lt;ann@example.net&gt;</b>"
 	expect_nomatch "client body replaced" "$(cat "$T/delivered")" "ignored client body"
 }
@@ -83,8 +82,7 @@ case_custom_content_is_delivered_unchanged_without_control_headers() {
 	pf_send "$A" "$T/out" "${FREE[@]}" --to carol@example.net --header "Subject: Own words" \
 		--header "X-SES-Trigger-Type: 1" --body "My own content."
 	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
-	pf_wait_mail "$A" carol@example.net
-	pf_delivered "$A" carol@example.net > "$T/delivered"
+	mbox_take "$A" carol@example.net "$T/delivered"
 	expect_match "own body kept" "$(cat "$T/delivered")" "My own content\."
 	expect "no control header" "$(grep -ci '^X-SES-' "$T/delivered")" "0"
 }
@@ -111,72 +109,30 @@ print('%s:alternative=%s;attachment=%s;x-ses=%d;defects=%d' % (top, ','.join(par
 PY
 }
 
-# part_text FILE TYPE: the decoded content of the first part of TYPE.
-part_text() {
-	python3 - "$1" "$2" <<'PY'
-import sys, email, email.policy
-m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
-for p in m.walk():
-    if p.get_content_type() == sys.argv[2]:
-        print(p.get_content()); break
-PY
-}
-
 cleanup() {
-	[ -n "$A" ] && { pf_stop "$A"; ses_stop "$A"; }
-	mc_stop_all
-	if [ "$T_FAILED" -gt 0 ] && [ -f "$A/ses/ses-milter.log" ]; then
-		echo "--- last lines of $A/ses/ses-milter.log"; tail -n 20 "$A/ses/ses-milter.log"
-	fi
-	if [ -n "$WORK" ] && [ -z "$KEEP" ]; then rm -rf "$WORK"; fi
-}
-
-# template NAME TYPE STATUS TEXT HTML: adds a template with sesctl; prints its ID.
-template() {
-	printf '%s' "$4" > "$WORK/$1.txt"
-	printf '%s' "$5" > "$WORK/$1.html"
-	"$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template add --account news --name "$1" \
-		--type "$2" --text "$WORK/$1.txt" --html "$WORK/$1.html" |
-		sed -n 's/^template \([0-9]*\) added.*/\1/p'
+	e2e_cleanup
 }
 
 setup() {
 	local words
-	WORK=$(mktemp -d /tmp/ses-tpl.XXXXXX) && chmod 755 "$WORK" || return 1
-	A=$WORK/a
+	e2e_work tpl || return 1
 	MC_DIR=$WORK/mc
 	MC=$(mc_start "$MC_DIR" main) || return 1
 	ses_write_conf "$A" MemcachedServers "$MC" RecipientHourlyLimit 1000 MaxSendsPerSecond 1000000
 	ses_add_account "$A" news "Network 127.0.0.2/32" "Domain news.example verified"
 	ses_add_account "$A" free "CustomContent yes" "Network 127.0.0.3/32" "Domain free.example verified"
 	words="Thank you for joining our service. We are glad to have you with us and we hope you enjoy every day of it. Your account is ready now and you can sign in at any time from any device you own. Keep this message for your records."
-	WELCOME=$(template welcome transactional 0 "Hello {{name}}, your code is {{code}}. $words" \
+	WELCOME=$(e2e_template news welcome transactional "Hello {{name}}, your code is {{code}}. $words" \
 		"<p>Hello <b>{{name}}</b>, your code is {{code}}.</p><p>$words</p>") || return 1
-	PENDING=$(template pending transactional 1 "Pending. $words" "<p>Pending. $words</p>") || return 1
+	PENDING=$(e2e_template_add news pending transactional "Pending. $words" "<p>Pending. $words</p>") || return 1
 	[ -n "$WELCOME" ] && [ -n "$PENDING" ] || { echo "setup: template add failed" >&2; return 1; }
-	"$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template approve "$WELCOME" >/dev/null || return 1
 	ses_start "$A" || return 1
 	pf_start "$A" "$(t_free_port)" "$(ses_socket "$A")" || return 1
 }
 
 main() {
-	local c
-	if [ "$(id -u)" -ne 0 ]; then t_skip all "needs root (private Postfix)"; t_done; return; fi
-	for c in postfix swaks python3 memcached; do
-		command -v "$c" >/dev/null || { t_skip all "no $c (run tests/install-deps)"; t_done; return; }
-	done
-	SES_MILTER=${SES_MILTER:-${top_builddir:-.}/ses-milter}
-	[ -x "$SES_MILTER" ] && [ -x "$SESCTL" ] ||
-		{ t_skip all "no $SES_MILTER or $SESCTL (set top_builddir)"; t_done; return; }
-	SES_MILTER=$(cd "$(dirname "$SES_MILTER")" && pwd)/$(basename "$SES_MILTER")
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	if ! setup; then t_fail setup "the instance did not start (see above)"; t_done; return; fi
-	for c in $(declare -F | awk '$3 ~ /^case_/ { print substr($3, 6) }'); do
-		[ -z "$ONLY" ] || [ "$c" = "$ONLY" ] || continue
-		run_case "$c"
-	done
-	t_done
+	e2e_ready python3 memcached
+	e2e_run
 }
 
 main "$@"

@@ -39,9 +39,8 @@ case_delivered_html_has_a_pixel_and_tracked_links() {
 	pf_send "$A" "$T/out" "${NEWS[@]}" --to ann@example.net --header "Subject: Offer" \
 		--header "X-SES-Template: $OFFER" --header 'X-SES-Template-Data: {"name":"Ann"}'
 	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
-	pf_wait_mail "$A" ann@example.net
-	pf_delivered "$A" ann@example.net > "$WORK/delivered"
-	part_text "$WORK/delivered" text/html > "$WORK/mail.html"
+	mbox_take "$A" ann@example.net "$WORK/delivered"
+	msg_part_text "$WORK/delivered" text/html > "$WORK/mail.html"
 	expect_match "pixel before </body>" "$(cat "$WORK/mail.html")" \
 		"<img src=\"http://127\.0\.0\.1:$HTTP/o/[A-Za-z0-9_-]+\" width=\"1\" height=\"1\"[^>]*></body>"
 	expect_match "shop link tracked" "$(cat "$WORK/mail.html")" \
@@ -50,7 +49,7 @@ case_delivered_html_has_a_pixel_and_tracked_links() {
 		"<a href=\"http://127\.0\.0\.1:$WEB/plain\.html\">Plain</a>"
 	expect_nomatch "attribute removed" "$(cat "$WORK/mail.html")" "data-ses-track"
 	expect_match "mailto unsubscribe kept" "$(cat "$WORK/mail.html")" "href=\"mailto:u-"
-	expect "text part untouched" "$(part_text "$WORK/delivered" text/plain | grep -c "/c/")" "0"
+	expect "text part untouched" "$(msg_part_text "$WORK/delivered" text/plain | grep -c "/c/")" "0"
 	expect "no control header" "$(grep -ci '^X-SES-' "$WORK/delivered")" "0"
 	# tracking happens before signing: the signature covers the tracked body
 	expect "dkim verifies" "$(dkim_verify "$WORK/delivered" "$WORK/dns")" "0:ok:a=rsa-sha256"
@@ -170,31 +169,14 @@ print(r.status, r.getheader('Location', ''), 'fast' if time.monotonic() - t < 0.
 PY
 }
 
-# part_text FILE TYPE: the decoded content of the first part of TYPE.
-part_text() {
-	python3 - "$1" "$2" <<'PY'
-import sys, email, email.policy
-m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
-for p in m.walk():
-    if p.get_content_type() == sys.argv[2]:
-        print(p.get_content(), end=''); break
-PY
-}
-
 cleanup() {
 	[ -n "$WEB_PID" ] && kill "$WEB_PID" 2>/dev/null
-	[ -n "$A" ] && { pf_stop "$A"; ses_stop "$A"; }
-	mc_stop_all
-	if [ "$T_FAILED" -gt 0 ] && [ -f "$A/ses/ses-milter.log" ]; then
-		echo "--- last lines of $A/ses/ses-milter.log"; tail -n 20 "$A/ses/ses-milter.log"
-	fi
-	if [ -n "$WORK" ] && [ -z "$KEEP" ]; then rm -rf "$WORK"; fi
+	e2e_cleanup
 }
 
 setup() {
 	local words html
-	WORK=$(mktemp -d /tmp/ses-trk.XXXXXX) && chmod 755 "$WORK" || return 1
-	A=$WORK/a
+	e2e_work trk || return 1
 	MC_DIR=$WORK/mc
 	MC=$(mc_start "$MC_DIR" main) || return 1
 	HTTP=$(t_free_port)
@@ -217,14 +199,8 @@ setup() {
 <p><a href=\"http://127.0.0.1:$WEB/landing.html?a=1&amp;b=2#top\">Shop</a>
 <a data-ses-track=\"off\" href=\"http://127.0.0.1:$WEB/plain.html\">Plain</a>
 <a href=\"{{unsubscribe_url}}\">Unsubscribe</a></p></body></html>"
-	printf '%s' "Hello {{name}}. $words http://127.0.0.1:$WEB/landing.html" > "$WORK/offer.txt"
-	printf '%s' "$html" > "$WORK/offer.html"
-	OFFER=$("$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template add --account news \
-		--name offer --type marketing --text "$WORK/offer.txt" --html "$WORK/offer.html" |
-		sed -n 's/^template \([0-9]*\) added.*/\1/p')
-	[ -n "$OFFER" ] || { echo "setup: template add failed" >&2; return 1; }
-	"$SESCTL" -c "$A/ses/ses-milter.conf" --no-reload template approve "$OFFER" >/dev/null ||
-		return 1
+	OFFER=$(e2e_template news offer marketing "Hello {{name}}. $words http://127.0.0.1:$WEB/landing.html" \
+		"$html") || return 1
 	dkim_key "$A/ses" "$WORK/dns" news.example ses rsa || return 1
 	ses_start "$A" || return 1
 	t_wait_port "$HTTP" || return 1
@@ -232,25 +208,11 @@ setup() {
 }
 
 main() {
-	local c
-	if [ "$(id -u)" -ne 0 ]; then t_skip all "needs root (private Postfix)"; t_done; return; fi
-	for c in postfix swaks python3 memcached "$CHROMIUM"; do
-		command -v "$c" >/dev/null || { t_skip all "no $c (run tests/install-deps)"; t_done; return; }
-	done
-	SES_MILTER=${SES_MILTER:-${top_builddir:-.}/ses-milter}
-	[ -x "$SES_MILTER" ] && [ -x "$SESCTL" ] ||
-		{ t_skip all "no $SES_MILTER or $SESCTL (set top_builddir)"; t_done; return; }
-	SES_MILTER=$(cd "$(dirname "$SES_MILTER")" && pwd)/$(basename "$SES_MILTER")
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
-	if ! setup; then t_fail setup "the instance did not start (see above)"; t_done; return; fi
-	for c in delivered_html_has_a_pixel_and_tracked_links browser_loading_the_pixel_is_one_open \
+	e2e_ready python3 memcached "$CHROMIUM"
+	e2e_run delivered_html_has_a_pixel_and_tracked_links browser_loading_the_pixel_is_one_open \
 		browser_following_the_link_lands_on_the_original_url \
 		redirect_is_the_signed_url_exactly forged_token_is_404_and_no_event \
-		sesctl_status_and_stats_show_them redirect_is_not_withheld_while_memcached_hangs; do
-		run_case "$c"
-	done
-	t_done
+		sesctl_status_and_stats_show_them redirect_is_not_withheld_while_memcached_hangs
 }
 
 main "$@"

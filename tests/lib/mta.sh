@@ -12,7 +12,8 @@
 #   smtp_send PORT OUT [swaks options...]    smtp_replies OUT STAGE
 #   smtp_reply OUT STAGE    smtp_status OUT STAGE    smtp_sent_data OUT
 #   mbox_wait DIR ADDRESS [SECONDS]          mbox_cat DIR ADDRESS
-#   mbox_first DIR ADDRESS
+#   mbox_first DIR ADDRESS                   mbox_take DIR ADDRESS FILE
+#   msg_part_text FILE TYPE
 
 # smtp_send PORT OUT [OPTION...]: one SMTP session with swaks against
 # 127.0.0.1:PORT; the whole transcript goes to OUT.  The options are
@@ -93,4 +94,23 @@ mbox_first() {
 		{ skip = 0; done = 1 }
 		/^From / { exit }
 		{ print }' "$1/mail/$2"
+}
+
+# mbox_take DIR ADDRESS FILE: waits for ADDRESS's mail (as mbox_wait) and
+# writes its first message (as mbox_first) to FILE; false when none came.
+mbox_take() {
+	mbox_wait "$1" "$2" && mbox_first "$1" "$2" > "$3"
+}
+
+# msg_part_text FILE TYPE: prints the decoded content of the first part of
+# TYPE (text/plain, text/html) of the message in FILE, as Python's email
+# package reads it.
+msg_part_text() {
+	python3 - "$1" "$2" <<'PY'
+import sys, email, email.policy
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
+for p in m.walk():
+    if p.get_content_type() == sys.argv[2]:
+        print(p.get_content(), end=''); break
+PY
 }

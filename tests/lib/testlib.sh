@@ -80,6 +80,39 @@ t_wait_exec() {
 	return 1
 }
 
+# t_need PROGRAM...: ends the suite as skipped (counted, with the reason)
+# unless every PROGRAM is on PATH.
+t_need() {
+	local p
+	for p in "$@"; do
+		command -v "$p" >/dev/null 2>&1 && continue
+		t_skip all "no $p (run tests/install-deps)"
+		t_done
+		exit 0
+	done
+}
+
+# t_reap PID [SECONDS]: waits up to SECONDS (default 10) for a process
+# already signalled to end, then KILLs its children (a daemon's workers)
+# and it; collects its status.  Always true, so cleanups go on.
+t_reap() {
+	local c
+	[ -n "$1" ] || return 0
+	t_wait_until "${2:-10}" sh -c "! kill -0 $1 2>/dev/null" || {
+		for c in $(pgrep -P "$1"); do kill -KILL "$c" 2>/dev/null; done
+		kill -KILL "$1" 2>/dev/null
+	}
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# t_stop PID [SECONDS]: TERM, then t_reap.
+t_stop() {
+	[ -n "$1" ] || return 0
+	kill -TERM "$1" 2>/dev/null
+	t_reap "$@"
+}
+
 # t_done: prints the suite's result line; exit status 1 when a case failed.
 t_done() {
 	printf 'RESULT: %s: %d passed, %d failed, %d skipped\n' "$T_SUITE" "$T_PASSED" "$T_FAILED" "$T_SKIPPED"

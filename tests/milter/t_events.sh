@@ -22,18 +22,13 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
 T_SUITE=events
 . "$top_srcdir/tests/lib/testlib.sh"
+. "$top_srcdir/tests/lib/memcached.sh"
 
 here=$top_srcdir/tests/milter
 bin=$top_builddir/ses-milter
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
-for need in memcached openssl python3; do
-	if ! command -v "$need" >/dev/null 2>&1; then
-		t_skip all "$need is not installed"
-		t_done
-		exit
-	fi
-done
+t_need memcached openssl python3
 if [ ! -x "$bin" ]; then
 	t_fail all "got no executable $bin, want the built daemon"
 	t_done
@@ -41,36 +36,20 @@ if [ ! -x "$bin" ]; then
 fi
 
 T=$(mktemp -d /tmp/ses-events.XXXXXX) || exit 1
-DAEMON= RECV= MC=
-
-# reap PID: waits up to 10 s for a signalled process, then SIGKILLs it
-# (and, for the daemon, its milter process).
-reap() {
-	local i=0 c
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	if kill -0 "$1" 2>/dev/null; then
-		for c in $(pgrep -P "$1"); do kill -KILL "$c" 2>/dev/null; done
-		sleep 0.3
-		kill -KILL "$1" 2>/dev/null
-	fi
-	wait "$1" 2>/dev/null
-	return 0
-}
+DAEMON= RECV=
 
 cleanup() {
 	local p
-	for p in $DAEMON $RECV $MC; do kill -TERM "$p" 2>/dev/null; done
-	for p in $DAEMON $RECV $MC; do reap "$p"; done
+	for p in $DAEMON $RECV; do kill -TERM "$p" 2>/dev/null; done
+	for p in $DAEMON $RECV; do t_reap "$p"; done
+	mc_stop_all
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # ---- memcached, certificate, config, account --------------------------------
-MC_PORT=$(t_free_port)
-memcached -l 127.0.0.1 -p "$MC_PORT" -U 0 -u nobody -m 64 >"$T/memcached.log" 2>&1 </dev/null &
-MC=$!
-t_wait_port "$MC_PORT" 10 || { t_fail memcached "got no memcached on port $MC_PORT"; t_done; exit 1; }
+mc_start "$T/mc" main >/dev/null || { t_fail memcached "got no memcached, want one"; t_done; exit 1; }
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
 	-addext subjectAltName=IP:127.0.0.1 -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1 ||
@@ -84,7 +63,7 @@ Socket unix:$T/sock
 LogTo stderr
 LogLevel debug
 DataDir $T/data
-MemcachedServers 127.0.0.1:$MC_PORT
+MemcachedServers $(mc_addr main)
 InboundChecks no
 RecipientHourlyLimit 1000
 MaxSendsPerSecond 1000000
@@ -131,7 +110,7 @@ stop_daemon() {
 	kill -TERM "$DAEMON"
 	while kill -0 "$DAEMON" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
 	STOP_MS=$((($(date +%s%N) - start) / 1000000))
-	if kill -0 "$DAEMON" 2>/dev/null; then STOP_RC=running; reap "$DAEMON"
+	if kill -0 "$DAEMON" 2>/dev/null; then STOP_RC=running; t_reap "$DAEMON"
 	else wait "$DAEMON"; STOP_RC=$?; fi
 	DAEMON=
 }
@@ -146,7 +125,7 @@ start_receiver() {
 
 stop_receiver() {
 	kill -TERM "$RECV" 2>/dev/null
-	reap "$RECV"
+	t_reap "$RECV"
 	RECV=
 }
 

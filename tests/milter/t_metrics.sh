@@ -23,17 +23,12 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
 T_SUITE=metrics
 . "$top_srcdir/tests/lib/testlib.sh"
+. "$top_srcdir/tests/lib/memcached.sh"
 
 here=$top_srcdir/tests/milter
 bin=$top_builddir/ses-milter
 
-for tool in miltertest memcached curl promtool prometheus python3 openssl; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		t_skip all "$tool is not installed (tests/install-deps)"
-		t_done
-		exit
-	fi
-done
+t_need miltertest memcached curl promtool prometheus python3 openssl
 if [ ! -x "$bin" ]; then
 	t_fail all "got no executable $bin, want the built daemon"
 	t_done
@@ -42,32 +37,18 @@ fi
 
 tmp=$(mktemp -d /tmp/ses-metrics.XXXXXX) || exit 1
 d=$tmp/inst
-mc_pid= ses_pid= prom_pid=
+ses_pid= prom_pid=
 
-# stop PID: TERM, then KILL after 10 s; waits for it.
-stop() {
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null
-	t_wait_until 10 sh -c "! kill -0 $1 2>/dev/null" || {
-		for c in $(pgrep -P "$1"); do kill -KILL "$c" 2>/dev/null; done
-		kill -KILL "$1" 2>/dev/null
-	}
-	wait "$1" 2>/dev/null
-	return 0
-}
 cleanup() {
-	stop "$prom_pid"
-	stop "$ses_pid"
-	stop "$mc_pid"
+	t_stop "$prom_pid"
+	t_stop "$ses_pid"
+	mc_stop_all
 	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-mc_port=$(t_free_port)
-memcached -l 127.0.0.1 -p "$mc_port" -U 0 -u nobody -m 16 >"$tmp/memcached.log" 2>&1 </dev/null &
-mc_pid=$!
-t_wait_port "$mc_port" 10 || { t_fail memcached "did not start on port $mc_port"; t_done; exit 1; }
+mc_start "$tmp/mc" main >/dev/null || { t_fail memcached "got no memcached, want one"; t_done; exit 1; }
 
 m_port=$(t_free_port)
 mkdir -p "$d/data/accounts"
@@ -76,7 +57,7 @@ Socket unix:$d/sock
 LogTo stderr
 LogLevel debug
 DataDir $d/data
-MemcachedServers 127.0.0.1:$mc_port
+MemcachedServers $(mc_addr main)
 InboundChecks no
 MetricsListen 127.0.0.1:$m_port
 EOF
@@ -208,7 +189,7 @@ prom_has() {
 }
 if t_wait_until 20 prom_has; then t_pass prometheus_has_decision_series
 else t_fail prometheus_has_decision_series "got no ses_milter_decisions_total{rule=\"suspended\"} of 1 in Prometheus"; fi
-stop "$prom_pid"; prom_pid=
+t_stop "$prom_pid"; prom_pid=
 
 # ---- reloads, restarts, health ---------------------------------------------
 cp "$d/conf" "$d/conf.good"
@@ -231,7 +212,7 @@ status=$(curl -s -o "$tmp/healthz" -w '%{http_code}' "http://127.0.0.1:$m_port/h
 t_eq healthz_ok_with_memcached "$status $(cat "$tmp/healthz")" "200 ok"
 t_eq unknown_path_not_found "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$m_port/other")" 404
 
-stop "$mc_pid"; mc_pid=
+mc_stop main
 status=$(curl -s -o "$tmp/healthz" -w '%{http_code}' "http://127.0.0.1:$m_port/healthz")
 t_eq healthz_503_without_memcached "$status $(cat "$tmp/healthz")" "503 memcached does not answer"
 metrics >"$tmp/down.txt"
