@@ -11,27 +11,12 @@
 
 #include <string.h>
 
+#include "base64.h"
 #include "mac.h"
 #include "strbuf.h"
 
 static const char mac_b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* The value of base64url character c, or -1. */
-static int mac_b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
 
 void mac_base64url_encode(const void *data, size_t len, struct strbuf *out)
 {
@@ -61,7 +46,7 @@ int mac_base64url_decode(const char *s, size_t len, struct strbuf *out)
 	if (len % 4 == 1)
 		return -1;	/* 6 bits cannot end a byte */
 	for (i = 0; i < len; i++) {
-		int v = mac_b64_value((unsigned char)s[i]);
+		int v = base64_value((unsigned char)s[i], true);
 
 		if (v < 0)
 			return -1;

@@ -49,6 +49,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "rfc2047.h"
 
 /* Longest charset name accepted, NUL included; IANA names stop at 40. */
@@ -182,22 +183,6 @@ static enum rfc2047_status rfc2047_unq(const char *s, size_t n,
 	return RFC2047_OK;
 }
 
-/* Value of a base64 digit, or -1. */
-static int rfc2047_b64(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
  * Appends the bytes of B encoded-text to out: groups of four digits, '='
  * padding only at the very end.  Non-zero bits in the last digit before
@@ -219,7 +204,7 @@ static enum rfc2047_status rfc2047_unb(const char *s, size_t n,
 		for (k = 0; k < 4; k++) {
 			if (i + (size_t)k >= n - pad)
 				d = 0;
-			else if ((d = rfc2047_b64((unsigned char)s[i + k])) < 0)
+			else if ((d = base64_value((unsigned char)s[i + k], false)) < 0)
 				return RFC2047_BAD_ENCODING;
 			v = v << 6 | (unsigned long)d;
 		}
