@@ -427,9 +427,7 @@ static int cmd_account_set(struct sesctl *ctx, int argc, char **argv)
 	value = args.operands[2];
 	if (k->type == CONF_BOOL && conftab_parse_bool(value, &b))
 		value = b ? "yes" : "no";
-	rc = sesctl_edit_begin(ctx, &ed);
-	if (rc == SESCTL_OK)
-		rc = sesctl_edit_open(ctx, &ed, args.operands[0], true);
+	rc = sesctl_edit_account(ctx, &ed, args.operands[0]);
 	if (rc == SESCTL_OK) {
 		datafile_set(&ed.df, k->name, value);
 		strbuf_appendf(&done, "account %s: %s set to %s", ed.name, k->name, value);
@@ -515,9 +513,7 @@ static int cmd_account_edit_list(struct sesctl *ctx, int argc, char **argv)
 		sesctl_args_free(&args);
 		return rc;
 	}
-	rc = sesctl_edit_begin(ctx, &ed);
-	if (rc == SESCTL_OK)
-		rc = sesctl_edit_open(ctx, &ed, args.operands[0], true);
+	rc = sesctl_edit_account(ctx, &ed, args.operands[0]);
 	if (rc == SESCTL_OK)
 		rc = login ? cmd_account_edit_login(&ed, add, args.operands[1], &done)
 			   : cmd_account_edit_network(&ed, add, args.operands[1], &done);
@@ -570,9 +566,7 @@ static int cmd_account_del(struct sesctl *ctx, int argc, char **argv)
 		sesctl_args_free(&args);
 		return SESCTL_USAGE;
 	}
-	rc = sesctl_edit_begin(ctx, &ed);
-	if (rc == SESCTL_OK)
-		rc = sesctl_edit_open(ctx, &ed, args.operands[0], true);
+	rc = sesctl_edit_account(ctx, &ed, args.operands[0]);
 	if (rc == SESCTL_OK && !force)
 		rc = cmd_account_check_empty(ed.acct);
 	if (rc == SESCTL_OK) {

@@ -59,14 +59,13 @@ static int cmd_key_new(struct sesctl *ctx, int argc, char **argv)
 		sesctl_args_free(&args);
 		return rc;
 	}
+	/* the edit first: sesctl_edit_end below needs it begun */
+	rc = sesctl_edit_account(ctx, &ed, args.operands[0]);
 	strbuf_appends(&id, "AKID");
-	rc = cmd_key_random(&id, CMD_KEY_ID_CHARS);
+	if (rc == SESCTL_OK)
+		rc = cmd_key_random(&id, CMD_KEY_ID_CHARS);
 	if (rc == SESCTL_OK)
 		rc = cmd_key_random(&secret, CMD_KEY_SECRET_CHARS);
-	if (rc == SESCTL_OK)
-		rc = sesctl_edit_begin(ctx, &ed);
-	if (rc == SESCTL_OK)
-		rc = sesctl_edit_open(ctx, &ed, args.operands[0], true);
 	if (rc == SESCTL_OK) {
 		strbuf_appendf(&line, "%s %s", strbuf_cstr(&id), strbuf_cstr(&secret));
 		datafile_add(&ed.df, "ApiKey", strbuf_cstr(&line));
@@ -133,9 +132,7 @@ static int cmd_key_revoke(struct sesctl *ctx, int argc, char **argv)
 		sesctl_args_free(&args);
 		return rc;
 	}
-	rc = sesctl_edit_begin(ctx, &ed);
-	if (rc == SESCTL_OK)
-		rc = sesctl_edit_open(ctx, &ed, args.operands[0], true);
+	rc = sesctl_edit_account(ctx, &ed, args.operands[0]);
 	if (rc == SESCTL_OK &&
 	    datafile_remove(&ed.df, "ApiKey", args.operands[1], cmd_key_same_id) == 0) {
 		sesctl_err("account %s has no API key %s", ed.name, args.operands[1]);

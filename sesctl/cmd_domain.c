@@ -185,9 +185,7 @@ static int cmd_domain_add(struct sesctl *ctx, int argc, char **argv)
 		sesctl_args_free(&args);
 		return rc;
 	}
-	rc = sesctl_edit_begin(ctx, &ed);
-	if (rc == SESCTL_OK)
-		rc = sesctl_edit_open(ctx, &ed, account, true);
+	rc = sesctl_edit_account(ctx, &ed, account);
 	if (rc == SESCTL_OK)
 		rc = cmd_domain_insert(ctx, &ed, args.operands[0], &keys);
 	sesctl_edit_end(&ed);

@@ -155,9 +155,7 @@ static int quota_set_level(struct sesctl *ctx, const char *name, long long level
 	int rc;
 
 	snprintf(value, sizeof value, "%lld", level);
-	rc = sesctl_edit_begin(ctx, &ed);
-	if (rc == SESCTL_OK)
-		rc = sesctl_edit_open(ctx, &ed, name, true);
+	rc = sesctl_edit_account(ctx, &ed, name);
 	if (rc == SESCTL_OK) {
 		datafile_set(&ed.df, "ReputationLevel", value);
 		datafile_set(&ed.df, "LevelDate", today);

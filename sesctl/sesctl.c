@@ -400,6 +400,13 @@ int sesctl_edit_commit(struct sesctl *ctx, struct sesctl_edit *ed, bool remove, 
 	return SESCTL_OK;
 }
 
+int sesctl_edit_account(struct sesctl *ctx, struct sesctl_edit *ed, const char *name)
+{
+	int rc = sesctl_edit_begin(ctx, ed);
+
+	return rc == SESCTL_OK ? sesctl_edit_open(ctx, ed, name, true) : rc;
+}
+
 void sesctl_edit_end(struct sesctl_edit *ed)
 {
 	datafile_free(&ed->df);

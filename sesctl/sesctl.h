@@ -169,6 +169,8 @@ int sesctl_edit_begin(struct sesctl *ctx, struct sesctl_edit *ed);
  * there is no such account).  Returns SESCTL_OK or SESCTL_FAIL.
  */
 int sesctl_edit_open(struct sesctl *ctx, struct sesctl_edit *ed, const char *name, bool must_exist);
+/* sesctl_edit_begin, then sesctl_edit_open of the existing account name. */
+int sesctl_edit_account(struct sesctl *ctx, struct sesctl_edit *ed, const char *name);
 /*
  * Makes the edited file live when the directory with it loads cleanly
  * (remove: deletes the account instead).  Prints done, then reloads
