@@ -139,6 +139,52 @@ static void send_is_allowed_again_exactly_60_minutes_after_the_oldest(void **sta
 	expect_action(send_one(f, "<fan@example.net>"), POLICY_TEMPFAIL);
 }
 
+/* Writes the key of fan@example.net's frequency slot (account acme) to key. */
+static void fan_slot_key(struct strbuf *key, int slot)
+{
+	const char *parts[4] = { "acme", "fan@example.net", NULL, NULL };
+	char num[4];
+
+	snprintf(num, sizeof num, "%d", slot);
+	parts[2] = num;
+	store_key(key, "fq", parts);
+}
+
+/* Another gateway takes fan@example.net's frequency slots 0 to n - 1. */
+static void fan_slots_taken_elsewhere(struct fixture *f, int n)
+{
+	struct strbuf key = STRBUF_INIT;
+	char stamp[32];
+	int i;
+
+	snprintf(stamp, sizeof stamp, "%lld", (long long)fx_time_us);
+	for (i = 0; i < n; i++) {
+		fan_slot_key(&key, i);
+		assert_int_equal(store_add(&f->snap->store, strbuf_cstr(&key), stamp, strlen(stamp), 3601),
+				 STORE_OK);
+	}
+	strbuf_free(&key);
+}
+
+/* Asserts that fan@example.net's frequency slot is held in the store. */
+static void assert_fan_slot_held(struct fixture *f, int slot)
+{
+	struct strbuf key = STRBUF_INIT, val = STRBUF_INIT;
+
+	fan_slot_key(&key, slot);
+	assert_int_equal(store_get(&f->snap->store, strbuf_cstr(&key), &val), STORE_OK);
+	strbuf_free(&key);
+	strbuf_free(&val);
+}
+
+/* MAIL from news@example.com, then the frequency rule's prefetch for ev run into p. */
+static void fan_prefetched(struct fixture *f, const struct rule_event *ev, struct prefetch *p)
+{
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	rule_frequency.prefetch(f->msg, ev, p);
+	prefetch_run(p, &f->snap->store);
+}
+
 /*
  * The prefetch saw every slot free; another gateway took slots 0 and 1 since.
  * The add on slot 0 loses the race and the walk takes slot 2.
@@ -148,32 +194,15 @@ static void slot_taken_after_the_prefetch_sends_the_rule_walking(void **state)
 	struct fixture *f = *state;
 	struct rule_event ev = { .stage = RULE_STAGE_RCPT, .rcpt = "<fan@example.net>",
 				 .rcpt_norm = "fan@example.net" };
-	const char *parts[4] = { "acme", "fan@example.net", NULL, NULL };
 	struct prefetch p = PREFETCH_INIT;
-	struct strbuf key = STRBUF_INIT, val = STRBUF_INIT;
-	char slot[4], stamp[32];
-	int i;
 
-	snprintf(stamp, sizeof stamp, "%lld", (long long)fx_time_us);
-	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
-	rule_frequency.prefetch(f->msg, &ev, &p);
-	prefetch_run(&p, &f->snap->store);
-	for (i = 0; i < 2; i++) {
-		snprintf(slot, sizeof slot, "%d", i);
-		parts[2] = slot;
-		store_key(&key, "fq", parts);
-		assert_int_equal(store_add(&f->snap->store, strbuf_cstr(&key), stamp, strlen(stamp), 3601),
-				 STORE_OK);
-	}
+	fan_prefetched(f, &ev, &p);
+	fan_slots_taken_elsewhere(f, 2);
 	f->msg->prefetch = &p;
 	assert_int_equal(rule_frequency.check(f->msg, &ev, &f->d), RULE_PASS);
 	f->msg->prefetch = NULL;
-	parts[2] = "2";
-	store_key(&key, "fq", parts);
-	assert_int_equal(store_get(&f->snap->store, strbuf_cstr(&key), &val), STORE_OK);
+	assert_fan_slot_held(f, 2);
 	prefetch_free(&p);
-	strbuf_free(&key);
-	strbuf_free(&val);
 }
 
 /*
@@ -186,37 +215,20 @@ static void planned_slot_lost_to_a_race_walks_on(void **state)
 	struct fixture *f = *state;
 	struct rule_event ev = { .stage = RULE_STAGE_RCPT, .rcpt = "<fan@example.net>",
 				 .rcpt_norm = "fan@example.net" };
-	const char *parts[4] = { "acme", "fan@example.net", NULL, NULL };
 	struct prefetch p = PREFETCH_INIT;
-	struct strbuf key = STRBUF_INIT, val = STRBUF_INIT;
-	char slot[4], stamp[32];
-	int i;
 
-	snprintf(stamp, sizeof stamp, "%lld", (long long)fx_time_us);
-	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
-	rule_frequency.prefetch(f->msg, &ev, &p);
-	prefetch_run(&p, &f->snap->store);
+	fan_prefetched(f, &ev, &p);
 	f->msg->prefetch = &p;
 	rule_frequency.reserve(f->msg, &ev, &p);
 	assert_int_equal(p.nw, 1);
-	for (i = 0; i < 2; i++) {
-		snprintf(slot, sizeof slot, "%d", i);
-		parts[2] = slot;
-		store_key(&key, "fq", parts);
-		assert_int_equal(store_add(&f->snap->store, strbuf_cstr(&key), stamp, strlen(stamp), 3601),
-				 STORE_OK);
-	}
+	fan_slots_taken_elsewhere(f, 2);
 	assert_int_equal(rule_frequency.check(f->msg, &ev, &f->d), RULE_PASS);
 	assert_true(p.written);
 	prefetch_settle(&p);
 	f->msg->prefetch = NULL;
-	parts[2] = "2";
-	store_key(&key, "fq", parts);
-	assert_int_equal(store_get(&f->snap->store, strbuf_cstr(&key), &val), STORE_OK);
+	assert_fan_slot_held(f, 2);
 	assert_int_equal(store_mem_count(&f->snap->store), 3);	/* slots 0-2, nothing else */
 	prefetch_free(&p);
-	strbuf_free(&key);
-	strbuf_free(&val);
 }
 
 static void aborted_transactions_give_the_count_back(void **state)
