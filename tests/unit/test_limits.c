@@ -139,6 +139,10 @@ static void send_is_allowed_again_exactly_60_minutes_after_the_oldest(void **sta
 	expect_action(send_one(f, "<fan@example.net>"), POLICY_TEMPFAIL);
 }
 
+/* RCPT TO fan@example.net, as the race cases give it to the frequency rule. */
+static const struct rule_event fan_rcpt = { .stage = RULE_STAGE_RCPT, .rcpt = "<fan@example.net>",
+					    .rcpt_norm = "fan@example.net" };
+
 /* Writes the key of fan@example.net's frequency slot (account acme) to key. */
 static void fan_slot_key(struct strbuf *key, int slot)
 {
@@ -177,11 +181,11 @@ static void assert_fan_slot_held(struct fixture *f, int slot)
 	strbuf_free(&val);
 }
 
-/* MAIL from news@example.com, then the frequency rule's prefetch for ev run into p. */
-static void fan_prefetched(struct fixture *f, const struct rule_event *ev, struct prefetch *p)
+/* MAIL from news@example.com, then the frequency rule's prefetch for fan run into p. */
+static void fan_prefetched(struct fixture *f, struct prefetch *p)
 {
 	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
-	rule_frequency.prefetch(f->msg, ev, p);
+	rule_frequency.prefetch(f->msg, &fan_rcpt, p);
 	prefetch_run(p, &f->snap->store);
 }
 
@@ -192,14 +196,12 @@ static void fan_prefetched(struct fixture *f, const struct rule_event *ev, struc
 static void slot_taken_after_the_prefetch_sends_the_rule_walking(void **state)
 {
 	struct fixture *f = *state;
-	struct rule_event ev = { .stage = RULE_STAGE_RCPT, .rcpt = "<fan@example.net>",
-				 .rcpt_norm = "fan@example.net" };
 	struct prefetch p = PREFETCH_INIT;
 
-	fan_prefetched(f, &ev, &p);
+	fan_prefetched(f, &p);
 	fan_slots_taken_elsewhere(f, 2);
 	f->msg->prefetch = &p;
-	assert_int_equal(rule_frequency.check(f->msg, &ev, &f->d), RULE_PASS);
+	assert_int_equal(rule_frequency.check(f->msg, &fan_rcpt, &f->d), RULE_PASS);
 	f->msg->prefetch = NULL;
 	assert_fan_slot_held(f, 2);
 	prefetch_free(&p);
@@ -213,16 +215,14 @@ static void slot_taken_after_the_prefetch_sends_the_rule_walking(void **state)
 static void planned_slot_lost_to_a_race_walks_on(void **state)
 {
 	struct fixture *f = *state;
-	struct rule_event ev = { .stage = RULE_STAGE_RCPT, .rcpt = "<fan@example.net>",
-				 .rcpt_norm = "fan@example.net" };
 	struct prefetch p = PREFETCH_INIT;
 
-	fan_prefetched(f, &ev, &p);
+	fan_prefetched(f, &p);
 	f->msg->prefetch = &p;
-	rule_frequency.reserve(f->msg, &ev, &p);
+	rule_frequency.reserve(f->msg, &fan_rcpt, &p);
 	assert_int_equal(p.nw, 1);
 	fan_slots_taken_elsewhere(f, 2);
-	assert_int_equal(rule_frequency.check(f->msg, &ev, &f->d), RULE_PASS);
+	assert_int_equal(rule_frequency.check(f->msg, &fan_rcpt, &f->d), RULE_PASS);
 	assert_true(p.written);
 	prefetch_settle(&p);
 	f->msg->prefetch = NULL;
