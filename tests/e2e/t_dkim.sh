@@ -13,16 +13,8 @@
 # Run as root: bash tests/e2e/t_dkim.sh (top_builddir: the build).
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/lib/testlib.sh
-. "$here/../lib/testlib.sh"
-# shellcheck source=tests/lib/postfix.sh
-. "$here/../lib/postfix.sh"
-# shellcheck source=tests/lib/memcached.sh
-. "$here/../lib/memcached.sh"
-# shellcheck source=tests/lib/cases.sh
-. "$here/../lib/cases.sh"
-# shellcheck source=tests/lib/dkim.sh
-. "$here/../lib/dkim.sh"
+# shellcheck source=tests/lib/e2e.sh
+. "$here/../lib/e2e.sh"
 
 SIGNER=(--local-interface 127.0.0.2 --from news@example.com)
 TPL=(--local-interface 127.0.0.3 --from news@tpl.example)

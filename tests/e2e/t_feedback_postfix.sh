@@ -26,16 +26,8 @@
 # build); KEEP=1 keeps the work directory; ONLY=NAME runs one case.
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/lib/testlib.sh
-. "$here/../lib/testlib.sh"
-# shellcheck source=tests/lib/postfix.sh
-. "$here/../lib/postfix.sh"
-# shellcheck source=tests/lib/memcached.sh
-. "$here/../lib/memcached.sh"
-# shellcheck source=tests/lib/cases.sh
-. "$here/../lib/cases.sh"
-# shellcheck source=tests/lib/dkim.sh
-. "$here/../lib/dkim.sh"
+# shellcheck source=tests/lib/e2e.sh
+. "$here/../lib/e2e.sh"
 
 SESCTL=${SESCTL:-${top_builddir:-.}/sesctl/sesctl}
 ACME=(--local-interface 127.0.0.2 --from news@example.com)

@@ -14,14 +14,8 @@
 # Run as root: bash tests/e2e/t_inbound_postfix.sh (top_builddir: the build).
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/lib/testlib.sh
-. "$here/../lib/testlib.sh"
-# shellcheck source=tests/lib/postfix.sh
-. "$here/../lib/postfix.sh"
-# shellcheck source=tests/lib/memcached.sh
-. "$here/../lib/memcached.sh"
-# shellcheck source=tests/lib/cases.sh
-. "$here/../lib/cases.sh"
+# shellcheck source=tests/lib/e2e.sh
+. "$here/../lib/e2e.sh"
 # shellcheck source=tests/lib/authdns.sh
 . "$here/../lib/authdns.sh"
 

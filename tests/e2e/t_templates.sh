@@ -13,14 +13,8 @@
 # KEEP=1 keeps the work directory; ONLY=NAME runs one case.
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/lib/testlib.sh
-. "$here/../lib/testlib.sh"
-# shellcheck source=tests/lib/postfix.sh
-. "$here/../lib/postfix.sh"
-# shellcheck source=tests/lib/memcached.sh
-. "$here/../lib/memcached.sh"
-# shellcheck source=tests/lib/cases.sh
-. "$here/../lib/cases.sh"
+# shellcheck source=tests/lib/e2e.sh
+. "$here/../lib/e2e.sh"
 
 NEWS=(--local-interface 127.0.0.2 --from news@news.example)
 FREE=(--local-interface 127.0.0.3 --from hello@free.example)
