@@ -477,6 +477,19 @@ static const struct store_ops counting_ops = {
 	.incr = cnt_incr, .decr = cnt_decr, .mwrite = cnt_mwrite,
 };
 
+/* RCPT TO rcpt with the store's requests counted in counted_reads and counted_writes. */
+static enum policy_action counted_rcpt(struct fixture *f, const char *rcpt)
+{
+	enum policy_action a;
+
+	counted = f->snap->store;
+	f->snap->store.ops = &counting_ops;
+	counted_reads = counted_writes = 0;
+	a = policy_rcpt(f->msg, rcpt, &f->d);
+	f->snap->store = counted;
+	return a;
+}
+
 /*
  * The lookups and the hourly slots are one multi-get; the slot, the
  * second and the day counter are one batch of writes.
@@ -491,11 +504,7 @@ static void recipient_costs_one_read_and_one_write(void **state)
 	policy_msg_free(f->msg);
 	f->msg = policy_msg_new(f->conn);
 	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
-	counted = f->snap->store;
-	f->snap->store.ops = &counting_ops;
-	counted_reads = counted_writes = 0;
-	expect_action(policy_rcpt(f->msg, "<fan@example.net>", &f->d), POLICY_CONTINUE);
-	f->snap->store = counted;
+	expect_action(counted_rcpt(f, "<fan@example.net>"), POLICY_CONTINUE);
 	assert_int_equal(counted_reads, 1);
 	assert_int_equal(counted_writes, 1);
 }
@@ -507,11 +516,7 @@ static void refused_by_a_lookup_costs_no_write(void **state)
 
 	put_entry(f, ENTRY_BLOCKLIST, "", "bounced@example.net", true);
 	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
-	counted = f->snap->store;
-	f->snap->store.ops = &counting_ops;
-	counted_reads = counted_writes = 0;
-	expect_action(policy_rcpt(f->msg, "<bounced@example.net>", &f->d), POLICY_REJECT);
-	f->snap->store = counted;
+	expect_action(counted_rcpt(f, "<bounced@example.net>"), POLICY_REJECT);
 	assert_int_equal(counted_reads, 1);
 	assert_int_equal(counted_writes, 0);
 }
