@@ -4,12 +4,12 @@
  */
 #include "autoconf.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api_lookup.h"
+#include "base64.h"
 #include "domain_check.h"
 #include "template.h"
 
@@ -38,15 +38,13 @@ static const struct tmpl *api_own_template(const struct api_ctx *c, json_t *req,
 /* s in base64, or "" for NULL. */
 static json_t *api_b64_json(const char *s)
 {
-	size_t n = s != NULL ? strlen(s) : 0;
-	unsigned char *buf = malloc(4 * ((n + 2) / 3) + 1);
+	struct strbuf b = STRBUF_INIT;
 	json_t *j;
 
-	if (buf == NULL)
-		return json_string("");
-	EVP_EncodeBlock(buf, (const unsigned char *)(s != NULL ? s : ""), (int)n);
-	j = json_string((char *)buf);
-	free(buf);
+	if (s != NULL)
+		base64_append(&b, s, strlen(s));
+	j = json_string(strbuf_cstr(&b));
+	strbuf_free(&b);
 	return j;
 }
 

@@ -3,26 +3,17 @@
  */
 #include "autoconf.h"
 
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_msg.h"
+#include "base64.h"
 #include "xalloc.h"
 
 #define API_MSG_B64_LINE 57   /* input bytes per 76-character base64 line */
 #define API_MSG_WORD_BYTES 42 /* input bytes per encoded word (75 characters at most) */
-
-static void api_msg_b64(const unsigned char *d, size_t n, struct strbuf *out)
-{
-	unsigned char buf[4 * ((API_MSG_B64_LINE + 2) / 3) + 1];
-	int got;
-
-	got = EVP_EncodeBlock(buf, d, (int)n);
-	strbuf_append(out, buf, (size_t)got);
-}
 
 /* Appends data as base64 lines of 76 characters. */
 static void api_msg_b64_lines(const unsigned char *d, size_t n, struct strbuf *out)
@@ -31,7 +22,7 @@ static void api_msg_b64_lines(const unsigned char *d, size_t n, struct strbuf *o
 
 	for (off = 0; off < n; off += chunk) {
 		chunk = n - off < API_MSG_B64_LINE ? n - off : API_MSG_B64_LINE;
-		api_msg_b64(d + off, chunk, out);
+		base64_append(out, d + off, chunk);
 		strbuf_appends(out, "\r\n");
 	}
 }
@@ -59,7 +50,7 @@ void api_msg_encode_words(const char *s, struct strbuf *out)
 		       ((unsigned char)s[off + chunk] & 0xc0) == 0x80)
 			chunk--;
 		strbuf_appends(out, off > 0 ? "\r\n =?UTF-8?B?" : "=?UTF-8?B?");
-		api_msg_b64((const unsigned char *)s + off, chunk, out);
+		base64_append(out, s + off, chunk);
 		strbuf_appends(out, "?=");
 		off += chunk;
 	}
