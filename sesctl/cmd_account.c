@@ -509,10 +509,8 @@ static int cmd_account_edit_list(struct sesctl *ctx, int argc, char **argv)
 	int rc;
 
 	rc = sesctl_args_operands(ctx, &args, argc, argv, 2);
-	if (rc != SESCTL_OK) {
-		sesctl_args_free(&args);
+	if (rc != SESCTL_OK)
 		return rc;
-	}
 	rc = sesctl_edit_account(ctx, &ed, args.operands[0]);
 	if (rc == SESCTL_OK)
 		rc = login ? cmd_account_edit_login(&ed, add, args.operands[1], &done)

@@ -55,10 +55,8 @@ static int cmd_key_new(struct sesctl *ctx, int argc, char **argv)
 	int rc;
 
 	rc = sesctl_args_operands(ctx, &args, argc, argv, 1);
-	if (rc != SESCTL_OK) {
-		sesctl_args_free(&args);
+	if (rc != SESCTL_OK)
 		return rc;
-	}
 	/* the edit first: sesctl_edit_end below needs it begun */
 	rc = sesctl_edit_account(ctx, &ed, args.operands[0]);
 	strbuf_appends(&id, "AKID");
@@ -94,10 +92,8 @@ static int cmd_key_list(struct sesctl *ctx, int argc, char **argv)
 	int rc;
 
 	rc = sesctl_args_operands(ctx, &args, argc, argv, 1);
-	if (rc != SESCTL_OK) {
-		sesctl_args_free(&args);
+	if (rc != SESCTL_OK)
 		return rc;
-	}
 	db = sesctl_load_db(ctx);
 	a = db != NULL ? account_by_name(db, args.operands[0]) : NULL;
 	if (db != NULL && a == NULL)
@@ -128,10 +124,8 @@ static int cmd_key_revoke(struct sesctl *ctx, int argc, char **argv)
 	int rc;
 
 	rc = sesctl_args_operands(ctx, &args, argc, argv, 2);
-	if (rc != SESCTL_OK) {
-		sesctl_args_free(&args);
+	if (rc != SESCTL_OK)
 		return rc;
-	}
 	rc = sesctl_edit_account(ctx, &ed, args.operands[0]);
 	if (rc == SESCTL_OK &&
 	    datafile_remove(&ed.df, "ApiKey", args.operands[1], cmd_key_same_id) == 0) {

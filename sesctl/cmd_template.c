@@ -606,10 +606,8 @@ static int cmd_template_del(struct sesctl *ctx, int argc, char **argv)
 	int rc;
 
 	rc = sesctl_args_operands(ctx, &args, argc, argv, 1);
-	if (rc != SESCTL_OK) {
-		sesctl_args_free(&args);
+	if (rc != SESCTL_OK)
 		return rc;
-	}
 	rc = cmd_template_edit_find(ctx, &ed, args.operands[0], &db, &t);
 	if (rc == SESCTL_OK)
 		rc = cmd_template_stage(ctx, &ch, t->id, false);

@@ -203,8 +203,12 @@ int sesctl_args_operands(struct sesctl *ctx, struct sesctl_args *a, int argc, ch
 	sesctl_args_init(a, argc, argv);
 	while ((opt = sesctl_args_next(ctx, a, NULL, &value)) != 0)
 		if (opt < 0)
-			return SESCTL_USAGE;
-	return a->noperands == n ? SESCTL_OK : SESCTL_USAGE;
+			break;
+	if (opt < 0 || a->noperands != n) {
+		sesctl_args_free(a);
+		return SESCTL_USAGE;
+	}
+	return SESCTL_OK;
 }
 
 char *sesctl_account_path(const struct sesctl *ctx, const char *name)

@@ -116,8 +116,9 @@ int sesctl_args_next(struct sesctl *ctx, struct sesctl_args *a, const struct ses
 
 /*
  * Parses a command without options of its own (but --no-reload).  Returns
- * SESCTL_OK when there are exactly n operands, else SESCTL_USAGE.  Call
- * sesctl_args_free in either case.
+ * SESCTL_OK when there are exactly n operands, else SESCTL_USAGE with
+ * the operands already freed.  Call sesctl_args_free after SESCTL_OK (a
+ * second call does no harm).
  */
 int sesctl_args_operands(struct sesctl *ctx, struct sesctl_args *a, int argc, char **argv, int n);
 
