@@ -129,7 +129,10 @@ case_redirect_is_not_withheld_while_memcached_hangs() {
 case_custom_content_html_is_tracked_and_signed() {
 	local body
 	# multipart/mixed: text and quoted-printable HTML, then an HTML attachment
-	body="--m1
+	# (the preamble line: swaks would read a body starting "--" as an option;
+	# --add-header: --header would replace the first Content-Type in the body)
+	body="A message in MIME format.
+--m1
 Content-Type: multipart/alternative; boundary=a1
 
 --a1
@@ -152,8 +155,8 @@ Content-Disposition: attachment; filename=terms.html
 <html><body><a href=\"http://127.0.0.1:$WEB/terms.html\">Terms</a></body></html>
 --m1--"
 	pf_send "$A" "$T/out" "${SHOP[@]}" --to dan@example.net --header "Subject: Sale" \
-		--header "MIME-Version: 1.0" \
-		--header "Content-Type: multipart/mixed; boundary=m1" --body "$body"
+		--add-header "MIME-Version: 1.0" \
+		--add-header "Content-Type: multipart/mixed; boundary=m1" --body "$body"
 	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
 	pf_wait_mail "$A" dan@example.net
 	pf_delivered "$A" dan@example.net > "$WORK/custom"
