@@ -175,10 +175,11 @@ static int mime_rewrite_cte_at(const struct mime_rw *rw, GMimeObject *obj, size_
 
 /*
  * Encodes the rewritten html back for enc into repl; *to_qp set when a
- * 7bit or 8bit part must become quoted-printable.
+ * 7bit or 8bit part must become quoted-printable.  crlf_end: the encoded
+ * original ended in a line break (which base64 output then keeps).
  */
 static void mime_rewrite_encode(GMimeContentEncoding enc, const struct strbuf *html,
-				struct strbuf *repl, bool *to_qp)
+				bool crlf_end, struct strbuf *repl, bool *to_qp)
 {
 	struct strbuf lf = STRBUF_INIT;
 
@@ -194,11 +195,15 @@ static void mime_rewrite_encode(GMimeContentEncoding enc, const struct strbuf *h
 		 enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
 	mime_build_to_lf(strbuf_cstr(html), &lf);
 	mime_encode_lf(lf.data, lf.len, enc == GMIME_CONTENT_ENCODING_BASE64, repl);
-	/* the line break before the next delimiter is not the part's */
-	if (enc == GMIME_CONTENT_ENCODING_BASE64)
+	/* base64 ends in a line break as the original did (inside a multipart
+	 * the one before the delimiter is not the part's) */
+	if (enc == GMIME_CONTENT_ENCODING_BASE64) {
 		while (repl->len > 0 && (repl->data[repl->len - 1] == '\n' ||
 					 repl->data[repl->len - 1] == '\r'))
 			repl->data[--repl->len] = '\0';
+		if (crlf_end)
+			strbuf_appends(repl, "\r\n");
+	}
 	strbuf_free(&lf);
 }
 
@@ -217,7 +222,7 @@ static bool mime_rewrite_content(struct mime_rw *rw, GMimePart *part, size_t sta
 	if (raw.len > 0 && mime_rewrite_bytes_ok(raw.data, raw.len) &&
 	    rw->fn(rw->arg, strbuf_cstr(&raw), raw.len, &html) == 0 &&
 	    (html.len != raw.len || memcmp(html.data, raw.data, raw.len) != 0)) {
-		mime_rewrite_encode(enc, &html, &repl, &to_qp);
+		mime_rewrite_encode(enc, &html, rw->msg[end - 1] == '\n', &repl, &to_qp);
 		ok = !to_qp || top || mime_rewrite_cte_at(rw, GMIME_OBJECT(part), &hstart, &hend) == 0;
 	}
 	if (ok) {

@@ -207,6 +207,8 @@ static void single_part_base64(void **state)
 	assert_int_equal(r.rc, 1);
 	expect_html(&r, 0, HTML_OUT, "base64");
 	expect_lines_within(r.rw.body.data, 76);
+	assert_memory_equal(r.rw.body.data + r.rw.body.len - 2, "\r\n", 2);
+	assert_memory_equal(r.rw.body.data + r.rw.body.len - 3, "=", 1);	/* not a blank line */
 	result_free(&r);
 	g_free(msg);
 	g_free(b64);
