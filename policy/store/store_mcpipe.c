@@ -29,6 +29,7 @@
 #include <libmemcached/memcached.h>
 
 #include "store_mcpipe.h"
+#include "store_mcpipe_internal.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -352,9 +353,9 @@ static bool mcp_answer(struct store_write_item *it, unsigned status, const unsig
 	}
 }
 
-/* Reads the answers; 0 when all came (the mark's too), else as mcp_recv. */
-static int mcp_read_answers(int fd, struct store_write_item *items, const size_t *group, size_t ng,
-			    bool guard, bool *answered, bool *restored, int64_t deadline)
+/* See store_mcpipe_internal.h. */
+int mcpipe_read_answers(int fd, struct store_write_item *items, const size_t *group, size_t ng,
+			bool guard, bool *answered, bool *restored, int64_t deadline)
 {
 	size_t want = ng + (guard ? 1 : 0), got = 0;
 	unsigned char h[MCP_HEADER], *body = NULL;
@@ -450,8 +451,8 @@ static int mcp_exchange_finish(struct mcpipe *p, struct mcp_exchange *x)
 	int rc = x->rc;
 
 	if (rc == 0)
-		rc = mcp_read_answers(x->fd, x->items, x->group, x->ng, x->guard, x->answered,
-				      x->restored, x->deadline);
+		rc = mcpipe_read_answers(x->fd, x->items, x->group, x->ng, x->guard, x->answered,
+					 x->restored, x->deadline);
 	if (x->fd >= 0 && rc == 0)
 		mcp_give(p, x->host, x->port, x->fd);
 	else if (x->fd >= 0)
