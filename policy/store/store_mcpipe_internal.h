@@ -17,9 +17,10 @@
  * opaque of a write is k), and, with guard, the answer to the mark read
  * (opaque ng), which must come after every write's.  answered[k] says
  * whether write k has its final answer (filled in its item); *restored
- * whether the mark said "done".  Each request has one answer: a second
- * one, an unknown opaque or opcode, a wrong magic or an impossible
- * length drop the connection.  deadline is CLOCK_MONOTONIC milliseconds.
+ * whether the mark said "done" (the caller sets both false first).
+ * Each request has one answer: a second one, an unknown opaque or
+ * opcode, a wrong magic or an impossible length drop the connection.
+ * deadline is CLOCK_MONOTONIC milliseconds.
  * Returns 0 when every answer came, -1 on an error or the end of the
  * stream, -2 on a timeout.
  */
