@@ -6,7 +6,9 @@
  * header (magic, opcode, key length, extras length, status or vbucket,
  * body length, opaque, CAS), then extras, key and value.  The opaque of
  * a write is its place in its server's group; the mark read uses ng.
- * Every group's request is sent before any answer is read.
+ * Every group's request is sent before any answer is read.  The answers
+ * are outside data: each request gets one, with its opcode, the mark's
+ * after the writes'; anything else drops the connection.
  */
 #include "autoconf.h"
 
