@@ -5,22 +5,28 @@
  *
  *   milterload -S SOCKET -F MESSAGE [-c CONNECTIONS] [-n MESSAGES]
  *              [-k PER_CONNECTION] [-f FROM] [-t PREFIX] [-d DOMAIN]
- *              [-a CLIENT_ADDRESS]
+ *              [-a CLIENT_ADDRESS] [-H HELO] [-r RCPTS] [-s]
  *
  * SOCKET is unix:PATH or inet:PORT@HOST.  MESSAGE is a file with the
  * message's header and body (LF line ends), as smtp-source -F takes it.
  * CONNECTIONS threads (default 8) each open a milter connection, send
  * PER_CONNECTION messages (default 1, one SMTP session each, like
  * smtp-source without -d) from the client address (default 127.0.0.1)
- * and close it, until MESSAGES (default 1000) were sent.  Message i goes
- * to PREFIX<i>@DOMAIN (defaults "r", rcpt.bench.example), so no two
- * messages share a recipient.  Each message gets a fresh queue ID.
+ * and close it, until MESSAGES (default 1000) were sent.  The session
+ * says HELO (default client.bench.test).  Message i goes to RCPTS
+ * recipients (default 1) PREFIX<i*RCPTS+j>@DOMAIN, j = 0..RCPTS-1
+ * (defaults "r", rcpt.bench.example), so no two messages share a
+ * recipient; with -s every message goes to PREFIX<j>@DOMAIN, the same
+ * ones.  Each message gets a fresh queue ID.
  *
  * At end of message it counts the milter's edits: added or inserted
- * DKIM-Signature headers (signed=) and body replacements (rendered=).
- * It prints one line:
- *   messages=N accepted=N refused=N errors=N signed=N rendered=N
- *   seconds=S rate=R latency_ms=L
+ * DKIM-Signature headers (signed=), body replacements (rendered=) and
+ * messages given an Authentication-Results header saying dkim=pass
+ * (dkim_pass=), dmarc=pass (dmarc_pass=) or spf=pass (spf_pass=).  It
+ * prints one line:
+ *   messages=N accepted=N refused=N errors=N signed=N signatures=N
+ *   rendered=N dkim_pass=N dmarc_pass=N spf_pass=N seconds=S rate=R
+ *   latency_ms=L
  * and the first refusal or error on stderr.  Exit status 0 when every
  * message was accepted, 1 otherwise, 2 for a usage error.
  */
@@ -51,6 +57,8 @@ static struct ml_opts opts = {
 	.prefix = "r",
 	.domain = "rcpt.bench.example",
 	.client = "127.0.0.1",
+	.helo = "client.bench.test",
+	.rcpts = 1,
 };
 
 static struct ml_message message;
@@ -178,7 +186,7 @@ static int ml_session_start(struct ml_conn *c, struct ml_reply *r)
 			return 1;
 	}
 	if (!(c->proto & SMFIP_NOHELO)) {
-		n = ml_field(buf, sizeof buf, 0, "client.bench.test");
+		n = ml_field(buf, sizeof buf, 0, opts.helo);
 		if (ml_send(c, SMFIC_HELO, NULL, 0, buf, n, !(c->proto & SMFIP_NR_HELO), r) != 0)
 			return -1;
 		if (ml_stops(r))
@@ -192,6 +200,7 @@ static int ml_envelope(struct ml_conn *c, long index, const char *qid, struct ml
 {
 	char arg[320], macros[640];
 	size_t n;
+	long j;
 	int m;
 
 	if (!(c->proto & SMFIP_NOMAIL)) {
@@ -206,8 +215,10 @@ static int ml_envelope(struct ml_conn *c, long index, const char *qid, struct ml
 		if (ml_stops(r))
 			return 1;
 	}
-	if (!(c->proto & SMFIP_NORCPT)) {
-		m = snprintf(arg, sizeof arg, "<%s%ld@%s>", opts.prefix, index, opts.domain);
+	for (j = 0; !(c->proto & SMFIP_NORCPT) && j < opts.rcpts; j++) {
+		long rcpt = opts.same ? j : index * opts.rcpts + j;
+
+		m = snprintf(arg, sizeof arg, "<%s%ld@%s>", opts.prefix, rcpt, opts.domain);
 		if (m < 0 || (size_t)m >= sizeof arg)
 			return -1;
 		m = snprintf(macros, sizeof macros, "{rcpt_addr}%c%s%c", 0, arg, 0);
@@ -269,6 +280,29 @@ static int ml_content(struct ml_conn *c, struct ml_reply *r)
 	return 0;
 }
 
+/*
+ * Notes the passes an added Authentication-Results header reports (name,
+ * NUL, value in len bytes): inbound runs check that the verifier saw the
+ * signature and the DMARC policy pass, not merely that it answered.
+ */
+static void ml_authres(const char *name, size_t len, struct ml_result *res)
+{
+	size_t n = strnlen(name, len);
+	char value[2048];
+
+	if (n + 1 >= len)
+		return;
+	n++;
+	len -= n;
+	if (len >= sizeof value)
+		len = sizeof value - 1;
+	memcpy(value, name + n, len);
+	value[len] = '\0';
+	res->dkim_pass |= strstr(value, "dkim=pass") != NULL;
+	res->dmarc_pass |= strstr(value, "dmarc=pass") != NULL;
+	res->spf_pass |= strstr(value, "spf=pass") != NULL;
+}
+
 /* End of message: reads edits until the final reply; 1 when refused. */
 static int ml_eom(struct ml_conn *c, const char *qid, struct ml_result *res, struct ml_reply *r)
 {
@@ -288,6 +322,8 @@ static int ml_eom(struct ml_conn *c, const char *qid, struct ml_result *res, str
 
 			if (r->len > 4 && strncasecmp(name, "DKIM-Signature", 15) == 0)
 				res->signatures++;
+			if (r->len > 4 && strncasecmp(name, "Authentication-Results", 23) == 0)
+				ml_authres(name, r->data + r->len - name, res);
 			break;
 		}
 		case SMFIR_REPLBODY:
@@ -354,6 +390,9 @@ static void ml_count(const struct ml_result *res, double seconds)
 	stats.signed_msgs += res->signatures > 0;
 	stats.signatures += res->signatures;
 	stats.rendered += res->rendered;
+	stats.dkim_pass += res->dkim_pass;
+	stats.dmarc_pass += res->dmarc_pass;
+	stats.spf_pass += res->spf_pass;
 	stats.latency += seconds;
 	pthread_mutex_unlock(&stats_lock);
 }
@@ -418,9 +457,9 @@ int main(int argc, char **argv)
 		pthread_join(tids[i], NULL);
 	secs = ml_now() - t0;
 	printf("messages=%ld accepted=%ld refused=%ld errors=%ld signed=%ld signatures=%ld "
-	       "rendered=%ld seconds=%.3f rate=%.1f latency_ms=%.2f\n",
+	       "rendered=%ld dkim_pass=%ld dmarc_pass=%ld spf_pass=%ld seconds=%.3f rate=%.1f latency_ms=%.2f\n",
 	       stats.messages, stats.accepted, stats.refused, stats.errors, stats.signed_msgs,
-	       stats.signatures, stats.rendered, secs, secs > 0 ? stats.messages / secs : 0.0,
+	       stats.signatures, stats.rendered, stats.dkim_pass, stats.dmarc_pass, stats.spf_pass, secs, secs > 0 ? stats.messages / secs : 0.0,
 	       stats.messages ? 1000.0 * stats.latency / stats.messages : 0.0);
 	if (stats.first[0] != '\0')
 		fprintf(stderr, "milterload: first problem: %s\n", stats.first);

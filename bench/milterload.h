@@ -17,6 +17,9 @@ struct ml_opts {
 	const char *prefix; /* recipient i is PREFIX<i>@DOMAIN */
 	const char *domain;
 	const char *client; /* client IPv4 address given at connect */
+	const char *helo;   /* HELO name */
+	long rcpts;	    /* recipients per message */
+	int same;	    /* every message to the same recipients */
 };
 
 struct ml_header {
@@ -50,12 +53,13 @@ struct ml_reply {
 };
 
 struct ml_result {
-	int accepted, refused, error, rendered;
+	int accepted, refused, error, rendered, dkim_pass, dmarc_pass, spf_pass;
 	long signatures;
 };
 
 struct ml_stats {
 	long messages, accepted, refused, errors, signed_msgs, signatures, rendered;
+	long dkim_pass, dmarc_pass, spf_pass;
 	double latency;	 /* seconds, summed over messages */
 	char first[512]; /* the first refusal or error */
 };

@@ -170,7 +170,7 @@ static void ml_usage(void)
 {
 	fprintf(stderr, "usage: milterload -S SOCKET -F MESSAGE [-c CONNECTIONS] [-n MESSAGES]\n"
 			"                  [-k PER_CONNECTION] [-f FROM] [-t PREFIX] [-d DOMAIN]\n"
-			"                  [-a CLIENT_ADDRESS]\n");
+			"                  [-a CLIENT_ADDRESS] [-H HELO] [-r RCPTS] [-s]\n");
 }
 
 /* A positive number from optarg; -1 when it is not one. */
@@ -186,7 +186,7 @@ int ml_parse_args(int argc, char **argv, struct ml_opts *o)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "S:F:c:n:k:f:t:d:a:")) != -1) {
+	while ((ch = getopt(argc, argv, "S:F:c:n:k:f:t:d:a:r:sH:")) != -1) {
 		switch (ch) {
 		case 'S':
 			o->socket = optarg;
@@ -215,13 +215,22 @@ int ml_parse_args(int argc, char **argv, struct ml_opts *o)
 		case 'a':
 			o->client = optarg;
 			break;
+		case 'r':
+			o->rcpts = ml_number(optarg);
+			break;
+		case 's':
+			o->same = 1;
+			break;
+		case 'H':
+			o->helo = optarg;
+			break;
 		default:
 			ml_usage();
 			return -1;
 		}
 	}
 	if (optind != argc || o->socket == NULL || o->file == NULL || o->connections < 1 ||
-	    o->messages < 1 || o->per_conn < 1) {
+	    o->messages < 1 || o->per_conn < 1 || o->rcpts < 1 || o->rcpts > 1000) {
 		ml_usage();
 		return -1;
 	}

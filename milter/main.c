@@ -37,6 +37,7 @@
 #include "restore.h"
 #include "snapshot.h"
 #include "unsub_http.h"
+#include "api_http.h"
 
 #define MAIN_DEFAULT_CONF SYSCONFDIR "/ses-milter/ses-milter.conf"
 
@@ -216,7 +217,8 @@ static int main_worker(void *arg, unsigned restarts)
 		return 1;
 	}
 	if (restore_start() != 0 || recheck_start() != 0 || notify_start() != 0 ||
-	    unsub_http_start() != 0 || metrics_http_start() != 0)
+	    unsub_http_start() != 0 || metrics_http_start() != 0 ||
+	    api_http_start() != 0)
 		return 1;
 	logging_msg(PLOG_NOTICE, "ses-milter %s listening on %s", VERSION, conf->socket);
 	rc = smfi_main();
@@ -225,6 +227,7 @@ static int main_worker(void *arg, unsigned restarts)
 	restore_stop();
 	unsub_http_stop();
 	metrics_http_stop();
+	api_http_stop();
 	logging_msg(PLOG_NOTICE, "ses-milter stopped");
 	policy_snapshot_unref(start);
 	return rc == MI_SUCCESS ? 0 : 1;

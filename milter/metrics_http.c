@@ -12,73 +12,44 @@
  *                  and the journal can be opened for writing; 503 and a
  *                  one-line reason otherwise.
  *
- * Everything else is 404.  The listener follows unsub_http.c: requests
- * are handled by libmicrohttpd's own thread, at most METRICS_HTTP_PER_IP
- * connections per address, an idle timeout, and each connection shut
- * down METRICS_HTTP_TOTAL_S seconds after it opened however busy it
- * keeps itself.  A listener that cannot start is logged and the daemon
- * goes on: metrics never stop the mail (Prometheus then reports the
- * target down).
+ * Everything else is 404.  The listener has the protections of
+ * http_guard.c, with its own limits: requests are handled by
+ * libmicrohttpd's own thread, at most 4 connections per address (32 in
+ * all), an idle timeout of 5 seconds, and each connection shut down 10
+ * seconds after it opened however busy it keeps itself.  A listener that
+ * cannot start is logged and the daemon goes on: metrics never stop the
+ * mail (Prometheus then reports the target down).
  *
  * Diagnostics: "metrics endpoint on HOST:PORT", "cannot start the metrics
  * endpoint on X", "bad MetricsListen X".
  */
 #include "autoconf.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "callbacks.h"
 #include "entries.h"
+#include "http_guard.h"
 #include "logging.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "reload.h"
 #include "snapshot.h"
 
-#define METRICS_HTTP_MAX_CONNECTIONS 32
-#define METRICS_HTTP_PER_IP 4
-#define METRICS_HTTP_TIMEOUT_S 5	/* idle */
-#define METRICS_HTTP_TOTAL_S 10		/* from open to close, whatever the client does */
-#define METRICS_HTTP_SLOTS 64		/* open connections tracked for METRICS_HTTP_TOTAL_S */
 #define METRICS_HTTP_PROBE_KEY "ses:healthz"
 
-static struct MHD_Daemon *metrics_http_daemon;
-static int metrics_http_marker;
-
-struct metrics_http_conn {
-	int fd;			/* -1: slot free */
-	time_t opened;
+static struct http_guard metrics_http_guard = {
+	.name = "metrics",
+	.failure_note = " (going on without it)",
+	.limits = { .max_connections = 32, .per_ip = 4, .idle_s = 5, .total_s = 10, .slots = 64 },
 };
-static struct metrics_http_conn metrics_http_conns[METRICS_HTTP_SLOTS];
-static pthread_mutex_t metrics_http_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t metrics_http_reaper;
-static volatile int metrics_http_stopping;
-
-static enum MHD_Result metrics_http_reply(struct MHD_Connection *conn, unsigned status,
-					  const char *type, const char *body, size_t len)
-{
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (r == NULL)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
 
 /* True when path can be written: the file itself, or its folder when it does not exist yet. */
 static bool metrics_http_writable(const char *path)
@@ -216,8 +187,8 @@ static enum MHD_Result metrics_http_healthz(struct MHD_Connection *conn)
 
 	policy_snapshot_unref(snap);
 	snprintf(line, sizeof line, "%s\n", why != NULL ? why : "ok");
-	return metrics_http_reply(conn, why != NULL ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
-				  "text/plain; charset=utf-8", line, strlen(line));
+	return http_guard_reply(conn, why != NULL ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
+				"text/plain; charset=utf-8", line, strlen(line));
 }
 
 static enum MHD_Result metrics_http_handle(void *cls, struct MHD_Connection *conn,
@@ -232,95 +203,21 @@ static enum MHD_Result metrics_http_handle(void *cls, struct MHD_Connection *con
 	(void)cls;
 	(void)version;
 	(void)upload_data;
-	if (*req_cls == NULL) {
-		*req_cls = &metrics_http_marker;
-		return MHD_YES;
-	}
-	if (*upload_data_size != 0) {
-		*upload_data_size = 0;	/* no request here has a body we read */
-		return MHD_YES;
-	}
+	if (http_guard_skip_body(req_cls, upload_data_size))
+		return MHD_YES;	/* no request here has a body we read */
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return metrics_http_reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
-					  sizeof not_found - 1);
+		return http_guard_reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
+					sizeof not_found - 1);
 	if (strcmp(url, "/healthz") == 0)
 		return metrics_http_healthz(conn);
 	if (strcmp(url, "/metrics") != 0)
-		return metrics_http_reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
-					  sizeof not_found - 1);
+		return http_guard_reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
+					sizeof not_found - 1);
 	metrics_http_collect(&out);
-	ret = metrics_http_reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-				 out.data != NULL ? out.data : "", out.len);
+	ret = http_guard_reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+			     out.data != NULL ? out.data : "", out.len);
 	strbuf_free(&out);
 	return ret;
-}
-
-/* Tracks connections as they open and close (MHD_OPTION_NOTIFY_CONNECTION). */
-static void metrics_http_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
-				enum MHD_ConnectionNotificationCode code)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	int fd = ci != NULL ? (int)ci->connect_fd : -1;
-	size_t i;
-
-	(void)cls;
-	(void)socket_ctx;
-	if (fd < 0)
-		return;
-	pthread_mutex_lock(&metrics_http_lock);
-	for (i = 0; i < METRICS_HTTP_SLOTS; i++) {
-		if (code == MHD_CONNECTION_NOTIFY_STARTED && metrics_http_conns[i].fd < 0) {
-			metrics_http_conns[i] = (struct metrics_http_conn){ fd, time(NULL) };
-			break;
-		}
-		if (code == MHD_CONNECTION_NOTIFY_CLOSED && metrics_http_conns[i].fd == fd) {
-			metrics_http_conns[i].fd = -1;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&metrics_http_lock);
-}
-
-/* Shuts down connections open longer than METRICS_HTTP_TOTAL_S (as unsub_http_reap). */
-static void *metrics_http_reap(void *arg)
-{
-	size_t i;
-
-	(void)arg;
-	while (!metrics_http_stopping) {
-		time_t now = time(NULL);
-
-		pthread_mutex_lock(&metrics_http_lock);
-		for (i = 0; i < METRICS_HTTP_SLOTS; i++)
-			if (metrics_http_conns[i].fd >= 0 &&
-			    now - metrics_http_conns[i].opened >= METRICS_HTTP_TOTAL_S) {
-				shutdown(metrics_http_conns[i].fd, SHUT_RDWR);
-				metrics_http_conns[i].opened = now;	/* once is enough */
-			}
-		pthread_mutex_unlock(&metrics_http_lock);
-		usleep(200000);
-	}
-	return NULL;
-}
-
-/* Parses HOST:PORT (IPv4) into sin; false when bad. */
-static bool metrics_http_addr(const char *spec, struct sockaddr_in *sin)
-{
-	char host[64];
-	const char *colon = strrchr(spec, ':');
-	char *end;
-	long port;
-
-	if (colon == NULL || (size_t)(colon - spec) >= sizeof host)
-		return false;
-	memcpy(host, spec, (size_t)(colon - spec));
-	host[colon - spec] = '\0';
-	port = strtol(colon + 1, &end, 10);
-	memset(sin, 0, sizeof *sin);
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((unsigned short)port);
-	return *end == '\0' && port > 0 && port < 65536 && inet_pton(AF_INET, host, &sin->sin_addr) == 1;
 }
 
 int metrics_http_start(void)
@@ -333,41 +230,18 @@ int metrics_http_start(void)
 	policy_snapshot_unref(snap);
 	if (spec[0] == '\0' || strcmp(spec, "off") == 0)
 		return 0;
-	if (!metrics_http_addr(spec, &sin)) {
+	if (!http_guard_addr(spec, &sin)) {
 		logging_msg(PLOG_ERR, "bad MetricsListen %s: want IPV4-ADDRESS:PORT or off", spec);
 		return -1;
 	}
-	for (size_t i = 0; i < METRICS_HTTP_SLOTS; i++)
-		metrics_http_conns[i].fd = -1;
-	metrics_http_daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, ntohs(sin.sin_port), NULL, NULL,
-		metrics_http_handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_MAX_CONNECTIONS,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_PER_IP,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_HTTP_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_CONNECTION, metrics_http_notify, NULL, MHD_OPTION_END);
-	if (metrics_http_daemon == NULL) {
-		logging_msg(PLOG_ERR, "cannot start the metrics endpoint on %s (going on without it)",
-			    spec);
-		return 0;
-	}
-	metrics_http_stopping = 0;
-	if (pthread_create(&metrics_http_reaper, NULL, metrics_http_reap, NULL) != 0) {
-		logging_msg(PLOG_ERR, "cannot start the metrics endpoint's reaper");
-		MHD_stop_daemon(metrics_http_daemon);
-		metrics_http_daemon = NULL;
-		return 0;
-	}
+	if (http_guard_start(&metrics_http_guard, &sin, spec, metrics_http_handle, NULL,
+			     NULL) != 0)
+		return 0;	/* logged: metrics never stop the mail */
 	logging_msg(PLOG_NOTICE, "metrics endpoint on %s", spec);
 	return 0;
 }
 
 void metrics_http_stop(void)
 {
-	if (metrics_http_daemon != NULL) {
-		metrics_http_stopping = 1;
-		pthread_join(metrics_http_reaper, NULL);
-		MHD_stop_daemon(metrics_http_daemon);
-	}
-	metrics_http_daemon = NULL;
+	http_guard_stop(&metrics_http_guard);
 }

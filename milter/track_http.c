@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "http_guard.h"
 #include "logging.h"
 #include "ratelog.h"
 #include "reload.h"
@@ -182,22 +183,19 @@ static enum MHD_Result track_http_queue_reply(struct MHD_Connection *conn, unsig
 					      const void *body, size_t len, const char *type,
 					      const char *location)
 {
-	struct MHD_Response *r;
-	enum MHD_Result ret;
+	struct MHD_Response *r = http_guard_response(body, len, type);
 
-	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (r == NULL)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Cache-Control", "no-store, no-cache, must-revalidate, max-age=0");
-	MHD_add_response_header(r, "Pragma", "no-cache");
-	MHD_add_response_header(r, "Expires", "0");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	if (location != NULL)
-		MHD_add_response_header(r, "Location", location);
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	/* every cache and proxy on the way, old ones too, must ask again */
+	if (r != NULL) {
+		MHD_add_response_header(r, "Cache-Control",
+					"no-store, no-cache, must-revalidate, max-age=0");
+		MHD_add_response_header(r, "Pragma", "no-cache");
+		MHD_add_response_header(r, "Expires", "0");
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+		if (location != NULL)
+			MHD_add_response_header(r, "Location", location);
+	}
+	return http_guard_send(conn, status, r);
 }
 
 enum MHD_Result track_http_answer(struct MHD_Connection *conn, const char *url,

@@ -17,14 +17,12 @@
  *                      for a token that is not ours, as for the POST.
  *
  * and, for TrackingUrl links, GET|HEAD .../o/TOKEN and .../c/TOKEN
- * (track_http.c).  Everything else is 404.  Requests are handled by libmicrohttpd's own
- * thread.  Slow clients cannot lock others out: at most
- * UNSUB_HTTP_PER_IP connections per address, an idle timeout, and each
- * connection shut down UNSUB_HTTP_TOTAL_S seconds after it opened however
- * busy it keeps itself (libmicrohttpd's timeout counts idle time only, so
- * a client sending one byte a second would hold its slot for ever).
- * Requests with forged or unknown tokens are logged at most once a minute,
- * with their count.
+ * (track_http.c).  Everything else is 404.  Requests are handled by
+ * libmicrohttpd's own thread.  Slow clients cannot lock others out
+ * (http_guard.c): at most 8 connections per address (256 in all), an idle
+ * timeout of 5 seconds, and each connection shut down 10 seconds after it
+ * opened however busy it keeps itself.  Requests with forged or unknown
+ * tokens are logged at most once a minute, with their count.
  *
  * Diagnostics: "unsubscribe endpoint on HOST:PORT", "cannot start the
  * unsubscribe endpoint on X", "bad UnsubscribeListen X"; each request's
@@ -32,18 +30,15 @@
  */
 #include "autoconf.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
-#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "feedback.h"
+#include "http_guard.h"
 #include "logging.h"
 #include "ratelog.h"
 #include "reload.h"
@@ -52,40 +47,17 @@
 #include "unsub_http.h"
 #include "unsub_token.h"
 
-#define UNSUB_HTTP_MAX_CONNECTIONS 256
-#define UNSUB_HTTP_PER_IP 8
-#define UNSUB_HTTP_TIMEOUT_S 5	/* idle */
-#define UNSUB_HTTP_TOTAL_S 10	/* from open to close, whatever the client does */
-#define UNSUB_HTTP_SLOTS 512	/* open connections tracked for UNSUB_HTTP_TOTAL_S */
-
-static struct MHD_Daemon *unsub_http_daemon;
-static int unsub_http_marker; /* a request's first call has been seen */
-static struct ratelog unsub_http_forged_log = RATELOG_INIT(60);
-
-/* The open connections and when each opened, for the total-time bound. */
-struct unsub_http_conn {
-	int fd;			/* -1: slot free */
-	time_t opened;
+static struct http_guard unsub_http_guard = {
+	.name = "unsubscribe",
+	.limits = { .max_connections = 256, .per_ip = 8, .idle_s = 5, .total_s = 10,
+		    .slots = 512 },
 };
-static struct unsub_http_conn unsub_http_conns[UNSUB_HTTP_SLOTS];
-static pthread_mutex_t unsub_http_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t unsub_http_reaper;
-static volatile int unsub_http_stopping;
+static struct ratelog unsub_http_forged_log = RATELOG_INIT(60);
 
 static enum MHD_Result unsub_http_reply(struct MHD_Connection *conn, unsigned status,
 					const char *body)
 {
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (r == NULL)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return http_guard_reply(conn, status, "text/html; charset=utf-8", body, strlen(body));
 }
 
 /* The token of url (its last path segment when it starts "u-"), or NULL. */
@@ -169,60 +141,6 @@ static bool unsub_http_token_ok(const char *token)
 	return ok;
 }
 
-/* Tracks connections as they open and close (MHD_OPTION_NOTIFY_CONNECTION). */
-static void unsub_http_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
-			      enum MHD_ConnectionNotificationCode code)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	int fd = ci != NULL ? (int)ci->connect_fd : -1;
-	size_t i;
-
-	(void)cls;
-	(void)socket_ctx;
-	if (fd < 0)
-		return;
-	pthread_mutex_lock(&unsub_http_lock);
-	for (i = 0; i < UNSUB_HTTP_SLOTS; i++) {
-		if (code == MHD_CONNECTION_NOTIFY_STARTED && unsub_http_conns[i].fd < 0) {
-			unsub_http_conns[i] = (struct unsub_http_conn){ fd, time(NULL) };
-			break;
-		}
-		if (code == MHD_CONNECTION_NOTIFY_CLOSED && unsub_http_conns[i].fd == fd) {
-			unsub_http_conns[i].fd = -1;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&unsub_http_lock);
-}
-
-/*
- * Shuts down connections open longer than UNSUB_HTTP_TOTAL_S, once a
- * second.  A slot's fd is open while it is in the table (libmicrohttpd
- * notifies the close before it closes), so the shutdown hits that
- * connection; libmicrohttpd then reads its end and closes it.
- */
-static void *unsub_http_reap(void *arg)
-{
-	size_t i;
-
-	(void)arg;
-	while (!unsub_http_stopping) {
-		time_t now = time(NULL);
-
-		pthread_mutex_lock(&unsub_http_lock);
-		for (i = 0; i < UNSUB_HTTP_SLOTS; i++)
-			if (unsub_http_conns[i].fd >= 0 &&
-			    now - unsub_http_conns[i].opened >= UNSUB_HTTP_TOTAL_S) {
-				shutdown(unsub_http_conns[i].fd, SHUT_RDWR);
-				unsub_http_conns[i].opened = now;	/* once is enough */
-			}
-		pthread_mutex_unlock(&unsub_http_lock);
-		usleep(200000);
-	}
-	return NULL;
-}
-
 static enum MHD_Result unsub_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 					 const char *method, const char *version,
 					 const char *upload_data, size_t *upload_data_size,
@@ -234,14 +152,8 @@ static enum MHD_Result unsub_http_handle(void *cls, struct MHD_Connection *conn,
 	(void)cls;
 	(void)version;
 	(void)upload_data;
-	if (*req_cls == NULL) {
-		*req_cls = &unsub_http_marker;
-		return MHD_YES;
-	}
-	if (*upload_data_size != 0) {
-		*upload_data_size = 0; /* the body says nothing we need */
-		return MHD_YES;
-	}
+	if (http_guard_skip_body(req_cls, upload_data_size))
+		return MHD_YES;	/* the body says nothing we need */
 	if (track_http_path(url))
 		return track_http_answer(conn, url, method);
 	if (token == NULL || (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0))
@@ -257,25 +169,6 @@ static enum MHD_Result unsub_http_handle(void *cls, struct MHD_Connection *conn,
 							       : unsub_http_later);
 }
 
-/* Parses HOST:PORT (IPv4) into sin; false when bad. */
-static bool unsub_http_addr(const char *spec, struct sockaddr_in *sin)
-{
-	char host[64];
-	const char *colon = strrchr(spec, ':');
-	char *end;
-	long port;
-
-	if (colon == NULL || (size_t)(colon - spec) >= sizeof host)
-		return false;
-	memcpy(host, spec, (size_t)(colon - spec));
-	host[colon - spec] = '\0';
-	port = strtol(colon + 1, &end, 10);
-	memset(sin, 0, sizeof *sin);
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((unsigned short)port);
-	return *end == '\0' && port > 0 && port < 65536 && inet_pton(AF_INET, host, &sin->sin_addr) == 1;
-}
-
 int unsub_http_start(void)
 {
 	struct policy_snapshot *snap = reload_current();
@@ -289,30 +182,16 @@ int unsub_http_start(void)
 	policy_snapshot_unref(snap);
 	if (spec[0] == '\0')
 		return 0;
-	if (!unsub_http_addr(spec, &sin)) {
+	if (!http_guard_addr(spec, &sin)) {
 		logging_msg(PLOG_ERR, "bad UnsubscribeListen %s: want IPV4-ADDRESS:PORT", spec);
 		return -1;
 	}
-	for (size_t i = 0; i < UNSUB_HTTP_SLOTS; i++)
-		unsub_http_conns[i].fd = -1;
-	unsub_http_daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, ntohs(sin.sin_port), NULL, NULL,
-		unsub_http_handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)UNSUB_HTTP_MAX_CONNECTIONS,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)UNSUB_HTTP_PER_IP,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)UNSUB_HTTP_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_CONNECTION, unsub_http_notify, NULL, MHD_OPTION_END);
-	if (unsub_http_daemon == NULL) {
-		logging_msg(PLOG_ERR, "cannot start the unsubscribe endpoint on %s", spec);
+	/* the queue first: the listener hands it requests as soon as it runs */
+	if (track_http_start() != 0)
 		return -1;
-	}
-	unsub_http_stopping = 0;
-	if (track_http_start() != 0 ||
-	    pthread_create(&unsub_http_reaper, NULL, unsub_http_reap, NULL) != 0) {
-		logging_msg(PLOG_ERR, "cannot start the unsubscribe endpoint's reaper");
-		MHD_stop_daemon(unsub_http_daemon);
+	if (http_guard_start(&unsub_http_guard, &sin, spec, unsub_http_handle, NULL,
+			     NULL) != 0) {
 		track_http_stop();
-		unsub_http_daemon = NULL;
 		return -1;
 	}
 	logging_msg(PLOG_NOTICE, "unsubscribe endpoint on %s", spec);
@@ -321,11 +200,8 @@ int unsub_http_start(void)
 
 void unsub_http_stop(void)
 {
-	if (unsub_http_daemon != NULL) {
-		unsub_http_stopping = 1;
-		pthread_join(unsub_http_reaper, NULL);
-		MHD_stop_daemon(unsub_http_daemon);
-		track_http_stop();
-	}
-	unsub_http_daemon = NULL;
+	if (!http_guard_running(&unsub_http_guard))
+		return;
+	http_guard_stop(&unsub_http_guard);
+	track_http_stop();
 }

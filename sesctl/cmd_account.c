@@ -598,6 +598,7 @@ static const struct sesctl_sub cmd_account_subs[] = {
 	{ "del", cmd_account_del, "account del NAME [--force]" },
 	{ "suspend", sesctl_cmd_account_suspend, "account suspend NAME" },
 	{ "resume", sesctl_cmd_account_resume, "account resume NAME" },
+	{ "key", sesctl_cmd_account_key, "account key new|list|revoke NAME [SECRETID]" },
 	{ NULL, NULL, NULL },
 };
 

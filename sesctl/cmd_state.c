@@ -257,29 +257,13 @@ static int cmd_state_record(const struct cmd_state_req *req, bool present, int64
 			    struct entry_record *rec)
 {
 	const char *origin = req->value[CMD_STATE_OPT_ORIGIN];
-	struct timespec ts;
-	char host[256];
-	size_t n;
 
-	memset(rec, 0, sizeof *rec);
-	rec->present = present;
-	rec->expires = expires;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rec->stamp_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (origin != NULL && cmd_state_check_origin(origin) != SESCTL_OK)
+		return SESCTL_FAIL;
+	entry_record_now(rec, present, expires, origin);
 	if (req->value[CMD_STATE_OPT_STAMP] != NULL &&
 	    cmd_state_parse_stamp(req->value[CMD_STATE_OPT_STAMP], &rec->stamp_us) != SESCTL_OK)
 		return SESCTL_FAIL;
-	if (origin != NULL && cmd_state_check_origin(origin) != SESCTL_OK)
-		return SESCTL_FAIL;
-	if (origin == NULL) {
-		if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
-			snprintf(host, sizeof host, "localhost");
-		host[sizeof host - 1] = '\0';
-		origin = host;
-	}
-	n = strnlen(origin, sizeof rec->origin - 1); /* a long host name is cut */
-	memcpy(rec->origin, origin, n);
-	rec->origin[n] = '\0';
 	return SESCTL_OK;
 }
 

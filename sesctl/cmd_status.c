@@ -66,35 +66,12 @@ static int status_parse(struct sesctl *ctx, struct status_req *req, int argc, ch
 	return rc;
 }
 
-static int status_pass1(void *arg, const char *json, size_t len, off_t next)
-{
-	(void)next;
-	evstatus_request(arg, json, len);
-	return 0;
-}
-
-static int status_pass2(void *arg, const char *json, size_t len, off_t next)
-{
-	(void)next;
-	evstatus_join(arg, json, len);
-	return 0;
-}
-
-/* Reads the log at path in both passes; SESCTL_OK or SESCTL_FAIL. */
+/* Reads the log at path; SESCTL_OK or SESCTL_FAIL. */
 static int status_read(const char *path, struct evstatus *s)
 {
 	struct strbuf err = STRBUF_INIT;
-	off_t off = 0;
-	long n = events_read(path, &off, 0, status_pass1, s, &err);
-	unsigned long bad;
+	long n = evstatus_read_log(s, path, &err);
 
-	if (n >= 0) {
-		bad = s->bad_lines;
-		evstatus_index(s);
-		off = 0;
-		n = events_read(path, &off, 0, status_pass2, s, NULL);
-		s->bad_lines = bad;
-	}
 	if (err.len > 0)
 		fprintf(stderr, "sesctl: %s%s", strbuf_cstr(&err),
 			err.data[err.len - 1] == '\n' ? "" : "\n");
@@ -104,28 +81,10 @@ static int status_read(const char *path, struct evstatus *s)
 	return n < 0 ? SESCTL_FAIL : SESCTL_OK;
 }
 
-/* Orders rows by request time, then by their order in the log. */
-static int status_cmp(const void *a, const void *b)
-{
-	const struct evstatus_row *x = a, *y = b;
-
-	if (x->request_time != y->request_time)
-		return x->request_time < y->request_time ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
 /* Prints one row as a JSON object line. */
 static void status_json(const struct evstatus_row *r)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:b,s:b,s:b,s:b,s:I,s:I}",
-			      "MessageId", r->message_id, "ToEmailAddress", r->email,
-			      "FromEmailAddress", r->from, "SendStatus",
-			      r->accepted ? "accepted" : "rejected", "SendMessage", r->send_reason,
-			      "DeliverStatus", r->deliver, "DeliverMessage", r->deliver_reason,
-			      "UserOpened", r->opened, "UserClicked", r->clicked,
-			      "UserUnsubscribed", r->unsubscribed, "UserComplained", r->complained,
-			      "RequestTime", (json_int_t)r->request_time, "UpdateTime",
-			      (json_int_t)r->update_time);
+	json_t *o = evstatus_row_json(r);
 	char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
 						 JSON_ENSURE_ASCII)
 			    : NULL;
@@ -228,7 +187,6 @@ int sesctl_cmd_status(struct sesctl *ctx, int argc, char **argv)
 		rc = SESCTL_FAIL;
 	}
 	if (rc == SESCTL_OK) {
-		qsort(s.rows, s.n, sizeof *s.rows, status_cmp);
 		if (req.json)
 			for (i = 0; i < s.n; i++)
 				status_json(&s.rows[i]);

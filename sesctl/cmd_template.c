@@ -3,13 +3,10 @@
  * reject, delete and render templates (one directory per template in
  * DataDir/templates/, see template.h).
  *
- * Every change is staged whole in DataDir/templates/.tmp-ID (hidden: the
- * loader skips it), checked by loading the templates directory with the
- * change applied (tmpl_db_load_change), and only then made live with one
- * rename: a new template is renamed into place, a changed one exchanged
- * with the live directory (renameat2 RENAME_EXCHANGE), so ses-milter never
- * sees half a template.  Changes hold the account directory's lock, like
- * account edits, and end with a reload signal.
+ * Every change is staged whole, checked and renamed into place by
+ * tmpl_store (policy/template/tmpl_store.h, shared with the HTTP API), so
+ * ses-milter never sees half a template.  Changes hold the account
+ * directory's lock, like account edits, and end with a reload signal.
  *
  * Diagnostics: "no template ID", "\"x\" is not a template ID", "no account
  * NAME", "--text FILE: cannot open: REASON", "--html FILE: larger than
@@ -34,6 +31,7 @@
 #include "sesctl.h"
 #include "template.h"
 #include "tmpl_review.h"
+#include "tmpl_store.h"
 
 enum {
 	CMD_TEMPLATE_OPT_ACCOUNT = 1,
@@ -92,19 +90,6 @@ const struct tmpl *cmd_template_find(const struct tmpl_db *db, const char *arg)
 	return t;
 }
 
-/* True for a one-line value: UTF-8, no control characters, not blank-edged. */
-static bool cmd_template_line_ok(const char *s)
-{
-	size_t len = strlen(s), i;
-
-	if (len == 0 || s[0] == ' ' || s[len - 1] == ' ' || !utf8_valid(s, len))
-		return false;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
 /* Prints the findings as "pass|FAIL check: detail"; true when all pass. */
 static bool cmd_template_print_review(const struct tmpl *t)
 {
@@ -117,116 +102,10 @@ static bool cmd_template_print_review(const struct tmpl *t)
 	return all;
 }
 
-/* Writes data to a new file path (mode 0640, synced, handed to UserID). */
-static int cmd_template_write(const struct sesctl *ctx, const char *path, const char *data,
-			      size_t len)
+/* tmpl_store_chown_fn: hands what sesctl made to UserID. */
+static void cmd_template_chown(void *arg, const char *path)
 {
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, DATAFILE_MODE);
-	if (fd < 0 || fchmod(fd, DATAFILE_MODE) != 0 || durable_write_sync(fd, data, len) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	sesctl_chown_path(ctx, path);
-	return 0;
-fail:
-	sesctl_err("cannot write %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
-/* Removes directory path and the files in it; a missing path is fine. */
-static int cmd_template_rmtree(const char *path)
-{
-	static const char *const files[] = { "template", "text", "html" };
-	struct strbuf file = STRBUF_INIT;
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-		strbuf_reset(&file);
-		strbuf_appendf(&file, "%s/%s", path, files[i]);
-		if (unlink(strbuf_cstr(&file)) != 0 && errno != ENOENT && errno != ENOTDIR)
-			rc = -1;
-	}
-	strbuf_free(&file);
-	if (rmdir(path) != 0 && errno != ENOENT)
-		rc = -1;
-	if (rc != 0)
-		sesctl_err("warning: cannot remove %s: %s", path, strerror(errno));
-	return rc;
-}
-
-/* A change being made: the templates directory, the ID, its staging dir. */
-struct cmd_template_change {
-	char *dir;	/* DataDir/templates */
-	unsigned long id;
-	char *live;	/* dir/ID */
-	char *stage;	/* dir/.tmp-ID */
-};
-
-/* Sets up ch for template id; create: makes an empty staging directory. */
-static int cmd_template_stage(const struct sesctl *ctx, struct cmd_template_change *ch,
-			      unsigned long id, bool create)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	ch->dir = cmd_template_dir(ctx);
-	ch->id = id;
-	strbuf_appendf(&sb, "%s/%lu", ch->dir, id);
-	ch->live = strbuf_detach(&sb);
-	strbuf_appendf(&sb, "%s/.tmp-%lu", ch->dir, id);
-	ch->stage = strbuf_detach(&sb);
-	if (sesctl_mkdir(ctx, ch->dir) != 0)
-		return SESCTL_FAIL;
-	(void)cmd_template_rmtree(ch->stage);	/* left by a crash */
-	if (!create)
-		return SESCTL_OK;
-	return sesctl_mkdir(ctx, ch->stage) == 0 ? SESCTL_OK : SESCTL_FAIL;
-}
-
-/* Frees ch, removing what is left staged. */
-static void cmd_template_change_end(struct cmd_template_change *ch)
-{
-	struct stat st;
-
-	if (ch->stage != NULL && stat(ch->stage, &st) == 0)
-		(void)cmd_template_rmtree(ch->stage);
-	free(ch->dir);
-	free(ch->live);
-	free(ch->stage);
-	memset(ch, 0, sizeof *ch);
-}
-
-/*
- * Makes the staged directory live: renamed in, or exchanged with the old
- * one (the stage then holds the old version, removed later).  Where the
- * file system cannot exchange, the old one is renamed away first.
- */
-static int cmd_template_swap(struct cmd_template_change *ch, bool exists)
-{
-	struct strbuf old = STRBUF_INIT;
-	int rc = SESCTL_OK;
-
-	if (!exists && rename(ch->stage, ch->live) == 0)
-		return SESCTL_OK;
-	if (exists && renameat2(AT_FDCWD, ch->stage, AT_FDCWD, ch->live, RENAME_EXCHANGE) == 0)
-		return SESCTL_OK;
-	strbuf_appendf(&old, "%s/.old-%lu", ch->dir, ch->id);
-	if (!exists || (errno != EINVAL && errno != ENOSYS) ||
-	    rename(ch->live, strbuf_cstr(&old)) != 0 || rename(ch->stage, ch->live) != 0) {
-		sesctl_err("cannot rename %s to %s: %s", ch->stage, ch->live, strerror(errno));
-		(void)rename(strbuf_cstr(&old), ch->live);	/* back, if it was moved */
-		rc = SESCTL_FAIL;
-	}
-	if (rc == SESCTL_OK)
-		(void)cmd_template_rmtree(strbuf_cstr(&old));
-	strbuf_free(&old);
-	return rc;
+	sesctl_chown_path(arg, path);
 }
 
 /*
@@ -235,38 +114,48 @@ static int cmd_template_swap(struct cmd_template_change *ch, bool exists)
  * and, for a staged change, hands the loaded template to review (NULL:
  * no review).  Returns SESCTL_OK or SESCTL_FAIL (nothing changed).
  */
-static int cmd_template_commit(struct sesctl *ctx, struct cmd_template_change *ch, bool remove,
+static int cmd_template_commit(struct sesctl *ctx, struct tmpl_store_change *ch, bool remove,
 			       bool exists, const char *done, bool review)
 {
-	struct tmpl_change change = { ch->id, remove ? NULL : ch->stage };
 	struct diag_list diags = DIAG_LIST_INIT;
-	struct tmpl_db *db;
+	struct strbuf err = STRBUF_INIT;
+	struct tmpl_db *db = NULL;
 	size_t i;
 	int rc;
 
-	db = tmpl_db_load_change(ch->dir, &change, &diags);
+	rc = tmpl_store_commit(ch, remove, exists, &db, &diags, &err) == 0 ? SESCTL_OK : SESCTL_FAIL;
 	for (i = 0; i < diags.n; i++)
 		sesctl_err("%s", diags.msgs[i]);
 	diag_free(&diags);
-	if (db == NULL) {
-		sesctl_err("nothing changed: the template data would not load");
-		return SESCTL_FAIL;
-	}
-	if (remove)
-		rc = rename(ch->live, ch->stage) == 0 ? SESCTL_OK : SESCTL_FAIL;
-	else
-		rc = cmd_template_swap(ch, exists);
+	if (rc != SESCTL_OK)
+		sesctl_err("%s", strbuf_cstr(&err));
 	if (rc == SESCTL_OK) {
-		durable_sync_dir(ch->dir);
 		printf("%s\n", done);
 		if (review)
 			(void)cmd_template_print_review(tmpl_by_id(db, ch->id));
 		if (!ctx->no_reload)
 			(void)sesctl_reload(ctx, true); /* the change is made either way */
-	} else if (remove) {
-		sesctl_err("cannot rename %s: %s", ch->live, strerror(errno));
 	}
 	tmpl_db_free(db);
+	strbuf_free(&err);
+	return rc;
+}
+
+/* Sets up ch for template id (create: an empty stage); SESCTL_OK or SESCTL_FAIL. */
+static int cmd_template_stage(const struct sesctl *ctx, struct tmpl_store_change *ch,
+			      unsigned long id, bool create)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *dir = cmd_template_dir(ctx);
+	int rc;
+
+	ch->chown = cmd_template_chown;
+	ch->chown_arg = (void *)ctx;
+	rc = tmpl_store_stage(ch, dir, id, create, &err) == 0 ? SESCTL_OK : SESCTL_FAIL;
+	if (rc != SESCTL_OK)
+		sesctl_err("%s", strbuf_cstr(&err));
+	strbuf_free(&err);
+	free(dir);
 	return rc;
 }
 
@@ -315,7 +204,7 @@ static int cmd_template_check_new(const struct cmd_template_new *n, enum tmpl_ty
 			   "marketing, not \"%s\"", n->type);
 		return SESCTL_FAIL;
 	}
-	if (!cmd_template_line_ok(n->name)) {
+	if (!tmpl_store_line_ok(n->name)) {
 		sesctl_err("--name must be one line of UTF-8 text without control characters "
 			   "or leading or trailing blanks");
 		return SESCTL_FAIL;
@@ -323,39 +212,21 @@ static int cmd_template_check_new(const struct cmd_template_new *n, enum tmpl_ty
 	return SESCTL_OK;
 }
 
-/* The lowest ID above every template in db. */
-static unsigned long cmd_template_next_id(const struct tmpl_db *db)
-{
-	return db->n == 0 ? 1 : db->v[db->n - 1]->id + 1;
-}
-
 /* Writes the new template's files into the staging directory. */
-static int cmd_template_write_new(const struct sesctl *ctx, const struct cmd_template_change *ch,
+static int cmd_template_write_new(const struct tmpl_store_change *ch,
 				  const struct cmd_template_new *n, enum tmpl_type type,
 				  const struct strbuf *text, const struct strbuf *html)
 {
-	struct strbuf meta = STRBUF_INIT, path = STRBUF_INIT;
-	int rc = 0;
+	struct tmpl_new tn = { n->account, n->name, type, TMPL_UNDER_REVIEW, n->allow_links,
+			       n->text != NULL ? strbuf_cstr(text) : NULL,
+			       n->html != NULL ? strbuf_cstr(html) : NULL };
+	struct strbuf err = STRBUF_INIT;
+	int rc = tmpl_store_write_new(ch, &tn, &err) == 0 ? SESCTL_OK : SESCTL_FAIL;
 
-	strbuf_appendf(&meta, "# ses-milter template; see sesctl(8).\n"
-			      "Account %s\nName %s\nType %s\nStatus %d\nAllowLinks %s\n",
-		       n->account, n->name, tmpl_type_name(type), TMPL_UNDER_REVIEW,
-		       n->allow_links ? "yes" : "no");
-	strbuf_appendf(&path, "%s/template", ch->stage);
-	rc |= cmd_template_write(ctx, strbuf_cstr(&path), meta.data, meta.len);
-	if (rc == 0 && n->text != NULL) {
-		strbuf_reset(&path);
-		strbuf_appendf(&path, "%s/text", ch->stage);
-		rc |= cmd_template_write(ctx, strbuf_cstr(&path), text->data, text->len);
-	}
-	if (rc == 0 && n->html != NULL) {
-		strbuf_reset(&path);
-		strbuf_appendf(&path, "%s/html", ch->stage);
-		rc |= cmd_template_write(ctx, strbuf_cstr(&path), html->data, html->len);
-	}
-	strbuf_free(&meta);
-	strbuf_free(&path);
-	return rc == 0 ? SESCTL_OK : SESCTL_FAIL;
+	if (rc != SESCTL_OK)
+		sesctl_err("%s", strbuf_cstr(&err));
+	strbuf_free(&err);
+	return rc;
 }
 
 /* Creates the template n describes under the lock; parts already read. */
@@ -363,7 +234,7 @@ static int cmd_template_create(struct sesctl *ctx, const struct cmd_template_new
 			       enum tmpl_type type, const struct strbuf *text,
 			       const struct strbuf *html)
 {
-	struct cmd_template_change ch = { NULL, 0, NULL, NULL };
+	struct tmpl_store_change ch = { NULL, 0, NULL, NULL, NULL, NULL };
 	struct strbuf done = STRBUF_INIT;
 	struct tmpl_db *db = NULL;
 	struct sesctl_edit ed;
@@ -380,14 +251,14 @@ static int cmd_template_create(struct sesctl *ctx, const struct cmd_template_new
 		rc = SESCTL_FAIL;
 	}
 	if (rc == SESCTL_OK)
-		rc = cmd_template_stage(ctx, &ch, cmd_template_next_id(db), true);
+		rc = cmd_template_stage(ctx, &ch, tmpl_store_next_id(db), true);
 	if (rc == SESCTL_OK)
-		rc = cmd_template_write_new(ctx, &ch, n, type, text, html);
+		rc = cmd_template_write_new(&ch, n, type, text, html);
 	if (rc == SESCTL_OK) {
 		strbuf_appendf(&done, "template %lu added (under review)", ch.id);
 		rc = cmd_template_commit(ctx, &ch, false, false, strbuf_cstr(&done), true);
 	}
-	cmd_template_change_end(&ch);
+	tmpl_store_end(&ch);
 	tmpl_db_free(db);
 	sesctl_edit_end(&ed);
 	strbuf_free(&done);
@@ -583,29 +454,24 @@ static void cmd_template_warn_review(const struct tmpl *t)
 }
 
 /* Stages t with the meta file df and its parts as they are. */
-static int cmd_template_write_edit(const struct sesctl *ctx, const struct cmd_template_change *ch,
-				   const struct datafile *df, const struct tmpl *t)
+static int cmd_template_write_edit(const struct tmpl_store_change *ch, const struct datafile *df,
+				   const struct tmpl *t)
 {
-	struct strbuf meta = STRBUF_INIT, path = STRBUF_INIT;
+	struct strbuf meta = STRBUF_INIT, err = STRBUF_INIT;
 	int rc;
 	size_t i;
 
 	for (i = 0; i < df->n; i++)
 		strbuf_appendf(&meta, "%s\n", df->lines[i]);
-	strbuf_appendf(&path, "%s/template", ch->stage);
-	rc = cmd_template_write(ctx, strbuf_cstr(&path), meta.data, meta.len);
-	if (rc == 0 && t->text != NULL) {
-		strbuf_reset(&path);
-		strbuf_appendf(&path, "%s/text", ch->stage);
-		rc = cmd_template_write(ctx, strbuf_cstr(&path), t->text, strlen(t->text));
-	}
-	if (rc == 0 && t->html != NULL) {
-		strbuf_reset(&path);
-		strbuf_appendf(&path, "%s/html", ch->stage);
-		rc = cmd_template_write(ctx, strbuf_cstr(&path), t->html, strlen(t->html));
-	}
+	rc = tmpl_store_write(ch, "template", meta.data, meta.len, &err);
+	if (rc == 0 && t->text != NULL)
+		rc = tmpl_store_write(ch, "text", t->text, strlen(t->text), &err);
+	if (rc == 0 && t->html != NULL)
+		rc = tmpl_store_write(ch, "html", t->html, strlen(t->html), &err);
+	if (rc != 0)
+		sesctl_err("%s", strbuf_cstr(&err));
 	strbuf_free(&meta);
-	strbuf_free(&path);
+	strbuf_free(&err);
 	return rc == 0 ? SESCTL_OK : SESCTL_FAIL;
 }
 
@@ -627,7 +493,7 @@ static int cmd_template_edit_find(struct sesctl *ctx, struct sesctl_edit *ed, co
 }
 
 /* Sets Status and Reason (NULL: removed) in the meta file of t, staged in ch. */
-static int cmd_template_stage_status(const struct sesctl *ctx, struct cmd_template_change *ch,
+static int cmd_template_stage_status(const struct sesctl *ctx, struct tmpl_store_change *ch,
 				     const struct tmpl *t, enum tmpl_status status,
 				     const char *reason)
 {
@@ -647,7 +513,7 @@ static int cmd_template_stage_status(const struct sesctl *ctx, struct cmd_templa
 			datafile_set(&df, "Reason", reason);
 		else
 			(void)datafile_remove(&df, "Reason", NULL, NULL);
-		rc = cmd_template_write_edit(ctx, ch, &df, t);
+		rc = cmd_template_write_edit(ch, &df, t);
 	}
 	datafile_free(&df);
 	strbuf_free(&path);
@@ -659,7 +525,7 @@ static int cmd_template_stage_status(const struct sesctl *ctx, struct cmd_templa
 static int cmd_template_set_status(struct sesctl *ctx, const char *arg, enum tmpl_status status,
 				   const char *reason)
 {
-	struct cmd_template_change ch = { NULL, 0, NULL, NULL };
+	struct tmpl_store_change ch = { NULL, 0, NULL, NULL, NULL, NULL };
 	struct strbuf done = STRBUF_INIT;
 	const struct tmpl *t = NULL;
 	struct tmpl_db *db = NULL;
@@ -679,7 +545,7 @@ static int cmd_template_set_status(struct sesctl *ctx, const char *arg, enum tmp
 			       status == TMPL_APPROVED ? "approved" : "rejected");
 		rc = cmd_template_commit(ctx, &ch, false, true, strbuf_cstr(&done), false);
 	}
-	cmd_template_change_end(&ch);
+	tmpl_store_end(&ch);
 	tmpl_db_free(db);
 	sesctl_edit_end(&ed);
 	strbuf_free(&done);
@@ -717,7 +583,7 @@ static int cmd_template_reject(struct sesctl *ctx, int argc, char **argv)
 			reason = value;
 	if (rc == SESCTL_OK && (args.noperands != 1 || reason == NULL))
 		rc = SESCTL_USAGE;
-	if (rc == SESCTL_OK && !cmd_template_line_ok(reason)) {
+	if (rc == SESCTL_OK && !tmpl_store_line_ok(reason)) {
 		sesctl_err("--reason must be one line of UTF-8 text without control characters "
 			   "or leading or trailing blanks");
 		rc = SESCTL_FAIL;
@@ -731,7 +597,7 @@ static int cmd_template_reject(struct sesctl *ctx, int argc, char **argv)
 /* sesctl template del ID */
 static int cmd_template_del(struct sesctl *ctx, int argc, char **argv)
 {
-	struct cmd_template_change ch = { NULL, 0, NULL, NULL };
+	struct tmpl_store_change ch = { NULL, 0, NULL, NULL, NULL, NULL };
 	struct strbuf done = STRBUF_INIT;
 	const struct tmpl *t = NULL;
 	struct tmpl_db *db = NULL;
@@ -751,7 +617,7 @@ static int cmd_template_del(struct sesctl *ctx, int argc, char **argv)
 		strbuf_appendf(&done, "template %lu deleted", t->id);
 		rc = cmd_template_commit(ctx, &ch, true, true, strbuf_cstr(&done), false);
 	}
-	cmd_template_change_end(&ch);
+	tmpl_store_end(&ch);
 	tmpl_db_free(db);
 	sesctl_edit_end(&ed);
 	strbuf_free(&done);

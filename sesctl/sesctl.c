@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "sesctl.h"
+#include "tmpl_store.h"
 #include "xalloc.h"
 
 #ifndef VERSION
@@ -38,7 +39,6 @@
 
 #define SESCTL_DEFAULT_CONF SYSCONFDIR "/ses-milter/ses-milter.conf"
 #define SESCTL_DIR_MODE 0750
-#define SESCTL_LOCK_FILE ".sesctl.lock" /* hidden: the loader skips it */
 
 static const char sesctl_usage_text[] =
 	"usage: sesctl [-c FILE] [-d DIR] [--no-reload] COMMAND ...\n"
@@ -309,21 +309,16 @@ int sesctl_mkdir(const struct sesctl *ctx, const char *dir)
 /* Creates DataDir and its accounts/ when missing, then takes the lock. */
 static int sesctl_lock(struct sesctl *ctx)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
 	int fd;
 
 	if (sesctl_mkdir(ctx, ctx->conf->data_dir) != 0 ||
 	    sesctl_mkdir(ctx, ctx->accounts_dir) != 0)
 		return -1;
-	strbuf_appendf(&path, "%s/%s", ctx->accounts_dir, SESCTL_LOCK_FILE);
-	fd = open(strbuf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		sesctl_err("cannot lock %s: %s", strbuf_cstr(&path), strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	strbuf_free(&path);
+	fd = tmpl_store_lock(ctx->accounts_dir, &err);
+	if (fd < 0)
+		sesctl_err("%s", strbuf_cstr(&err));
+	strbuf_free(&err);
 	return fd;
 }
 

@@ -62,6 +62,7 @@ sesctl_cmd_fn sesctl_cmd_status;
 sesctl_cmd_fn sesctl_cmd_feedback;
 /* "account suspend|resume NAME" (subcommands, in cmd_state.c). */
 sesctl_cmd_fn sesctl_cmd_account_suspend;
+sesctl_cmd_fn sesctl_cmd_account_key;
 sesctl_cmd_fn sesctl_cmd_account_resume;
 
 /*

@@ -64,16 +64,17 @@ null_start() {
 
 # ---- 3 and 4: ses-milter -----------------------------------------------------
 
-# ses_conf N SOCKET: writes W/sesN's ses-milter.conf with the bench limits:
+# ses_conf N SOCKET [KEY VALUE...]: writes W/sesN's ses-milter.conf with the bench limits:
 # the per-second rate, the daily quota and the hourly per-recipient cap
 # raised (every recipient is distinct anyway), one summary line per message
 # logged (LogLevel info) to a file, and DKIM selector sesN (configurations
-# 3 and 4 publish different keys for the same domain).
+# 3 and 4 publish different keys for the same domain); KEY VALUE pairs
+# replace or add keys (the rtt and inbound steps).
 ses_conf() {
 	ses_write_conf "$W/ses$1" Socket "$2" LogTo stderr LogLevel info DkimSelector "ses$1" \
 		MemcachedServers "$MEMCACHED" MaxSendsPerSecond 1000000 \
 		DailyQuota 100000000 RecipientHourlyLimit 1000 \
-		ServiceSpfInclude _spf.ses.bench.example ServiceMx mx.ses.bench.example
+		ServiceSpfInclude _spf.ses.bench.example ServiceMx mx.ses.bench.example "${@:3}"
 }
 
 # ses_setup N ACCOUNT [--ed25519]: data directory W/sesN with the account

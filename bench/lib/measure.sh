@@ -6,8 +6,9 @@
 #   check_config CFG SOCK    4 messages through the dumping sink, verified
 #                            (delivered, signed, rendered)     -> checks.txt
 #   run_load R CFG SOCK S M  M messages over S sessions, timed -> runs.tsv
-#   rss_test CFG N           peak filter RSS at N sessions     -> rss.tsv
-#   direct_test CFG N C      milterload straight to the filter -> direct.tsv
+#   rss_test CFG N           peak filter RSS and threads at N
+#                            sessions, tempfails counted       -> rss.tsv
+#   direct_test R CFG N C    milterload straight to the filter -> direct.tsv
 #   rsa_speed                openssl speed rsa2048 sign/s      -> meta.txt
 
 CLK_TCK=$(getconf CLK_TCK)
@@ -188,6 +189,16 @@ open_sockets() {
 	echo "$total"
 }
 
+# thread_count PID...: threads of the processes and their descendants.
+thread_count() {
+	local p total=0 v
+	for p in $(proc_tree "$@"); do
+		v=$(awk '$1 == "Threads:" { print $2 }' "/proc/$p/status" 2>/dev/null)
+		total=$((total + ${v:-0}))
+	done
+	echo "$total"
+}
+
 # pss_kb PID...: proportional set size in kB (shared pages divided among
 # the processes that map them), summed over the processes and descendants.
 pss_kb() {
@@ -204,9 +215,12 @@ pss_kb() {
 # needs several seconds to start 1000 smtpd processes), sampled
 # every 0.5 s; appends cfg, sessions, peak smtpd processes, peak open
 # sockets of the filter, peak PSS sampled and the sum of the filter
-# processes' VmHWM (kB), messages sent and delivered to W/rss.tsv.
+# processes' VmHWM (kB), messages sent and delivered, the peak thread count
+# of the filter's processes (/proc/PID/status Threads, sampled) and the
+# 4xx replies Postfix logged for the run (a milter tempfail) and the
+# largest VmHWM of one of its processes (kB) to W/rss.tsv.
 rss_test() {
-	local cfg=$1 s=$2 tag="rss$1x" m hwm n samp off
+	local cfg=$1 s=$2 tag="rss$1x" m hwm hwm1 n samp off tf
 	m=$((s * 2))
 	off=$(log_size)
 	filter_start "$cfg" unix || return 1
@@ -215,8 +229,8 @@ rss_test() {
 	: > "$samp"
 	(
 		while :; do
-			printf '%s\t%s\t%s\n' "$(smtpd_count)" "$(open_sockets $FILTER_PIDS)" \
-				"$(pss_kb $FILTER_PIDS)" >> "$samp"
+			printf '%s\t%s\t%s\t%s\n' "$(smtpd_count)" "$(open_sockets $FILTER_PIDS)" \
+				"$(pss_kb $FILTER_PIDS)" "$(thread_count $FILTER_PIDS)" >> "$samp"
 			sleep 0.5
 		done
 	) &
@@ -224,24 +238,26 @@ rss_test() {
 	source_send "$s" "$m" "$tag@rcpt.bench.example" -d -w 10 -C 5 >>"$W/source.log" 2>&1
 	kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
 	hwm=$(proc_rss_kb VmHWM $FILTER_PIDS)
+	hwm1=$(proc_rss_max_kb VmHWM $FILTER_PIDS)
 	svc_wait_drained 120
 	n=$(wait_sent "$tag" "$off" "$m")
 	filter_stop "$cfg"
-	awk -F'\t' -v c="$cfg" -v s="$s" -v h="$hwm" -v m="$m" -v n="$n" '
-		$1 > p { p = $1 } $2 > t { t = $2 } $3 > r { r = $3 }
-		END { printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", c, s, p, t, r, h, m, n }' \
+	tf=$(tail -c +"$((off + 1))" "$PF/maillog" | grep -c -E 'milter-reject: .* 4[0-9][0-9] |reject: .*: 4[0-9][0-9] ')
+	awk -F'\t' -v c="$cfg" -v s="$s" -v h="$hwm" -v m="$m" -v n="$n" -v tf="$tf" -v h1="$hwm1" '
+		$1 > p { p = $1 } $2 > t { t = $2 } $3 > r { r = $3 } $4 > th { th = $4 }
+		END { printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", c, s, p, t, r, h, m, n, th, tf, h1 }' \
 		"$samp" >> "$W/rss.tsv"
 	tail -n 1 "$W/rss.tsv" | awk -F'\t' -v name="$(filter_name "$cfg")" '{
-		printf "  rss   %-26s %s sessions: peak %d smtpd, %d filter sockets, VmHWM %.1f MiB, PSS %.1f MiB, %d/%d delivered\n",
-			name, $2, $3, $4, $6 / 1024, $5 / 1024, $8, $7 }'
+		printf "  rss   %-26s %s sessions: peak %d smtpd, %d filter sockets, VmHWM %.1f MiB, PSS %.1f MiB, %d threads, %d/%d delivered, %d tempfails\n",
+			name, $2, $3, $4, $6 / 1024, $5 / 1024, $9, $8, $7, $10 }'
 }
 
-# direct_test CFG MESSAGES CONNECTIONS: milterload straight to a fresh
-# filter on its unix socket (no Postfix); appends cfg, messages, accepted,
-# signed, rendered, seconds, filter ticks, backend ticks, CLK_TCK to
-# W/direct.tsv.
+# direct_test ROUND CFG MESSAGES CONNECTIONS: milterload straight to a
+# fresh filter on its unix socket (no Postfix); appends cfg, messages,
+# accepted, signed, rendered, seconds, filter ticks, backend ticks,
+# CLK_TCK and the round to W/direct.tsv.
 direct_test() {
-	local cfg=$1 m=$2 c=$3 sock out f0 f1 b0 b1
+	local r=$1 cfg=$2 m=$3 c=$4 sock out f0 f1 b0 b1
 	filter_start "$cfg" unix || return 1
 	sock=$MILTER_SPEC
 	"$BUILD/bench/milterload" -S "$sock" -F "$W/message.txt" -c "$c" -n 50 \
@@ -251,10 +267,11 @@ direct_test() {
 		-t "d$cfg$RANDOM" 2>>"$W/milterload.log")
 	f1=$(proc_cpu_ticks $FILTER_PIDS); b1=$(proc_cpu_ticks $BACKEND_PIDS)
 	filter_stop "$cfg"
-	printf '%s\n' "$out" | awk -v c="$cfg" -v f=$((f1 - f0)) -v b=$((b1 - b0)) -v hz="$CLK_TCK" '{
+	printf '%s\n' "$out" | awk -v c="$cfg" -v f=$((f1 - f0)) -v b=$((b1 - b0)) -v hz="$CLK_TCK" \
+		-v r="$r" '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c, v["messages"], v["accepted"],
-			v["signed"], v["rendered"], v["seconds"], f, b, hz }' >> "$W/direct.tsv"
+		printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c, v["messages"], v["accepted"],
+			v["signed"], v["rendered"], v["seconds"], f, b, hz, r }' >> "$W/direct.tsv"
 	printf '  direct %-25s %s\n' "$(filter_name "$cfg")" "$out"
 }
 

@@ -13,9 +13,10 @@
 #   svc_start_postfix         svc_postfix_milter SPEC      svc_queue_count
 #   svc_wait_drained SECONDS  svc_stop_all
 #   proc_tree PID...          proc_cpu_ticks PID...  proc_rss_kb FIELD PID...
+#   proc_rss_max_kb FIELD PID...
 
 BENCH_PACKAGES=(opendkim opendkim-tools rspamd redis-server gnuplot-nox postfix memcached
-	python3-dkim python3-nacl procps openssl)
+	python3-dkim python3-nacl procps openssl opendmarc linux-perf dnsmasq-base)
 
 # svc_missing: prints the bench packages dpkg does not list as installed.
 svc_missing() {
@@ -60,7 +61,7 @@ svc_build() {
 	if [ ! -f "$dir/Makefile" ]; then
 		(cd "$dir" && "$top/configure" -q) || return 1
 	fi
-	make -C "$dir" -s -j"$(nproc)" ses-milter sesctl/sesctl bench/nullmilter bench/milterload
+	make -C "$dir" -s -j1 ses-milter sesctl/sesctl bench/nullmilter bench/milterload bench/rtt
 }
 
 # svc_start_memcached: memcached on a free port; sets MEMCACHED and MC_PID.
@@ -172,6 +173,18 @@ proc_cpu_ticks() {
 		total=$((total + ${t:-0}))
 	done
 	echo "$total"
+}
+
+# proc_rss_max_kb FIELD PID...: the largest FIELD (VmHWM, VmRSS) in kB
+# of one of the processes and their descendants.
+proc_rss_max_kb() {
+	local field=$1 p max=0 v
+	shift
+	for p in $(proc_tree "$@"); do
+		v=$(awk -v f="$field:" '$1 == f { print $2 }' "/proc/$p/status" 2>/dev/null)
+		[ "${v:-0}" -le "$max" ] || max=$v
+	done
+	echo "$max"
 }
 
 # proc_rss_kb FIELD PID...: sum of FIELD (VmRSS or VmHWM) in kB over the

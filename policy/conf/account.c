@@ -118,6 +118,11 @@ void account_free(struct account *a)
 		free(a->sender_callbacks[i].url);
 	}
 	free(a->sender_callbacks);
+	for (i = 0; i < a->napikeys; i++) {
+		free(a->apikeys[i].id);
+		free(a->apikeys[i].secret);
+	}
+	free(a->apikeys);
 	free(a->name);
 	free(a);
 }
@@ -201,6 +206,36 @@ static void account_add_sender_callback(struct account *a, const char *value, co
 	cb->url = xstrdup(url);
 }
 
+bool account_api_word_valid(const char *word)
+{
+	size_t n = strspn(word, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+
+	return word[n] == '\0' && n >= 16 && n <= 128;
+}
+
+/* ApiKey ID SECRET */
+static void account_add_apikey(struct account *a, const char *value, const char *path,
+			       unsigned lineno, struct diag_list *diags)
+{
+	char id[130], secret[130], extra[2];
+	size_t i;
+
+	if (sscanf(value, "%129s %129s %1s", id, secret, extra) != 2 ||
+	    !account_api_word_valid(id) || !account_api_word_valid(secret)) {
+		diag_add(diags, path, lineno,
+			 "ApiKey needs an id and a secret (16 to 128 letters and digits each)");
+		return;
+	}
+	for (i = 0; i < a->napikeys; i++)
+		if (strcmp(a->apikeys[i].id, id) == 0) {
+			diag_add(diags, path, lineno, "ApiKey %s listed twice", id);
+			return;
+		}
+	a->apikeys = account_grow(a->apikeys, a->napikeys, sizeof *a->apikeys);
+	a->apikeys[a->napikeys].id = xstrdup(id);
+	a->apikeys[a->napikeys++].secret = xstrdup(secret);
+}
+
 /* The keys about callbacks that the table does not cover; false if not one. */
 static bool account_parse_callback(struct account *a, const char *key, const char *value,
 				   const char *path, unsigned lineno, struct diag_list *diags)
@@ -247,6 +282,8 @@ static void account_parse_line(struct account *a, char *key, char *value, const 
 		a->networks[a->nnetworks++] = nm;
 	} else if (strcasecmp(key, "Domain") == 0) {
 		account_add_domain(a, value, path, lineno, diags);
+	} else if (strcasecmp(key, "ApiKey") == 0) {
+		account_add_apikey(a, value, path, lineno, diags);
 	} else if (account_parse_callback(a, key, value, path, lineno, diags)) {
 		return;
 	} else if ((k = conftab_find(account_keys, key)) != NULL) {
@@ -465,6 +502,20 @@ const struct account *account_by_login(const struct account_db *db, const char *
 		for (j = 0; j < db->accounts[i]->nlogins; j++)
 			if (strcmp(db->accounts[i]->logins[j], login) == 0)
 				return db->accounts[i];
+	return NULL;
+}
+
+const struct account *account_by_api_key(const struct account_db *db, const char *id,
+					 const struct account_apikey **key)
+{
+	size_t i, j;
+
+	for (i = 0; i < db->n; i++)
+		for (j = 0; j < db->accounts[i]->napikeys; j++)
+			if (strcmp(db->accounts[i]->apikeys[j].id, id) == 0) {
+				*key = &db->accounts[i]->apikeys[j];
+				return db->accounts[i];
+			}
 	return NULL;
 }
 

@@ -16,6 +16,9 @@
  *     CallbackSecret s3cret                         (signs them; not shown by sesctl)
  *     SenderCallbackUrl news@example.com https://...  (repeatable: per sender)
  *     Tracking       off                (open, click, open,click: template mail)
+ *     ApiKey         AKID... SECRET     (repeatable: API keys, see sesctl
+ *                                        account key; the secret itself, as
+ *                                        TC3-HMAC-SHA256 needs it to verify)
  *
  * An account_db is immutable once loaded and shared by all threads through
  * a snapshot.
@@ -47,6 +50,12 @@ struct account_callback {
 	char *url;
 };
 
+/* ApiKey ID SECRET: a key of the HTTP API (TC3-HMAC-SHA256). */
+struct account_apikey {
+	char *id;
+	char *secret;
+};
+
 struct account {
 	char *name;
 	char **logins;
@@ -66,6 +75,8 @@ struct account {
 	struct account_callback *sender_callbacks;	/* SenderCallbackUrl lines */
 	size_t nsender_callbacks;
 	int tracking;			/* ACCOUNT_TRACK_* mask; Tracking */
+	struct account_apikey *apikeys;	/* ApiKey lines */
+	size_t napikeys;
 };
 
 struct account_db {
@@ -115,6 +126,11 @@ void account_db_free(struct account_db *db);
 
 const struct account *account_by_name(const struct account_db *db, const char *name);
 const struct account *account_by_login(const struct account_db *db, const char *login);
+/* The account holding the API key id (its key in *key), or NULL. */
+const struct account *account_by_api_key(const struct account_db *db, const char *id,
+					 const struct account_apikey **key);
+/* True for an API key id or secret sesctl can write: [A-Za-z0-9]{16,128}. */
+bool account_api_word_valid(const char *word);
 /* The account whose most specific trusted network contains sa, or NULL. */
 const struct account *account_by_addr(const struct account_db *db,
 				      const struct sockaddr *sa);

@@ -152,6 +152,10 @@ const struct conf_key config_keys[] = {
 	{ "TrackingMachineSeconds", CONF_DURATION, "30s", 0, 86400, NULL,
 	  OFF(tracking_machine_seconds),
 	  "Opens and clicks this soon after sending are taken for scanners and marked machine: true (not counted as human)." },
+	{ "ApiListen", CONF_STRING, "", 0, 0, NULL, OFF(api_listen),
+	  "IPv4 HOST:PORT of the HTTP API speaking Tencent Cloud API 3.0 for SES (plain HTTP: loopback, or behind a TLS proxy that keeps the Host header); empty: no API." },
+	{ "ApiSubmit", CONF_STRING, "127.0.0.1:25", 0, 0, NULL, OFF(api_submit),
+	  "IPv4 HOST:PORT of the MTA's SMTP listener that SendEmail submits to, as the key's account with XCLIENT LOGIN= (Postfix: smtpd_authorized_xclient_hosts must name the gateway)." },
 	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 

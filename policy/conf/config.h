@@ -71,6 +71,8 @@ struct ses_config {
 	char *unsubscribe_url;		/* "" : mailto only */
 	char *unsubscribe_listen;	/* "" : no endpoint; else HOST:PORT */
 	char *metrics_listen;		/* "off" or "" : none; else HOST:PORT */
+	char *api_listen;		/* "" : no HTTP API; else HOST:PORT */
+	char *api_submit;		/* SendEmail's MTA: HOST:PORT */
 	bool dsn_notify_success;	/* NOTIFY=SUCCESS,FAILURE outbound */
 	long long suspend_bounce_rate;	/* percent; 0: never */
 	long long suspend_min_sample;

@@ -245,3 +245,59 @@ void evstatus_free(struct evstatus *s)
 	free(s->by_email);
 	memset(s, 0, sizeof *s);
 }
+
+static int evstatus_pass1(void *arg, const char *json, size_t len, off_t next)
+{
+	(void)next;
+	evstatus_request(arg, json, len);
+	return 0;
+}
+
+static int evstatus_pass2(void *arg, const char *json, size_t len, off_t next)
+{
+	(void)next;
+	evstatus_join(arg, json, len);
+	return 0;
+}
+
+/* Orders rows by request time, then by their order in the log. */
+static int evstatus_cmp(const void *a, const void *b)
+{
+	const struct evstatus_row *x = a, *y = b;
+
+	if (x->request_time != y->request_time)
+		return x->request_time < y->request_time ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+long evstatus_read_log(struct evstatus *s, const char *path, struct strbuf *err)
+{
+	off_t off = 0;
+	long n = events_read(path, &off, 0, evstatus_pass1, s, err);
+	unsigned long bad;
+
+	if (n < 0)
+		return -1;
+	bad = s->bad_lines;
+	evstatus_index(s);
+	off = 0;
+	n = events_read(path, &off, 0, evstatus_pass2, s, NULL);
+	s->bad_lines = bad;
+	if (n < 0)
+		return -1;
+	if (s->n > 1)
+		qsort(s->rows, s->n, sizeof *s->rows, evstatus_cmp);
+	return (long)s->n;
+}
+
+json_t *evstatus_row_json(const struct evstatus_row *r)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:b,s:b,s:b,s:b,s:I,s:I}", "MessageId",
+			 r->message_id, "ToEmailAddress", r->email, "FromEmailAddress", r->from,
+			 "SendStatus", r->accepted ? "accepted" : "rejected", "SendMessage",
+			 r->send_reason, "DeliverStatus", r->deliver, "DeliverMessage",
+			 r->deliver_reason, "UserOpened", r->opened, "UserClicked", r->clicked,
+			 "UserUnsubscribed", r->unsubscribed, "UserComplained", r->complained,
+			 "RequestTime", (json_int_t)r->request_time, "UpdateTime",
+			 (json_int_t)r->update_time);
+}

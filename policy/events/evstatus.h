@@ -30,6 +30,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
+
+#include "strbuf.h"
 
 enum evstatus_deliver {
 	EVSTATUS_QUEUED = 0,
@@ -75,5 +78,16 @@ void evstatus_join(struct evstatus *s, const char *line, size_t len);
 /* "queued", "delivered", "dropped", "rejected", "delayed". */
 const char *evstatus_deliver_name(int deliver);
 void evstatus_free(struct evstatus *s);
+
+/*
+ * Reads the event log at path in both passes (init s first) and sorts the
+ * rows by request time, then log order.  The number of rows, or -1 when
+ * the log cannot be read (reason in err, which may be NULL).  Lines that
+ * are not events are counted in s->bad_lines.
+ */
+long evstatus_read_log(struct evstatus *s, const char *path, struct strbuf *err);
+
+/* A row as GetSendEmailStatus gives it (MessageId, ToEmailAddress, ...). */
+json_t *evstatus_row_json(const struct evstatus_row *r);
 
 #endif

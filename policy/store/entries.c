@@ -14,7 +14,10 @@
 #include "autoconf.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "entries.h"
 #include "journal.h"
@@ -240,6 +243,29 @@ int entry_record_cmp(const struct entry_record *a, const struct entry_record *b)
 bool entry_record_live(const struct entry_record *rec, time_t now)
 {
 	return rec->present && (rec->expires == 0 || rec->expires > (int64_t)now);
+}
+
+void entry_record_now(struct entry_record *rec, bool present, int64_t expires,
+		      const char *origin)
+{
+	struct timespec ts;
+	char host[256];
+	size_t n;
+
+	memset(rec, 0, sizeof *rec);
+	rec->present = present;
+	rec->expires = expires;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rec->stamp_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (origin == NULL) {
+		if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
+			snprintf(host, sizeof host, "localhost");
+		host[sizeof host - 1] = '\0';
+		origin = host;
+	}
+	n = strnlen(origin, sizeof rec->origin - 1);
+	memcpy(rec->origin, origin, n);
+	rec->origin[n] = '\0';
 }
 
 /* Parses a stored value, which may hold any bytes; 0 or -1. */

@@ -97,6 +97,14 @@ int entry_record_cmp(const struct entry_record *a, const struct entry_record *b)
 bool entry_record_live(const struct entry_record *rec, time_t now);
 
 /*
+ * Fills rec as a change made now (stamp: the real-time clock) by origin
+ * (NULL: this host's name; a long one is cut): present or removed,
+ * expiring at expires (0: never).
+ */
+void entry_record_now(struct entry_record *rec, bool present, int64_t expires,
+		      const char *origin);
+
+/*
  * Reads the record of id into rec; *found is false when there is none or
  * it does not parse.  STORE_OK or STORE_ERROR.
  */

@@ -54,7 +54,7 @@ static void expect_bytes(const char *what, const struct strbuf *got, const char 
 {
 	struct strbuf g = STRBUF_INIT, w = STRBUF_INIT;
 
-	if (got->len == strlen(want) && memcmp(got->data, want, got->len) == 0)
+	if (got->len == strlen(want) && (got->len == 0 || memcmp(got->data, want, got->len) == 0))
 		return;
 	escape(&g, got->data, got->len);
 	escape(&w, want, strlen(want));
