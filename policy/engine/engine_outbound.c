@@ -19,6 +19,7 @@
 
 #include "address.h"
 #include "engine_feedback.h"
+#include "engine_track.h"
 #include "engine_flow.h"
 #include "mime_count.h"
 #include "prefetch.h"
@@ -276,6 +277,9 @@ static void outbound_eom(struct policy_msg *m, struct policy_decision *d)
 		m->content.attachments = (int)mime_count_parsed(&m->content.parsed);
 	if (outbound_run(m, &ev, d, NULL) == POLICY_CONTINUE && m->conn->local)
 		outbound_local_recipients(m, d);
+	/* custom content is tracked from the same parse, before signing */
+	if (d->action == POLICY_CONTINUE)
+		engine_track_custom(m);
 	mime_parse_close(&m->content.parsed);
 	if (d->action == POLICY_CONTINUE && m->result.hold)
 		*d = m->result.hold_why;

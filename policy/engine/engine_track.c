@@ -1,5 +1,6 @@
 /*
- * engine_track - open and click tracking of a template's HTML part.
+ * engine_track - open and click tracking of a template's HTML part, and
+ * of the HTML parts of custom content (mime/mime_rewrite).
  *
  * Tracking happens when TrackingUrl is set, the feedback key exists, the
  * account's Tracking asks for it, the message does not say
@@ -12,8 +13,17 @@
  * they are the unsubscribe link (or under UnsubscribeUrl), already a
  * tracking link, or cannot be sealed (track_token: too long, blanks).
  *
- * Diagnostics: "tracking: N links, M left, pixel" at debug level;
- * "tracking: cannot seal: REASON" (warning; the message goes untracked).
+ * Custom content (an account with the custom-content permission sends
+ * its own MIME) is tracked on the same terms, in every text/html body
+ * part mime_rewrite finds; untracked, it is left byte for byte (its
+ * data-ses-track attributes too).  Tracking never refuses a message: one
+ * that cannot be rewritten (not parsed, would pass the size limit) goes
+ * as it came.
+ *
+ * Diagnostics: "tracking: N links, M left, pixel" at debug level (for
+ * custom content with ", K HTML parts, L left"); "tracking: custom
+ * content left untracked: WHY" (debug); "tracking: cannot seal: REASON"
+ * (warning; the message goes untracked).
  */
 #include "autoconf.h"
 
@@ -25,6 +35,7 @@
 #include "account.h"
 #include "engine_feedback.h"
 #include "engine_track.h"
+#include "mime_rewrite.h"
 #include "policy_msg.h"
 #include "snapshot.h"
 #include "tmpl_track.h"
@@ -32,7 +43,7 @@
 
 struct engine_track_ctx {
 	const struct policy_msg *m;
-	const struct tmpl *t;
+	unsigned long tmpl_id;	/* 0 for custom content */
 	const char *rcpt;
 	struct strbuf base;	/* TrackingUrl for this sender domain, no '/' at the end */
 	struct strbuf unsub;	/* the recipient's unsubscribe link, or "" */
@@ -84,7 +95,7 @@ static int engine_track_link(struct engine_track_ctx *c, enum track_kind kind, c
 	int rc;
 
 	rc = track_info_set(&info, kind, m->queue_id, c->rcpt, m->account->name,
-			    m->env.sender_domain, c->t->id, c->now_s, url, &err);
+			    m->env.sender_domain, c->tmpl_id, c->now_s, url, &err);
 	if (rc == 0) {
 		strbuf_appendf(out, "%s/%c/", strbuf_cstr(&c->base), kind == TRACK_OPEN ? 'o' : 'c');
 		rc = track_make(m->conn->snap->feedback_key, &info, out, &err);
@@ -116,30 +127,60 @@ static int engine_track_click(void *arg, const char *url, struct strbuf *out)
 	return engine_track_link(c, TRACK_CLICK, url, out);
 }
 
+/*
+ * Sets up c and hooks for the tracking wanted (an ACCOUNT_TRACK_* mask,
+ * not 0); the pixel's URL goes into pixel.  false when the message must
+ * go untracked.
+ */
+static bool engine_track_begin(struct engine_track_ctx *c, int wanted,
+			       struct tmpl_track_hooks *hooks, struct strbuf *pixel)
+{
+	const struct policy_msg *m = c->m;
+
+	engine_track_base(m->conn->snap->conf->tracking_url, m->env.sender_domain, &c->base);
+	(void)engine_feedback_unsub_link(m, &c->unsub);
+	if (wanted & ACCOUNT_TRACK_CLICK)
+		hooks->link = engine_track_click;
+	if ((wanted & ACCOUNT_TRACK_OPEN) && engine_track_link(c, TRACK_OPEN, NULL, pixel) == 0)
+		hooks->pixel_url = strbuf_cstr(pixel);
+	return !c->failed;
+}
+
+static void engine_track_ctx_init(struct engine_track_ctx *c, const struct policy_msg *m,
+				  unsigned long tmpl_id)
+{
+	c->m = m;
+	c->tmpl_id = tmpl_id;
+	c->rcpt = engine_feedback_only_rcpt(m);
+	strbuf_init(&c->base);
+	strbuf_init(&c->unsub);
+	c->now_s = policy_snapshot_now_us(m->conn->snap) / 1000000;
+	c->failed = false;
+}
+
+static void engine_track_ctx_free(struct engine_track_ctx *c)
+{
+	strbuf_free(&c->base);
+	strbuf_free(&c->unsub);
+}
+
 void engine_track_html(const struct policy_msg *m, const struct tmpl *t, struct strbuf *html)
 {
 	int wanted = engine_track_wanted(m);
-	struct engine_track_ctx c = { m, t, engine_feedback_only_rcpt(m), STRBUF_INIT, STRBUF_INIT,
-				      policy_snapshot_now_us(m->conn->snap) / 1000000, false };
+	struct engine_track_ctx c;
 	struct strbuf pixel = STRBUF_INIT, out = STRBUF_INIT;
 	struct tmpl_track_hooks hooks = { NULL, &c, NULL };
 	struct tmpl_track_count n;
 
+	engine_track_ctx_init(&c, m, t->id);
 	if (c.rcpt == NULL)
 		wanted = 0;
 	/* untracked, the part still loses its data-ses-track attributes */
-	if (html->len == 0 || (wanted == 0 && strcasestr(html->data, TMPL_TRACK_ATTR) == NULL))
+	if (html->len == 0 || (wanted == 0 && strcasestr(html->data, TMPL_TRACK_ATTR) == NULL)) {
+		engine_track_ctx_free(&c);
 		return;
-	if (wanted != 0) {
-		engine_track_base(m->conn->snap->conf->tracking_url, m->env.sender_domain,
-				  &c.base);
-		(void)engine_feedback_unsub_link(m, &c.unsub);
 	}
-	if (wanted & ACCOUNT_TRACK_CLICK)
-		hooks.link = engine_track_click;
-	if ((wanted & ACCOUNT_TRACK_OPEN) && engine_track_link(&c, TRACK_OPEN, NULL, &pixel) == 0)
-		hooks.pixel_url = strbuf_cstr(&pixel);
-	if (!c.failed) {
+	if (wanted == 0 || engine_track_begin(&c, wanted, &hooks, &pixel)) {
 		tmpl_track_html(html->data, html->len, &hooks, &out, &n);
 		policy_msg_log(m, PLOG_DEBUG, "tracking: %zu links, %zu left%s", n.tracked,
 			       n.untracked, n.pixel ? ", pixel" : "");
@@ -148,6 +189,87 @@ void engine_track_html(const struct policy_msg *m, const struct tmpl *t, struct 
 	}
 	strbuf_free(&out);
 	strbuf_free(&pixel);
-	strbuf_free(&c.base);
-	strbuf_free(&c.unsub);
+	engine_track_ctx_free(&c);
+}
+
+/* What the rewriter did over all the HTML parts of custom content. */
+struct engine_track_parts {
+	const struct tmpl_track_hooks *hooks;
+	struct tmpl_track_count n;
+};
+
+/* mime_rewrite's function: one HTML part. */
+static int engine_track_part(void *arg, const char *html, size_t len, struct strbuf *out)
+{
+	struct engine_track_parts *p = arg;
+	struct tmpl_track_count n;
+
+	tmpl_track_html(html, len, p->hooks, out, &n);
+	p->n.tracked += n.tracked;
+	p->n.untracked += n.untracked;
+	p->n.pixel = p->n.pixel || n.pixel;
+	return 0;
+}
+
+/* The size of the message with body rw instead of the one received. */
+static unsigned long long engine_track_size(const struct policy_msg *m,
+					    const struct mime_rewritten *rw)
+{
+	unsigned long long size = m->hdrs.bytes + 2 + rw->body.len;
+
+	if (rw->top_cte != NULL)
+		size += strlen("Content-Transfer-Encoding: \r\n") + strlen(rw->top_cte);
+	return size;
+}
+
+/* Plans the tracked body of custom content, or says why not. */
+static void engine_track_plan(struct policy_msg *m, const struct tmpl_track_hooks *hooks)
+{
+	const struct policy_msg_content *ct = &m->content;
+	struct engine_track_parts parts = { hooks, { 0, 0, false } };
+	struct mime_rewritten rw;
+	int rc;
+
+	rc = mime_rewrite_html(&ct->parsed, ct->kept.data, ct->kept.len, m->hdrs.bytes + 2,
+			       engine_track_part, &parts, &rw);
+	if (rc < 0) {
+		policy_msg_log(m, PLOG_DEBUG, "tracking: custom content left untracked: "
+			       "MIME parts out of place");
+	} else if (rc == 0) {
+		policy_msg_log(m, PLOG_DEBUG, "tracking: custom content left untracked: "
+			       "no HTML part to track (%u left)", rw.left);
+	} else if (engine_track_size(m, &rw) > (unsigned long long)m->limits.max_message_size) {
+		policy_msg_log(m, PLOG_DEBUG, "tracking: custom content left untracked: "
+			       "tracked it would exceed %lld bytes", m->limits.max_message_size);
+	} else {
+		if (rw.top_cte != NULL)
+			policy_msg_set_header(m, "Content-Transfer-Encoding", rw.top_cte);
+		policy_msg_replace_body(m, rw.body.data, rw.body.len);
+		policy_msg_log(m, PLOG_DEBUG, "tracking: %zu links, %zu left%s, %u HTML parts, "
+			       "%u left", parts.n.tracked, parts.n.untracked,
+			       parts.n.pixel ? ", pixel" : "", rw.parts, rw.left);
+	}
+	mime_rewritten_free(&rw);
+}
+
+void engine_track_custom(struct policy_msg *m)
+{
+	int wanted = engine_track_wanted(m);
+	struct engine_track_ctx c;
+	struct strbuf pixel = STRBUF_INIT;
+	struct tmpl_track_hooks hooks = { NULL, &c, NULL };
+
+	if (wanted == 0 || !m->account->custom_content || m->edits.replace_body)
+		return;
+	if (m->content.parsed.message == NULL || m->content.kept.data == NULL ||
+	    m->hdrs.bytes + 2 > m->content.kept.len) {
+		policy_msg_log(m, PLOG_DEBUG, "tracking: custom content left untracked: "
+			       "MIME not parsed");
+		return;
+	}
+	engine_track_ctx_init(&c, m, 0);
+	if (c.rcpt != NULL && engine_track_begin(&c, wanted, &hooks, &pixel))
+		engine_track_plan(m, &hooks);
+	strbuf_free(&pixel);
+	engine_track_ctx_free(&c);
 }

@@ -1,7 +1,8 @@
 /*
  * engine_track - open and click tracking of a rendered template
  * (engine_track.c), called by rule_template between rendering and the
- * MIME build, so DKIM (engine/sign.c, later) signs the tracked body.
+ * MIME build, and of custom content, called at end of message after the
+ * rules; both before DKIM (engine/sign.c, later) signs the body.
  */
 #ifndef SES_ENGINE_TRACK_H
 #define SES_ENGINE_TRACK_H
@@ -16,5 +17,15 @@
  * leaves it alone otherwise.
  */
 void engine_track_html(const struct policy_msg *m, const struct tmpl *t, struct strbuf *html);
+
+/*
+ * Plans the body of a custom-content message with its HTML parts tracked
+ * (a new body, and a new Content-Transfer-Encoding when the message is
+ * one HTML part that had to become quoted-printable), when tracking is
+ * wanted as for a template.  Needs the parse made at end of message
+ * (m->content.parsed); leaves the message alone when it cannot be
+ * tracked.
+ */
+void engine_track_custom(struct policy_msg *m);
 
 #endif

@@ -76,8 +76,7 @@ struct mime_todo {
 
 /* ---- encoding the new parts ------------------------------------------------ */
 
-/* Appends src with every line break (CRLF, CR, LF) made LF. */
-static void mime_build_to_lf(const char *src, struct strbuf *out)
+void mime_build_to_lf(const char *src, struct strbuf *out)
 {
 	for (; *src != '\0'; src++) {
 		if (*src == '\r') {
@@ -116,26 +115,32 @@ static bool mime_build_mostly_ascii(const char *s, size_t len)
 static void mime_build_encode(const char *src, const char *type, struct mime_leaf *leaf)
 {
 	struct strbuf lf = STRBUF_INIT;
-	GMimeContentEncoding enc;
-	GMimeEncoding state;
-	size_t n;
-	char *buf;
+	bool base64;
 
 	mime_build_to_lf(src, &lf);
-	enc = mime_build_mostly_ascii(lf.data, lf.len) ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
-						       : GMIME_CONTENT_ENCODING_BASE64;
+	base64 = !mime_build_mostly_ascii(lf.data, lf.len);
 	leaf->type = type;
-	leaf->cte = enc == GMIME_CONTENT_ENCODING_BASE64 ? "base64" : "quoted-printable";
+	leaf->cte = base64 ? "base64" : "quoted-printable";
 	strbuf_init(&leaf->enc);
-	g_mime_encoding_init_encode(&state, enc);
-	buf = xmalloc(g_mime_encoding_outlen(&state, lf.len) + 16);
-	n = g_mime_encoding_step(&state, lf.data, lf.len, buf);
-	n += g_mime_encoding_flush(&state, "", 0, buf + n);
-	mime_build_to_crlf(buf, n, &leaf->enc);
-	if (leaf->enc.len > 0 && leaf->enc.data[leaf->enc.len - 1] != '\n')
-		strbuf_appends(&leaf->enc, "=\r\n");	/* QP only: base64 ends in LF */
-	free(buf);
+	mime_encode_lf(lf.data, lf.len, base64, &leaf->enc);
 	strbuf_free(&lf);
+}
+
+void mime_encode_lf(const char *s, size_t len, bool base64, struct strbuf *out)
+{
+	GMimeEncoding state;
+	size_t n, start = out->len;
+	char *buf;
+
+	g_mime_encoding_init_encode(&state, base64 ? GMIME_CONTENT_ENCODING_BASE64
+						   : GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	buf = xmalloc(g_mime_encoding_outlen(&state, len) + 16);
+	n = g_mime_encoding_step(&state, s, len, buf);
+	n += g_mime_encoding_flush(&state, "", 0, buf + n);
+	mime_build_to_crlf(buf, n, out);
+	if (out->len > start && out->data[out->len - 1] != '\n')
+		strbuf_appends(out, "=\r\n");	/* QP only: base64 ends in LF */
+	free(buf);
 }
 
 /* ---- the attachments of the original ------------------------------------ */

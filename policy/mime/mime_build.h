@@ -12,6 +12,7 @@
 #ifndef SES_MIME_BUILD_H
 #define SES_MIME_BUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "strbuf.h"
@@ -41,5 +42,14 @@ struct mime_parsed;
 int mime_build_parsed(const char *text, const char *html, const struct mime_parsed *parsed,
 		      const char *orig, size_t orig_len, struct mime_built *out);
 void mime_built_free(struct mime_built *out);
+
+/* Appends NUL-terminated src with every line break (CRLF, CR, LF) made LF. */
+void mime_build_to_lf(const char *src, struct strbuf *out);
+/*
+ * Appends s[0..len) (LF line ends, no CR) encoded as base64 or, when
+ * base64 is false, quoted-printable (lines within 76 characters, a final
+ * soft line break when s does not end in LF), with CRLF line ends.
+ */
+void mime_encode_lf(const char *s, size_t len, bool base64, struct strbuf *out);
 
 #endif

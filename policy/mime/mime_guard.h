@@ -13,8 +13,9 @@
  *
  * Folder policy/mime/ (main header: this one): MIME with GMime: the
  * bounds a message must keep before it is parsed (mime_guard,
- * mime_param), the attachment count (mime_count) and the body of a
- * rendered template (mime_build).  It may include util/ only.
+ * mime_param), the attachment count (mime_count), the body of a
+ * rendered template (mime_build) and the HTML parts of custom content
+ * rewritten in place (mime_rewrite).  It may include util/ only.
  */
 #ifndef SES_MIME_GUARD_H
 #define SES_MIME_GUARD_H

@@ -6,7 +6,9 @@
  * header (magic, opcode, key length, extras length, status or vbucket,
  * body length, opaque, CAS), then extras, key and value.  The opaque of
  * a write is its place in its server's group; the mark read uses ng.
- * Every group's request is sent before any answer is read.
+ * Every group's request is sent before any answer is read.  The answers
+ * are outside data: each request gets one, with its opcode, the mark's
+ * after the writes'; anything else drops the connection.
  */
 #include "autoconf.h"
 
@@ -29,6 +31,7 @@
 #include <libmemcached/memcached.h>
 
 #include "store_mcpipe.h"
+#include "store_mcpipe_internal.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -253,6 +256,14 @@ static void mcp_be(unsigned char *out, uint64_t v, int bytes)
 		out[i] = (unsigned char)v;
 }
 
+/* The opcode of an item's request, which its answer repeats. */
+static unsigned char mcp_opcode(const struct store_write_item *it)
+{
+	if (it->op == STORE_W_INCR)
+		return MCP_OP_INCR;
+	return it->op == STORE_W_ADD ? MCP_OP_ADD : MCP_OP_SET;
+}
+
 static void mcp_request_item(struct strbuf *b, const struct store_write_item *it, uint32_t opaque)
 {
 	unsigned char ex[20];
@@ -262,13 +273,13 @@ static void mcp_request_item(struct strbuf *b, const struct store_write_item *it
 		mcp_be(ex, it->delta, 8);
 		mcp_be(ex + 8, it->initial, 8);
 		mcp_be(ex + 16, exp, 4);
-		mcp_request(b, MCP_OP_INCR, opaque, 0, ex, 20, it->key, NULL, 0);
+		mcp_request(b, mcp_opcode(it), opaque, 0, ex, 20, it->key, NULL, 0);
 		return;
 	}
 	mcp_be(ex, 0, 4);	/* flags */
 	mcp_be(ex + 4, exp, 4);
-	mcp_request(b, it->op == STORE_W_ADD ? MCP_OP_ADD : MCP_OP_SET, opaque,
-		    it->op == STORE_W_CAS ? it->cas : 0, ex, 8, it->key, it->val, it->len);
+	mcp_request(b, mcp_opcode(it), opaque, it->op == STORE_W_CAS ? it->cas : 0, ex, 8, it->key,
+		    it->val, it->len);
 }
 
 /* Sends all of b: 0, or -1 (error) / -2 (timeout). */
@@ -352,12 +363,34 @@ static bool mcp_answer(struct store_write_item *it, unsigned status, const unsig
 	}
 }
 
-/* Reads the answers; 0 when all came (the mark's too), else as mcp_recv. */
-static int mcp_read_answers(int fd, struct store_write_item *items, const size_t *group, size_t ng,
-			    bool guard, bool *answered, bool *restored, int64_t deadline)
+/*
+ * True when header h can be the answer to a request of ours not yet
+ * answered: the mark's (opaque ng) only after every write's.  seen[k]
+ * notes the requests answered so far; a second answer to one would put
+ * the answer a later request waits for behind it.
+ */
+static bool mcp_answer_expected(const unsigned char *h, const struct store_write_item *items,
+				const size_t *group, size_t ng, bool guard, const bool *seen,
+				size_t got)
+{
+	uint32_t blen = (uint32_t)mcp_get_be(h + 8, 4);
+	uint32_t opaque = (uint32_t)mcp_get_be(h + 12, 4);
+	size_t skip = (size_t)h[4] + (size_t)mcp_get_be(h + 2, 2);
+
+	if (h[0] != MCP_RES || blen > MCP_ANSWER_MAX || skip > blen || opaque > ng)
+		return false;
+	if (opaque == ng)
+		return guard && got == ng && h[1] == MCP_OP_GETK;
+	return !seen[opaque] && h[1] == mcp_opcode(&items[group[opaque]]);
+}
+
+/* See store_mcpipe_internal.h. */
+int mcpipe_read_answers(int fd, struct store_write_item *items, const size_t *group, size_t ng,
+			bool guard, bool *answered, bool *restored, int64_t deadline)
 {
 	size_t want = ng + (guard ? 1 : 0), got = 0;
 	unsigned char h[MCP_HEADER], *body = NULL;
+	bool *seen = xcalloc(ng + 1, sizeof *seen);
 	int rc = 0;
 
 	while (got < want && rc == 0) {
@@ -367,20 +400,20 @@ static int mcp_read_answers(int fd, struct store_write_item *items, const size_t
 		rc = mcp_recv(fd, h, sizeof h, deadline);
 		if (rc != 0)
 			break;
-		blen = (uint32_t)mcp_get_be(h + 8, 4);
-		opaque = (uint32_t)mcp_get_be(h + 12, 4);
-		skip = (size_t)h[4] + (size_t)mcp_get_be(h + 2, 2);
-		if (h[0] != MCP_RES || blen > MCP_ANSWER_MAX || skip > blen || opaque > ng ||
-		    (opaque == ng && !guard)) {
+		if (!mcp_answer_expected(h, items, group, ng, guard, seen, got)) {
 			rc = -1;	/* not an answer of ours: drop the connection */
 			break;
 		}
+		blen = (uint32_t)mcp_get_be(h + 8, 4);
+		opaque = (uint32_t)mcp_get_be(h + 12, 4);
+		skip = (size_t)h[4] + (size_t)mcp_get_be(h + 2, 2);
 		body = xrealloc(body, blen + 1);
 		rc = mcp_recv(fd, body, blen, deadline);
 		if (rc != 0)
 			break;
+		seen[opaque] = true;
 		got++;
-		if (opaque == ng && guard) {
+		if (opaque == ng) {
 			*restored = mcp_get_be(h + 6, 2) == MCP_OK && blen - skip == 4 &&
 				    memcmp(body + skip, "done", 4) == 0;
 			continue;
@@ -388,6 +421,7 @@ static int mcp_read_answers(int fd, struct store_write_item *items, const size_t
 		answered[opaque] = mcp_answer(&items[group[opaque]], (unsigned)mcp_get_be(h + 6, 2),
 					      body + skip, blen - skip);
 	}
+	free(seen);
 	free(body);
 	return rc;
 }
@@ -450,8 +484,8 @@ static int mcp_exchange_finish(struct mcpipe *p, struct mcp_exchange *x)
 	int rc = x->rc;
 
 	if (rc == 0)
-		rc = mcp_read_answers(x->fd, x->items, x->group, x->ng, x->guard, x->answered,
-				      x->restored, x->deadline);
+		rc = mcpipe_read_answers(x->fd, x->items, x->group, x->ng, x->guard, x->answered,
+					 x->restored, x->deadline);
 	if (x->fd >= 0 && rc == 0)
 		mcp_give(p, x->host, x->port, x->fd);
 	else if (x->fd >= 0)

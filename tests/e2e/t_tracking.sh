@@ -12,6 +12,8 @@
 # tracking rewrites the body before it is signed.
 #
 #   127.0.0.2  account news: templates only, tracked
+#   127.0.0.3  account shop: custom content, tracked (its HTML parts are
+#              rewritten in the client's own MIME, attachments untouched)
 #
 # Run as root: bash tests/e2e/t_tracking.sh (top_builddir: the build);
 # KEEP=1 keeps the work directory.  Chromium runs with --no-sandbox (as
@@ -22,6 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/e2e.sh"
 
 NEWS=(--local-interface 127.0.0.2 --from news@news.example)
+SHOP=(--local-interface 127.0.0.3 --from sales@shop.example)
 SESCTL=${SESCTL:-${top_builddir:-.}/sesctl/sesctl}
 CHROMIUM=${CHROMIUM:-chromium}
 
@@ -114,6 +117,56 @@ case_redirect_is_not_withheld_while_memcached_hangs() {
 	mc_thaw main
 }
 
+case_custom_content_html_is_tracked_and_signed() {
+	local body
+	# multipart/mixed: text and quoted-printable HTML, then an HTML attachment
+	# (the preamble line: swaks would read a body starting "--" as an option;
+	# --add-header: --header would replace the first Content-Type in the body)
+	body="A message in MIME format.
+--m1
+Content-Type: multipart/alternative; boundary=a1
+
+--a1
+Content-Type: text/plain; charset=utf-8
+
+See http://127.0.0.1:$WEB/landing.html
+--a1
+Content-Type: text/html; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+<html><body><p>Spring sale, every item in the shop at half price until the=
+ end of the month.</p><p><a href=3D\"http://127.0.0.1:$WEB/landing.html?a=3D=
+1&amp;b=3D2#top\">Sale</a> <a data-ses-track=3D\"off\" href=3D\"http://127.0.0=
+.1:$WEB/plain.html\">Plain</a></p></body></html>
+--a1--
+--m1
+Content-Type: text/html; name=terms.html
+Content-Disposition: attachment; filename=terms.html
+
+<html><body><a href=\"http://127.0.0.1:$WEB/terms.html\">Terms</a></body></html>
+--m1--"
+	pf_send "$A" "$T/out" "${SHOP[@]}" --to dan@example.net --header "Subject: Sale" \
+		--add-header "MIME-Version: 1.0" \
+		--add-header "Content-Type: multipart/mixed; boundary=m1" --body "$body"
+	expect "end of data" "$(pf_status "$T/out" dot)" "250 2.0.0 Ok:"
+	mbox_take "$A" dan@example.net "$WORK/custom"
+	msg_part_text "$WORK/custom" text/html > "$T/html"
+	expect_match "pixel before </body>" "$(cat "$T/html")" \
+		"<img src=\"http://127\.0\.0\.1:$HTTP/o/[A-Za-z0-9_-]+\" width=\"1\" height=\"1\"[^>]*></body>"
+	expect_match "sale link tracked" "$(cat "$T/html")" \
+		"<a href=\"http://127\.0\.0\.1:$HTTP/c/[A-Za-z0-9_-]+\">Sale</a>"
+	expect_match "untracked link kept" "$(cat "$T/html")" \
+		"<a href=\"http://127\.0\.0\.1:$WEB/plain\.html\">Plain</a>"
+	expect_match "text kept" "$(msg_part_text "$WORK/custom" text/plain)" \
+		"^See http://127\.0\.0\.1:$WEB/landing\.html"
+	expect "attachment untouched" "$(grep -c "<a href=\"http://127.0.0.1:$WEB/terms.html\">Terms</a>" \
+		"$WORK/custom")" "1"
+	expect "dkim verifies" "$(dkim_verify "$WORK/custom" "$WORK/dns")" "0:ok:a=rsa-sha256"
+	# the redirect of the tracked link is the client's URL
+	expect "location" "$(http_head "$(grep -Eo "http://127\.0\.0\.1:$HTTP/c/[A-Za-z0-9_-]+" \
+		"$T/html" | head -n 1)" Location)" "302 http://127.0.0.1:$WEB/landing.html?a=1&b=2#top"
+}
+
 # ---- helpers --------------------------------------------------------------------
 
 # browse URL: headless Chromium loads URL (and what it loads) and prints the DOM.
@@ -186,6 +239,8 @@ setup() {
 		TrackingUrl "http://127.0.0.1:$HTTP" TrackingMachineSeconds 0
 	ses_add_account "$A" news "Network 127.0.0.2/32" "Domain news.example verified" \
 		"Tracking open,click"
+	ses_add_account "$A" shop "CustomContent yes" "Network 127.0.0.3/32" \
+		"Domain shop.example verified" "Tracking open,click"
 	words="Thank you for joining our service. We are glad to have you with us and we hope you enjoy every day of it. Your account is ready now and you can sign in at any time from any device you own."
 	html="<html><body><p>Hello {{name}}. $words</p>
 <p><a href=\"http://127.0.0.1:$WEB/landing.html?a=1&amp;b=2#top\">Shop</a>
@@ -194,6 +249,7 @@ setup() {
 	OFFER=$(e2e_template news offer marketing "Hello {{name}}. $words http://127.0.0.1:$WEB/landing.html" \
 		"$html") || return 1
 	dkim_key "$A/ses" "$WORK/dns" news.example ses rsa || return 1
+	dkim_key "$A/ses" "$WORK/dns" shop.example ses rsa || return 1
 	ses_start "$A" || return 1
 	t_wait_port "$HTTP" || return 1
 	pf_start "$A" "$(t_free_port)" "$(ses_socket "$A")" || return 1
@@ -204,7 +260,8 @@ main() {
 	e2e_run delivered_html_has_a_pixel_and_tracked_links browser_loading_the_pixel_is_one_open \
 		browser_following_the_link_lands_on_the_original_url \
 		redirect_is_the_signed_url_exactly forged_token_is_404_and_no_event \
-		sesctl_status_and_stats_show_them redirect_is_not_withheld_while_memcached_hangs
+		sesctl_status_and_stats_show_them redirect_is_not_withheld_while_memcached_hangs \
+		custom_content_html_is_tracked_and_signed
 }
 
 main "$@"

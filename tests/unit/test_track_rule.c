@@ -4,7 +4,9 @@
  * links naming its queue ID, recipient, template and account; the
  * message's X-SES-Tracking: 0, several recipients, an account without
  * Tracking or an unset TrackingUrl leave it untracked (data-ses-track
- * attributes still removed).
+ * attributes still removed).  Custom content from such an account gets
+ * its HTML part tracked in its own MIME (template 0), the rest kept; a
+ * message GMime cannot parse, or too big once tracked, goes untracked.
  */
 #include "autoconf.h"
 
@@ -20,6 +22,7 @@
 
 #include "account.h"
 #include "mime_count.h"
+#include "policy_msg.h"
 #include "rulefix.h"
 #include "snapshot.h"
 #include "template.h"
@@ -206,6 +209,102 @@ static void open_only_adds_the_pixel_and_keeps_links(void **state)
 	free(body);
 }
 
+/* ---- custom content -------------------------------------------------------- */
+
+#define CUSTOM_TEXT "--b1\r\nContent-Type: text/plain\r\n\r\nsee https://shop.example/p\r\n"
+#define CUSTOM_BODY CUSTOM_TEXT \
+	"--b1\r\nContent-Type: text/html; charset=utf-8\r\n" \
+	"Content-Transfer-Encoding: quoted-printable\r\n\r\n" \
+	"<html><body><a href=3D\"https://shop.example/p?a=3D1\">Shop</a></body></html>\r\n" \
+	"--b1--\r\n"
+
+/* Sends a custom-content message (body with headers Content-Type ctype) to reader@. */
+static enum policy_action send_custom(struct fixture *f, const char *ctype, const char *body)
+{
+	news_account(f)->custom_content = true;
+	expect_action(policy_mail(f->msg, "<news@news.example>", NULL, &f->d), POLICY_CONTINUE);
+	expect_action(policy_rcpt(f->msg, "<reader@example.net>", &f->d), POLICY_CONTINUE);
+	policy_msg_set_queue_id(f->msg, "4Qz7CUS");
+	expect_action(policy_header(f->msg, "Subject", "Sale", &f->d), POLICY_CONTINUE);
+	expect_action(policy_header(f->msg, "MIME-Version", "1.0", &f->d), POLICY_CONTINUE);
+	expect_action(policy_header(f->msg, "Content-Type", ctype, &f->d), POLICY_CONTINUE);
+	expect_action(policy_eoh(f->msg, &f->d), POLICY_CONTINUE);
+	expect_action(policy_body(f->msg, (const unsigned char *)body, strlen(body), &f->d),
+		      POLICY_CONTINUE);
+	return policy_eom(f->msg, &f->d);
+}
+
+static void custom_content_html_part_is_tracked(void **state)
+{
+	struct fixture *f = *state;
+	struct track_info info;
+	char *body;
+
+	expect_action(send_custom(f, "multipart/alternative; boundary=b1", CUSTOM_BODY),
+		      POLICY_ACCEPT);
+	assert_true(f->msg->edits.replace_body);
+	/* the text part and everything before the HTML part, byte for byte */
+	assert_memory_equal(f->msg->edits.body.data, CUSTOM_TEXT, strlen(CUSTOM_TEXT));
+	body = plain_body(f);
+	token_after(f, body, 'o', &info);
+	assert_int_equal(info.template_id, 0);
+	assert_string_equal(info.msgid, "4Qz7CUS");
+	token_after(f, body, 'c', &info);
+	assert_string_equal(info.url, "https://shop.example/p?a=1");
+	free(body);
+}
+
+static void custom_content_with_x_ses_tracking_0_is_kept(void **state)
+{
+	struct fixture *f = *state;
+
+	news_account(f)->custom_content = true;
+	expect_action(policy_mail(f->msg, "<news@news.example>", NULL, &f->d), POLICY_CONTINUE);
+	expect_action(policy_rcpt(f->msg, "<reader@example.net>", &f->d), POLICY_CONTINUE);
+	policy_msg_set_queue_id(f->msg, "4Qz7CUS");
+	expect_action(policy_header(f->msg, "Subject", "Sale", &f->d), POLICY_CONTINUE);
+	expect_action(policy_header(f->msg, "X-SES-Tracking", "0", &f->d), POLICY_CONTINUE);
+	expect_action(policy_header(f->msg, "Content-Type", "multipart/alternative; boundary=b1",
+				    &f->d), POLICY_CONTINUE);
+	expect_action(policy_eoh(f->msg, &f->d), POLICY_CONTINUE);
+	expect_action(policy_body(f->msg, (const unsigned char *)CUSTOM_BODY,
+				  strlen(CUSTOM_BODY), &f->d), POLICY_CONTINUE);
+	expect_action(policy_eom(f->msg, &f->d), POLICY_ACCEPT);
+	assert_false(f->msg->edits.replace_body);
+}
+
+static void custom_content_too_big_once_tracked_goes_untracked(void **state)
+{
+	struct fixture *f = *state;
+
+	news_account(f)->limits.max_message_size = 420;
+	expect_action(send_custom(f, "multipart/alternative; boundary=b1", CUSTOM_BODY),
+		      POLICY_ACCEPT);
+	assert_false(f->msg->edits.replace_body);
+}
+
+static void custom_content_long_html_line_sets_the_message_cte(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf body = STRBUF_INIT;
+	size_t i;
+	int seen = 0;
+
+	strbuf_appends(&body, "<html><body>");
+	for (i = 0; i < 12; i++)
+		strbuf_appendf(&body, "<a href=\"https://shop.example/%zu\">%zu</a>", i, i);
+	strbuf_appends(&body, "</body></html>\r\n");
+	expect_action(send_custom(f, "text/html", body.data), POLICY_ACCEPT);
+	assert_true(f->msg->edits.replace_body);
+	for (i = 0; i < f->msg->edits.nhdrs; i++)
+		if (strcasecmp(f->msg->edits.hdrs[i].name, "Content-Transfer-Encoding") == 0 &&
+		    f->msg->edits.hdrs[i].value != NULL &&
+		    strcmp(f->msg->edits.hdrs[i].value, "quoted-printable") == 0)
+			seen++;
+	assert_int_equal(seen, 1);
+	strbuf_free(&body);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, track_setup, fx_teardown)
 
 int main(void)
@@ -217,6 +316,10 @@ int main(void)
 		T(account_without_tracking_is_untracked),
 		T(no_tracking_url_means_no_tracking),
 		T(open_only_adds_the_pixel_and_keeps_links),
+		T(custom_content_html_part_is_tracked),
+		T(custom_content_with_x_ses_tracking_0_is_kept),
+		T(custom_content_too_big_once_tracked_goes_untracked),
+		T(custom_content_long_html_line_sets_the_message_cte),
 	};
 
 	mime_count_init();
