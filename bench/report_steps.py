@@ -117,10 +117,11 @@ def rtt(rep):
     rep.p("## memcached round trips per accepted recipient (through the milter)")
     rep.p()
     rep.p("ses-milter (rsa) with a memcached of its own, reached through bench/mcproxy.py, a "
-          "loopback TCP proxy that counts round trips: on each connection, data from "
-          "ses-milter that follows an answer from memcached opens a round trip (more data "
-          "before the next answer belongs to it), so a pipelined write batch or a multi-get "
-          "to one server is one round trip.  The RCPT stage's round trips are those that "
+          "loopback TCP proxy that parses both directions and counts round trips: on each "
+          "connection, a round trip opens with ses-milter's data and closes when memcached "
+          "has answered every request of it that waits for an answer (all but the quiet "
+          "opcodes), so a pipelined write batch or a multi-get to one server is one round "
+          "trip however many writes it took.  The RCPT stage's round trips are those that "
           "carry a key of its rules (prefixes bl un sp fq rt dq); the whole message counts "
           "every round trip.  One milter connection, after 5 warm-up messages.  Beside them "
           "the requests the proxy parsed and memcached's own `stats` before and after "
