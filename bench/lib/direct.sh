@@ -6,7 +6,8 @@
 #   sizes_test ROUND          filter CPU per message by message size and
 #                             recipients (ses-milter rsa)       -> sizes.tsv
 #   rtt_test                  memcached round trips per accepted recipient,
-#                             counted by memcached itself        -> rtt.tsv
+#                             counted by bench/mcproxy.py, and
+#                             memcached's own stats              -> rtt.tsv
 #                             (and bench/rtt.sh's engine-level count ->
 #                             rtt-engine.txt)
 #   perf_test                 perf's top functions of ses-milter under the
@@ -63,7 +64,7 @@ ses3_start() {
 	ses_conf 3 "unix:$W/ses3/ses/sock" "$@" && ses_start "$W/ses3" || return 1
 	FILTER_PIDS=$(cat "$W/ses3/ses/test.pid")
 	BACKEND_PIDS=$MC_PID
-	[ "$MEMCACHED" = "${RTT_MC:-}" ] && BACKEND_PIDS=$RTT_MC_PID
+	[ "$MEMCACHED" = "${RTT_PROXY:-}" ] && BACKEND_PIDS=$RTT_MC_PID
 	MILTER_SPEC=unix:$W/ses3/ses/sock
 }
 
@@ -102,18 +103,36 @@ sizes_test() {
 	ses3_custom no
 }
 
-# mc_vv_start: a memcached of its own with -vv (every request it reads is
-# logged, with its binary opcode) on a free port; sets RTT_MC and
-# RTT_MC_PID.  Restarted empty for every case.
-mc_vv_start() {
-	local port
-	[ -z "${RTT_MC_PID:-}" ] || { kill "$RTT_MC_PID" 2>/dev/null; wait "$RTT_MC_PID" 2>/dev/null; }
+# rtt_mc_start NAME: a memcached of its own on a free port, and bench/mcproxy.py
+# in front of it logging every round trip to W/rtt-NAME.trips; sets RTT_MC
+# (the memcached itself, for its stats), RTT_MC_PID, RTT_PROXY (the
+# address ses-milter is given) and RTT_PROXY_PID.  Restarted empty for
+# every case.
+rtt_mc_start() {
+	local port pport
+	rtt_mc_stop
 	port=$(t_free_port)
-	memcached -vv -l 127.0.0.1 -p "$port" -U 0 -u nobody -m 64 \
+	memcached -l 127.0.0.1 -p "$port" -U 0 -u nobody -m 64 \
 		>"$W/rtt-memcached.log" 2>&1 </dev/null &
 	RTT_MC_PID=$!
 	RTT_MC=127.0.0.1:$port
-	t_wait_port "$port" 10
+	t_wait_port "$port" 10 || return 1
+	pport=$(t_free_port)
+	: > "$W/rtt-$1.trips"
+	python3 "$top/bench/mcproxy.py" "$pport" "$RTT_MC" "$W/rtt-$1.trips" \
+		2>>"$W/rtt-proxy.log" </dev/null &
+	RTT_PROXY_PID=$!
+	RTT_PROXY=127.0.0.1:$pport
+	t_wait_port "$pport" 10
+}
+
+# rtt_mc_stop: stops the memcached and proxy of rtt_mc_start, by PID.
+rtt_mc_stop() {
+	local p
+	for p in ${RTT_PROXY_PID:-} ${RTT_MC_PID:-}; do
+		kill "$p" 2>/dev/null; wait "$p" 2>/dev/null
+	done
+	RTT_PROXY_PID= RTT_MC_PID=
 }
 
 # mc_stats ADDR: memcached's "stats" as NAME VALUE lines.
@@ -124,41 +143,49 @@ mc_stats() {
 		tr -d "\r" <&3' _ "${1##*:}" | awk '$1 == "STAT" { print $2, $3 }'
 }
 
-# mc_round_trips LOG OFFSET: from memcached's -vv log after byte OFFSET,
-# prints "ROUND_TRIPS PACKETS": binary requests read, and those that wait
-# for an answer (not a quiet opcode: a multi-get's quiet GETKQs and its
-# closing NOOP are one round trip; QUIT is none).
-mc_round_trips() {
-	tail -c +"$(($2 + 1))" "$1" | awk '
-		BEGIN { split("0x09 0x0d 0x11 0x12 0x13 0x14 0x15 0x16 0x17 0x18 0x19 0x1a 0x1e 0x07",
-			q, " "); for (i in q) quiet[q[i]] = 1 }
-		/Read binary protocol data:/ { want = 1; next }
-		want && /0x80/ { want = 0; packets++; if (!($3 in quiet)) trips++ }
-		END { printf "%d %d\n", trips, packets }'
+# RTT_RCPT_PREFIXES: the key prefixes of the RCPT stage's requests (the
+# blocklist, unsubscribe and suppression entries, the frequency slots, the
+# rate and day counters): a round trip carrying any of them is the RCPT
+# stage's (its multi-get, its write batch, a release of what it reserved).
+RTT_RCPT_PREFIXES="bl un sp fq rt dq"
+
+# rtt_trips LOG OFFSET: from bench/mcproxy.py's LOG after byte OFFSET,
+# prints "ROUND_TRIPS RCPT_STAGE_ROUND_TRIPS REQUESTS".
+rtt_trips() {
+	tail -c +"$(($2 + 1))" "$1" | awk -v pre="$RTT_RCPT_PREFIXES" '
+		BEGIN { n = split(pre, p, " "); for (i = 1; i <= n; i++) rcpt[p[i]] = 1 }
+		{
+			trips++; requests += $2
+			k = split($4, keys, ",")
+			for (i = 1; i <= k; i++)
+				if (keys[i] in rcpt) { rcpt_trips++; break }
+		}
+		END { printf "%d %d %d\n", trips, rcpt_trips, requests }'
 }
 
-# rtt_case NAME LIMIT RCPTS MESSAGES [-s]: a fresh -vv memcached and
-# ses-milter (rsa) with RecipientHourlyLimit LIMIT; 5 warm-up messages, then
-# MESSAGES of RCPTS recipients each (-s: always the same ones) over one
-# connection (concurrent messages to one recipient would add retries of
-# its compare-and-swap, not round trips of the path); appends
-# name, limit, recipients, messages, accepted, round trips, packets and the
-# deltas of memcached's cmd_get cmd_set incr decr delete cas touch counters.
+# rtt_case NAME LIMIT RCPTS MESSAGES [-s]: a fresh memcached behind
+# bench/mcproxy.py and ses-milter (rsa) with RecipientHourlyLimit LIMIT; 5
+# warm-up messages, then MESSAGES of RCPTS recipients each (-s: always the
+# same ones) over one connection (concurrent messages to one recipient
+# would add retries of its compare-and-swap, not round trips of the path);
+# appends name, limit, recipients, messages, accepted, round trips (whole
+# message), round trips of the RCPT stage, requests, and the deltas of
+# memcached's cmd_get cmd_set incr decr delete cas touch counters.
 rtt_case() {
 	local name=$1 limit=$2 n=$3 m=$4 same=${5:-} out off s0 s1 rt
-	mc_vv_start || return 1
-	MEMCACHED=$RTT_MC
+	rtt_mc_start "$name" || return 1
+	MEMCACHED=$RTT_PROXY
 	ses3_start RecipientHourlyLimit "$limit" || return 1
 	"$BUILD/bench/milterload" -S "$MILTER_SPEC" -F "$W/message.txt" -c 1 -n 5 \
 		-t "rttw$name$RANDOM." >/dev/null 2>>"$W/milterload.log"
 	s0=$(mc_stats "$RTT_MC")
-	off=$(stat -c %s "$W/rtt-memcached.log")
+	off=$(stat -c %s "$W/rtt-$name.trips")
 	out=$("$BUILD/bench/milterload" -S "$MILTER_SPEC" -F "$W/message.txt" -c 1 -n "$m" \
 		-r "$n" $same -t "rtt$name$RANDOM." 2>>"$W/milterload.log")
 	s1=$(mc_stats "$RTT_MC")
+	rt=$(rtt_trips "$W/rtt-$name.trips" "$off")
 	ses_stop "$W/ses3" >/dev/null 2>&1
 	FILTER_PIDS=
-	rt=$(mc_round_trips "$W/rtt-memcached.log" "$off")
 	printf '%s\n' "$s0" > "$W/rtt-s0"; printf '%s\n' "$s1" > "$W/rtt-s1"
 	awk -v name="$name" -v limit="$limit" -v n="$n" -v m="$m" -v acc="$(kv accepted "$out")" \
 		-v rt="$rt" '
@@ -171,13 +198,14 @@ rtt_case() {
 			d["delete"] = b["delete_hits"] + b["delete_misses"] - a["delete_hits"] - a["delete_misses"]
 			d["cas"] = b["cas_hits"] + b["cas_misses"] + b["cas_badval"] - a["cas_hits"] - a["cas_misses"] - a["cas_badval"]
 			d["touch"] = b["cmd_touch"] - a["cmd_touch"]
-			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", name, limit, n, m,
-				acc, t[1], t[2], d["get"], d["set"], d["incr"], d["decr"], d["delete"],
-				d["cas"], d["touch"]
+			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", name,
+				limit, n, m, acc, t[1], t[2], t[3], d["get"], d["set"], d["incr"],
+				d["decr"], d["delete"], d["cas"], d["touch"]
 		}' "$W/rtt-s0" "$W/rtt-s1" >> "$W/rtt.tsv"
 	tail -n 1 "$W/rtt.tsv" | awk -F'\t' '{
-		printf "  rtt %-10s limit %4s, %2s rcpts x %4s: %s accepted, %.2f round trips per accepted recipient\n",
-			$1, $2, $3, $4, $5, ($5 * $3 > 0 ? $6 / ($5 * $3) : 0) }'
+		k = $5 * $3
+		printf "  rtt %-10s limit %4s, %2s rcpts x %4s: %s accepted, round trips per accepted recipient: %.2f whole message, %.2f RCPT stage\n",
+			$1, $2, $3, $4, $5, (k > 0 ? $6 / k : 0), (k > 0 ? $7 / k : 0) }'
 }
 
 # rtt_test: the three cases of bench/rtt.sh through the whole milter, then
@@ -188,7 +216,7 @@ rtt_test() {
 	rtt_case rcpt10 10 10 $((RTT_MESSAGES / 10 + 1)) || return 1
 	rtt_case limit1000 1000 1 "$RTT_SAME" -s || return 1
 	MEMCACHED=$saved
-	kill "$RTT_MC_PID" 2>/dev/null; wait "$RTT_MC_PID" 2>/dev/null; RTT_MC_PID=
+	rtt_mc_stop
 	ses_conf 3 "unix:$W/ses3/ses/sock"
 	TMPDIR=$W bash "$top/bench/rtt.sh" "$BUILD" > "$W/rtt-engine.txt" 2>&1 ||
 		echo "bench: bench/rtt.sh failed (see rtt-engine.txt)" >&2

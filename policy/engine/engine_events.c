@@ -87,8 +87,11 @@ static void engine_events_write(struct policy_msg *m, struct event *ev, enum eve
 static void engine_events_count(struct policy_msg *m, int64_t t, uint64_t accepted,
 				uint64_t rejected)
 {
+	static const enum stats_kind kinds[3] = { STATS_REQUESTS, STATS_ACCEPTED,
+						  STATS_REJECTED };
 	const struct store *st = policy_msg_store(m);
 	const char *dom = m->env.sender_domain;
+	const uint64_t ns[3] = { accepted + rejected, accepted, rejected };
 
 	/*
 	 * A rule already found the store not answering: counting now would
@@ -97,10 +100,8 @@ static void engine_events_count(struct policy_msg *m, int64_t t, uint64_t accept
 	 */
 	if (dom == NULL || *dom == '\0' || accepted + rejected == 0 || m->result.rule_failed)
 		return;
-	/* one answer is enough to tell memcached is down: skip the rest */
-	if (stats_add(st, dom, t, STATS_REQUESTS, accepted + rejected) != STORE_OK ||
-	    stats_add(st, dom, t, STATS_ACCEPTED, accepted) != STORE_OK ||
-	    stats_add(st, dom, t, STATS_REJECTED, rejected) != STORE_OK)
+	/* one batch: a round trip per server, not one per counter */
+	if (stats_add_batch(st, dom, t, kinds, ns, 3) != STORE_OK)
 		policy_msg_log(m, PLOG_WARNING, "cannot count requests for %s: memcached did "
 			       "not answer", dom);
 }

@@ -149,26 +149,25 @@ const char *engine_feedback_only_rcpt(const struct policy_msg *m)
 
 /*
  * Records the recipients of a message whose VERP address names none, so
- * that reports to it are accepted for them only (feedback_note_rcpt).
- * Without the record such reports are ignored: logged, the message goes.
+ * that reports to it are accepted for them only (feedback_note_rcpts, one
+ * batch for all).  Without the record such reports are ignored: logged,
+ * the message goes.
  */
 static void engine_feedback_note_rcpts(struct policy_msg *m, const char *msgid)
 {
 	const struct policy_snapshot *snap = m->conn->snap;
+	const char **rcpts = xcalloc(m->env.nrcpts + 1, sizeof *rcpts);
 	struct strbuf err = STRBUF_INIT;
-	size_t i;
+	size_t i, n = 0;
 
-	for (i = 0; i < m->env.nrcpts; i++) {
-		if (m->env.rcpts[i].refused)
-			continue;
-		if (feedback_note_rcpt(snap->feedback_key, &snap->store, msgid, m->env.rcpts[i].addr,
-				       &err) != 0) {
-			policy_msg_log(m, PLOG_WARNING, "%s; bounces will not name it",
-				       strbuf_cstr(&err));
-			strbuf_reset(&err);
-		}
-	}
+	for (i = 0; i < m->env.nrcpts; i++)
+		if (!m->env.rcpts[i].refused)
+			rcpts[n++] = m->env.rcpts[i].addr;
+	if (feedback_note_rcpts(snap->feedback_key, &snap->store, msgid, rcpts, n, &err) != 0)
+		policy_msg_log(m, PLOG_WARNING, "%s; bounces will not name them",
+			       strbuf_cstr(&err));
 	strbuf_free(&err);
+	free(rcpts);
 }
 
 void engine_feedback_outbound(struct policy_msg *m)

@@ -15,6 +15,7 @@
 #include "dsn.h"
 #include "entries.h"
 #include "feedback.h"
+#include "xalloc.h"
 #include "store_tally.h"
 #include "unsub_token.h"
 #include "verp.h"
@@ -182,21 +183,35 @@ static void feedback_sent_key(const struct mac_key *key, const char *msgid, cons
 	strbuf_free(&norm);
 }
 
-int feedback_note_rcpt(const struct mac_key *key, const struct store *store, const char *msgid,
-		       const char *rcpt, struct strbuf *err)
+int feedback_note_rcpts(const struct mac_key *key, const struct store *store, const char *msgid,
+			const char *const *rcpts, size_t n, struct strbuf *err)
 {
-	struct strbuf k = STRBUF_INIT;
-	enum store_result sr;
+	struct store_write_item *items = xcalloc(n ? n : 1, sizeof *items);
+	struct strbuf *keys = xcalloc(n ? n : 1, sizeof *keys);
+	size_t i, failed = 0, first = 0;
 
-	feedback_sent_key(key, msgid, rcpt, &k);
-	sr = store_set(store, strbuf_cstr(&k), "1", 1, FEEDBACK_SENT_TTL);
-	strbuf_free(&k);
-	if (sr != STORE_OK) {
-		strbuf_appendf(err, "cannot record recipient <%s> of message %s: %s", rcpt, msgid,
-			       store_result_name(sr));
-		return -1;
+	for (i = 0; i < n; i++) {
+		feedback_sent_key(key, msgid, rcpts[i], &keys[i]);
+		items[i] = (struct store_write_item){ .op = STORE_W_SET, .key = strbuf_cstr(&keys[i]),
+						      .val = "1", .len = 1,
+						      .ttl = FEEDBACK_SENT_TTL };
 	}
-	return 0;
+	if (n > 0)
+		store_mwrite(store, items, n);
+	for (i = n; i-- > 0;)
+		if (items[i].result != STORE_OK) {
+			failed++;
+			first = i;
+		}
+	if (failed > 0)
+		strbuf_appendf(err, "cannot record %zu of the %zu recipients of message %s "
+			       "(<%s>: %s)", failed, n, msgid, rcpts[first],
+			       store_result_name(items[first].result));
+	for (i = 0; i < n; i++)
+		strbuf_free(&keys[i]);
+	free(keys);
+	free(items);
+	return failed > 0 ? -1 : 0;
 }
 
 /*

@@ -146,12 +146,14 @@ int feedback_verp_sender(const struct mac_key *key, const char *domain, const ch
 
 /*
  * Records in store that the message msgid (cut as feedback_verp_sender
- * cuts it) went to rcpt, for FEEDBACK_SENT_TTL seconds: a report to the
- * message's VERP address that names no recipient is accepted for the
- * recorded ones only.  0, or -1 with the reason appended to err.
+ * cuts it) went to rcpts[0..n-1], for FEEDBACK_SENT_TTL seconds: a report
+ * to the message's VERP address that names no recipient is accepted for
+ * the recorded ones only.  One store_mwrite: a round trip per server for
+ * all of them.  0, or -1 with the reason appended to err (the others are
+ * still recorded).
  */
-int feedback_note_rcpt(const struct mac_key *key, const struct store *store, const char *msgid,
-		       const char *rcpt, struct strbuf *err);
+int feedback_note_rcpts(const struct mac_key *key, const struct store *store, const char *msgid,
+			const char *const *rcpts, size_t n, struct strbuf *err);
 
 #define FEEDBACK_SENT_TTL (30 * 86400)	/* memcached's longest relative expiry */
 

@@ -84,6 +84,38 @@ enum store_result stats_add(const struct store *st, const char *domain, int64_t 
 	return r == STORE_ERROR ? STORE_ERROR : STORE_OK;
 }
 
+enum store_result stats_add_batch(const struct store *st, const char *domain, int64_t t,
+				  const enum stats_kind *kinds, const uint64_t *ns, size_t count)
+{
+	struct store_write_item items[STATS_NKINDS];
+	struct strbuf keys[STATS_NKINDS];
+	char day[STATS_DAY_LEN];
+	enum store_result r = STORE_OK;
+	size_t i, n = 0;
+
+	if (domain == NULL || *domain == '\0')
+		return STORE_OK;
+	stats_day(t, day);
+	for (i = 0; i < count && n < STATS_NKINDS; i++) {
+		if (ns[i] == 0 || stats_kind_name(kinds[i]) == NULL)
+			continue;
+		strbuf_init(&keys[n]);
+		stats_key(&keys[n], domain, day, kinds[i]);
+		items[n] = (struct store_write_item){ .op = STORE_W_INCR,
+						      .key = strbuf_cstr(&keys[n]),
+						      .delta = ns[i], .initial = ns[i],
+						      .ttl = STATS_TTL };
+		n++;
+	}
+	if (n > 0 && store_mwrite(st, items, n) == STORE_ERROR)
+		for (i = 0; i < n; i++)
+			if (items[i].result == STORE_ERROR)
+				r = STORE_ERROR;
+	for (i = 0; i < n; i++)
+		strbuf_free(&keys[i]);
+	return r;
+}
+
 enum store_result stats_get_day(const struct store *st, const char *domain, const char *day,
 				uint64_t out[STATS_NKINDS])
 {

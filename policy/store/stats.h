@@ -72,6 +72,15 @@ enum store_result stats_add(const struct store *st, const char *domain, int64_t 
 			    enum stats_kind kind, uint64_t n);
 
 /*
+ * Adds ns[i] to domain's counter of kinds[i] for the UTC day of t, for i
+ * below count (at most STATS_NKINDS), in one store_mwrite: one round trip
+ * per server for all of them.  Zero amounts are left out.  STORE_ERROR
+ * when the store did not answer one of them (the others still count).
+ */
+enum store_result stats_add_batch(const struct store *st, const char *domain, int64_t t,
+				  const enum stats_kind *kinds, const uint64_t *ns, size_t count);
+
+/*
  * Reads every counter of domain on day (YYYYMMDD) into out; an absent
  * counter is 0.  STORE_OK, or STORE_ERROR when the store did not answer.
  */

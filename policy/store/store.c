@@ -226,6 +226,8 @@ static enum store_result store_write_one(const struct store *s, struct store_wri
 		return s->ops->cas(s->be, it->key, it->val, it->len, it->ttl, it->cas);
 	case STORE_W_INCR:
 		return s->ops->incr(s->be, it->key, it->delta, it->initial, it->ttl, &it->value);
+	case STORE_W_SET:
+		return s->ops->set(s->be, it->key, it->val, it->len, it->ttl);
 	}
 	return STORE_ERROR;
 }

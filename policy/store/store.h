@@ -56,6 +56,7 @@ enum store_write_op {
 	STORE_W_ADD,		/* add val */
 	STORE_W_CAS,		/* cas val over token cas */
 	STORE_W_INCR,		/* incr by delta, created at initial */
+	STORE_W_SET,		/* set val */
 };
 
 struct store_write_item {

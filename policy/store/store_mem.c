@@ -292,6 +292,8 @@ static enum store_result mem_mwrite(void *be, struct store_write_item *items, si
 			it->result = mem_write(be, it->key, it->val, it->len, it->ttl, true, NULL);
 		else if (it->op == STORE_W_CAS)
 			it->result = mem_write(be, it->key, it->val, it->len, it->ttl, false, &it->cas);
+		else if (it->op == STORE_W_SET)
+			it->result = mem_write(be, it->key, it->val, it->len, it->ttl, false, NULL);
 		else
 			it->result = mem_count(be, it->key, it->delta, 1, &it->initial, it->ttl,
 					       &it->value);

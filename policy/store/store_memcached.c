@@ -606,6 +606,8 @@ static void mc_write_again(void *be, struct store_write_item *it, bool answered,
 			it->result = mc_add(be, it->key, it->val, it->len, it->ttl);
 		else if (it->op == STORE_W_CAS)
 			it->result = mc_cas(be, it->key, it->val, it->len, it->ttl, it->cas);
+		else if (it->op == STORE_W_SET)
+			it->result = mc_set(be, it->key, it->val, it->len, it->ttl);
 		else
 			it->result = mc_incr(be, it->key, it->delta, it->initial, it->ttl, &it->value);
 	}

@@ -168,6 +168,30 @@ static void store_down_is_reported_not_fatal(void **state)
 	store_free(&s);
 }
 
+static void batch_adds_each_kind_and_leaves_zeros_out(void **state)
+{
+	static const enum stats_kind kinds[] = { STATS_REQUESTS, STATS_ACCEPTED, STATS_REJECTED };
+	const uint64_t ns[] = { 3, 2, 0 }, more[] = { 1, 0, 1 };
+	struct store s;
+
+	(void)state;
+	store_mem_open(&s);
+	assert_int_equal(stats_add_batch(&s, "Example.com", MAY1, kinds, ns, 3), STORE_OK);
+	assert_int_equal(store_mem_count(&s), 2);
+	assert_int_equal(stats_add_batch(&s, "example.com", MAY1 + 5, kinds, more, 3), STORE_OK);
+	expect_count(&s, "example.com", "20240501", STATS_REQUESTS, 4);
+	expect_count(&s, "example.com", "20240501", STATS_ACCEPTED, 2);
+	expect_count(&s, "example.com", "20240501", STATS_REJECTED, 1);
+	assert_int_equal(stats_add_batch(&s, "", MAY1, kinds, ns, 3), STORE_OK);
+	assert_int_equal(stats_add_batch(&s, NULL, MAY1, kinds, ns, 3), STORE_OK);
+	assert_int_equal(store_mem_count(&s), 3);
+	store_mem_set_down(&s, true);
+	assert_int_equal(stats_add_batch(&s, "example.com", MAY1, kinds, ns, 3), STORE_ERROR);
+	store_mem_set_down(&s, false);
+	expect_count(&s, "example.com", "20240501", STATS_REQUESTS, 4);
+	store_free(&s);
+}
+
 static void events_count_as_their_kind(void **state)
 {
 	static const struct {
@@ -320,6 +344,7 @@ int main(void)
 		cmocka_unit_test(zero_or_empty_domain_writes_nothing),
 		cmocka_unit_test(counter_lives_about_400_days),
 		cmocka_unit_test(store_down_is_reported_not_fatal),
+		cmocka_unit_test(batch_adds_each_kind_and_leaves_zeros_out),
 		cmocka_unit_test(events_count_as_their_kind),
 		cmocka_unit_test_setup_teardown(message_counts_accepted_and_refused_recipients,
 						fx_setup, fx_teardown),

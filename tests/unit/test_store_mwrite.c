@@ -88,6 +88,20 @@ static void answers_are_those_of_single_writes(struct store *s)
 	strbuf_reset(&val);
 	assert_int_equal(store_get(s, "fq:a:r:1", &val), STORE_OK);
 	assert_string_equal(strbuf_cstr(&val), "300");
+	/* set: over a key there and a key absent alike */
+	w[0] = (struct store_write_item){ .op = STORE_W_SET, .key = "fq:a:r:1", .val = "1",
+					  .len = 1, .ttl = 60 };
+	w[1] = w[0];
+	w[1].key = "vsent:m:r";
+	assert_int_equal(store_mwrite(s, w, 2), STORE_OK);
+	assert_int_equal(w[0].result, STORE_OK);
+	assert_int_equal(w[1].result, STORE_OK);
+	strbuf_reset(&val);
+	assert_int_equal(store_get(s, "fq:a:r:1", &val), STORE_OK);
+	assert_string_equal(strbuf_cstr(&val), "1");
+	strbuf_reset(&val);
+	assert_int_equal(store_get(s, "vsent:m:r", &val), STORE_OK);
+	assert_string_equal(strbuf_cstr(&val), "1");
 	strbuf_free(&val);
 }
 
