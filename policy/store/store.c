@@ -42,30 +42,55 @@ out:
 	EVP_MD_CTX_free(ctx);
 }
 
+/* The length of part once encoded: an unsafe byte takes three ("%XX"). */
+static size_t store_key_part_len(const char *part)
+{
+	const unsigned char *c;
+	size_t n = 0;
+
+	for (c = (const unsigned char *)part; *c != '\0'; c++)
+		n += store_key_safe(*c) ? 1 : 3;
+	return n;
+}
+
+/*
+ * Rules build keys for every recipient (the frequency rule one per slot
+ * of the hourly limit), so the length is measured first and the key is
+ * written straight into one reservation instead of a byte at a time.
+ */
 void store_key(struct strbuf *out, const char *prefix, const char *const *parts)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const char *const *p;
 	const unsigned char *c;
+	size_t len = strlen(prefix);
+	char *d;
 
+	for (p = parts; *p != NULL && len <= STORE_KEY_MAX; p++)
+		len += 1 + store_key_part_len(*p);
+	if (len > STORE_KEY_MAX) {
+		store_key_hash(out, prefix, parts);
+		return;
+	}
 	strbuf_reset(out);
-	strbuf_appends(out, prefix);
+	strbuf_reserve(out, len);
+	d = out->data;
+	memcpy(d, prefix, strlen(prefix));
+	d += strlen(prefix);
 	for (p = parts; *p != NULL; p++) {
-		strbuf_appendc(out, ':');
+		*d++ = ':';
 		for (c = (const unsigned char *)*p; *c != '\0'; c++) {
 			if (store_key_safe(*c)) {
-				strbuf_appendc(out, (char)*c);
+				*d++ = (char)*c;
 			} else {
-				strbuf_appendc(out, '%');
-				strbuf_appendc(out, hex[*c >> 4]);
-				strbuf_appendc(out, hex[*c & 15]);
+				*d++ = '%';
+				*d++ = hex[*c >> 4];
+				*d++ = hex[*c & 15];
 			}
 		}
-		if (out->len > STORE_KEY_MAX)
-			break;
 	}
-	if (out->len > STORE_KEY_MAX)
-		store_key_hash(out, prefix, parts);
+	out->len = len;
+	out->data[len] = '\0';
 }
 
 enum store_result store_get(const struct store *s, const char *key, struct strbuf *val)
