@@ -11,11 +11,11 @@
 
 #include "store.h"
 
-static bool store_key_safe(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '@' || c == '+' || c == '-';
-}
+/* The bytes a key keeps as they are: [A-Za-z0-9._@+-]; the others become %XX. */
+static const bool store_key_safe[256] = {
+	['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true,
+	['.'] = true, ['_'] = true, ['@'] = true, ['+'] = true, ['-'] = true,
+};
 
 /* Replaces the encoded parts by the hex SHA-256 of the raw parts. */
 static void store_key_hash(struct strbuf *out, const char *prefix, const char *const *parts)
@@ -42,45 +42,31 @@ out:
 	EVP_MD_CTX_free(ctx);
 }
 
-/* The length of part once encoded: an unsafe byte takes three ("%XX"). */
-static size_t store_key_part_len(const char *part)
-{
-	const unsigned char *c;
-	size_t n = 0;
-
-	for (c = (const unsigned char *)part; *c != '\0'; c++)
-		n += store_key_safe(*c) ? 1 : 3;
-	return n;
-}
-
 /*
  * Rules build keys for every recipient (the frequency rule one per slot
- * of the hourly limit), so the length is measured first and the key is
- * written straight into one reservation instead of a byte at a time.
+ * of the hourly limit), so the key is written in one pass straight into
+ * a buffer with room for any key up to STORE_KEY_MAX, and the hashed
+ * form is taken as soon as it grows past that.
  */
 void store_key(struct strbuf *out, const char *prefix, const char *const *parts)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	size_t plen = strlen(prefix);
 	const char *const *p;
 	const unsigned char *c;
-	size_t len = strlen(prefix);
-	char *d;
+	char *d, *limit;
 
-	for (p = parts; *p != NULL && len <= STORE_KEY_MAX; p++)
-		len += 1 + store_key_part_len(*p);
-	if (len > STORE_KEY_MAX) {
-		store_key_hash(out, prefix, parts);
-		return;
-	}
 	strbuf_reset(out);
-	strbuf_reserve(out, len);
+	/* past limit by at most ":" or one "%XX" before the check stops it */
+	strbuf_reserve(out, plen + STORE_KEY_MAX + 4);
 	d = out->data;
-	memcpy(d, prefix, strlen(prefix));
-	d += strlen(prefix);
-	for (p = parts; *p != NULL; p++) {
+	limit = out->data + STORE_KEY_MAX;
+	memcpy(d, prefix, plen);
+	d += plen;
+	for (p = parts; *p != NULL && d <= limit; p++) {
 		*d++ = ':';
-		for (c = (const unsigned char *)*p; *c != '\0'; c++) {
-			if (store_key_safe(*c)) {
+		for (c = (const unsigned char *)*p; *c != '\0' && d <= limit; c++) {
+			if (store_key_safe[*c]) {
 				*d++ = (char)*c;
 			} else {
 				*d++ = '%';
@@ -89,8 +75,12 @@ void store_key(struct strbuf *out, const char *prefix, const char *const *parts)
 			}
 		}
 	}
-	out->len = len;
-	out->data[len] = '\0';
+	if (d > limit) {
+		store_key_hash(out, prefix, parts);
+		return;
+	}
+	out->len = (size_t)(d - out->data);
+	*d = '\0';
 }
 
 enum store_result store_get(const struct store *s, const char *key, struct strbuf *val)
