@@ -11,11 +11,11 @@
 
 #include "store.h"
 
-static bool store_key_safe(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '@' || c == '+' || c == '-';
-}
+/* The bytes a key keeps as they are: [A-Za-z0-9._@+-]; the others become %XX. */
+static const bool store_key_safe[256] = {
+	['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true,
+	['.'] = true, ['_'] = true, ['@'] = true, ['+'] = true, ['-'] = true,
+};
 
 /* Replaces the encoded parts by the hex SHA-256 of the raw parts. */
 static void store_key_hash(struct strbuf *out, const char *prefix, const char *const *parts)
@@ -42,30 +42,45 @@ out:
 	EVP_MD_CTX_free(ctx);
 }
 
+/*
+ * Rules build keys for every recipient (the frequency rule one per slot
+ * of the hourly limit), so the key is written in one pass straight into
+ * a buffer with room for any key up to STORE_KEY_MAX, and the hashed
+ * form is taken as soon as it grows past that.
+ */
 void store_key(struct strbuf *out, const char *prefix, const char *const *parts)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	size_t plen = strlen(prefix);
 	const char *const *p;
 	const unsigned char *c;
+	char *d, *limit;
 
 	strbuf_reset(out);
-	strbuf_appends(out, prefix);
-	for (p = parts; *p != NULL; p++) {
-		strbuf_appendc(out, ':');
-		for (c = (const unsigned char *)*p; *c != '\0'; c++) {
-			if (store_key_safe(*c)) {
-				strbuf_appendc(out, (char)*c);
+	/* past limit by at most ":" or one "%XX" before the check stops it */
+	strbuf_reserve(out, plen + STORE_KEY_MAX + 4);
+	d = out->data;
+	limit = out->data + STORE_KEY_MAX;
+	memcpy(d, prefix, plen);
+	d += plen;
+	for (p = parts; *p != NULL && d <= limit; p++) {
+		*d++ = ':';
+		for (c = (const unsigned char *)*p; *c != '\0' && d <= limit; c++) {
+			if (store_key_safe[*c]) {
+				*d++ = (char)*c;
 			} else {
-				strbuf_appendc(out, '%');
-				strbuf_appendc(out, hex[*c >> 4]);
-				strbuf_appendc(out, hex[*c & 15]);
+				*d++ = '%';
+				*d++ = hex[*c >> 4];
+				*d++ = hex[*c & 15];
 			}
 		}
-		if (out->len > STORE_KEY_MAX)
-			break;
 	}
-	if (out->len > STORE_KEY_MAX)
+	if (d > limit) {
 		store_key_hash(out, prefix, parts);
+		return;
+	}
+	out->len = (size_t)(d - out->data);
+	*d = '\0';
 }
 
 enum store_result store_get(const struct store *s, const char *key, struct strbuf *val)

@@ -68,6 +68,12 @@ void strbuf_appends(struct strbuf *sb, const char *s)
 
 void strbuf_appendc(struct strbuf *sb, char c)
 {
+	/* byte-at-a-time writers (MIME, HTML, canonicalisation) skip the reserve */
+	if (sb->len + 1 < sb->cap) {
+		sb->data[sb->len++] = c;
+		sb->data[sb->len] = '\0';
+		return;
+	}
 	strbuf_append(sb, &c, 1);
 }
 
