@@ -104,16 +104,20 @@ case_sesctl_status_and_stats_show_them() {
 		'"opened":1,"clicked":1,.*"opens":2,"clicks":2'
 }
 
+# Runs last: a memcached that hung leaves the daemon answering 451 until
+# it has replayed its journal there, which the cases before must not meet.
 case_redirect_is_not_withheld_while_memcached_hangs() {
-	local link i
+	local link i clicks
 	link=$(grep -Eo "http://127\.0\.0\.1:$HTTP/c/[A-Za-z0-9_-]+" "$WORK/mail.html" | head -n 1)
+	clicks=$(grep -c '"event":"click"' "$EVENTS" 2>/dev/null)
 	mc_freeze main
 	for i in 1 2 3; do
 		expect "redirect $i within 500 ms" "$(http_get_timed "$link")" \
 			"302 http://127.0.0.1:$WEB/landing.html?a=1&b=2#top fast"
 	done
 	# events are written before the counters, so they reach the log all the same
-	t_wait_until 15 events_at_least click 5 || ERRS+=("the events did not reach the log")
+	t_wait_until 15 events_at_least click $((clicks + 3)) ||
+		ERRS+=("the events did not reach the log")
 	mc_thaw main
 }
 
@@ -260,8 +264,8 @@ main() {
 	e2e_run delivered_html_has_a_pixel_and_tracked_links browser_loading_the_pixel_is_one_open \
 		browser_following_the_link_lands_on_the_original_url \
 		redirect_is_the_signed_url_exactly forged_token_is_404_and_no_event \
-		sesctl_status_and_stats_show_them redirect_is_not_withheld_while_memcached_hangs \
-		custom_content_html_is_tracked_and_signed
+		sesctl_status_and_stats_show_them custom_content_html_is_tracked_and_signed \
+		redirect_is_not_withheld_while_memcached_hangs
 }
 
 main "$@"
