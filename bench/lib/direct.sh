@@ -238,7 +238,8 @@ perf_test() {
 	fi
 	perf record -F 999 -a -g -o "$W/perf.data" >"$W/perf-record.log" 2>&1 &
 	ppid=$!
-	sleep 1
+	# perf writes its file's header once it records, or exits when it cannot
+	t_wait_until 10 sh -c "[ -s '$W/perf.data' ] || ! kill -0 $ppid 2>/dev/null"
 	if ! kill -0 "$ppid" 2>/dev/null; then
 		{ echo "perf record could not run in this environment:"; tail -n 5 "$W/perf-record.log"; } \
 			> "$W/perf.txt"

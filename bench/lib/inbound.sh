@@ -65,11 +65,8 @@ inbound_setup() {
 		--txt-record="sel._domainkey.$INB_DOMAIN,v=DKIM1; k=rsa; p=$p" \
 		--txt-record="_dmarc.$INB_DOMAIN,v=DMARC1; p=reject" 2>>"$d/dnsmasq.log" &
 	INB_DNS_PID=$!
-	for _ in $(seq 50); do
-		ss -Hlun "src $INB_DNS:53" 2>/dev/null | grep -q . && return 0
-		kill -0 "$INB_DNS_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	t_wait_until 5 inb_dns_settled
+	inb_dns_listening && return 0
 	echo "bench: the DNS stub on $INB_DNS:53 did not start (see $d/dnsmasq.log)" >&2
 	return 1
 }
@@ -147,11 +144,21 @@ inb_stop() {
 	else
 		tree=$(proc_tree "$pid")
 		kill $tree 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		t_wait_until 5 sh -c "! kill -0 $pid 2>/dev/null"
 		for p in $tree; do kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null; done
 		wait "$pid" 2>/dev/null
 	fi
 	FILTER_PIDS=
+}
+
+# inb_dns_listening: the DNS stub answers on INB_DNS:53.
+inb_dns_listening() {
+	ss -Hlun "src $INB_DNS:53" 2>/dev/null | grep -q .
+}
+
+# inb_dns_settled: the stub listens, or it has exited.
+inb_dns_settled() {
+	inb_dns_listening || ! kill -0 "$INB_DNS_PID" 2>/dev/null
 }
 
 # inbound_test ROUND MESSAGES: each of ses, odkim, odmarc in turn gets

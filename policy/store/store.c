@@ -176,6 +176,24 @@ enum store_result store_get_guarded(const struct store *s, const char *key, stru
 	return STORE_ERROR;
 }
 
+/*
+ * True when a guarded item was answered by a server not yet restored: the
+ * answer does not count (a backend failure, as for store_get_guarded).
+ */
+static bool store_item_unrestored(const struct store *s, bool guarded,
+				  enum store_result result, bool restored)
+{
+	return s->guard != NULL && guarded && result != STORE_ERROR && !restored;
+}
+
+/* A batch's result: STORE_ERROR when any item failed; wakes the replay when wanted. */
+static enum store_result store_batch_result(bool failed, bool wanted)
+{
+	if (wanted)
+		store_restore_wanted();
+	return failed ? STORE_ERROR : STORE_OK;
+}
+
 /* A backend without mget: one request per key. */
 static void store_mget_each(const struct store *s, struct store_mget_item *items, size_t n)
 {
@@ -199,8 +217,7 @@ static void store_mget_each(const struct store *s, struct store_mget_item *items
 
 enum store_result store_mget(const struct store *s, struct store_mget_item *items, size_t n)
 {
-	enum store_result r = STORE_OK;
-	bool wanted = false;
+	bool failed = false, wanted = false;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -218,17 +235,14 @@ enum store_result store_mget(const struct store *s, struct store_mget_item *item
 	for (i = 0; i < n; i++) {
 		struct store_mget_item *it = &items[i];
 
-		if (s->guard != NULL && it->guarded && it->result != STORE_ERROR && !it->restored) {
+		if (store_item_unrestored(s, it->guarded, it->result, it->restored)) {
 			strbuf_reset(it->val);
 			it->result = STORE_ERROR;
 			wanted = true;
 		}
-		if (it->result == STORE_ERROR)
-			r = STORE_ERROR;
+		failed |= it->result == STORE_ERROR;
 	}
-	if (wanted)
-		store_restore_wanted();
-	return r;
+	return store_batch_result(failed, wanted);
 }
 
 /* One write of a batch through the single operations. */
@@ -279,8 +293,7 @@ static void store_write_undo(const struct store *s, const struct store_write_ite
 
 enum store_result store_mwrite(const struct store *s, struct store_write_item *items, size_t n)
 {
-	enum store_result r = STORE_OK;
-	bool wanted = false;
+	bool failed = false, wanted = false;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -297,18 +310,15 @@ enum store_result store_mwrite(const struct store *s, struct store_write_item *i
 	for (i = 0; i < n; i++) {
 		struct store_write_item *it = &items[i];
 
-		if (s->guard != NULL && it->guarded && it->result != STORE_ERROR && !it->restored) {
+		if (store_item_unrestored(s, it->guarded, it->result, it->restored)) {
 			if (it->result == STORE_OK)
 				store_write_undo(s, it);
 			it->result = STORE_ERROR;
 			wanted = true;
 		}
-		if (it->result == STORE_ERROR)
-			r = STORE_ERROR;
+		failed |= it->result == STORE_ERROR;
 	}
-	if (wanted)
-		store_restore_wanted();
-	return r;
+	return store_batch_result(failed, wanted);
 }
 
 enum store_result store_mark(const struct store *s, bool done)
