@@ -30,6 +30,8 @@ static void prefetch_grow(struct prefetch *p)
 		abort();
 	p->vals = vals;
 	p->cap = cap;
+	for (size_t i = 0; i < p->nrun; i++)	/* the answers already read moved */
+		p->items[i].val = &p->vals[i];
 }
 
 void prefetch_add(struct prefetch *p, const char *key, bool guarded)
@@ -63,7 +65,9 @@ void prefetch_run(struct prefetch *p, const struct store *s)
 
 	for (i = 0; i < p->n; i++)	/* vals may have moved while growing */
 		p->items[i].val = &p->vals[i];
-	store_mget(s, p->items, p->n);
+	if (p->n > p->nrun)
+		store_mget(s, p->items + p->nrun, p->n - p->nrun);
+	p->nrun = p->n;
 	p->done = true;
 	p->hint = 0;
 	p->store = s;
@@ -73,12 +77,12 @@ const struct store_mget_item *prefetch_find(struct prefetch *p, const char *key)
 {
 	size_t k, i;
 
-	if (p == NULL || !p->done)
+	if (p == NULL || !p->done || p->nrun == 0)
 		return NULL;
-	for (k = 0; k < p->n; k++) {
-		i = (p->hint + k) % p->n;
+	for (k = 0; k < p->nrun; k++) {
+		i = (p->hint + k) % p->nrun;
 		if (strcmp(p->items[i].key, key) == 0) {
-			p->hint = (i + 1) % p->n;
+			p->hint = (i + 1) % p->nrun;
 			return &p->items[i];
 		}
 	}

@@ -39,6 +39,7 @@ struct prefetch {
 	struct store_mget_item *items;
 	struct strbuf *vals;		/* items[i].val, set by prefetch_run */
 	size_t n, cap;
+	size_t nrun;			/* items[0..nrun) have been read */
 	size_t hint;			/* where prefetch_find starts: rules read in order */
 	bool done;			/* prefetch_run has read the keys */
 	const struct store *store;	/* set by prefetch_run */
@@ -48,7 +49,7 @@ struct prefetch {
 	bool written;			/* the writes have been sent */
 };
 
-#define PREFETCH_INIT { NULL, NULL, 0, 0, 0, false, NULL, NULL, NULL, 0, 0, false }
+#define PREFETCH_INIT { NULL, NULL, 0, 0, 0, 0, false, NULL, NULL, NULL, 0, 0, false }
 
 /*
  * Adds key (copied).  guarded: its answer is STORE_ERROR unless its
@@ -60,7 +61,12 @@ struct prefetch {
 void prefetch_add(struct prefetch *p, const char *key, bool guarded);
 /* Adds the key of an entry lookup (guarded). */
 void prefetch_add_entry(struct prefetch *p, const struct entry_id *id);
-/* Reads every key added; the answers stay until prefetch_free. */
+/*
+ * Reads every key added since the last call; the answers stay until
+ * prefetch_free.  A reserve hook may add keys and call it again: a second
+ * multi-get for what the first showed it needs (the frequency slots past
+ * the first window), before any write is sent.
+ */
 void prefetch_run(struct prefetch *p, const struct store *s);
 /* The answer for key, or NULL when key was not prefetched (or not run). */
 const struct store_mget_item *prefetch_find(struct prefetch *p, const char *key);

@@ -399,6 +399,7 @@ static void quota_follows_reputation_level(void **state)
 /* A store that counts the requests made to the fixture's store behind it. */
 static struct store counted;
 static unsigned counted_reads, counted_writes;
+static size_t counted_keys;	/* keys asked for by the multi-gets */
 
 static enum store_result cnt_get(void *be, const char *k, struct strbuf *v)
 {
@@ -423,6 +424,7 @@ static enum store_result cnt_mget(void *be, struct store_mget_item *items, size_
 				  const char *g)
 {
 	counted_reads++;
+	counted_keys += n;
 	return counted.ops->mget(counted.be, items, n, g);
 }
 
@@ -485,6 +487,7 @@ static enum policy_action counted_rcpt(struct fixture *f, const char *rcpt)
 	counted = f->snap->store;
 	f->snap->store.ops = &counting_ops;
 	counted_reads = counted_writes = 0;
+	counted_keys = 0;
 	a = policy_rcpt(f->msg, rcpt, &f->d);
 	f->snap->store = counted;
 	return a;
@@ -507,6 +510,60 @@ static void recipient_costs_one_read_and_one_write(void **state)
 	expect_action(counted_rcpt(f, "<fan@example.net>"), POLICY_CONTINUE);
 	assert_int_equal(counted_reads, 1);
 	assert_int_equal(counted_writes, 1);
+}
+
+/*
+ * With RecipientHourlyLimit 1000 a recipient's first sends read only the
+ * first window of slots: one multi-get of a few keys, not a thousand.
+ */
+static void high_limit_reads_only_the_first_window_of_slots(void **state)
+{
+	struct fixture *f = *state;
+
+	f->snap->accounts->accounts[0]->limits.recipient_hourly_limit = 1000;
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	expect_action(counted_rcpt(f, "<fan@example.net>"), POLICY_CONTINUE);
+	assert_int_equal(counted_reads, 1);
+	assert_int_equal(counted_writes, 1);
+	assert_true(counted_keys < 50);
+	assert_fan_slot_held(f, 0);
+}
+
+/*
+ * When every slot of the first window is taken, the rest are read with a
+ * second multi-get before the one write: the 21st send takes slot 20.
+ */
+static void first_window_taken_reads_the_rest_then_writes_once(void **state)
+{
+	struct fixture *f = *state;
+
+	f->snap->accounts->accounts[0]->limits.recipient_hourly_limit = 1000;
+	fan_slots_taken_elsewhere(f, 20);
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	expect_action(counted_rcpt(f, "<fan@example.net>"), POLICY_CONTINUE);
+	assert_int_equal(counted_reads, 2);
+	assert_int_equal(counted_writes, 1);
+	assert_fan_slot_held(f, 20);
+}
+
+/* A limit just past the window: every slot taken is refused with two reads, no write. */
+static void every_slot_taken_past_the_window_refuses_without_a_write(void **state)
+{
+	struct fixture *f = *state;
+
+	f->snap->accounts->accounts[0]->limits.recipient_hourly_limit = 17;
+	fan_slots_taken_elsewhere(f, 17);
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	expect_action(counted_rcpt(f, "<fan@example.net>"), POLICY_TEMPFAIL);
+	expect_reply(&f->d, "450", "4.7.1", "FailedOperation.FrequencyLimit");
+	assert_int_equal(counted_reads, 2);
+	assert_int_equal(counted_writes, 0);
+	fx_time_us += 3600 * SECOND_US;	/* an hour on, the first slot is free again */
+	policy_msg_free(f->msg);
+	f->msg = policy_msg_new(f->conn);
+	expect_action(policy_mail(f->msg, "<news@example.com>", NULL, &f->d), POLICY_CONTINUE);
+	expect_action(counted_rcpt(f, "<fan@example.net>"), POLICY_CONTINUE);
+	assert_int_equal(counted_reads, 1);
 }
 
 /* A recipient refused by a lookup sends none of the writes planned for it. */
@@ -697,6 +754,9 @@ int main(void)
 		T(over_quota_with_hold_accepts_and_holds),
 		cmocka_unit_test(quota_follows_reputation_level),
 		T(recipient_costs_one_read_and_one_write),
+		T(high_limit_reads_only_the_first_window_of_slots),
+		T(first_window_taken_reads_the_rest_then_writes_once),
+		T(every_slot_taken_past_the_window_refuses_without_a_write),
 		T(refused_by_a_lookup_costs_no_write),
 		T(store_down_at_rcpt_tempfails),
 		T(store_down_with_on_failure_accept_accepts),

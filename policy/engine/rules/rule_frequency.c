@@ -11,10 +11,14 @@
  * window exact).  When every slot is taken, the send is refused.  The
  * slot is a reservation: given back if the message does not go through.
  *
- * The slots are read with the recipient's other keys in one multi-get
- * (prefetch.h), so the common case is one write: an add on the first slot
- * seen free, or a compare-and-swap on the first seen expired, planned
- * after the multi-get and sent with the recipient's other writes.  The
+ * The first FREQUENCY_WINDOW slots are read with the recipient's other
+ * keys in one multi-get (prefetch.h), so the common case is one write: an
+ * add on the first slot seen free, or a compare-and-swap on the first seen
+ * expired, planned after the multi-get and sent with the recipient's other
+ * writes.  Only when every slot of that window is taken are the rest read,
+ * with a second multi-get before the write: a recipient sent to often costs
+ * one round trip more, and a recipient's first sends do not cost a
+ * thousand keys when the limit is a thousand.  The
  * answers are hints: a slot seen taken is skipped (it can only free up
  * within the milliseconds since, so the window is at worst that much
  * stricter), and a write that loses a race falls back to the walk above
@@ -35,6 +39,8 @@
 #include "rule.h"
 
 #define FREQUENCY_WINDOW_S 3600
+/* Slots read with the recipient's other keys; the rest when all are taken. */
+#define FREQUENCY_WINDOW 16
 
 /* Tries to take slot key; true when taken, *err on a store failure. */
 static bool frequency_take(const struct store *st, const char *key, const char *stamp,
@@ -121,41 +127,60 @@ static void frequency_key(const struct policy_msg *m, const struct rule_event *e
 	store_key(key, "fq", parts);
 }
 
-static void frequency_prefetch(struct policy_msg *m, const struct rule_event *ev,
-			       struct prefetch *p)
+/* The slots read with the recipient's other keys: the first window. */
+static long long frequency_window(const struct policy_msg *m)
+{
+	long long limit = m->limits.recipient_hourly_limit;
+
+	return limit < FREQUENCY_WINDOW ? limit : FREQUENCY_WINDOW;
+}
+
+/* Adds the keys of slots [from, to) to p. */
+static void frequency_add_slots(struct policy_msg *m, const struct rule_event *ev,
+				struct prefetch *p, long long from, long long to)
 {
 	struct strbuf key = STRBUF_INIT;
 	long long i;
 
-	for (i = 0; i < m->limits.recipient_hourly_limit; i++) {
+	for (i = from; i < to; i++) {
 		frequency_key(m, ev, i, &key);
 		prefetch_add(p, strbuf_cstr(&key), false);
 	}
 	strbuf_free(&key);
 }
 
-/*
- * Plans the write of the first slot the prefetch saw free or expired: the
- * one frequency_check will try first.  None when the prefetch has no
- * answer for a slot before it (the check walks it) or saw every slot
- * taken (the check refuses).
- */
-static void frequency_reserve(struct policy_msg *m, const struct rule_event *ev,
-			      struct prefetch *p)
+static void frequency_prefetch(struct policy_msg *m, const struct rule_event *ev,
+			       struct prefetch *p)
+{
+	frequency_add_slots(m, ev, p, 0, frequency_window(m));
+}
+
+enum frequency_plan {
+	FREQUENCY_PLANNED,	/* a write is planned for the first slot seen free */
+	FREQUENCY_ALL_BUSY,	/* every slot of the range was seen taken */
+	FREQUENCY_NO_PLAN,	/* a slot has no answer: the check walks it */
+};
+
+/* Plans the write of the first slot in [from, to) the prefetch saw free. */
+static enum frequency_plan frequency_plan_range(struct policy_msg *m, const struct rule_event *ev,
+						struct prefetch *p, long long from, long long to)
 {
 	int64_t now_us = policy_msg_now_us(m);
 	struct strbuf key = STRBUF_INIT;
 	const struct store_mget_item *seen;
 	struct store_write_item w = { .ttl = FREQUENCY_WINDOW_S + 1 };
+	enum frequency_plan plan = FREQUENCY_ALL_BUSY;
 	char stamp[32];
 	long long i;
 
 	snprintf(stamp, sizeof stamp, "%" PRId64, now_us);
-	for (i = 0; i < m->limits.recipient_hourly_limit; i++) {
+	for (i = from; i < to; i++) {
 		frequency_key(m, ev, i, &key);
 		seen = prefetch_find(p, strbuf_cstr(&key));
-		if (seen == NULL || seen->result == STORE_ERROR)
+		if (seen == NULL || seen->result == STORE_ERROR) {
+			plan = FREQUENCY_NO_PLAN;
 			break;
+		}
 		if (frequency_busy(seen, now_us))
 			continue;
 		w.op = seen->result == STORE_NOT_FOUND ? STORE_W_ADD : STORE_W_CAS;
@@ -164,9 +189,30 @@ static void frequency_reserve(struct policy_msg *m, const struct rule_event *ev,
 		w.val = stamp;
 		w.len = strlen(stamp);
 		prefetch_write(p, &w);
+		plan = FREQUENCY_PLANNED;
 		break;
 	}
 	strbuf_free(&key);
+	return plan;
+}
+
+/*
+ * Plans the write of the first slot the prefetch saw free or expired: the
+ * one frequency_check will try first.  When the first window is all
+ * taken, the rest of the slots are read first (one more multi-get).  None
+ * when the prefetch has no answer for a slot before it (the check walks
+ * it) or saw every slot taken (the check refuses).
+ */
+static void frequency_reserve(struct policy_msg *m, const struct rule_event *ev,
+			      struct prefetch *p)
+{
+	long long window = frequency_window(m), limit = m->limits.recipient_hourly_limit;
+
+	if (frequency_plan_range(m, ev, p, 0, window) != FREQUENCY_ALL_BUSY || limit <= window)
+		return;
+	frequency_add_slots(m, ev, p, window, limit);
+	prefetch_run(p, policy_msg_store(m));
+	frequency_plan_range(m, ev, p, window, limit);
 }
 
 static enum rule_result frequency_check(struct policy_msg *m, const struct rule_event *ev,
