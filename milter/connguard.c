@@ -8,6 +8,9 @@
  * a callback at all (Debian's libmilter keeps it in its worker pool's poll
  * set, and closes idle sessions only every 600 s).  The packet reader and
  * accept() are the two places every byte and every connection pass.
+ * The packets themselves are read by mread.c (libmilter's contract, half
+ * its system calls); libmilter's own reader is only looked up, to know
+ * that the library still calls the one defined here.
  *
  * Diagnostics (each at most once a minute, with a count): "malformed macro
  * packet from the MTA: N strings cut to whole pairs", "too many milter
@@ -16,6 +19,7 @@
 #include "autoconf.h"
 
 #include <dlfcn.h>
+#include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>
 #include <errno.h>
 #include <pthread.h>
@@ -29,9 +33,11 @@
 #include "connguard.h"
 #include "logging.h"
 #include "mpacket.h"
+#include "mread.h"
 #include "ratelog.h"
 
 #define CONNGUARD_SMFIC_EOF ((char)5)	/* libmilter.h's SMFIC_EOF: end the session */
+#define CONNGUARD_SMFIC_VALIDCMD ' '	/* libmilter.h: the codes below are errors */
 #define CONNGUARD_MAX_LISTENERS 8
 
 typedef char *(*connguard_reader)(int, struct timeval *, char *, size_t *, char *);
@@ -42,6 +48,7 @@ struct connguard_conn {
 };
 
 static connguard_reader connguard_real_rd;
+static size_t connguard_max_data = MILTER_MAX_DATA_SIZE;	/* libmilter's, read at init */
 static int connguard_listeners[CONNGUARD_MAX_LISTENERS];
 static size_t connguard_nlisteners;
 static pthread_mutex_t connguard_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -87,6 +94,13 @@ int connguard_init(size_t max_sessions)
 			    "would not be checked");
 		return -1;
 	}
+	/*
+	 * The packet limit libmilter's reader applies (it only changes when
+	 * a filter built for MDS negotiation asks, which this one is not):
+	 * read by setting it and setting it back, before any thread runs.
+	 */
+	connguard_max_data = smfi_setmaxdatasize(MILTER_MAX_DATA_SIZE);
+	smfi_setmaxdatasize(connguard_max_data);
 	connguard_nslots = max_sessions + 1100;	/* room for the reserve above the bound */
 	connguard_conns = calloc(connguard_nslots, sizeof *connguard_conns);
 	if (connguard_conns == NULL)
@@ -216,10 +230,13 @@ char *mi_rd_cmd(int sd, struct timeval *timeout, char *cmd, size_t *rlen, char *
 		*cmd = CONNGUARD_SMFIC_EOF;
 		return NULL;
 	}
-	buf = connguard_real_rd(sd, timeout, cmd, rlen, name);
+	(void)name;
+	buf = mread_packet(sd, timeout, connguard_max_data, cmd, rlen);
+	if (buf == NULL && (unsigned char)*cmd < CONNGUARD_SMFIC_VALIDCMD)
+		return NULL;	/* end, timeout or error: not a packet */
+	connguard_touch(sd);
 	if (buf == NULL)
 		return NULL;
-	connguard_touch(sd);
 	if (*cmd != SMFIC_MACRO)
 		return buf;
 	keep = mpacket_macro_safe_len(buf, *rlen);
