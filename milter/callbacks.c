@@ -15,6 +15,15 @@
  * writes an added or changed header as "Name:" and the value given, so
  * the blank after the colon is sent with the value.
  *
+ * Replies the MTA does not wait for (ContentReplies end): the header,
+ * end-of-header and body stages are negotiated as SMFIP_NR_HDR, NR_EOH
+ * and NR_BODY, so the MTA streams the content without a round trip per
+ * header and one worker reads it in one pass (libmilter answers continue
+ * itself to an MTA that did not offer them).  A refusal decided at one of
+ * them is held (session_quiet) and given at end of message, where the
+ * SMTP client gets its reply to DATA anyway; the content still sent after
+ * it is ignored.
+ *
  * Diagnostics: "out of memory at connect"; apply.c logs the changes the MTA
  * refused, the engine the per-message summary.
  */
@@ -27,6 +36,7 @@
 
 #include "apply.h"
 #include "callbacks.h"
+#include "connguard.h"
 #include "engine.h"
 #include "logging.h"
 #include "metrics.h"
@@ -37,6 +47,9 @@ struct milter_session {
 	struct policy_conn *conn;	/* NULL until connect */
 	struct policy_msg *msg;
 	bool leadspc;			/* SMFIP_HDR_LEADSPC negotiated */
+	unsigned long noreply;		/* the SMFIP_NR_* content stages negotiated */
+	bool held;			/* a refusal at a no-reply stage waits in why */
+	struct policy_decision why;
 };
 
 static int callbacks_sessions;
@@ -112,6 +125,45 @@ static sfsistat session_reply(struct milter_session *s, SMFICTX *ctx,
 	return st;
 }
 
+/*
+ * The reply of a content stage (stage_nr: its SMFIP_NR_* bit): as
+ * session_reply when the MTA waits for it; else nothing now, and a
+ * decision that stops the message is held for the next stage answered.
+ */
+static sfsistat session_quiet(struct milter_session *s, SMFICTX *ctx, unsigned long stage_nr,
+			      const struct policy_decision *d)
+{
+	if ((s->noreply & stage_nr) == 0)
+		return session_reply(s, ctx, d);
+	if (d->action != POLICY_CONTINUE && d->action != POLICY_HOLD) {
+		s->why = *d;
+		s->held = true;
+		session_end_msg(s);
+	}
+	return SMFIS_NOREPLY;
+}
+
+/*
+ * Before a content stage (stage_nr) runs: true with *st set when the
+ * stage is answered for the message already, with the refusal held for
+ * it when the MTA waits for this stage, else with no reply.
+ */
+static bool session_answered(struct milter_session *s, SMFICTX *ctx, unsigned long stage_nr,
+			     sfsistat *st)
+{
+	if (s == NULL || s->msg != NULL)
+		return false;
+	if ((s->noreply & stage_nr) != 0) {
+		*st = SMFIS_NOREPLY;	/* ignored: the message ended */
+	} else if (s->held) {
+		s->held = false;	/* the first stage the MTA waits for gives it */
+		*st = reply_send(ctx, &s->why);
+	} else {
+		*st = SMFIS_TEMPFAIL;
+	}
+	return true;
+}
+
 /* The session of ctx, made (and counted) if there is none yet; NULL when out of memory. */
 static struct milter_session *session_make(SMFICTX *ctx)
 {
@@ -132,6 +184,7 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct milter_session *s;
+	struct policy_snapshot *snap;
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_DELRCPT |
 			     SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_SETSYMLIST |
 			     SMFIF_ADDRCPT_PAR;
@@ -144,6 +197,12 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 * Answering DATA lets the reply carry the ACK.
 	 */
 	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC);
+	snap = reload_current();
+	/* libmilter offers these whatever the MTA does, and fakes them if need be */
+	if (snap->conf->content_replies == CONFIG_REPLIES_END)
+		*pf1 |= f1 & (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+	connguard_quick_acks(snap->conf->content_replies == CONFIG_REPLIES_END);
+	policy_snapshot_unref(snap);
 	*pf2 = 0;
 	*pf3 = 0;
 	s = session_make(ctx);
@@ -152,6 +211,7 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		return SMFIS_TEMPFAIL;
 	}
 	s->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	s->noreply = *pf1 & (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
 	/* ask for the macros the policy needs, whatever the MTA's defaults */
 	if (f0 & SMFIF_SETSYMLIST) {
 		smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
@@ -212,6 +272,7 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
 	session_end_msg(s);	/* a transaction the MTA never closed */
+	s->held = false;
 	s->msg = policy_msg_new(s->conn);
 	session_queue_id(ctx, s);
 	t0 = metrics_now();
@@ -241,8 +302,11 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct milter_session *s = session_get(ctx);
 	struct policy_decision d;
+	sfsistat st;
 
-	if (s == NULL || s->msg == NULL)
+	if (session_answered(s, ctx, SMFIP_NR_HDR, &st))
+		return st;
+	if (s == NULL)
 		return SMFIS_TEMPFAIL;
 	session_queue_id(ctx, s);
 	if (s->leadspc)
@@ -250,32 +314,38 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 	else
 		policy_header(s->msg, name, value, &d);
 	session_count(&d, false);
-	return session_reply(s, ctx, &d);
+	return session_quiet(s, ctx, SMFIP_NR_HDR, &d);
 }
 
 static sfsistat mlfi_eoh(SMFICTX *ctx)
 {
 	struct milter_session *s = session_get(ctx);
 	struct policy_decision d;
+	sfsistat st;
 
-	if (s == NULL || s->msg == NULL)
+	if (session_answered(s, ctx, SMFIP_NR_EOH, &st))
+		return st;
+	if (s == NULL)
 		return SMFIS_TEMPFAIL;
 	session_queue_id(ctx, s);
 	policy_eoh(s->msg, &d);
 	session_count(&d, false);
-	return session_reply(s, ctx, &d);
+	return session_quiet(s, ctx, SMFIP_NR_EOH, &d);
 }
 
 static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct milter_session *s = session_get(ctx);
 	struct policy_decision d;
+	sfsistat st;
 
-	if (s == NULL || s->msg == NULL)
+	if (session_answered(s, ctx, SMFIP_NR_BODY, &st))
+		return st;
+	if (s == NULL)
 		return SMFIS_TEMPFAIL;
 	policy_body(s->msg, chunk, len, &d);
 	session_count(&d, false);
-	return session_reply(s, ctx, &d);
+	return session_quiet(s, ctx, SMFIP_NR_BODY, &d);
 }
 
 /*
@@ -292,7 +362,9 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	sfsistat st;
 	double t0;
 
-	if (s == NULL || s->msg == NULL)
+	if (session_answered(s, ctx, 0, &st))
+		return st;	/* a refusal held from a stage the MTA did not wait for */
+	if (s == NULL)
 		return SMFIS_TEMPFAIL;
 	session_queue_id(ctx, s);
 	t0 = metrics_now();
@@ -310,8 +382,10 @@ static sfsistat mlfi_abort(SMFICTX *ctx)
 {
 	struct milter_session *s = session_get(ctx);
 
-	if (s != NULL)
+	if (s != NULL) {
 		session_end_msg(s);
+		s->held = false;
+	}
 	return SMFIS_CONTINUE;
 }
 

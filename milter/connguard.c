@@ -26,6 +26,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,10 +48,12 @@ typedef char *(*connguard_reader)(int, struct timeval *, char *, size_t *, char 
 struct connguard_conn {
 	ino_t ino;		/* the socket's inode; 0: slot free */
 	long long active_ms;	/* accepted or last packet, monotonic */
+	bool tcp;		/* a TCP connection (connguard_quick_acks) */
 };
 
 static connguard_reader connguard_real_rd;
 static size_t connguard_max_data = MILTER_MAX_DATA_SIZE;	/* libmilter's, read at init */
+static int connguard_quickack;	/* connguard_quick_acks(), atomic */
 static int connguard_listeners[CONNGUARD_MAX_LISTENERS];
 static size_t connguard_nlisteners;
 static pthread_mutex_t connguard_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -178,6 +183,21 @@ static size_t connguard_shed_locked(int keep)
 	return shed;
 }
 
+/* True when fd is a TCP socket. */
+static bool connguard_is_tcp(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	       (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+}
+
+void connguard_quick_acks(bool on)
+{
+	__atomic_store_n(&connguard_quickack, on ? 1 : 0, __ATOMIC_RELAXED);
+}
+
 /* Counts a new milter connection; sheds idle ones when over the bound. */
 static void connguard_admit(int fd)
 {
@@ -188,7 +208,8 @@ static void connguard_admit(int fd)
 	if (fd >= 0 && (size_t)fd < connguard_nslots) {
 		if (connguard_conns[fd].ino == 0)
 			connguard_open++;
-		connguard_conns[fd] = (struct connguard_conn){ connguard_ino(fd), connguard_now_ms() };
+		connguard_conns[fd] = (struct connguard_conn){ connguard_ino(fd), connguard_now_ms(),
+							       connguard_is_tcp(fd) };
 		if (connguard_conns[fd].ino == 0)
 			connguard_open--;
 		if (connguard_open > connguard_max)
@@ -201,13 +222,18 @@ static void connguard_admit(int fd)
 			    shed, held);
 }
 
-/* Marks the connection fd as active now. */
-static void connguard_touch(int fd)
+/* Marks the connection fd as active now; true when it is a TCP connection. */
+static bool connguard_touch(int fd)
 {
+	bool tcp = false;
+
 	pthread_mutex_lock(&connguard_lock);
-	if (fd >= 0 && (size_t)fd < connguard_nslots && connguard_conns[fd].ino != 0)
+	if (fd >= 0 && (size_t)fd < connguard_nslots && connguard_conns[fd].ino != 0) {
 		connguard_conns[fd].active_ms = connguard_now_ms();
+		tcp = connguard_conns[fd].tcp;
+	}
 	pthread_mutex_unlock(&connguard_lock);
+	return tcp;
 }
 
 int accept(int fd, __SOCKADDR_ARG addr, socklen_t *__restrict len)
@@ -234,7 +260,11 @@ char *mi_rd_cmd(int sd, struct timeval *timeout, char *cmd, size_t *rlen, char *
 	buf = mread_packet(sd, timeout, connguard_max_data, cmd, rlen);
 	if (buf == NULL && (unsigned char)*cmd < CONNGUARD_SMFIC_VALIDCMD)
 		return NULL;	/* end, timeout or error: not a packet */
-	connguard_touch(sd);
+	if (connguard_touch(sd) && __atomic_load_n(&connguard_quickack, __ATOMIC_RELAXED)) {
+		int on = 1;	/* not sticky: asked for again after every packet */
+
+		(void)setsockopt(sd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+	}
 	if (buf == NULL)
 		return NULL;
 	if (*cmd != SMFIC_MACRO)

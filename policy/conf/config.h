@@ -26,6 +26,7 @@ enum config_over_quota { CONFIG_QUOTA_TEMPFAIL, CONFIG_QUOTA_HOLD };
 enum config_dmarc_reject { CONFIG_DMARC_REJECT, CONFIG_DMARC_QUARANTINE, CONFIG_DMARC_REPORT };
 enum config_dmarc_quarantine { CONFIG_DMARCQ_QUARANTINE, CONFIG_DMARCQ_REPORT };
 enum config_dmarc_discovery { CONFIG_DMARC_TREEWALK, CONFIG_DMARC_PSL };
+enum config_content_replies { CONFIG_REPLIES_EACH, CONFIG_REPLIES_END };
 
 struct ses_config {
 	char *path;		/* file it was read from */
@@ -42,6 +43,7 @@ struct ses_config {
 	char *local_account;
 	int on_failure;		/* enum config_on_failure */
 	long long milter_timeout;
+	int content_replies;		/* enum config_content_replies */
 	char *memcached_servers;
 	long long memcached_timeout_ms;
 	long long memcached_pool_size;

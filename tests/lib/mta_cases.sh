@@ -381,6 +381,9 @@ mta_cases_setup() {
 	MC_DIR=$WORK/mc
 	MC=$(mc_start "$MC_DIR" main) || return 1
 	local shared=(MemcachedServers "$MC" RecipientHourlyLimit 1000 MaxSendsPerSecond 1000000)
+	# SES_CONTENT_REPLIES=end: the same cases with headers and body sent
+	# with no reply per packet (t_postfix_content_end.sh)
+	[ -z "${SES_CONTENT_REPLIES:-}" ] || shared+=(ContentReplies "$SES_CONTENT_REPLIES")
 	: > "$WORK/dns"
 	ses_write_conf "$A" LocalAccount local OverQuota hold "${shared[@]}"
 	mta_accounts "$A"

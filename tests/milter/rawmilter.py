@@ -28,6 +28,10 @@ SMFIC_BODYEOB, SMFIC_HEADER, SMFIC_MAIL, SMFIC_EOH = b"E", b"L", b"M", b"N"
 SMFIC_OPTNEG, SMFIC_QUIT, SMFIC_RCPT, SMFIC_HELO = b"O", b"Q", b"R", b"H"
 FINAL_REPLIES = b"acdrty"	# continue accept discard reject tempfail replycode
 SMFIP_HDR_LEADSPC = 0x100000	# header values as after the colon, leading blanks kept
+SMFIP_NR_HDR, SMFIP_NR_EOH, SMFIP_NR_BODY = 0x80, 0x40000, 0x80000	# stages sent with no reply
+NR_CONTENT = SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY
+PROTOCOL_ALL = 0x1FFFFF	# every step and flag of protocol 6, as Postfix offers
+NO_REPLY = "-"	# Reply.cmd of a stage the milter negotiated not to answer
 
 
 class Reply:
@@ -45,7 +49,7 @@ class Reply:
 class Session:
     """One connection to the milter; each step returns the milter's Reply."""
 
-    def __init__(self, spec, actions=0x1FF):
+    def __init__(self, spec, actions=0x1FF, protocol=PROTOCOL_ALL):
         if spec.startswith("inet:"):
             port, _, host = spec[5:].partition("@")
             self.sock = socket.create_connection((host or "127.0.0.1", int(port)), 10)
@@ -54,7 +58,7 @@ class Session:
             self.sock.settimeout(10)
             self.sock.connect(spec.split(":", 1)[-1])
         self.eom_requests = []
-        self._send(SMFIC_OPTNEG, struct.pack(">III", 6, actions, 0x1FFFFF))
+        self._send(SMFIC_OPTNEG, struct.pack(">III", 6, actions, protocol))
         reply = self._read()
         if reply.cmd != "O":
             raise IOError("option negotiation answered %r" % reply)
@@ -107,17 +111,21 @@ class Session:
         self._send(SMFIC_RCPT, self._z(*args))
         return self._read()
 
+    def _answered(self, nr_bit):
+        """The reply of a step, or NO_REPLY when the milter negotiated none (nr_bit)."""
+        return Reply(NO_REPLY, b"") if self.protocol & nr_bit else self._read()
+
     def header(self, name, value):
         self._send(SMFIC_HEADER, self._z(name, value))
-        return self._read()
+        return self._answered(SMFIP_NR_HDR)
 
     def eoh(self):
         self._send(SMFIC_EOH)
-        return self._read()
+        return self._answered(SMFIP_NR_EOH)
 
     def body(self, data):
         self._send(SMFIC_BODY, data)
-        return self._read()
+        return self._answered(SMFIP_NR_BODY)
 
     def eom(self):
         """End of message; modifications requested before the reply go to eom_requests."""
@@ -182,9 +190,9 @@ def summary(client, timeout=5.0):
         time.sleep(0.05)
 
 
-def session(actions=0x1FF):
+def session(actions=0x1FF, protocol=PROTOCOL_ALL):
     """A connection; actions are the SMFIF_* changes the MTA offers (all by default)."""
-    return Session(os.environ["MT_SOCKET"], actions)
+    return Session(os.environ["MT_SOCKET"], actions, protocol)
 
 
 def summary_from(sender, timeout=5.0):
@@ -449,6 +457,95 @@ def case_hostile_content_type_refused_next_session_served(c):
     c.reply("EOM of the next, normal template message", got, "a")
     line = summary("hostile-ct-next")
     c.true("summary of the next message", " decision=accept" in line, line)
+
+
+def case_content_replies_each_answers_every_header(c):
+    """By default the no-reply stages the MTA offers are not taken: a header gets its reply."""
+    s = outbound(c, "nr-default")
+    c.eq("no-reply stages negotiated", s.protocol & NR_CONTENT, 0)
+    c.reply("999-char Subject header", s.header("Subject", CJK[:999]), "y",
+            "550 5.6.0 InvalidParameterValue.SubjectLengthError ")
+    s.abort()
+    s.quit()
+
+
+def nr_outbound(c, client):
+    """outbound() against ContentReplies end: the content stages are taken with no reply."""
+    s = outbound(c, client)
+    c.eq("no-reply stages negotiated", s.protocol & NR_CONTENT, NR_CONTENT)
+    return s
+
+
+def case_no_reply_stages_message_accepted_at_eom(c):
+    """Headers, end of headers and body sent back to back; one reply, at the end."""
+    s = nr_outbound(c, "nr-accepted")
+    c.reply("From", s.header("From", "<sender@acme.example>"), NO_REPLY)
+    s.header("To", "<rcpt@example.net>")
+    s.header("Subject", "hello")
+    c.reply("EOH", s.eoh(), NO_REPLY)
+    c.reply("body", s.body(b"hello\r\n"), NO_REPLY)
+    c.reply("EOM", s.eom(), "a")
+    s.quit()
+    line = summary("nr-accepted")
+    c.true("summary decision=accept", " decision=accept" in line, line)
+
+
+def case_no_reply_header_refusal_given_at_eom(c):
+    """A header refused with no reply due: the rest is ignored and EOM gives the refusal."""
+    s = nr_outbound(c, "nr-refused")
+    s.header("Subject", CJK[:999])
+    s.header("To", "<rcpt@example.net>")
+    s.eoh()
+    s.body(b"x" * 60000)
+    s.body(b"y" * 60000)
+    c.reply("EOM", s.eom(), "y", "550 5.6.0 InvalidParameterValue.SubjectLengthError ")
+    line = summary("nr-refused")
+    c.true("summary rule=subject", " rule=subject" in line, line)
+    # the next message of the session is judged afresh
+    c.reply("MAIL again", s.mail("<sender@acme.example>"), "c")
+    c.reply("RCPT again", s.rcpt("<rcpt@example.net>"), "c")
+    s.header("Subject", "short")
+    s.eoh()
+    s.body(b"hello\r\n")
+    c.reply("EOM again", s.eom(), "a")
+    s.quit()
+
+
+def case_no_reply_end_of_header_refusal_given_at_eom(c):
+    """A check of end of headers (no Subject at all) also waits for end of message."""
+    s = nr_outbound(c, "nr-no-subject")
+    s.header("To", "<rcpt@example.net>")
+    s.eoh()
+    s.body(b"hello\r\n")
+    c.reply("EOM", s.eom(), "y", "550 5.6.0 InvalidParameterValue.SubjectLengthError ")
+    s.quit()
+
+
+def case_no_reply_refusal_then_abort_forgotten(c):
+    """A held refusal does not outlive its message: abort, then a new message passes."""
+    s = nr_outbound(c, "nr-abort")
+    s.header("Subject", CJK[:999])
+    s.abort()
+    c.reply("MAIL after abort", s.mail("<sender@acme.example>"), "c")
+    c.reply("RCPT after abort", s.rcpt("<rcpt@example.net>"), "c")
+    s.header("Subject", "short")
+    s.eoh()
+    c.reply("EOM after abort", s.eom(), "a")
+    s.quit()
+
+
+def case_no_reply_mta_without_it_gets_continue_refusal_at_eom(c):
+    """An MTA that offers no no-reply stage: libmilter answers them continue, EOM refuses."""
+    s = session(protocol=PROTOCOL_ALL & ~NR_CONTENT)
+    c.eq("no-reply stages negotiated", s.protocol & NR_CONTENT, 0)
+    c.reply("connect", s.connect("nr-none-offered", "192.0.2.10"), "c")
+    c.reply("MAIL", s.mail("<sender@acme.example>"), "c")
+    c.reply("RCPT", s.rcpt("<rcpt@example.net>"), "c")
+    c.reply("999-char Subject header", s.header("Subject", CJK[:999]), "c")
+    c.reply("EOH", s.eoh(), "c")
+    c.reply("body", s.body(b"hello\r\n"), "c")
+    c.reply("EOM", s.eom(), "y", "550 5.6.0 InvalidParameterValue.SubjectLengthError ")
+    s.quit()
 
 
 def run(namespace, argv, prog):

@@ -325,6 +325,7 @@ raw main header_100kb_value_no_crash
 raw main body_with_nul_bytes_no_crash
 raw main hostile_content_type_refused_next_session_served
 raw main refused_edit_tempfails_and_logs_tempfail
+raw main content_replies_each_answers_every_header
 
 # ---- local submission at the default rate (MaxSendsPerSecond 20) ----
 
@@ -351,6 +352,25 @@ if wanted message_exactly_at_limit_accepted || wanted message_one_byte_over_refu
 		lua small message_one_byte_over_refused
 	else
 		t_fail start_small "got no listening daemon ($(tail -3 "$tmp/small/log")), want one"
+	fi
+fi
+
+# ---- ContentReplies end: headers and body sent with no reply ----
+
+if wanted no_reply_stages_message_accepted_at_eom ||
+   wanted no_reply_header_refusal_given_at_eom ||
+   wanted no_reply_end_of_header_refusal_given_at_eom ||
+   wanted no_reply_refusal_then_abort_forgotten ||
+   wanted no_reply_mta_without_it_gets_continue_refusal_at_eom; then
+	make_instance noreply "ContentReplies end"
+	if start_instance noreply; then
+		raw noreply no_reply_stages_message_accepted_at_eom
+		raw noreply no_reply_header_refusal_given_at_eom
+		raw noreply no_reply_end_of_header_refusal_given_at_eom
+		raw noreply no_reply_refusal_then_abort_forgotten
+		raw noreply no_reply_mta_without_it_gets_continue_refusal_at_eom
+	else
+		t_fail start_noreply "got no listening daemon ($(tail -3 "$tmp/noreply/log")), want one"
 	fi
 fi
 
