@@ -93,9 +93,24 @@ int mime_parse_open_checked(const char *msg, size_t len, const struct mime_guard
 	memset(p, 0, sizeof *p);
 	if (v == NULL || v->status != MIME_GUARD_OK)
 		return -1;
-	p->stream = g_mime_stream_mem_new_with_buffer(msg, len);
-	if (p->stream == NULL)
+	/*
+	 * The stream reads msg where it is: wrapped in a byte array the
+	 * stream does not own (a copy of a message of megabytes cost more
+	 * than the parse); mime_parse_close takes the wrapper back, never
+	 * msg.  The parser only reads it.
+	 */
+	if (len > 0 && len <= G_MAXUINT) {
+		p->array = g_byte_array_new_take((guint8 *)msg, len);
+		p->stream = g_mime_stream_mem_new_with_byte_array(p->array);
+		if (p->stream != NULL)
+			g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(p->stream), FALSE);
+	} else {
+		p->stream = g_mime_stream_mem_new_with_buffer(msg, len);
+	}
+	if (p->stream == NULL) {
+		mime_parse_close(p);
 		return -1;
+	}
 	p->parser = g_mime_parser_new_with_stream(p->stream);
 	p->message = g_mime_parser_construct_message(p->parser, NULL);
 	if (p->message != NULL)
@@ -122,6 +137,8 @@ void mime_parse_close(struct mime_parsed *p)
 		g_object_unref(p->parser);
 	if (p->stream != NULL)
 		g_object_unref(p->stream);
+	if (p->array != NULL)
+		(void)g_byte_array_free(p->array, FALSE);	/* the wrapper; msg stays */
 	memset(p, 0, sizeof *p);
 }
 

@@ -27,6 +27,7 @@ bool mime_count_is_attachment(struct _GMimeObject *part);
  * returns 0 (p->message set), or -1 with nothing to close.
  */
 struct mime_parsed {
+	struct _GByteArray *array;	/* msg itself, lent to the stream (not copied) */
 	struct _GMimeStream *stream;
 	struct _GMimeParser *parser;
 	struct _GMimeMessage *message;
