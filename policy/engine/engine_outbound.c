@@ -269,12 +269,20 @@ static void outbound_eom(struct policy_msg *m, struct policy_decision *d)
 	struct policy_decision signd;
 	struct strbuf *kept = &m->content.kept;
 
-	/* one guard and one parse for the count and the template's attachments */
+	/*
+	 * One guard and at most one parse, for the count and the template's
+	 * attachments; none for a message of one plain part (the guard
+	 * says), whose body is replaced or signed as it is, unless custom
+	 * content is to be tracked (its HTML is rewritten from the parse).
+	 */
 	if (m->content.buffering &&
-	    mime_guard_check(kept->data, kept->len, &m->content.mime) == MIME_GUARD_OK &&
-	    mime_parse_open_checked(strbuf_cstr(kept), kept->len, &m->content.mime,
-				    &m->content.parsed) == 0)
-		m->content.attachments = (int)mime_count_parsed(&m->content.parsed);
+	    mime_guard_check(kept->data, kept->len, &m->content.mime) == MIME_GUARD_OK) {
+		if (m->content.mime.single && !engine_track_custom_wanted(m))
+			m->content.attachments = 0;
+		else if (mime_parse_open_checked(strbuf_cstr(kept), kept->len, &m->content.mime,
+						 &m->content.parsed) == 0)
+			m->content.attachments = (int)mime_count_parsed(&m->content.parsed);
+	}
 	if (outbound_run(m, &ev, d, NULL) == POLICY_CONTINUE && m->conn->local)
 		outbound_local_recipients(m, d);
 	/* custom content is tracked from the same parse, before signing */

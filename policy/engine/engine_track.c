@@ -252,6 +252,11 @@ static void engine_track_plan(struct policy_msg *m, const struct tmpl_track_hook
 	mime_rewritten_free(&rw);
 }
 
+bool engine_track_custom_wanted(const struct policy_msg *m)
+{
+	return engine_track_wanted(m) != 0 && m->account->custom_content && !m->edits.replace_body;
+}
+
 void engine_track_custom(struct policy_msg *m)
 {
 	int wanted = engine_track_wanted(m);
@@ -259,7 +264,7 @@ void engine_track_custom(struct policy_msg *m)
 	struct strbuf pixel = STRBUF_INIT;
 	struct tmpl_track_hooks hooks = { NULL, &c, NULL };
 
-	if (wanted == 0 || !m->account->custom_content || m->edits.replace_body)
+	if (!engine_track_custom_wanted(m))
 		return;
 	if (m->content.parsed.message == NULL || m->content.kept.data == NULL ||
 	    m->hdrs.bytes + 2 > m->content.kept.len) {

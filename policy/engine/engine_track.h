@@ -7,6 +7,8 @@
 #ifndef SES_ENGINE_TRACK_H
 #define SES_ENGINE_TRACK_H
 
+#include <stdbool.h>
+
 #include "policy_msg.h"
 #include "strbuf.h"
 #include "template.h"
@@ -27,5 +29,7 @@ void engine_track_html(const struct policy_msg *m, const struct tmpl *t, struct 
  * tracked.
  */
 void engine_track_custom(struct policy_msg *m);
+/* True when engine_track_custom() may rewrite m: it needs the MIME parse. */
+bool engine_track_custom_wanted(const struct policy_msg *m);
 
 #endif

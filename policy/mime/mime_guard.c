@@ -37,6 +37,8 @@ struct mg {
 	size_t fstart;			/* current field, or SIZE_MAX */
 	size_t ct, ctlen;		/* the Content-Type value of the entity */
 	unsigned nct;
+	bool nested;			/* a multipart or an enclosed message was seen */
+	bool root_marked;		/* the top entity has a disposition or a name */
 	struct mime_guard_verdict *v;
 };
 
@@ -98,6 +100,7 @@ static struct mg_frame *mg_push(struct mg *g, bool multipart)
 	f = &g->st[g->depth++];
 	memset(f, 0, sizeof *f);
 	f->multipart = multipart;
+	g->nested = true;
 	return f;
 }
 
@@ -127,10 +130,14 @@ static bool mg_field_end(struct mg *g, size_t end)
 		}
 		g->ct = (size_t)(colon + 1 - g->msg);
 		g->ctlen = (size_t)(s + len - colon - 1);
-	} else if ((size_t)(colon - s) == 19 && strncasecmp(s, "Content-Disposition", 19) == 0 &&
-		   mime_field_parse(colon + 1, (size_t)(s + len - colon - 1), false, &f, g->v) != 0) {
+	} else if ((size_t)(colon - s) == 19 && strncasecmp(s, "Content-Disposition", 19) == 0) {
 		char why[sizeof g->v->why];
 
+		if (g->depth == 0)
+			g->root_marked = true;
+		if (mime_field_parse(colon + 1, (size_t)(s + len - colon - 1), false, &f, g->v) ==
+		    MIME_GUARD_OK)
+			return true;
 		memcpy(why, g->v->why, sizeof why);
 		mime_guard_set(g->v, g->v->status, "Content-Disposition of part %u: %s", g->parts,
 			       why);
@@ -146,6 +153,17 @@ static bool mg_is_message(const struct mime_field *f)
 	       ((f->slen == 6 && strncasecmp(f->subtype, "rfc822", 6) == 0) ||
 		(f->slen == 6 && strncasecmp(f->subtype, "global", 6) == 0) ||
 		(f->slen == 4 && strncasecmp(f->subtype, "news", 4) == 0));
+}
+
+/* True when a Content-Type has a name parameter (RFC 2231 sections too). */
+static bool mg_has_name(const struct mime_field *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->np; i++)
+		if (f->p[i].nlen == 4 && strncasecmp(f->p[i].name, "name", 4) == 0)
+			return true;
+	return false;
 }
 
 /* The header block ended: what the entity's body is. */
@@ -182,6 +200,8 @@ static bool mg_entity_end(struct mg *g)
 		g->headers = true;
 		return mg_push(g, false) != NULL && mg_part(g);
 	}
+	if (g->depth == 0 && mg_has_name(&f))
+		g->root_marked = true;
 	return true;
 refused:
 	memcpy(why, g->v->why, sizeof why);
@@ -261,6 +281,7 @@ enum mime_guard_status mime_guard_check(const char *msg, size_t len,
 	g.fstart = SIZE_MAX;
 	v->status = MIME_GUARD_OK;
 	v->why[0] = '\0';
+	v->single = false;
 	while (off < len) {
 		nl = memchr(msg + off, '\n', len - off);
 		next = nl != NULL ? (size_t)(nl - msg) + 1 : len;
@@ -270,5 +291,6 @@ enum mime_guard_status mime_guard_check(const char *msg, size_t len,
 	}
 	if (g.headers && !(mg_field_end(&g, len) && mg_entity_end(&g)))
 		return v->status;
+	v->single = !g.nested && g.parts == 1 && !g.root_marked;
 	return MIME_GUARD_OK;
 }

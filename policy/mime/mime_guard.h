@@ -40,6 +40,12 @@ enum mime_guard_status {
 struct mime_guard_verdict {
 	enum mime_guard_status status;
 	char why[160];			/* printable ASCII, "" when OK */
+	/*
+	 * OK and one part: no multipart, no enclosed message, no
+	 * Content-Disposition, no name parameter on its Content-Type; so no
+	 * attachment to count or carry over (mime_count.c's rule gives 0).
+	 */
+	bool single;
 };
 
 /* Scans msg[0..len) (headers and body).  Returns v->status. */

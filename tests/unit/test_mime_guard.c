@@ -302,6 +302,50 @@ static void boundary_read_from_raw_value(void **state)
 		fail_msg("no boundary: got \"%s\", want -1 (none invented)", b);
 }
 
+/*
+ * The guard says "one plain part" only for messages with nothing to count
+ * or carry over, and then GMime's count agrees: 0.
+ */
+static void single_part_said_only_when_nothing_to_count(void **state)
+{
+	static const struct {
+		const char *msg;
+		bool single;
+	} parts[] = {
+		{ "Subject: a\r\n\r\nhello\r\n", true },
+		{ "Content-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n", true },
+		{ "Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\naGk=\r\n", true },
+		{ "Subject: no body", true },
+		{ "Content-Disposition: inline\r\n\r\nhello\r\n", false },
+		{ "Content-Disposition: attachment; filename=a.txt\r\n\r\nhello\r\n", false },
+		{ "Content-Type: application/pdf; name=\"a.pdf\"\r\n\r\nJVBE\r\n", false },
+		{ "Content-Type: application/pdf; name*0=a; name*1=b\r\n\r\nJVBE\r\n", false },
+		{ "Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nhi\r\n", false },
+		{ "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nhi\r\n--b--\r\n",
+		  false },
+		{ "Content-Type: multipart/mixed; boundary=b\r\n\r\nno part at all\r\n", false },
+		{ "Content-Type: text/plain\r\n\r\n--b\r\nContent-Disposition: attachment\r\n", true },
+	};
+	struct mime_guard_verdict v;
+	unsigned count;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		const char *m = parts[i].msg;
+
+		assert_int_equal(mime_guard_check(m, strlen(m), &v), MIME_GUARD_OK);
+		if (v.single != parts[i].single)
+			fail_msg("case %zu: got single=%d, want %d", i, v.single, parts[i].single);
+		if (v.single && (mime_count_attachments(m, strlen(m), &count) != 0 || count != 0))
+			fail_msg("case %zu: single, but GMime counts %u attachments", i, count);
+	}
+	/* a refused message is never single */
+	assert_int_equal(mime_guard_check("Content-Type: text/plain; a=\"\xff\"\r\n\r\n", 30, &v) !=
+			 MIME_GUARD_OK, true);
+	assert_false(v.single);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +353,7 @@ int main(void)
 		cmocka_unit_test_setup(build_and_count_end_on_hostile_content_types, test_setup),
 		cmocka_unit_test_setup(attachment_names_read_from_raw_parameters, test_setup),
 		cmocka_unit_test_setup(boundary_read_from_raw_value, test_setup),
+		cmocka_unit_test_setup(single_part_said_only_when_nothing_to_count, test_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -135,7 +135,8 @@ static enum tmpl_render_status template_unsub_link(const struct policy_msg *m,
 
 /*
  * The new body: the attachments carried over from the parse made at end
- * of message (policy_msg_content), else from a parse of their own.
+ * of message (policy_msg_content); none from a message of one plain part
+ * (not parsed: it has none); else from a parse of their own.
  */
 static int template_build(const struct policy_msg *m, const char *text, const char *html,
 			  struct mime_built *b)
@@ -144,6 +145,8 @@ static int template_build(const struct policy_msg *m, const char *text, const ch
 
 	if (c->parsed.message != NULL)
 		return mime_build_parsed(text, html, &c->parsed, c->kept.data, c->kept.len, b);
+	if (c->mime.status == MIME_GUARD_OK && c->mime.single)
+		return mime_build_parsed(text, html, NULL, c->kept.data, c->kept.len, b);
 	return mime_build(text, html, c->kept.data, c->kept.len, b);
 }
 
