@@ -10,6 +10,8 @@
 #   5  OpenDKIM (Debian), signing only, RSA-2048
 #   6  Rspamd (Debian) as a milter: per-recipient ratelimit in Redis, DKIM
 #      signing RSA-2048
+#   7  ses-milter as 3 with ContentReplies end (headers and body sent with
+#      no reply each); the direct step only
 #
 # Functions:
 #   filters_setup            makes keys, accounts, the template, configs
@@ -20,7 +22,8 @@
 #   filter_name CFG          prints its name
 
 FILTER_NAMES=([1]="Postfix alone" [2]="null milter" [3]="ses-milter (rsa)"
-	[4]="ses-milter (rsa+ed25519)" [5]="OpenDKIM" [6]="Rspamd")
+	[4]="ses-milter (rsa+ed25519)" [5]="OpenDKIM" [6]="Rspamd"
+	[7]="ses-milter (rsa, ContentReplies end)")
 DOMAIN=bench.example
 FROM=news@bench.example
 
@@ -101,10 +104,10 @@ ses_setup() {
 ses_filter_start() {
 	local n=$1 sock=$2 dir=$W/ses$1 port
 	if [ "$sock" = unix ]; then
-		ses_conf "$n" "unix:$dir/ses/sock"
+		ses_conf "$n" "unix:$dir/ses/sock" "${@:3}"
 	else
 		port=$(t_free_port)
-		ses_conf "$n" "inet:$port@127.0.0.1"
+		ses_conf "$n" "inet:$port@127.0.0.1" "${@:3}"
 	fi
 	ses_start "$dir" || return 1
 	FILTER_PIDS=$(cat "$dir/ses/test.pid")
@@ -270,6 +273,7 @@ filter_start() {
 	1) return 0 ;;
 	2) null_start "$2" ;;
 	3 | 4) ses_filter_start "$1" "$2" ;;
+	7) ses_filter_start 3 "$2" ContentReplies end ;;
 	5) odkim_start "$2" ;;
 	6) rspamd_start "$2" ;;
 	esac
