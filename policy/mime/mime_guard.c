@@ -38,7 +38,11 @@ struct mg {
 	size_t ct, ctlen;		/* the Content-Type value of the entity */
 	unsigned nct;
 	bool nested;			/* a multipart or an enclosed message was seen */
-	bool root_marked;		/* the top entity has a disposition or a name */
+	/*
+	 * The top entity has a disposition or a name, or its header block
+	 * ends without an empty line (where a lenient parser may read on).
+	 */
+	bool root_unplain;
 	struct mime_guard_verdict *v;
 };
 
@@ -134,7 +138,7 @@ static bool mg_field_end(struct mg *g, size_t end)
 		char why[sizeof g->v->why];
 
 		if (g->depth == 0)
-			g->root_marked = true;
+			g->root_unplain = true;
 		if (mime_field_parse(colon + 1, (size_t)(s + len - colon - 1), false, &f, g->v) ==
 		    MIME_GUARD_OK)
 			return true;
@@ -201,7 +205,7 @@ static bool mg_entity_end(struct mg *g)
 		return mg_push(g, false) != NULL && mg_part(g);
 	}
 	if (g->depth == 0 && mg_has_name(&f))
-		g->root_marked = true;
+		g->root_unplain = true;
 	return true;
 refused:
 	memcpy(why, g->v->why, sizeof why);
@@ -237,6 +241,8 @@ static bool mg_header_line(struct mg *g, size_t off, const char *s, size_t len, 
 		return true;
 	}
 	*body = true;		/* no header: the body starts here */
+	if (g->depth == 0)
+		g->root_unplain = true;
 	return mg_field_end(g, off) && mg_entity_end(g);
 }
 
@@ -291,6 +297,6 @@ enum mime_guard_status mime_guard_check(const char *msg, size_t len,
 	}
 	if (g.headers && !(mg_field_end(&g, len) && mg_entity_end(&g)))
 		return v->status;
-	v->single = !g.nested && g.parts == 1 && !g.root_marked;
+	v->single = !g.nested && g.parts == 1 && !g.root_unplain;
 	return MIME_GUARD_OK;
 }

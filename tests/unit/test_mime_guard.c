@@ -325,6 +325,9 @@ static void single_part_said_only_when_nothing_to_count(void **state)
 		  false },
 		{ "Content-Type: multipart/mixed; boundary=b\r\n\r\nno part at all\r\n", false },
 		{ "Content-Type: text/plain\r\n\r\n--b\r\nContent-Disposition: attachment\r\n", true },
+		/* a header block cut by a line that is no field: GMime reads on */
+		{ "From: a@example.com\r\nC; name=\"a.pdf\"\r\nContent-Disposition: attachment; "
+		  "filename=\"a.pdf\"\r\n\r\nJVBE\r\n", false },
 	};
 	struct mime_guard_verdict v;
 	unsigned count;
