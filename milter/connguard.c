@@ -8,9 +8,10 @@
  * a callback at all (Debian's libmilter keeps it in its worker pool's poll
  * set, and closes idle sessions only every 600 s).  The packet reader and
  * accept() are the two places every byte and every connection pass.
- * The packets themselves are read by mread.c (libmilter's contract, half
- * its system calls); libmilter's own reader is only looked up, to know
- * that the library still calls the one defined here.
+ * The packets themselves are read by mread.c and written by mreply.c
+ * (libmilter's contracts, fewer system calls); libmilter's own reader is
+ * only looked up, to know that the library still calls the one defined
+ * here.
  *
  * Diagnostics (each at most once a minute, with a count): "malformed macro
  * packet from the MTA: N strings cut to whole pairs", "too many milter
@@ -37,6 +38,7 @@
 #include "logging.h"
 #include "mpacket.h"
 #include "mread.h"
+#include "mreply.h"
 #include "ratelog.h"
 
 #define CONNGUARD_SMFIC_EOF ((char)5)	/* libmilter.h's SMFIC_EOF: end the session */
@@ -257,6 +259,8 @@ char *mi_rd_cmd(int sd, struct timeval *timeout, char *cmd, size_t *rlen, char *
 		return NULL;
 	}
 	(void)name;
+	if (mreply_forget())
+		logging_msg(PLOG_WARNING, "changes of an end of message that got no reply dropped");
 	buf = mread_packet(sd, timeout, connguard_max_data, cmd, rlen);
 	if (buf == NULL && (unsigned char)*cmd < CONNGUARD_SMFIC_VALIDCMD)
 		return NULL;	/* end, timeout or error: not a packet */
@@ -277,4 +281,10 @@ char *mi_rd_cmd(int sd, struct timeval *timeout, char *cmd, size_t *rlen, char *
 		*rlen = keep;
 	}
 	return buf;
+}
+
+int mi_wr_cmd(int sd, struct timeval *timeout, int cmd, char *buf, size_t len)
+{
+	return mreply_packet(sd, timeout, cmd, buf, len, connguard_max_data) == 0 ? MI_SUCCESS
+										   : MI_FAILURE;
 }

@@ -1,14 +1,16 @@
 /*
  * connguard - guards between libmilter and the milter socket.
  *
- * Two functions of libmilter's are replaced from this program (libmilter
- * calls both through its PLT, so the program's definitions win; see
+ * Three functions of libmilter's are replaced from this program (libmilter
+ * calls them through its PLT, so the program's definitions win; see
  * HACKING.md, "Guards around libmilter"):
  *
  *   mi_rd_cmd   libmilter's packet reader: every packet is checked before
  *               libmilter decodes it (a macro packet with an odd string
  *               count is cut to whole pairs, mpacket.h), and the packet
  *               marks its connection as active; read by mread.h;
+ *   mi_wr_cmd   libmilter's packet writer: mreply.h (the changes of end
+ *               of message sent with its reply);
  *   accept      on the milter's listening sockets only: each connection is
  *               counted, and when more are open than connguard_init()
  *               allows, the connections idle the longest are shut down
@@ -44,5 +46,7 @@ void connguard_quick_acks(bool on);
 
 /* libmilter's internal reader (comm.c), replaced here. */
 char *mi_rd_cmd(int sd, struct timeval *timeout, char *cmd, size_t *rlen, char *name);
+/* libmilter's internal writer (comm.c), replaced here: mreply.h. */
+int mi_wr_cmd(int sd, struct timeval *timeout, int cmd, char *buf, size_t len);
 
 #endif
