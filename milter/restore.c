@@ -8,11 +8,15 @@
  * (store_restore_interrupt); a replay in progress ends first, bounded by
  * the memcached timeouts.
  *
- * Diagnostics: "a memcached server has no restore mark: restoring entries
- * from JOURNAL", "memcached servers changed (OLD -> NEW): restoring entries
- * from JOURNAL", "restored N entries from JOURNAL (M malformed lines
- * skipped)", "restore from JOURNAL stopped: memcached did not answer"
- * (retried at the next check), and each malformed journal line.
+ * Diagnostics: "a memcached server has no restore mark (servers NOW):
+ * restoring entries from JOURNAL", "memcached servers changed (OLD -> NEW):
+ * restoring entries from JOURNAL", "restored N entries from JOURNAL (M
+ * malformed lines skipped)", "restore from JOURNAL stopped: memcached did
+ * not answer" (retried at the next check), "memcached servers answer as at
+ * the last replay (NOW): nothing to restore" (the servers of a stopped
+ * restore came back with their entries, e.g. after a freeze), and each
+ * malformed journal line.  NOW is each server's "host:port:pid:start;", a
+ * server that did not answer "host:port:-1:0;".
  */
 #include "autoconf.h"
 
@@ -50,33 +54,48 @@ static bool restore_run(struct policy_snapshot *snap)
 /*
  * One check: restores when the servers' identities changed, or when a
  * lookup found a server without this gateway's restore mark (wanted).
+ * *stopped says a restore did not complete since the last replay; when the
+ * servers answer again as they did then, they kept their entries and the
+ * check says so instead of replaying.
  */
-static void restore_check(struct strbuf *last, bool wanted)
+static void restore_check(struct strbuf *last, bool *stopped, bool wanted)
 {
 	struct policy_snapshot *snap = reload_current();
 	struct strbuf now = STRBUF_INIT;
+	bool same;
 
-	if (store_epoch(&snap->store, &now) == STORE_OK &&
-	    (wanted || strcmp(strbuf_cstr(&now), strbuf_cstr(last)) != 0)) {
-		if (wanted && strcmp(strbuf_cstr(&now), strbuf_cstr(last)) == 0)
-			logging_msg(PLOG_WARNING, "a memcached server has no restore mark: "
-				    "restoring entries from %s", snap->journal_path);
+	if (store_epoch(&snap->store, &now) != STORE_OK)
+		goto out;
+	same = strcmp(strbuf_cstr(&now), strbuf_cstr(last)) == 0;
+	if (wanted || !same) {
+		if (same)
+			logging_msg(PLOG_WARNING, "a memcached server has no restore mark "
+				    "(servers %s): restoring entries from %s",
+				    strbuf_cstr(&now), snap->journal_path);
 		else if (last->len > 0)
 			logging_msg(PLOG_WARNING, "memcached servers changed (%s -> %s): "
 				    "restoring entries from %s", strbuf_cstr(last),
 				    strbuf_cstr(&now), snap->journal_path);
 		/* on failure keep the old epoch, so the next check tries again */
-		if (restore_run(snap)) {
+		*stopped = !restore_run(snap);
+		if (!*stopped) {
 			strbuf_reset(last);
 			strbuf_append(last, now.data, now.len);
 		}
+	} else if (*stopped) {
+		logging_msg(PLOG_NOTICE, "memcached servers answer as at the last replay (%s): "
+			    "nothing to restore", strbuf_cstr(&now));
+		*stopped = false;
 	}
+out:
 	strbuf_free(&now);
 	policy_snapshot_unref(snap);
 }
 
 /* The servers' identities at the last replay; the thread's alone once started. */
 static struct strbuf restore_last = STRBUF_INIT;
+/* A restore stopped since that replay; the thread's alone once started. */
+static bool restore_stopped;
 
 static struct worker restore_worker = WORKER_INIT("the restore thread", store_restore_interrupt);
 
@@ -95,7 +114,7 @@ static void *restore_thread(void *unused)
 		wanted = store_restore_wait((unsigned)interval);
 		if (worker_stopping(&restore_worker))
 			break;
-		restore_check(&restore_last, wanted);
+		restore_check(&restore_last, &restore_stopped, wanted);
 		store_restore_settle(); /* the check's own failed requests wake no check */
 	}
 	strbuf_free(&restore_last);
@@ -110,7 +129,7 @@ int restore_start(void)
 	 * failure.  It is bounded by the memcached timeouts when no server
 	 * answers; the thread then tries again.
 	 */
-	restore_check(&restore_last, false);
+	restore_check(&restore_last, &restore_stopped, false);
 	store_restore_settle();
 	return worker_start(&restore_worker, restore_thread, NULL);
 }

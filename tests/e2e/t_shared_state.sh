@@ -291,7 +291,17 @@ case_memcached_unresponsive_tempfails_within_one_second() {
 	mc_freeze m1; mc_freeze m2; mc_freeze m3
 	burst "$T/out" --server "$(smtp A)" --source 127.0.0.12 --from news@outage.example \
 		--to 'frozen{s}-{m}@example.net*2' --messages 3 --times "$T/times" --deadline 30
+	# with no lookup pending, two more checks of A's restore thread find
+	# the servers silent and stop; thawed, they answer as before with
+	# their entries, and the next check says so instead of replaying
+	local log=$A/ses/ses-milter.log stops
+	stops=$(log_count "$log" 'restore from .* stopped')
+	wait_for 30 log_count_above "$log" 'restore from .* stopped' $((stops + 1)) ||
+		ERRS+=("A's restore thread did not stop twice on the frozen servers within 30 s")
+	stops=$(log_count "$log" 'answer as at the last replay')
 	mc_thaw m1; mc_thaw m2; mc_thaw m3
+	wait_for 15 log_count_above "$log" 'answer as at the last replay' "$stops" ||
+		ERRS+=("A did not log the thawed servers answering as at the last replay within 15 s")
 	expect "replies" "$(outcomes "$T/out" | cut -d' ' -f1-3 | sort | uniq -c | squeeze)" \
 		"6 451 4.3.0 FailedOperation.ServiceNotAvailable"
 	expect "slowest reply (s)" "$(slowest "$T/times")" "under 1"
@@ -615,12 +625,14 @@ wait_restored() {
 }
 
 # replayed_everywhere LOG: true when the gateway of LOG last saw every
-# server up (no ":-1:" in its last "servers changed" line, if any) and
-# has replayed its journal since its last restore trigger.
+# server up (no ":-1:" in the servers its last restore line names, if
+# any) and has replayed its journal since its last restore trigger, or
+# found the servers of a stopped restore back as they were (a freeze).
 replayed_everywhere() {
 	awk '
 		/memcached servers changed/ { up = ($0 !~ / -> [^)]*:-1:/); done = 0 }
-		/a memcached server has no restore mark/ { done = 0 }
+		/a memcached server has no restore mark/ { up = ($0 !~ /\(servers [^)]*:-1:/); done = 0 }
+		/memcached servers answer as at the last replay/ { up = ($0 !~ /:-1:/); done = 1 }
 		/restored [0-9]+ entries from/ { done = 1 }
 		BEGIN { up = 1 }
 		END { exit !(up && done) }' "$1"
@@ -634,6 +646,16 @@ both_replayed_everywhere() {
 # wait_replayed_everywhere SECONDS: waits until both_replayed_everywhere.
 wait_replayed_everywhere() {
 	t_wait_until "$1" both_replayed_everywhere
+}
+
+# log_count LOG PATTERN: how many lines of LOG match the regular expression.
+log_count() {
+	grep -c -- "$2" "$1"
+}
+
+# log_count_above LOG PATTERN N: more than N lines of LOG match PATTERN.
+log_count_above() {
+	[ "$(log_count "$1" "$2")" -gt "$3" ]
 }
 
 # replays GATEWAY-DIR: how many journal replays the gateway has logged.
