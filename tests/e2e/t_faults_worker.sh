@@ -63,6 +63,17 @@ wait_delivered() {
 	return 1
 }
 
+# unsummarised LOG PREFIX: the Postfix queue IDs of the messages in the
+# mailboxes PREFIX* that have no "QUEUEID: summary ... decision=accept"
+# line in LOG, one a line.
+unsummarised() {
+	local id
+	cat "$A/mail/$2"* 2>/dev/null | awk '/ with E?SMTPS?A? id [0-9A-Za-z]+/ { print $NF }' |
+		while read -r id; do
+			grep -q ": $id: summary .*decision=accept" "$1" || printf '%s\n' "$id"
+		done
+}
+
 worker_pid() { pgrep -P "$(cat "$A/ses/test.pid")" | head -1; }
 
 case_worker_killed_under_load_nothing_delivered_unsigned() {
@@ -86,10 +97,14 @@ case_worker_killed_under_load_nothing_delivered_unsigned() {
 	accepted=$(awk '/^[0-9]+ [0-9]+ / && $NF == 250' "$T/burst" | wc -l)
 	wait_delivered k "$accepted"
 	expect "delivered" "$(delivered k)" "$accepted messages, $accepted signed"
-	# each delivered message had its policy decision logged
-	expect "summaries with decision=accept for load.example" \
-		"$(grep ' summary ' "$log" | grep 'from=<news@load.example>' | grep -c 'decision=accept')" \
-		"$accepted"
+	# each delivered message had its policy decision logged; the summary
+	# is written before the reply, so a message whose reply the kill cut
+	# off (the MTA tempfails it) may have one too: at most one a session
+	expect "delivered messages without a summary with decision=accept" \
+		"$(unsummarised "$log" k)" ""
+	expect_match "summaries with decision=accept beyond the delivered (at most 20)" \
+		"$(($(grep ' summary ' "$log" | grep 'from=<news@load.example>' | grep -c 'decision=accept') - accepted))" \
+		'^([0-9]|1[0-9]|20)$'
 	# the clients that got a 4xx retry, and the restarted milter takes them
 	burst "$T/retry" --from news@load.example --to 'retry{s}@example.net*20'
 	expect "retry after the restart" "$(data_codes "$T/retry")" "250 20|"
