@@ -8,8 +8,8 @@
  * if LF follows, else data) and the line ends of empty lines (dropped at
  * the end of the body, written out before the next text).  So memory is
  * one fixed output buffer whatever the body holds.  Runs that need no
- * change (text with single spaces: most of a body) are copied whole, or
- * handed to the sink uncopied when large.
+ * change (lines of text with single spaces, CRLF between them: most of a
+ * body) are copied whole, or handed to the sink uncopied when large.
  */
 #include "autoconf.h"
 
@@ -128,8 +128,10 @@ static const bool dkim_canon_special[256] = {
 };
 
 /*
- * The length of the run at p that goes out unchanged: text bytes, and
- * single spaces between two of them (most of a line of prose).
+ * The length of the run at p that goes out unchanged: text bytes, single
+ * spaces between two of them (most of a line of prose), and CRLFs between
+ * a line's last text byte and the next line's first (a body of such lines
+ * is one run).  A run starts and ends with a text byte.
  */
 static size_t dkim_canon_run(const unsigned char *p, size_t len)
 {
@@ -138,9 +140,15 @@ static size_t dkim_canon_run(const unsigned char *p, size_t len)
 	for (;;) {
 		while (i < len && !dkim_canon_special[p[i]])
 			i++;
-		if (i == 0 || i + 1 >= len || p[i] != ' ' || dkim_canon_special[p[i + 1]])
+		if (i == 0)
+			return 0;
+		if (i + 1 < len && p[i] == ' ' && !dkim_canon_special[p[i + 1]])
+			i += 2;
+		else if (i + 2 < len && p[i] == '\r' && p[i + 1] == '\n' &&
+			 !dkim_canon_special[p[i + 2]])
+			i += 3;
+		else
 			return i;
-		i += 2;
 	}
 }
 

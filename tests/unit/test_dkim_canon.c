@@ -133,6 +133,11 @@ static const struct body_case body_cases[] = {
 	{ "wsp_before_lone_cr_is_one_space", "a \rb\r\n", "a \rb\r\n" },
 	{ "eight_bit_bytes_kept", "h\xc3\xa9llo  w\xc3\xb6rld \r\n", "h\xc3\xa9llo w\xc3\xb6rld\r\n" },
 	{ "signature_separator_loses_its_space", "text\r\n-- \r\nAlice\r\n", "text\r\n--\r\nAlice\r\n" },
+	{ "lines_of_prose_unchanged", "one two\r\nthree\r\nfour five\r\n", "one two\r\nthree\r\nfour five\r\n" },
+	{ "line_after_text_starting_with_wsp", "a\r\n\t b\r\n c\r\n", "a\r\n b\r\n c\r\n" },
+	{ "line_after_text_starting_with_cr", "a\r\n\rb\r\n\r\r\n", "a\r\n\rb\r\n\r\r\n" },
+	{ "crlf_then_bare_lf", "a\r\n\nb\r\n", "a\r\n\r\nb\r\n" },
+	{ "text_crlf_cr_lf_is_an_empty_line", "a\r\n\r\nb", "a\r\n\r\nb\r\n" },
 };
 
 static void append_sink(void *arg, const void *data, size_t len)
@@ -224,6 +229,48 @@ static void large_body_reaches_sink_in_bounded_chunks(void **state)
 	strbuf_free(&body);
 }
 
+/* Counts the bytes handed over from within [from, to), and all of them. */
+struct uncopied_count {
+	const char *from, *to;
+	size_t in_place, total;
+};
+
+static void uncopied_sink(void *arg, const void *data, size_t len)
+{
+	struct uncopied_count *u = arg;
+	const char *p = data;
+
+	if (p >= u->from && p + len <= u->to)
+		u->in_place += len;
+	u->total += len;
+}
+
+static void lines_of_text_reach_sink_uncopied_whole(void **state)
+{
+	struct strbuf body = STRBUF_INIT, out = STRBUF_INIT;
+	struct uncopied_count u = { NULL, NULL, 0, 0 };
+	struct dkim_canon_body c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++)
+		strbuf_appends(&body, "The quick brown fox jumps over the lazy dog.\r\n");
+	u.from = body.data;
+	u.to = body.data + body.len;
+	dkim_canon_body_init(&c, uncopied_sink, &u);
+	dkim_canon_body_update(&c, body.data, body.len);
+	dkim_canon_body_final(&c);
+	/* one run up to the last line end, handed over in place but for its ends */
+	if (u.total != body.len || u.in_place + 2 * DKIM_CANON_CHUNK < body.len)
+		fail_msg("got %zu bytes, %zu of them from the body's own memory; want %zu, "
+			 "all but two chunks in place", u.total, u.in_place, body.len);
+	canon_body(body.data, body.len, 0, &out);
+	if (out.len != body.len || memcmp(out.data, body.data, out.len) != 0)
+		fail_msg("a canonical body came out changed");
+	strbuf_free(&body);
+	strbuf_free(&out);
+}
+
 static void empty_lines_held_back_any_number(void **state)
 {
 	struct strbuf body = STRBUF_INIT, out = STRBUF_INIT, want = STRBUF_INIT;
@@ -249,6 +296,7 @@ int main(void)
 {
 	static const struct CMUnitTest other[] = {
 		cmocka_unit_test(large_body_reaches_sink_in_bounded_chunks),
+		cmocka_unit_test(lines_of_text_reach_sink_uncopied_whole),
 		cmocka_unit_test(empty_lines_held_back_any_number),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(header_cases) + ARRAY_SIZE(body_cases) +
