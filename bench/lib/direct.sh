@@ -5,6 +5,8 @@
 #   make_sized_message BYTES FILE  a message of BYTES bytes, no template
 #   sizes_test ROUND          filter CPU per message by message size and
 #                             recipients (ses-milter rsa)       -> sizes.tsv
+#                             and the null milter's by size (the
+#                             protocol's own cost)         -> sizes-null.tsv
 #   rtt_test                  memcached round trips per accepted recipient,
 #                             counted by bench/mcproxy.py, and
 #                             memcached's own stats              -> rtt.tsv
@@ -16,7 +18,7 @@
 
 SIZES=(2048 102400 1048576 4194304)
 SIZE_RCPTS=(1 10 50)
-declare -A SIZE_MESSAGES=([2048]=300 [102400]=150 [1048576]=30 [4194304]=10)
+declare -A SIZE_MESSAGES=([2048]=300 [102400]=150 [1048576]=100 [4194304]=30)
 
 # make_sized_message BYTES FILE: the bench's header without the template
 # (the body is signed as it is, so its size is what the signer hashes),
@@ -81,6 +83,8 @@ ses3_custom() {
 # sent) and MaxMessageSize 8M, for every size and recipient count
 # SIZE_MESSAGES messages over 4 connections; appends round,
 # bytes, recipients, messages, accepted, signed, filter ticks, CLK_TCK.
+# Then the null milter for every size at one recipient, the same columns
+# (signed 0) to sizes-null.tsv.
 sizes_test() {
 	local r=$1 b n m out
 	ses3_custom yes
@@ -101,6 +105,20 @@ sizes_test() {
 	done
 	filter_stop 3
 	ses3_custom no
+	# the floor: the null milter takes the same bodies over the same
+	# protocol (64 KiB packets, a reply each) and does nothing with them
+	filter_start 2 unix || return 1
+	for b in "${SIZES[@]}"; do
+		m=${SIZE_MESSAGES[$b]}
+		milterload_cpu 2 out -F "$W/size-$b.txt" -c 4 -n "$m" -r 1 -t "szn$r.$b.$RANDOM."
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$b" 1 "$m" \
+			"$(kv accepted "$out")" 0 "$(kv filter_ticks "$out")" "$CLK_TCK" >> "$W/sizes-null.tsv"
+		printf '  sizes round %s %8s bytes, null milter: %s/%s accepted, %s ms CPU/message\n' \
+			"$r" "$b" "$(kv accepted "$out")" "$m" \
+			"$(awk -v t="$(kv filter_ticks "$out")" -v m="$m" -v hz="$CLK_TCK" \
+				'BEGIN { printf "%.2f", 1000 * t / hz / m }')"
+	done
+	filter_stop 2
 }
 
 # rtt_mc_start NAME: a memcached of its own on a free port, and bench/mcproxy.py
