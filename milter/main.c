@@ -38,6 +38,7 @@
 #include "snapshot.h"
 #include "unsub_http.h"
 #include "api_http.h"
+#include "bufstock.h"
 
 #define MAIN_DEFAULT_CONF SYSCONFDIR "/ses-milter/ses-milter.conf"
 
@@ -228,6 +229,7 @@ static int main_worker(void *arg, unsigned restarts)
 	unsub_http_stop();
 	metrics_http_stop();
 	api_http_stop();
+	bufstock_drain();
 	logging_msg(PLOG_NOTICE, "ses-milter stopped");
 	policy_snapshot_unref(start);
 	return rc == MI_SUCCESS ? 0 : 1;

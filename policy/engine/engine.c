@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "address.h"
+#include "bufstock.h"
 #include "engine.h"
 #include "engine_flow.h"
 #include "engine_log.h"
@@ -148,7 +149,7 @@ void policy_msg_free(struct policy_msg *m)
 	policy_edits_free(&m->edits);
 	engine_plan_free(m);
 	mime_parse_close(&m->content.parsed);
-	strbuf_free(&m->content.kept);
+	bufstock_give(&m->content.kept);	/* a large buffer kept for the next message */
 	strbuf_free(&m->hdrs.subject);
 	free(m);
 }

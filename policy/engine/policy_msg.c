@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bufstock.h"
 #include "policy_msg.h"
 #include "xalloc.h"
 
@@ -97,9 +98,10 @@ void engine_count(struct policy_msg *m, const void *data, size_t len)
 	if (m->content.size > (unsigned long long)m->limits.max_message_size) {
 		/* over the limit: the size rule refuses; keep nothing more */
 		m->content.buffering = false;
-		strbuf_free(&m->content.kept);
+		bufstock_give(&m->content.kept);
 		return;
 	}
+	bufstock_reserve(&m->content.kept, len);	/* a large message: a stocked buffer */
 	strbuf_append(&m->content.kept, data, len);
 }
 
