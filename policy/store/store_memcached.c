@@ -13,6 +13,9 @@
  *    after dead_retry_s seconds (a dead timeout above zero is what makes
  *    ejection work in libmemcached 1.1.4);
  *  - expirations over 30 days are sent as absolute Unix times.
+ * A guarded read asks for the restore mark before its keys and after
+ * them, in one request: a key libmemcached left out of the request would
+ * otherwise read as absent (mc_mark_verdict).
  * A batch of writes (mwrite) goes to each server as one pipelined request
  * of store_mcpipe; what that cannot finish comes back here.
  *
@@ -368,24 +371,78 @@ static memcached_return_t mc_mark_confirm(memcached_st *m, const char *gk, const
 	return rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND ? MEMCACHED_SUCCESS : rc;
 }
 
-/* key and the mark, both from key's server (mget_by_key), in one request. */
+/*
+ * The mark brackets a guarded request: it is asked before the keys and
+ * again after them, and only two answers "done" make the answers count.
+ * libmemcached's multi-get can leave keys out of a request and still
+ * succeed: it sends each key on the connection as it is at that moment,
+ * so a key whose connect failed (a server in its retry time, a second
+ * that ends between two keys) is skipped and the next key reconnects;
+ * a quiet get that was never sent is as silent as a key that is not
+ * there.  A mark answered once means part of the request did not reach
+ * the server that answered: the answers are thrown away and the request
+ * is tried again (UNKNOWN_READ_FAILURE, retryable).
+ */
+struct mc_mark_seen {
+	unsigned answers, done;
+};
+
+/* Counts res when it is the mark; true if it was. */
+static bool mc_mark_count(const memcached_result_st *res, const char *guard,
+			  struct mc_mark_seen *seen)
+{
+	if (guard == NULL || !mc_result_is(res, guard))
+		return false;
+	seen->answers++;
+	if (memcached_result_length(res) == 4 && memcmp(memcached_result_value(res), "done", 4) == 0)
+		seen->done++;
+	return true;
+}
+
+/*
+ * What the two marks of one request say: restored (both "done"), not
+ * restored (both answered otherwise, or none answered and a second read
+ * finds the server without "done"), or an error.  None answered while a
+ * second read finds "done" is an error too: the keys' answers were lost
+ * with the marks' (a server killed mid-answer, a request left unsent).
+ */
+static memcached_return_t mc_mark_verdict(memcached_st *m, const char *gk, const char *guard,
+					  const struct mc_mark_seen *seen, bool *restored)
+{
+	memcached_return_t rc;
+
+	*restored = false;
+	if (seen->answers == 2) {
+		*restored = seen->done == 2;
+		return MEMCACHED_SUCCESS;
+	}
+	if (seen->answers != 0)
+		return MEMCACHED_UNKNOWN_READ_FAILURE;
+	rc = mc_mark_confirm(m, gk, guard, restored);
+	if (rc == MEMCACHED_SUCCESS && *restored) {
+		*restored = false;
+		return MEMCACHED_UNKNOWN_READ_FAILURE;
+	}
+	return rc;
+}
+
+/* key between two reads of the mark, all from key's server (mget_by_key), in one request. */
 static memcached_return_t mc_try_get_guarded(memcached_st *m, struct mc_req *r)
 {
-	const char *keys[2] = { r->key, r->guard };
-	size_t lens[2] = { strlen(r->key), strlen(r->guard) };
+	const char *keys[3] = { r->guard, r->key, r->guard };
+	size_t glen = strlen(r->guard), lens[3] = { glen, strlen(r->key), glen };
+	struct mc_mark_seen seen = { 0, 0 };
 	memcached_result_st *res;
 	memcached_return_t rc, found = MEMCACHED_NOTFOUND;
 
 	*r->restored = false;
 	strbuf_reset(r->out);
-	rc = memcached_mget_by_key(m, r->key, lens[0], keys, lens, 2);
+	rc = memcached_mget_by_key(m, r->key, lens[1], keys, lens, 3);
 	if (rc != MEMCACHED_SUCCESS)
 		return rc;
 	while ((res = memcached_fetch_result(m, NULL, &rc)) != NULL) {
-		if (mc_result_is(res, r->guard)) {
-			*r->restored = memcached_result_length(res) == 4 &&
-				       memcmp(memcached_result_value(res), "done", 4) == 0;
-		} else if (mc_result_is(res, r->key)) {
+		if (!mc_mark_count(res, r->guard, &seen) && mc_result_is(res, r->key)) {
+			strbuf_reset(r->out);
 			strbuf_append(r->out, memcached_result_value(res),
 				      memcached_result_length(res));
 			found = MEMCACHED_SUCCESS;
@@ -394,8 +451,11 @@ static memcached_return_t mc_try_get_guarded(memcached_st *m, struct mc_req *r)
 	}
 	if (rc != MEMCACHED_END && rc != MEMCACHED_NOTFOUND)
 		return rc;
-	if (!*r->restored && (rc = mc_mark_confirm(m, r->key, r->guard, r->restored)) != MEMCACHED_SUCCESS)
+	rc = mc_mark_verdict(m, r->key, r->guard, &seen, r->restored);
+	if (rc != MEMCACHED_SUCCESS) {
+		strbuf_reset(r->out);
 		return rc;
+	}
 	return found;
 }
 
@@ -432,16 +492,21 @@ static void mc_mget_fill(struct mc_req *r, const size_t *group, size_t ng, size_
 
 /*
  * One request to one server: the items of group (their keys all live
- * there) and, when there is a guard, the mark on that server.
+ * there) and, when there is a guard, the mark before and after them.
  */
 static memcached_return_t mc_mget_group(memcached_st *m, struct mc_req *r, const size_t *group,
 					size_t ng, const char **keys, size_t *lens)
 {
+	struct mc_mark_seen seen = { 0, 0 };
 	memcached_result_st *res;
 	memcached_return_t rc;
 	size_t k, nk = 0, cursor = 0;
-	bool restored = false;
+	bool restored = true;
 
+	if (r->guard != NULL) {
+		keys[nk] = r->guard;
+		lens[nk++] = strlen(r->guard);
+	}
 	for (k = 0; k < ng; k++) {
 		struct store_mget_item *it = &r->items[group[k]];
 
@@ -451,26 +516,27 @@ static memcached_return_t mc_mget_group(memcached_st *m, struct mc_req *r, const
 	}
 	if (r->guard != NULL) {
 		keys[nk] = r->guard;
-		lens[nk++] = strlen(r->guard);
+		lens[nk++] = lens[0];
 	}
-	rc = memcached_mget_by_key(m, keys[0], lens[0], keys, lens, nk);
+	/* the group key: the first item's, whose server holds the group */
+	rc = memcached_mget_by_key(m, r->items[group[0]].key, strlen(r->items[group[0]].key),
+				   keys, lens, nk);
 	if (rc != MEMCACHED_SUCCESS)
 		return rc;
 	while ((res = memcached_fetch_result(m, NULL, &rc)) != NULL) {
-		if (r->guard != NULL && mc_result_is(res, r->guard))
-			restored = memcached_result_length(res) == 4 &&
-				   memcmp(memcached_result_value(res), "done", 4) == 0;
-		else
+		if (!mc_mark_count(res, r->guard, &seen))
 			mc_mget_fill(r, group, ng, &cursor, res);
 		memcached_result_free(res);
 	}
-	if ((rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND) && r->guard != NULL && !restored)
-		rc = mc_mark_confirm(m, keys[0], r->guard, &restored);
-	else if (rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND)
-		rc = MEMCACHED_SUCCESS;
+	if (rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND)
+		rc = r->guard == NULL ? MEMCACHED_SUCCESS
+				      : mc_mark_verdict(m, r->items[group[0]].key, r->guard, &seen,
+							&restored);
 	if (rc != MEMCACHED_SUCCESS) {
-		for (k = 0; k < ng; k++)
+		for (k = 0; k < ng; k++) {
+			strbuf_reset(r->items[group[k]].val);
 			r->items[group[k]].result = STORE_ERROR;	/* asked again */
+		}
 		return rc;
 	}
 	for (k = 0; k < ng; k++) {
@@ -478,7 +544,7 @@ static memcached_return_t mc_mget_group(memcached_st *m, struct mc_req *r, const
 
 		if (it->result == STORE_ERROR)
 			it->result = STORE_NOT_FOUND;
-		it->restored = restored;
+		it->restored = r->guard == NULL || restored;
 	}
 	return MEMCACHED_SUCCESS;
 }
@@ -496,8 +562,8 @@ static memcached_return_t mc_try_mget(memcached_st *m, struct mc_req *r)
 {
 	uint32_t *srv = calloc(r->n, sizeof *srv);
 	size_t *group = calloc(r->n, sizeof *group);
-	const char **keys = calloc(r->n + 1, sizeof *keys);
-	size_t *lens = calloc(r->n + 1, sizeof *lens);
+	const char **keys = calloc(r->n + 2, sizeof *keys);
+	size_t *lens = calloc(r->n + 2, sizeof *lens);
 	memcached_return_t rc = MEMCACHED_SUCCESS;
 	size_t i, j, ng;
 
