@@ -387,13 +387,14 @@ t_match "reload_other_program_is_named" "$ERR" "process $$ from .* is "
 run account add quiet
 t_match "change_without_milter_says_not_running" "$OUT" 'not running.*applies when it starts'
 
-# A stand-in ses-milter: a copy of sleep(1) with that name; SIGHUP ends it.
+# A stand-in ses-milter: a copy of sleep(1) with that name; SIGHUP ends it
+# (its default action restored: a test run under nohup ignores it).
 # It runs under a small sh that records how it ended (bash would print a
 # job notice for a child killed by a signal).
 start_fake() {
 	cp "$(command -v sleep)" "$T/ses-milter"
 	rm -f "$T/ses-milter.pid" "$T/fake.status"
-	sh -c '"$1" 60 & echo $! >"$2"; wait $!; echo $? >"$3"' sh \
+	sh -c 'env --default-signal=HUP "$1" 60 & echo $! >"$2"; wait $!; echo $? >"$3"' sh \
 		"$T/ses-milter" "$T/ses-milter.pid" "$T/fake.status" 2>/dev/null &
 	FAKE_SH=$!
 	t_wait_file "$T/ses-milter.pid" 5

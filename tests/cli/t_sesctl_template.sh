@@ -195,11 +195,12 @@ run template del
 t_rc "del_without_id_is_usage_error" 2
 
 # ---- reload --------------------------------------------------------------------------------
-# A stand-in ses-milter: a copy of sleep(1) with that name; SIGHUP ends it.
+# A stand-in ses-milter: a copy of sleep(1) with that name; SIGHUP ends it
+# (its default action restored: a test run under nohup ignores it).
 start_fake() {
 	cp "$(command -v sleep)" "$T/ses-milter"
 	rm -f "$T/ses-milter.pid" "$T/fake.status"
-	sh -c '"$1" 60 & echo $! >"$2"; wait $!; echo $? >"$3"' sh \
+	sh -c 'env --default-signal=HUP "$1" 60 & echo $! >"$2"; wait $!; echo $? >"$3"' sh \
 		"$T/ses-milter" "$T/ses-milter.pid" "$T/fake.status" 2>/dev/null &
 	FAKE_SH=$!
 	t_wait_file "$T/ses-milter.pid" 5
