@@ -42,7 +42,7 @@ case_restart_under_load_never_accepts_blocklisted_or_unsubscribed() {
 	# again, each time the replay into the new server is done: lookups
 	# meet servers gone, back empty, in their retry time, restored
 	local n=1
-	while [ $n -lt 3 ] && restart_after_event "restored [0-9]* entries"; do
+	while [ $n -lt 3 ] && restart_after_event "restored [0-9]* entries" "$KILL_LINE"; do
 		n=$((n + 1))
 	done
 	wait "$BURST_PID"
@@ -89,16 +89,18 @@ burst_bg() {
 	BURST_PID=$!
 }
 
-# restart_after_event WORD: once the log shows WORD after this point (at
-# most 20 s), kills m1 and starts it again empty.
+# restart_after_event WORD [LINE]: once the log shows WORD after line LINE
+# (default: its end now; at most 20 s), kills m1 and starts it again
+# empty.  KILL_LINE is the log's length at the kill.
 restart_after_event() {
 	local log=$A/ses/ses-milter.log start end
-	start=$(wc -l < "$log")
+	start=${2:-$(wc -l < "$log")}
 	end=$(($(date +%s) + 20))
 	until tail -n +"$((start + 1))" "$log" | grep -q "$1"; do
 		[ "$(date +%s)" -lt "$end" ] || return 1
 		sleep 0.05
 	done
+	KILL_LINE=$(wc -l < "$log")
 	mc_kill9 m1
 	mc_restart m1
 }
