@@ -56,13 +56,13 @@ static bool restore_run(struct policy_snapshot *snap)
  * lookup found a server without this gateway's restore mark (wanted).
  * *stopped says a restore did not complete since the last replay; when the
  * servers answer again as they did then, they kept their entries and the
- * check says so instead of replaying.
+ * check says so instead of replaying.  True when a replay completed.
  */
-static void restore_check(struct strbuf *last, bool *stopped, bool wanted)
+static bool restore_check(struct strbuf *last, bool *stopped, bool wanted)
 {
 	struct policy_snapshot *snap = reload_current();
 	struct strbuf now = STRBUF_INIT;
-	bool same;
+	bool same, replayed = false;
 
 	if (store_epoch(&snap->store, &now) != STORE_OK)
 		goto out;
@@ -78,6 +78,7 @@ static void restore_check(struct strbuf *last, bool *stopped, bool wanted)
 				    strbuf_cstr(&now), snap->journal_path);
 		/* on failure keep the old epoch, so the next check tries again */
 		*stopped = !restore_run(snap);
+		replayed = !*stopped;
 		if (!*stopped) {
 			strbuf_reset(last);
 			strbuf_append(last, now.data, now.len);
@@ -90,6 +91,7 @@ static void restore_check(struct strbuf *last, bool *stopped, bool wanted)
 out:
 	strbuf_free(&now);
 	policy_snapshot_unref(snap);
+	return replayed;
 }
 
 /* The servers' identities at the last replay; the thread's alone once started. */
@@ -101,7 +103,7 @@ static struct worker restore_worker = WORKER_INIT("the restore thread", store_re
 
 static void *restore_thread(void *unused)
 {
-	bool wanted;
+	bool wanted, replayed;
 
 	(void)unused;
 	while (!worker_stopping(&restore_worker)) {
@@ -114,8 +116,9 @@ static void *restore_thread(void *unused)
 		wanted = store_restore_wait((unsigned)interval);
 		if (worker_stopping(&restore_worker))
 			break;
-		restore_check(&restore_last, &restore_stopped, wanted);
-		store_restore_settle(); /* the check's own failed requests wake no check */
+		replayed = restore_check(&restore_last, &restore_stopped, wanted);
+		/* the check's own failed requests, and lookups that met its "pending", wake no check */
+		store_restore_settle(replayed);
 	}
 	strbuf_free(&restore_last);
 	return NULL;
@@ -129,8 +132,7 @@ int restore_start(void)
 	 * failure.  It is bounded by the memcached timeouts when no server
 	 * answers; the thread then tries again.
 	 */
-	restore_check(&restore_last, &restore_stopped, false);
-	store_restore_settle();
+	store_restore_settle(restore_check(&restore_last, &restore_stopped, false));
 	return worker_start(&restore_worker, restore_thread, NULL);
 }
 

@@ -360,10 +360,12 @@ void store_servers_changed(void)
 	store_restore_signal(&store_restore_nudged);
 }
 
-void store_restore_settle(void)
+void store_restore_settle(bool replayed)
 {
 	pthread_mutex_lock(&store_restore_lock);
 	store_restore_nudged = false;
+	if (replayed)
+		store_restore_flag = false;
 	pthread_mutex_unlock(&store_restore_lock);
 }
 

@@ -208,9 +208,14 @@ void store_servers_changed(void);
  * Forgets the early wakes raised since the last store_restore_wait(): the
  * restore thread calls it after a check, whose own requests to a dead
  * server raise them and must not start the next check at once (with no
- * server answering, it would check in a tight loop).
+ * server answering, it would check in a tight loop).  After a replay that
+ * completed (replayed), it forgets the lookups' requests for a replay too:
+ * they met that replay's own mark "pending", and answering each with one
+ * more replay (which sets "pending" again) would go on as long as mail
+ * does.  A server that restarts after the replay is met again by the next
+ * lookup, which asks again.
  */
-void store_restore_settle(void);
+void store_restore_settle(bool replayed);
 /*
  * Ends a store_restore_wait() at once (or the next one, if none is in
  * progress), asking for nothing: the restore thread is being stopped.
