@@ -44,7 +44,10 @@ struct store_memcached {
 	memcached_pool_st *pool;
 	struct mcpipe *pipe;		/* mwrite's own connections */
 	unsigned timeout_ms;
+	unsigned dead_retry_s;
 };
+
+static int mc_configure(memcached_st *m, const struct store_memcached_opts *o);
 
 static time_t mc_expiry(uint32_t ttl)
 {
@@ -306,7 +309,41 @@ static enum store_result mc_cas(void *be, const char *key, const void *val, size
 	return mc_run(be, &r);
 }
 
-/* "host:port:pid:start;" per server; a dead server shows as "host:port:-;". */
+/*
+ * A server's identity asked again on a connection of its own, with the
+ * same timeouts: a pooled connection may still count a live server dead
+ * (for up to dead_retry_s), and its answer would read as a server gone.
+ * True with *st filled when the server answered.
+ */
+static bool mc_stat_direct(struct store_memcached *mc, const char *host, in_port_t port,
+			   memcached_stat_st *st)
+{
+	struct store_memcached_opts o = { .timeout_ms = mc->timeout_ms,
+					  .dead_retry_s = mc->dead_retry_s };
+	memcached_st *m = memcached_create(NULL);
+	memcached_stat_st *one;
+	memcached_return_t rc;
+	bool ok = false;
+
+	if (m == NULL)
+		return false;
+	if (mc_configure(m, &o) == 0 && memcached_server_add(m, host, port) == MEMCACHED_SUCCESS) {
+		one = memcached_stat(m, NULL, &rc);
+		if (one != NULL) {
+			ok = rc == MEMCACHED_SUCCESS && one[0].pid > 0;
+			if (ok)
+				*st = one[0];
+			memcached_stat_free(m, one);
+		}
+	}
+	memcached_free(m);
+	return ok;
+}
+
+/*
+ * "host:port:pid:start;" per server; a server that did not answer, on a
+ * pooled connection or on one of its own, shows as "host:port:-1:0;".
+ */
 static enum store_result mc_epoch(void *be, struct strbuf *out)
 {
 	struct store_memcached *mc = be;
@@ -321,12 +358,15 @@ static enum store_result mc_epoch(void *be, struct strbuf *out)
 	n = memcached_server_count(m);
 	for (i = 0; st != NULL && i < n; i++) {
 		const memcached_instance_st *srv = memcached_server_instance_by_position(m, i);
+		memcached_stat_st again;
 
 		strbuf_appendf(out, "%s:%u:", memcached_server_name(srv), (unsigned)memcached_server_port(srv));
-		if (st[i].pid != 0)
+		if (st[i].pid > 0)
 			strbuf_appendf(out, "%ld:%lu;", (long)st[i].pid, st[i].time - st[i].uptime);
+		else if (mc_stat_direct(mc, memcached_server_name(srv), memcached_server_port(srv), &again))
+			strbuf_appendf(out, "%ld:%lu;", (long)again.pid, again.time - again.uptime);
 		else
-			strbuf_appends(out, "-;");
+			strbuf_appends(out, "-1:0;");
 	}
 	if (st != NULL)
 		memcached_stat_free(m, st);
@@ -793,6 +833,7 @@ int store_memcached_open(struct store *s, const struct store_memcached_opts *opt
 	memcached_return_t rc;
 
 	mc->timeout_ms = opts->timeout_ms;
+	mc->dead_retry_s = opts->dead_retry_s;
 	list = memcached_servers_parse(opts->servers);
 	if (list == NULL) {
 		snprintf(err, errlen, "bad server list \"%s\"", opts->servers);
